@@ -1,0 +1,459 @@
+//! The config file, `latchkey.toml` (design §3.2).
+//!
+//! Every section parses and validates at start; unknown keys are errors. Errors name the file,
+//! the line and the key. `latchkey export` writes the same format, so a file round-trips.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path as FsPath;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
+use crate::validate::{self, FieldError, Path, Seg};
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `[server]`
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[introspection]`
+    #[serde(default)]
+    pub introspection: IntrospectionSection,
+    /// `[[scopes]]`: custom scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
+    /// `[[clients]]`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<Client>,
+    /// `[[users]]`: test personas.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    /// `[[resources]]`: simulated protected APIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+}
+
+/// `[server]`: every key optional; what is absent keeps its current value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Default access-token lifetime.
+    pub access_token_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// id_token lifetime.
+    pub id_token_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Refresh-token lifetime.
+    pub refresh_token_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Authorization-code lifetime.
+    pub code_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `jwt` (RFC 9068) or `opaque`.
+    pub access_token_format: Option<TokenFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// RS256, PS256, ES256 or EdDSA.
+    pub signing_alg: Option<SigningAlg>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Rotate refresh tokens on use.
+    pub refresh_token_rotation: Option<bool>,
+}
+
+/// `[introspection]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The caller must hold `token_introspection`.
+    pub require_scope: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The token's `aud` must be among the caller's scopes or audiences.
+    pub validate_audience: Option<bool>,
+}
+
+impl ConfigFile {
+    /// The settings that result from applying this file over `current`.
+    pub fn merge_settings(&self, current: &Settings) -> Settings {
+        let s = &self.server;
+        let i = &self.introspection;
+        Settings {
+            access_token_ttl: s.access_token_ttl.unwrap_or(current.access_token_ttl),
+            id_token_ttl: s.id_token_ttl.unwrap_or(current.id_token_ttl),
+            refresh_token_ttl: s.refresh_token_ttl.unwrap_or(current.refresh_token_ttl),
+            code_ttl: s.code_ttl.unwrap_or(current.code_ttl),
+            access_token_format: s.access_token_format.unwrap_or(current.access_token_format),
+            signing_alg: s.signing_alg.unwrap_or(current.signing_alg),
+            refresh_token_rotation: s.refresh_token_rotation.unwrap_or(current.refresh_token_rotation),
+            introspection_require_scope: i.require_scope.unwrap_or(current.introspection_require_scope),
+            introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
+        }
+    }
+
+    /// A file stating every setting explicitly (what `latchkey export` writes).
+    pub fn with_settings(settings: &Settings) -> ConfigFile {
+        ConfigFile {
+            server: ServerSection {
+                access_token_ttl: Some(settings.access_token_ttl),
+                id_token_ttl: Some(settings.id_token_ttl),
+                refresh_token_ttl: Some(settings.refresh_token_ttl),
+                code_ttl: Some(settings.code_ttl),
+                access_token_format: Some(settings.access_token_format),
+                signing_alg: Some(settings.signing_alg),
+                refresh_token_rotation: Some(settings.refresh_token_rotation),
+            },
+            introspection: IntrospectionSection {
+                require_scope: Some(settings.introspection_require_scope),
+                validate_audience: Some(settings.introspection_validate_audience),
+            },
+            ..ConfigFile::default()
+        }
+    }
+
+    /// Fills defaults (grant types) and checks every object. `existing_scope` tells whether a
+    /// scope not defined in this file is already registered (built-in or in the database).
+    pub fn validate(&mut self, existing_scope: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        for (key, ttl) in [
+            ("access_token_ttl", self.server.access_token_ttl),
+            ("id_token_ttl", self.server.id_token_ttl),
+            ("refresh_token_ttl", self.server.refresh_token_ttl),
+            ("code_ttl", self.server.code_ttl),
+        ] {
+            if ttl.is_some_and(|t| t.0 == 0) {
+                errs.push(FieldError {
+                    path: Path::key("server").then(key),
+                    message: "must be at least 1 second".into(),
+                });
+            }
+        }
+        let mut names = HashSet::new();
+        for (i, s) in self.scopes.iter().enumerate() {
+            let at = Path::key("scopes").at(i);
+            errs.extend(validate::scope(s).into_iter().map(|e| under(e, &at)));
+            if existing_scope(&s.name) && crate::model::builtin_scopes().iter().any(|b| b.name == s.name) {
+                errs.push(FieldError {
+                    path: at.then("name"),
+                    message: format!("`{}` is a built-in scope and cannot be redefined", s.name),
+                });
+            } else if !names.insert(s.name.clone()) {
+                errs.push(FieldError {
+                    path: at.then("name"),
+                    message: format!("scope `{}` is defined twice", s.name),
+                });
+            }
+        }
+        let scope_exists = |s: &str| names.contains(s) || existing_scope(s);
+        let mut ids = HashSet::new();
+        for (i, c) in self.clients.iter_mut().enumerate() {
+            c.normalize();
+            let at = Path::key("clients").at(i);
+            errs.extend(validate::client(c, &scope_exists).into_iter().map(|e| under(e, &at)));
+            if !ids.insert(c.client_id.clone()) {
+                errs.push(FieldError {
+                    path: at.then("client_id"),
+                    message: format!("client `{}` is defined twice", c.client_id),
+                });
+            }
+        }
+        let mut usernames = HashSet::new();
+        let mut subs = HashSet::new();
+        for (i, u) in self.users.iter().enumerate() {
+            let at = Path::key("users").at(i);
+            errs.extend(validate::user(u).into_iter().map(|e| under(e, &at)));
+            if !usernames.insert(u.username.clone()) {
+                errs.push(FieldError {
+                    path: at.then("username"),
+                    message: format!("user `{}` is defined twice", u.username),
+                });
+            }
+            if let Some(sub) = &u.sub {
+                if !subs.insert(sub.clone()) {
+                    errs.push(FieldError {
+                        path: at.then("sub"),
+                        message: format!("sub `{sub}` is used by two users"),
+                    });
+                }
+            }
+        }
+        let mut rnames = HashSet::new();
+        for (i, r) in self.resources.iter().enumerate() {
+            let at = Path::key("resources").at(i);
+            errs.extend(validate::resource(r, &scope_exists).into_iter().map(|e| under(e, &at)));
+            if !rnames.insert(r.name.clone()) {
+                errs.push(FieldError {
+                    path: at.then("name"),
+                    message: format!("resource `{}` is defined twice", r.name),
+                });
+            }
+        }
+        errs
+    }
+
+    /// Renders the file as TOML.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}
+
+fn under(e: FieldError, prefix: &Path) -> FieldError {
+    FieldError {
+        path: e.path.under(prefix),
+        message: e.message,
+    }
+}
+
+/// A config file that failed to parse or validate: names the file, line, column and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file as the user named it.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The key path, when known (`clients[0].scopes[1]`).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(key) = &self.key {
+            write!(f, "`{key}` ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Several errors of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads and parses `path` (no validation against the store yet: see [`parse_and_validate`]).
+pub fn read(path: &FsPath) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: path.display().to_string(),
+            line: None,
+            column: None,
+            key: None,
+            message: format!("cannot read the config file: {e}"),
+        }])
+    })
+}
+
+/// Parses `src` (named `file` in messages), fills defaults and validates it.
+pub fn parse_and_validate(
+    file: &str,
+    src: &str,
+    existing_scope: &dyn Fn(&str) -> bool,
+) -> Result<ConfigFile, ConfigErrors> {
+    let mut cfg: ConfigFile = toml::from_str(src).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => line_col(src, span.start),
+            None => (None, None),
+        };
+        ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            column,
+            key: None,
+            message: e.message().trim().to_string(),
+        }])
+    })?;
+    let errs = cfg.validate(existing_scope);
+    if errs.is_empty() {
+        return Ok(cfg);
+    }
+    let doc = toml_edit::Document::parse(src.to_string()).ok();
+    Err(ConfigErrors(
+        errs.into_iter()
+            .map(|e| {
+                let offset = doc.as_ref().and_then(|d| locate(d.as_item(), &e.path.0));
+                let (line, column) = offset.map_or((None, None), |o| line_col(src, o));
+                ConfigError {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    key: Some(e.path.to_string()),
+                    message: e.message,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The 1-based line and column of byte `offset` in `src`.
+fn line_col(src: &str, offset: usize) -> (Option<usize>, Option<usize>) {
+    let before = src.get(..offset.min(src.len())).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (Some(line), Some(col))
+}
+
+/// The byte offset of the key or value at `path`, or of its nearest located ancestor.
+fn locate(item: &toml_edit::Item, path: &[Seg]) -> Option<usize> {
+    let Some((first, rest)) = path.split_first() else {
+        return item.span().map(|s| s.start);
+    };
+    let here = item.span().map(|s| s.start);
+    let found = match (first, item) {
+        (Seg::Key(k), toml_edit::Item::Table(t)) => match (t.key(k), t.get(k)) {
+            (Some(key), Some(child)) if rest.is_empty() => {
+                key.span().map(|s| s.start).or_else(|| child.span().map(|s| s.start))
+            }
+            (_, Some(child)) => locate(child, rest),
+            _ => None,
+        },
+        (Seg::Key(k), toml_edit::Item::Value(toml_edit::Value::InlineTable(t))) => match (t.key(k), t.get(k)) {
+            (Some(key), Some(_)) if rest.is_empty() => key.span().map(|s| s.start),
+            (_, Some(v)) => locate(&toml_edit::Item::Value(v.clone()), rest).or_else(|| v.span().map(|s| s.start)),
+            _ => None,
+        },
+        (Seg::Index(i), toml_edit::Item::ArrayOfTables(a)) => a.get(*i).and_then(|t| {
+            let item = toml_edit::Item::Table(t.clone());
+            locate(&item, rest).or_else(|| t.span().map(|s| s.start))
+        }),
+        (Seg::Index(i), toml_edit::Item::Value(toml_edit::Value::Array(a))) => {
+            a.get(*i).and_then(|v| v.span().map(|s| s.start))
+        }
+        _ => None,
+    };
+    found.or(here)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DESIGN_EXAMPLE: &str = r#"
+[server]
+access_token_ttl = 3600            # seconds (also accepts "1h", "15m")
+id_token_ttl = 600
+refresh_token_ttl = 2592000
+code_ttl = "10m"
+access_token_format = "jwt"
+signing_alg = "RS256"
+refresh_token_rotation = true
+
+[introspection]
+require_scope = false
+validate_audience = false
+
+[[scopes]]
+name = "read_books"
+description = "Read the book catalogue"
+claims = []
+
+[[scopes]]
+name = "add_books"
+
+[[clients]]
+client_id = "books-app"
+client_secret = "books-secret"
+name = "Books app"
+redirect_uris = ["http://localhost:3000/callback"]
+post_logout_redirect_uris = ["http://localhost:3000/"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+scopes = ["openid", "profile", "email", "read_books", "add_books"]
+token_endpoint_auth_method = "client_secret_basic"
+audiences = ["books-api"]
+access_token_ttl = 2
+require_consent = false
+
+[[users]]
+username = "alice"
+password = "alice-password"
+claims = { name = "Alice Liddell", email = "alice@example.com", email_verified = true }
+
+[[resources]]
+name = "books"
+audience = "books-api"
+required_scopes = ["read_books"]
+"#;
+
+    fn builtin(s: &str) -> bool {
+        crate::model::builtin_scopes().iter().any(|b| b.name == s)
+    }
+
+    #[test]
+    fn the_design_example_parses() {
+        let cfg = parse_and_validate("latchkey.toml", DESIGN_EXAMPLE, &builtin).unwrap();
+        assert_eq!(cfg.clients[0].access_token_ttl, Some(Seconds(2)));
+        assert_eq!(cfg.server.code_ttl, Some(Seconds(600)));
+        assert_eq!(cfg.users[0].claims["email_verified"], serde_json::Value::Bool(true));
+        assert_eq!(cfg.resources[0].required_scopes, vec!["read_books"]);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let src = "[server]\naccess_token_ttl = 60\ncolour = \"blue\"\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        let e = &err.0[0];
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("colour"), "{}", e.message);
+        assert!(err.to_string().starts_with("x.toml:3:1:"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let src = "[server]\naccess_token_ttl = = 5\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].line, Some(2));
+    }
+
+    #[test]
+    fn validation_errors_point_at_the_key() {
+        let src = "[[clients]]\nclient_id = \"a\"\nclient_secret = \"s\"\nscopes = [\"openid\", \"missing\"]\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        let e = &err.0[0];
+        assert_eq!(e.key.as_deref(), Some("clients[0].scopes[1]"));
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("missing"));
+    }
+
+    #[test]
+    fn bad_enum_values_are_errors_with_lines() {
+        let src = "[[clients]]\nclient_id = \"a\"\nclient_secret = \"s\"\ngrant_types = [\"magic\"]\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].line, Some(4));
+        assert!(err.0[0].message.contains("magic"));
+    }
+
+    #[test]
+    fn export_round_trips() {
+        let cfg = parse_and_validate("latchkey.toml", DESIGN_EXAMPLE, &builtin).unwrap();
+        let text = cfg.to_toml().unwrap();
+        let again = parse_and_validate("again.toml", &text, &builtin).unwrap();
+        assert_eq!(cfg, again);
+    }
+}

@@ -1,0 +1,255 @@
+//! The events bus: every state change is published here, for the admin API's Server-Sent
+//! Events stream and the GUI (design §2). The UI never polls.
+//!
+//! Each event gets an increasing id; the last [`REPLAY`] events are kept so a reconnecting
+//! subscriber can resume from `Last-Event-ID`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::model::{Client, Resource, Scope, Settings, User};
+use crate::store::TokenRecord;
+
+/// How many past events are kept for replay.
+pub const REPLAY: usize = 1024;
+
+/// A state change.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    /// A token was issued (any kind).
+    #[serde(rename = "token.issued")]
+    TokenIssued(Box<TokenRecord>),
+    /// A token was introspected (RFC 7662).
+    #[serde(rename = "token.introspected")]
+    TokenIntrospected {
+        /// The token, when it is one of ours.
+        token_id: Option<String>,
+        /// The client that asked.
+        caller: String,
+        /// The answer.
+        active: bool,
+    },
+    /// Tokens were revoked.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked {
+        /// The revoked token ids.
+        ids: Vec<String>,
+        /// Why.
+        reason: String,
+    },
+    /// A client was created.
+    #[serde(rename = "client.created")]
+    ClientCreated(Box<Client>),
+    /// A client was changed.
+    #[serde(rename = "client.updated")]
+    ClientUpdated(Box<Client>),
+    /// A client was deleted.
+    #[serde(rename = "client.deleted")]
+    ClientDeleted {
+        /// Its id.
+        client_id: String,
+    },
+    /// A scope was created.
+    #[serde(rename = "scope.created")]
+    ScopeCreated(Scope),
+    /// A scope was changed.
+    #[serde(rename = "scope.updated")]
+    ScopeUpdated(Scope),
+    /// A scope was deleted.
+    #[serde(rename = "scope.deleted")]
+    ScopeDeleted {
+        /// Its name.
+        name: String,
+    },
+    /// A user was created.
+    #[serde(rename = "user.created")]
+    UserCreated(Box<User>),
+    /// A user was changed.
+    #[serde(rename = "user.updated")]
+    UserUpdated(Box<User>),
+    /// A user was deleted.
+    #[serde(rename = "user.deleted")]
+    UserDeleted {
+        /// The username.
+        username: String,
+    },
+    /// A resource was created.
+    #[serde(rename = "resource.created")]
+    ResourceCreated(Resource),
+    /// A resource was changed.
+    #[serde(rename = "resource.updated")]
+    ResourceUpdated(Resource),
+    /// A resource was deleted.
+    #[serde(rename = "resource.deleted")]
+    ResourceDeleted {
+        /// Its name.
+        name: String,
+    },
+    /// The signing key changed.
+    #[serde(rename = "key.rotated")]
+    KeyRotated {
+        /// The new active key.
+        kid: String,
+        /// Its algorithm.
+        alg: String,
+    },
+    /// Server settings changed.
+    #[serde(rename = "settings.updated")]
+    SettingsUpdated(Box<Settings>),
+    /// The virtual clock moved.
+    #[serde(rename = "clock.moved")]
+    ClockMoved {
+        /// The offset from real time, in seconds.
+        offset: i64,
+    },
+}
+
+impl Event {
+    /// The event's type name (`token.issued`, ...): the SSE `event:` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::TokenIssued(_) => "token.issued",
+            Event::TokenIntrospected { .. } => "token.introspected",
+            Event::TokenRevoked { .. } => "token.revoked",
+            Event::ClientCreated(_) => "client.created",
+            Event::ClientUpdated(_) => "client.updated",
+            Event::ClientDeleted { .. } => "client.deleted",
+            Event::ScopeCreated(_) => "scope.created",
+            Event::ScopeUpdated(_) => "scope.updated",
+            Event::ScopeDeleted { .. } => "scope.deleted",
+            Event::UserCreated(_) => "user.created",
+            Event::UserUpdated(_) => "user.updated",
+            Event::UserDeleted { .. } => "user.deleted",
+            Event::ResourceCreated(_) => "resource.created",
+            Event::ResourceUpdated(_) => "resource.updated",
+            Event::ResourceDeleted { .. } => "resource.deleted",
+            Event::KeyRotated { .. } => "key.rotated",
+            Event::SettingsUpdated(_) => "settings.updated",
+            Event::ClockMoved { .. } => "clock.moved",
+        }
+    }
+}
+
+/// An event with its sequence number and time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope {
+    /// Increasing from 1; the SSE `id:`.
+    pub id: u64,
+    /// When it happened (server clock), UNIX milliseconds.
+    pub at: i64,
+    /// The change.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+struct Inner {
+    next_id: u64,
+    recent: VecDeque<Arc<Envelope>>,
+}
+
+/// The bus. Cheap to clone.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Envelope>>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// An empty bus.
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(REPLAY);
+        EventBus {
+            tx,
+            inner: Arc::new(Mutex::new(Inner {
+                next_id: 1,
+                recent: VecDeque::with_capacity(REPLAY),
+            })),
+        }
+    }
+
+    /// Publishes `event` at time `at_ms`.
+    pub fn publish(&self, at_ms: i64, event: Event) {
+        let mut inner = match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let env = Arc::new(Envelope {
+            id: inner.next_id,
+            at: at_ms,
+            event,
+        });
+        inner.next_id += 1;
+        if inner.recent.len() == REPLAY {
+            inner.recent.pop_front();
+        }
+        inner.recent.push_back(env.clone());
+        // Sent under the lock, so subscribers see ids in order. No subscriber is not an error.
+        let _ = self.tx.send(env);
+    }
+
+    /// Subscribes, returning the kept events after `last_id` (all kept ones when `None`...
+    /// none when `None`) and a receiver for what follows. No event is lost or repeated between
+    /// the two.
+    pub fn subscribe(&self, last_id: Option<u64>) -> (Vec<Arc<Envelope>>, broadcast::Receiver<Arc<Envelope>>) {
+        let inner = match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let rx = self.tx.subscribe();
+        let backlog = match last_id {
+            Some(last) => inner.recent.iter().filter(|e| e.id > last).cloned().collect(),
+            None => Vec::new(),
+        };
+        (backlog, rx)
+    }
+
+    /// The id the next event will get.
+    pub fn next_id(&self) -> u64 {
+        match self.inner.lock() {
+            Ok(g) => g.next_id,
+            Err(p) => p.into_inner().next_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_resume_after_the_last_seen_id() {
+        let bus = EventBus::new();
+        for i in 0..3 {
+            bus.publish(i, Event::ClockMoved { offset: i });
+        }
+        let (backlog, mut rx) = bus.subscribe(Some(1));
+        assert_eq!(backlog.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3]);
+        bus.publish(9, Event::ScopeDeleted { name: "x".into() });
+        let next = rx.recv().await.unwrap();
+        assert_eq!(next.id, 4);
+        let json = serde_json::to_value(&*next).unwrap();
+        assert_eq!(json["type"], "scope.deleted");
+        assert_eq!(json["data"]["name"], "x");
+    }
+
+    #[test]
+    fn the_replay_buffer_is_bounded() {
+        let bus = EventBus::new();
+        for i in 0..(REPLAY as i64 + 10) {
+            bus.publish(i, Event::ClockMoved { offset: i });
+        }
+        let (backlog, _) = bus.subscribe(Some(0));
+        assert_eq!(backlog.len(), REPLAY);
+        assert_eq!(backlog[0].id, 11);
+    }
+}

@@ -1,0 +1,141 @@
+//! The HTTP layer (axum): routing, extraction, the one error-to-response mapping, the request
+//! log line, timeouts and limits. No protocol decisions are made here.
+
+pub mod error;
+pub mod oauth;
+pub mod serve;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+
+use self::error::http_error;
+use self::oauth::AppState;
+use crate::oauth::paths;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 64 * 1024;
+/// How long a client may take to send a request body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a protocol request may take in all.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The protocol routes, relative to the issuer's path.
+fn protocol_routes() -> Router<AppState> {
+    Router::new()
+        .route(paths::OPENID_CONFIGURATION, get(oauth::discovery))
+        .route(paths::OAUTH_METADATA, get(oauth::discovery))
+        .route(paths::JWKS, get(oauth::jwks))
+        .route(paths::TOKEN, post(oauth::token))
+        .route(paths::INTROSPECT, post(oauth::introspect))
+        .route(paths::REVOKE, post(oauth::revoke))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let issuer_path = state.issuer.path.clone();
+    let mut app = Router::new();
+    if issuer_path.is_empty() {
+        app = app.merge(protocol_routes());
+    } else {
+        // An issuer with a path (`http://localhost:8000/realms/dev`) serves its endpoints under
+        // that path, and RFC 8414 §3.1's path-inserted metadata URL at the root.
+        app = app.nest(&issuer_path, protocol_routes()).route(
+            &format!("{}{}", paths::OAUTH_METADATA, issuer_path),
+            get(oauth::discovery),
+        );
+    }
+    let app = app.fallback(not_found).with_state(state);
+    // Wrapped in an outer router so the middleware below sees each response as the client
+    // will (axum adds `Allow` to a 405 as the inner router returns it).
+    Router::new()
+        .fallback_service(app)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(middleware::from_fn(log_and_shape))
+        .layer(CatchPanicLayer::custom(|_| {
+            http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal server error; see the Latchkey log".into(),
+            )
+        }))
+}
+
+async fn not_found(req: Request) -> Response {
+    http_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no endpoint at {} {}", req.method(), req.uri().path()),
+    )
+}
+
+/// Logs one line per request (method, path without the query, status, time; never a secret
+/// or token) and gives framework-level errors (405, 413, 408) the same JSON shape as every
+/// other error.
+async fn log_and_shape(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json {
+        let shaped = match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let allow = resp
+                    .headers()
+                    .get_all(header::ALLOW)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Some(http_error(
+                    status,
+                    "invalid_request",
+                    format!("method {method} is not allowed on {path}; allowed: {allow}"),
+                ))
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Some(http_error(
+                status,
+                "invalid_request",
+                format!("the request body is larger than {} KiB", MAX_BODY / 1024),
+            )),
+            StatusCode::REQUEST_TIMEOUT => Some(http_error(
+                status,
+                "invalid_request",
+                "the request took too long to arrive or to answer".into(),
+            )),
+            StatusCode::BAD_REQUEST => Some(http_error(
+                status,
+                "invalid_request",
+                "the request could not be read".into(),
+            )),
+            _ => None,
+        };
+        if let Some(mut shaped) = shaped {
+            if let Some(allow) = resp.headers().get(header::ALLOW).cloned() {
+                shaped.headers_mut().insert(header::ALLOW, allow);
+            }
+            resp = shaped;
+        }
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(target: "latchkey::http", "{method} {path} {} {ms:.1}ms", status.as_u16());
+    resp
+}

@@ -1,0 +1,451 @@
+//! The objects Latchkey manages: clients, scopes, users, resources and server settings.
+//!
+//! They use the field names of the config file (design §3.2), so what a user reads in the admin
+//! API they can write in `latchkey.toml`, and the other way round.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// OAuth 2.0 grant types (RFC 6749 §4, §6; OIDC Core §3.2 for implicit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// RFC 6749 §4.1
+    AuthorizationCode,
+    /// RFC 6749 §4.4
+    ClientCredentials,
+    /// RFC 6749 §6
+    RefreshToken,
+    /// RFC 6749 §4.3
+    Password,
+    /// RFC 6749 §4.2 / OIDC Core §3.2
+    Implicit,
+}
+
+impl GrantType {
+    /// The wire name (`grant_type` value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Password => "password",
+            GrantType::Implicit => "implicit",
+        }
+    }
+}
+
+/// Client authentication methods at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
+    ClientSecretPost,
+    /// A public client: no authentication (RFC 6749 §2.1).
+    None,
+    /// A JWT signed with the client's private key (RFC 7523, OIDC Core §9).
+    PrivateKeyJwt,
+    /// A JWT signed with the client secret (RFC 7523, OIDC Core §9).
+    ClientSecretJwt,
+}
+
+impl AuthMethod {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+        }
+    }
+}
+
+/// How access tokens are represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenFormat {
+    /// A signed JWT per RFC 9068.
+    #[default]
+    Jwt,
+    /// A random reference string, meaningful only through introspection.
+    Opaque,
+}
+
+impl TokenFormat {
+    /// The config-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenFormat::Jwt => "jwt",
+            TokenFormat::Opaque => "opaque",
+        }
+    }
+}
+
+/// JWS algorithms Latchkey signs with (RFC 7518 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum SigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit key.
+    #[default]
+    RS256,
+    /// RSASSA-PSS with SHA-256, 2048-bit key.
+    PS256,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// Ed25519 (RFC 8037).
+    EdDSA,
+}
+
+impl SigningAlg {
+    /// The JOSE `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::RS256 => "RS256",
+            SigningAlg::PS256 => "PS256",
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// Parses a JOSE `alg` name.
+    pub fn parse(s: &str) -> Option<SigningAlg> {
+        match s {
+            "RS256" => Some(SigningAlg::RS256),
+            "PS256" => Some(SigningAlg::PS256),
+            "ES256" => Some(SigningAlg::ES256),
+            "EdDSA" => Some(SigningAlg::EdDSA),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A duration in seconds, written in the config file as a number (`3600`) or with a unit
+/// (`"1h"`, `"15m"`, `"30s"`, `"7d"`, or combined: `"1h30m"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(transparent)]
+pub struct Seconds(pub u64);
+
+impl Seconds {
+    /// Parses `"90"`, `"15m"`, `"1h30m"`, `"2d"`.
+    pub fn parse(s: &str) -> Result<Seconds, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty duration".into());
+        }
+        if let Ok(n) = s.parse::<u64>() {
+            return Ok(Seconds(n));
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        for ch in s.chars() {
+            if ch.is_ascii_digit() {
+                digits.push(ch);
+                continue;
+            }
+            let unit = match ch {
+                's' => 1,
+                'm' => 60,
+                'h' => 3_600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => {
+                    return Err(format!(
+                        "invalid duration `{s}`: unknown unit `{ch}` (use s, m, h, d or w)"
+                    ));
+                }
+            };
+            let n: u64 = digits
+                .parse()
+                .map_err(|_| format!("invalid duration `{s}`: a number must come before `{ch}`"))?;
+            digits.clear();
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| format!("duration `{s}` is too large"))?;
+        }
+        if !digits.is_empty() {
+            return Err(format!("invalid duration `{s}`: `{digits}` has no unit"));
+        }
+        Ok(Seconds(total))
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds or a duration such as \"15m\" or \"1h\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Seconds, E> {
+                u64::try_from(v)
+                    .map(Seconds)
+                    .map_err(|_| E::custom("a duration cannot be negative"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Seconds, E> {
+                Seconds::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A registered OAuth client (RFC 6749 §2). Field names are those of `[[clients]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// The client identifier (RFC 6749 §2.2); matched byte for byte.
+    pub client_id: String,
+    /// The secret of a confidential client; absent for a public client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// A human-readable name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Registered redirect URIs, matched exactly (RFC 6749 §3.1.2).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grants this client may use. Defaults: see [`Client::normalize`].
+    #[serde(default)]
+    pub grant_types: Vec<GrantType>,
+    /// The scopes this client may be granted (django-oidc-provider's `client.scope`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// How the client authenticates at the token, introspection and revocation endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<AuthMethod>,
+    /// `aud` of this client's access tokens; defaults to the client id.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Per-client access-token lifetime, overriding `[server] access_token_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<Seconds>,
+    /// Per-client access-token format, overriding `[server] access_token_format`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_format: Option<TokenFormat>,
+    /// Show a consent page before issuing a code.
+    #[serde(default)]
+    pub require_consent: bool,
+}
+
+impl Client {
+    /// The authentication method in force: the registered one, or `client_secret_basic` for a
+    /// client with a secret and `none` for one without.
+    pub fn auth_method(&self) -> AuthMethod {
+        match (self.token_endpoint_auth_method, &self.client_secret) {
+            (Some(m), _) => m,
+            (None, Some(_)) => AuthMethod::ClientSecretBasic,
+            (None, None) => AuthMethod::None,
+        }
+    }
+
+    /// A public client (RFC 6749 §2.1) has no credentials.
+    pub fn is_public(&self) -> bool {
+        self.auth_method() == AuthMethod::None
+    }
+
+    /// Fills in defaults: grant types (`authorization_code` + `refresh_token` when redirect URIs
+    /// are registered, `client_credentials` for a confidential client without any).
+    pub fn normalize(&mut self) {
+        if self.grant_types.is_empty() {
+            if !self.redirect_uris.is_empty() {
+                self.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+            } else if !self.is_public() {
+                self.grant_types = vec![GrantType::ClientCredentials];
+            }
+        }
+    }
+
+    /// Whether this client may use `grant`.
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// A scope (RFC 6749 §3.3) with the user claims it releases (OIDC Core §5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// The scope token.
+    pub name: String,
+    /// What it grants, for people.
+    #[serde(default)]
+    pub description: String,
+    /// User claims released with this scope.
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// Built-in scopes (the OIDC ones and `token_introspection`) cannot be changed.
+    #[serde(default, skip_deserializing)]
+    pub builtin: bool,
+}
+
+/// The scope a client must hold to introspect when `[introspection] require_scope` is on.
+pub const INTROSPECTION_SCOPE: &str = "token_introspection";
+
+/// The built-in scopes: OIDC Core §5.4 and §11, and django-oidc-provider's introspection scope.
+pub fn builtin_scopes() -> Vec<Scope> {
+    let s = |name: &str, description: &str, claims: &[&str]| Scope {
+        name: name.to_string(),
+        description: description.to_string(),
+        claims: claims.iter().map(|c| c.to_string()).collect(),
+        builtin: true,
+    };
+    vec![
+        s(
+            "openid",
+            "Sign the user in with OpenID Connect (issues an id_token)",
+            &["sub"],
+        ),
+        s(
+            "profile",
+            "The user's default profile claims",
+            &[
+                "name",
+                "family_name",
+                "given_name",
+                "middle_name",
+                "nickname",
+                "preferred_username",
+                "profile",
+                "picture",
+                "website",
+                "gender",
+                "birthdate",
+                "zoneinfo",
+                "locale",
+                "updated_at",
+            ],
+        ),
+        s("email", "The user's email address", &["email", "email_verified"]),
+        s("address", "The user's postal address", &["address"]),
+        s(
+            "phone",
+            "The user's phone number",
+            &["phone_number", "phone_number_verified"],
+        ),
+        s("offline_access", "A refresh token usable while the user is away", &[]),
+        s(
+            INTROSPECTION_SCOPE,
+            "May call the introspection endpoint when [introspection] require_scope is on",
+            &[],
+        ),
+    ]
+}
+
+/// A test persona (an end user).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The login name.
+    pub username: String,
+    /// The password, only when written; stored hashed (argon2id) and never read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The stable subject identifier; generated from the username when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Standard OIDC claims (OIDC Core §5.1) and any extra claims.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A simulated protected API for the resource-server simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The name, also its path under `/resources/`.
+    pub name: String,
+    /// The `aud` value tokens must carry.
+    pub audience: String,
+    /// Scopes a token must hold.
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+}
+
+/// Server-wide settings (`[server]` and `[introspection]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Default access-token lifetime.
+    pub access_token_ttl: Seconds,
+    /// id_token lifetime.
+    pub id_token_ttl: Seconds,
+    /// Refresh-token lifetime.
+    pub refresh_token_ttl: Seconds,
+    /// Authorization-code lifetime.
+    pub code_ttl: Seconds,
+    /// Default access-token format.
+    pub access_token_format: TokenFormat,
+    /// The algorithm of the active signing key.
+    pub signing_alg: SigningAlg,
+    /// Issue a new refresh token on every refresh and retire the old one.
+    pub refresh_token_rotation: bool,
+    /// The introspection caller must hold `token_introspection`.
+    pub introspection_require_scope: bool,
+    /// The token's `aud` must be among the caller's scopes or audiences.
+    pub introspection_validate_audience: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            access_token_ttl: Seconds(3_600),
+            id_token_ttl: Seconds(600),
+            refresh_token_ttl: Seconds(2_592_000),
+            code_ttl: Seconds(600),
+            access_token_format: TokenFormat::Jwt,
+            signing_alg: SigningAlg::RS256,
+            refresh_token_rotation: true,
+            introspection_require_scope: false,
+            introspection_validate_audience: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_numbers_and_units() {
+        assert_eq!(Seconds::parse("3600"), Ok(Seconds(3600)));
+        assert_eq!(Seconds::parse("15m"), Ok(Seconds(900)));
+        assert_eq!(Seconds::parse("1h30m"), Ok(Seconds(5400)));
+        assert_eq!(Seconds::parse("2d"), Ok(Seconds(172_800)));
+        assert!(Seconds::parse("1x").is_err());
+        assert!(Seconds::parse("h").is_err());
+        assert!(Seconds::parse("10m5").is_err());
+        assert!(Seconds::parse("").is_err());
+    }
+
+    #[test]
+    fn auth_method_defaults_follow_the_secret() {
+        let mut c: Client = toml::from_str("client_id = \"a\"\nclient_secret = \"s\"").unwrap();
+        assert_eq!(c.auth_method(), AuthMethod::ClientSecretBasic);
+        c.normalize();
+        assert_eq!(c.grant_types, vec![GrantType::ClientCredentials]);
+        let mut p: Client = toml::from_str("client_id = \"p\"\nredirect_uris = [\"http://localhost/cb\"]").unwrap();
+        assert!(p.is_public());
+        p.normalize();
+        assert_eq!(
+            p.grant_types,
+            vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The protocol layer's error: an RFC error code and a description.
+//!
+//! Mapped to HTTP in exactly one place (`http::error`). Every error carries a description: this
+//! is a development tool, and "why" is the most useful thing it can say.
+
+use std::fmt;
+
+/// Error codes, by the RFC that defines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// RFC 6749 §5.2, §4.1.2.1: missing, repeated or malformed parameter.
+    InvalidRequest,
+    /// RFC 6749 §5.2: client authentication failed.
+    InvalidClient,
+    /// RFC 6749 §5.2: invalid, expired, revoked or mismatched grant.
+    InvalidGrant,
+    /// RFC 6749 §5.2: the client may not use this grant.
+    UnauthorizedClient,
+    /// RFC 6749 §5.2: unknown grant type.
+    UnsupportedGrantType,
+    /// RFC 6749 §5.2: requested scope invalid or beyond what is allowed.
+    InvalidScope,
+    /// RFC 6749 §4.1.2.1: the user or server denied the request.
+    AccessDenied,
+    /// RFC 6749 §4.1.2.1: unknown response type.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1 / §5.2 (by extension): an unexpected server fault.
+    ServerError,
+    /// RFC 6749 §4.1.2.1: try again later.
+    TemporarilyUnavailable,
+    /// RFC 6750 §3.1: the access token is invalid.
+    InvalidToken,
+    /// RFC 6750 §3.1: the access token lacks a required scope.
+    InsufficientScope,
+    /// RFC 7009 §2.2.1: the server cannot revoke this kind of token.
+    UnsupportedTokenType,
+    /// OIDC Core §3.1.2.6
+    LoginRequired,
+    /// OIDC Core §3.1.2.6
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6
+    InteractionRequired,
+    /// OIDC Core §3.1.2.6
+    AccountSelectionRequired,
+}
+
+impl ErrorCode {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::AccountSelectionRequired => "account_selection_required",
+        }
+    }
+}
+
+/// A protocol error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The RFC code.
+    pub code: ErrorCode,
+    /// What went wrong, for the developer.
+    pub description: String,
+    /// For `invalid_client`: the client tried HTTP Basic, so the 401 carries
+    /// `WWW-Authenticate: Basic` (RFC 6749 §5.2).
+    pub basic_challenge: bool,
+    /// For errors answered with 403 rather than 400 (an authenticated caller lacking a right).
+    pub forbidden: bool,
+}
+
+impl OAuthError {
+    /// An error with a code and description.
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        OAuthError {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+            forbidden: false,
+        }
+    }
+
+    /// `invalid_request`
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+
+    /// `invalid_client`; `basic`: the client used HTTP Basic.
+    pub fn invalid_client(d: impl Into<String>, basic: bool) -> Self {
+        OAuthError {
+            basic_challenge: basic,
+            ..Self::new(ErrorCode::InvalidClient, d)
+        }
+    }
+
+    /// `invalid_grant`
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+
+    /// `invalid_scope`
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+
+    /// `unauthorized_client`
+    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, d)
+    }
+
+    /// `server_error`, logged with its cause; the client sees a generic description.
+    pub fn server(cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::ServerError, "internal server error; see the Latchkey log")
+    }
+
+    /// Marks the error as a 403 (authenticated, but not allowed).
+    pub fn forbidden(mut self) -> Self {
+        self.forbidden = true;
+        self
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        OAuthError::server(e)
+    }
+}
+
+impl From<crate::keys::KeyError> for OAuthError {
+    fn from(e: crate::keys::KeyError) -> Self {
+        OAuthError::server(e)
+    }
+}

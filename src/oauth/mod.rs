@@ -1,0 +1,33 @@
+//! The protocol layer: OAuth 2.0 and OpenID Connect logic, with no HTTP framework in it.
+//!
+//! Each endpoint function takes the provider and already-extracted inputs (form, Basic
+//! credentials) and returns a typed result or an [`OAuthError`]; the HTTP layer only converts.
+
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod form;
+pub mod introspect;
+pub mod issue;
+pub mod revoke;
+pub mod scope;
+pub mod token;
+
+pub use error::{ErrorCode, OAuthError};
+
+/// Endpoint paths, relative to the issuer. Discovery and the router both use these, so an
+/// advertised URL always routes.
+pub mod paths {
+    /// OIDC Discovery 1.0 §4.
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    /// RFC 8414 §3.
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    /// RFC 7517.
+    pub const JWKS: &str = "/jwks";
+    /// RFC 6749 §3.2.
+    pub const TOKEN: &str = "/token";
+    /// RFC 7662.
+    pub const INTROSPECT: &str = "/introspect";
+    /// RFC 7009.
+    pub const REVOKE: &str = "/revoke";
+}

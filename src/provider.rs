@@ -1,0 +1,461 @@
+//! The provider: everything the protocol layer works with (store, keys, clock, events,
+//! settings), plus an in-memory mirror of the registry (clients and scopes) that every token,
+//! introspection and revocation request reads.
+//!
+//! All changes to clients, scopes, users, resources and settings go through here, so the
+//! mirror, the store and the events bus never disagree.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+
+use crate::clock::Clock;
+use crate::config::ConfigFile;
+use crate::events::{Event, EventBus};
+use crate::keys::Keys;
+use crate::model::{Client, Resource, Scope, Settings, User, builtin_scopes};
+use crate::store::{Store, StoreError};
+use crate::validate::{self, FieldError};
+
+/// The issuer identifier and the URLs derived from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    /// Exactly as configured: the `iss` of every token and discovery's `issuer`.
+    pub id: String,
+    base: String,
+    /// The issuer's path (`""` for `http://localhost:8000`, `"/realms/dev"` for a path issuer).
+    pub path: String,
+}
+
+impl Issuer {
+    /// Validates an issuer URL (http or https, no query or fragment: OIDC Discovery §3).
+    pub fn parse(id: &str) -> Result<Issuer, String> {
+        let url = url::Url::parse(id).map_err(|e| format!("issuer `{id}` is not a URL: {e}"))?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(format!("issuer `{id}` must use http or https"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("issuer `{id}` must not have a query or fragment"));
+        }
+        if url.host_str().is_none() {
+            return Err(format!("issuer `{id}` has no host"));
+        }
+        let base = id.trim_end_matches('/').to_string();
+        let path = url.path().trim_end_matches('/').to_string();
+        Ok(Issuer {
+            id: id.to_string(),
+            base,
+            path,
+        })
+    }
+
+    /// The absolute URL of an endpoint at `path` (a router path constant).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The issuer's host (with port), for the admin guard.
+    pub fn host(&self) -> Option<String> {
+        let url = url::Url::parse(&self.id).ok()?;
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        })
+    }
+}
+
+/// Why a registry change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The object is invalid; each error names a field.
+    #[error("invalid: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The object does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A built-in object cannot be changed.
+    #[error("{0}")]
+    ReadOnly(String),
+    /// It conflicts with another object.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type ClientMap = HashMap<String, Arc<Client>>;
+
+/// The provider. Shared behind an `Arc`.
+pub struct Provider {
+    /// The issuer.
+    pub issuer: Issuer,
+    /// The database.
+    pub store: Store,
+    /// Signing keys.
+    pub keys: Keys,
+    /// The one clock.
+    pub clock: Clock,
+    /// The events bus.
+    pub events: EventBus,
+    settings: RwLock<Arc<Settings>>,
+    clients: RwLock<Arc<ClientMap>>,
+    scopes: RwLock<Arc<Vec<Scope>>>,
+    discovery: RwLock<Option<Bytes>>,
+}
+
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    match lock.read() {
+        Ok(g) => g.clone(),
+        Err(p) => p.into_inner().clone(),
+    }
+}
+
+fn write<T>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut g) => *g = value,
+        Err(p) => *p.into_inner() = value,
+    }
+}
+
+impl Provider {
+    /// Builds the provider over an opened store and loaded keys, reading the registry.
+    pub async fn new(
+        issuer: Issuer,
+        store: Store,
+        keys: Keys,
+        clock: Clock,
+        events: EventBus,
+        settings: Settings,
+    ) -> Result<Provider, StoreError> {
+        let p = Provider {
+            issuer,
+            store,
+            keys,
+            clock,
+            events,
+            settings: RwLock::new(Arc::new(settings)),
+            clients: RwLock::new(Arc::new(HashMap::new())),
+            scopes: RwLock::new(Arc::new(Vec::new())),
+            discovery: RwLock::new(None),
+        };
+        p.reload_clients().await?;
+        p.reload_scopes().await?;
+        Ok(p)
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Arc<Settings> {
+        read(&self.settings)
+    }
+
+    /// Replaces the settings (persisted) and publishes `settings.updated`.
+    pub async fn set_settings(&self, s: Settings) -> Result<(), StoreError> {
+        self.store.save_settings(&s).await?;
+        self.events
+            .publish(self.clock.now_ms(), Event::SettingsUpdated(Box::new(s.clone())));
+        write(&self.settings, Arc::new(s));
+        self.invalidate_discovery();
+        Ok(())
+    }
+
+    /// The client with exactly this id (byte for byte).
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
+        read(&self.clients).get(client_id).cloned()
+    }
+
+    /// Every client, by id.
+    pub fn clients(&self) -> Vec<Arc<Client>> {
+        let mut v: Vec<_> = read(&self.clients).values().cloned().collect();
+        v.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        v
+    }
+
+    /// Every scope: built-in first, then custom ones by name.
+    pub fn scopes(&self) -> Arc<Vec<Scope>> {
+        read(&self.scopes)
+    }
+
+    /// Whether a scope with this name is registered.
+    pub fn scope_exists(&self, name: &str) -> bool {
+        self.scopes().iter().any(|s| s.name == name)
+    }
+
+    async fn reload_clients(&self) -> Result<(), StoreError> {
+        let map = self
+            .store
+            .list_clients()
+            .await?
+            .into_iter()
+            .map(|c| (c.client_id.clone(), Arc::new(c)))
+            .collect();
+        write(&self.clients, Arc::new(map));
+        Ok(())
+    }
+
+    async fn reload_scopes(&self) -> Result<(), StoreError> {
+        let mut all = builtin_scopes();
+        all.extend(self.store.list_scopes().await?);
+        write(&self.scopes, Arc::new(all));
+        self.invalidate_discovery();
+        Ok(())
+    }
+
+    /// The cached discovery document, built by `build` when missing.
+    pub fn discovery_cached(&self, build: impl FnOnce() -> Bytes) -> Bytes {
+        if let Some(b) = read(&self.discovery) {
+            return b;
+        }
+        let b = build();
+        write(&self.discovery, Some(b.clone()));
+        b
+    }
+
+    fn invalidate_discovery(&self) {
+        write(&self.discovery, None);
+    }
+
+    // ---- registry changes ----
+
+    /// Creates or replaces a client after validating it. Returns true when created.
+    pub async fn upsert_client(&self, mut client: Client) -> Result<bool, ChangeError> {
+        client.normalize();
+        let errs = validate::client(&client, &|s| self.scope_exists(s));
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let created = self.store.upsert_client(&client, self.clock.now()).await?;
+        self.reload_clients().await?;
+        let ev = if created {
+            Event::ClientCreated(Box::new(client))
+        } else {
+            Event::ClientUpdated(Box::new(client))
+        };
+        self.events.publish(self.clock.now_ms(), ev);
+        Ok(created)
+    }
+
+    /// Deletes a client (its tokens stay recorded).
+    pub async fn delete_client(&self, client_id: &str) -> Result<(), ChangeError> {
+        if !self.store.delete_client(client_id).await? {
+            return Err(ChangeError::NotFound(format!("client `{client_id}`")));
+        }
+        self.reload_clients().await?;
+        self.events.publish(
+            self.clock.now_ms(),
+            Event::ClientDeleted {
+                client_id: client_id.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Creates or replaces a custom scope. Returns true when created.
+    pub async fn upsert_scope(&self, mut scope: Scope) -> Result<bool, ChangeError> {
+        if builtin_scopes().iter().any(|b| b.name == scope.name) {
+            return Err(ChangeError::ReadOnly(format!(
+                "`{}` is a built-in scope and cannot be changed",
+                scope.name
+            )));
+        }
+        scope.builtin = false;
+        let errs = validate::scope(&scope);
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let created = self.store.upsert_scope(&scope, self.clock.now()).await?;
+        self.reload_scopes().await?;
+        let ev = if created {
+            Event::ScopeCreated(scope)
+        } else {
+            Event::ScopeUpdated(scope)
+        };
+        self.events.publish(self.clock.now_ms(), ev);
+        Ok(created)
+    }
+
+    /// Deletes a custom scope that no client or resource uses.
+    pub async fn delete_scope(&self, name: &str) -> Result<(), ChangeError> {
+        if builtin_scopes().iter().any(|b| b.name == name) {
+            return Err(ChangeError::ReadOnly(format!(
+                "`{name}` is a built-in scope and cannot be deleted"
+            )));
+        }
+        let users: Vec<String> = self
+            .clients()
+            .iter()
+            .filter(|c| c.scopes.iter().any(|s| s == name))
+            .map(|c| c.client_id.clone())
+            .collect();
+        if !users.is_empty() {
+            return Err(ChangeError::Conflict(format!(
+                "scope `{name}` is allowed for client(s) {}; remove it from them first",
+                users.join(", ")
+            )));
+        }
+        let resources: Vec<String> = self
+            .store
+            .list_resources()
+            .await?
+            .into_iter()
+            .filter(|r| r.required_scopes.iter().any(|s| s == name))
+            .map(|r| r.name)
+            .collect();
+        if !resources.is_empty() {
+            return Err(ChangeError::Conflict(format!(
+                "scope `{name}` is required by resource(s) {}; remove it from them first",
+                resources.join(", ")
+            )));
+        }
+        if !self.store.delete_scope(name).await? {
+            return Err(ChangeError::NotFound(format!("scope `{name}`")));
+        }
+        self.reload_scopes().await?;
+        self.events
+            .publish(self.clock.now_ms(), Event::ScopeDeleted { name: name.to_string() });
+        Ok(())
+    }
+
+    /// Creates or replaces a user; a password, when given, is stored hashed (argon2id).
+    pub async fn upsert_user(&self, mut user: User) -> Result<bool, ChangeError> {
+        let errs = validate::user(&user);
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let hash = match user.password.take() {
+            Some(pw) => Some(
+                tokio::task::spawn_blocking(move || crate::password::hash(&pw))
+                    .await
+                    .map_err(|e| ChangeError::Store(StoreError::Corrupt(e.to_string())))?
+                    .map_err(|e| ChangeError::Store(StoreError::Corrupt(e)))?,
+            ),
+            None => None,
+        };
+        if user.sub.is_none() {
+            user.sub = self
+                .store
+                .list_users()
+                .await?
+                .into_iter()
+                .find(|u| u.user.username == user.username)
+                .and_then(|u| u.user.sub)
+                .or_else(|| Some(crate::ids::stable_sub(&user.username)));
+        }
+        let created = self
+            .store
+            .upsert_user(&user, hash, self.clock.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => ChangeError::Conflict(m),
+                other => ChangeError::Store(other),
+            })?;
+        let ev = if created {
+            Event::UserCreated(Box::new(user))
+        } else {
+            Event::UserUpdated(Box::new(user))
+        };
+        self.events.publish(self.clock.now_ms(), ev);
+        Ok(created)
+    }
+
+    /// Deletes a user.
+    pub async fn delete_user(&self, username: &str) -> Result<(), ChangeError> {
+        if !self.store.delete_user(username).await? {
+            return Err(ChangeError::NotFound(format!("user `{username}`")));
+        }
+        self.events.publish(
+            self.clock.now_ms(),
+            Event::UserDeleted {
+                username: username.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Creates or replaces a resource.
+    pub async fn upsert_resource(&self, r: Resource) -> Result<bool, ChangeError> {
+        let errs = validate::resource(&r, &|s| self.scope_exists(s));
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let created = self.store.upsert_resource(&r, self.clock.now()).await?;
+        let ev = if created {
+            Event::ResourceCreated(r)
+        } else {
+            Event::ResourceUpdated(r)
+        };
+        self.events.publish(self.clock.now_ms(), ev);
+        Ok(created)
+    }
+
+    /// Deletes a resource.
+    pub async fn delete_resource(&self, name: &str) -> Result<(), ChangeError> {
+        if !self.store.delete_resource(name).await? {
+            return Err(ChangeError::NotFound(format!("resource `{name}`")));
+        }
+        self.events
+            .publish(self.clock.now_ms(), Event::ResourceDeleted { name: name.to_string() });
+        Ok(())
+    }
+
+    /// Upserts a validated config file: the file wins for what it names; nothing else is
+    /// deleted. Settings it states are applied; the signing algorithm takes effect at the next
+    /// start (or key rotation).
+    pub async fn apply_config(&self, cfg: ConfigFile) -> Result<(), ChangeError> {
+        let merged = cfg.merge_settings(&self.settings());
+        if merged != *self.settings() {
+            self.set_settings(merged).await?;
+        }
+        for s in cfg.scopes {
+            self.upsert_scope(s).await?;
+        }
+        for r in cfg.resources {
+            self.upsert_resource(r).await?;
+        }
+        for c in cfg.clients {
+            let unchanged = self.client(&c.client_id).is_some_and(|old| {
+                let mut n = c.clone();
+                n.normalize();
+                *old == n
+            });
+            if !unchanged {
+                self.upsert_client(c).await?;
+            }
+        }
+        for u in cfg.users {
+            self.upsert_user(u).await?;
+        }
+        Ok(())
+    }
+
+    /// The current registry as a config file (what `latchkey export` writes).
+    pub async fn export_config(&self) -> Result<ConfigFile, StoreError> {
+        let mut cfg = ConfigFile::with_settings(&self.settings());
+        cfg.scopes = self.store.list_scopes().await?;
+        cfg.clients = self.clients().iter().map(|c| (**c).clone()).collect();
+        cfg.users = self.store.list_users().await?.into_iter().map(|u| u.user).collect();
+        cfg.resources = self.store.list_resources().await?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_urls_never_double_a_slash() {
+        let i = Issuer::parse("http://localhost:8000/").unwrap();
+        assert_eq!(i.id, "http://localhost:8000/");
+        assert_eq!(i.url("/token"), "http://localhost:8000/token");
+        assert_eq!(i.path, "");
+        let j = Issuer::parse("https://idp.test/realms/dev").unwrap();
+        assert_eq!(j.url("/jwks"), "https://idp.test/realms/dev/jwks");
+        assert_eq!(j.path, "/realms/dev");
+        assert_eq!(j.host().as_deref(), Some("idp.test"));
+        assert!(Issuer::parse("ftp://x").is_err());
+        assert!(Issuer::parse("http://x/?a=b").is_err());
+    }
+}

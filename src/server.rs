@@ -1,0 +1,261 @@
+//! Starting and stopping a Latchkey server: bind, open the store, apply the config file, load
+//! the keys, serve. Used by `latchkey serve`, the desktop shell and the tests alike.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::{self, ConfigErrors};
+use crate::events::EventBus;
+use crate::keys::{KeyError, Keys};
+use crate::model::{Settings, builtin_scopes};
+use crate::provider::{ChangeError, Issuer, Provider};
+use crate::store::{DbLocation, Store, StoreError};
+
+/// What to serve, and where.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to bind.
+    pub bind: IpAddr,
+    /// Port (0: any free port).
+    pub port: u16,
+    /// The issuer; defaults to `http://localhost:<port>`.
+    pub issuer: Option<String>,
+    /// The database.
+    pub db: DbLocation,
+    /// A config file to upsert at start.
+    pub config: Option<PathBuf>,
+    /// Bearer token required by the admin API (mandatory off loopback).
+    pub admin_token: Option<String>,
+    /// The clock (tests pass a fixed one).
+    pub clock: Clock,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+            issuer: None,
+            db: DbLocation::default_file(),
+            config: None,
+            admin_token: None,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The port is taken.
+    #[error("port {port} is already in use on {bind}; pick another with --port")]
+    PortInUse {
+        /// The address.
+        bind: IpAddr,
+        /// The port.
+        port: u16,
+    },
+    /// Binding failed otherwise.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `--issuer` is not a usable URL.
+    #[error("--issuer: {0}")]
+    Issuer(String),
+    /// Off loopback without an admin token.
+    #[error(
+        "--bind {0} exposes Latchkey beyond this machine; pass --admin-token TOKEN so the admin API is not open to the network"
+    )]
+    AdminTokenRequired(IpAddr),
+    /// The config file is broken.
+    #[error("{0}")]
+    Config(ConfigErrors),
+    /// The database cannot be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The keys cannot be loaded.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// Applying the config failed.
+    #[error("{0}")]
+    Apply(#[from] ChangeError),
+}
+
+/// A running server.
+pub struct RunningServer {
+    addr: SocketAddr,
+    provider: Arc<Provider>,
+    db: DbLocation,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<bound address>`: where to send requests (tests).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.provider.issuer.id
+    }
+
+    /// The admin UI's URL.
+    pub fn admin_url(&self) -> String {
+        self.provider.issuer.url("/admin/")
+    }
+
+    /// The database in use.
+    pub fn db(&self) -> &DbLocation {
+        &self.db
+    }
+
+    /// The provider (store, keys, clock, events).
+    pub fn provider(&self) -> &Arc<Provider> {
+        &self.provider
+    }
+
+    /// The server clock.
+    pub fn clock(&self) -> &Clock {
+        &self.provider.clock
+    }
+
+    /// Stops accepting, lets open requests finish, and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Runs until Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Starts a server.
+pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
+    if !opts.bind.is_loopback() && opts.admin_token.is_none() {
+        return Err(StartError::AdminTokenRequired(opts.bind));
+    }
+    if let Some(i) = &opts.issuer {
+        Issuer::parse(i).map_err(StartError::Issuer)?;
+    }
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            StartError::PortInUse {
+                bind: opts.bind,
+                port: opts.port,
+            }
+        } else {
+            StartError::Bind { addr, source: e }
+        }
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind { addr, source: e })?;
+    let issuer_id = opts
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+    let issuer = Issuer::parse(&issuer_id).map_err(StartError::Issuer)?;
+
+    let store = Store::open(&opts.db).await?;
+    let stored_settings = store.load_settings().await?.unwrap_or_default();
+
+    let file = match &opts.config {
+        Some(path) => {
+            let src = config::read(path).map_err(StartError::Config)?;
+            let existing: Vec<String> = builtin_scopes()
+                .into_iter()
+                .map(|s| s.name)
+                .chain(store.list_scopes().await?.into_iter().map(|s| s.name))
+                .collect();
+            let cfg =
+                config::parse_and_validate(&path.display().to_string(), &src, &|s| existing.iter().any(|e| e == s))
+                    .map_err(StartError::Config)?;
+            Some(cfg)
+        }
+        None => None,
+    };
+    let settings: Settings = match &file {
+        Some(cfg) => cfg.merge_settings(&stored_settings),
+        None => stored_settings,
+    };
+
+    let now = opts.clock.now();
+    let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
+    let keys = Keys::load(&store, settings.signing_alg, now, retention).await?;
+    let provider = Arc::new(
+        Provider::new(
+            issuer,
+            store,
+            keys,
+            opts.clock.clone(),
+            EventBus::new(),
+            settings.clone(),
+        )
+        .await?,
+    );
+    if provider.store.load_settings().await?.as_ref() != Some(&settings) {
+        provider.set_settings(settings).await?;
+    }
+    if let Some(cfg) = file {
+        provider.apply_config(cfg).await?;
+    }
+
+    let app = crate::http::router(provider.clone());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(crate::http::serve::serve(listener, app, async {
+        let _ = stop_rx.await;
+    }));
+    Ok(RunningServer {
+        addr,
+        provider,
+        db: opts.db,
+        stop: Some(stop_tx),
+        task,
+    })
+}

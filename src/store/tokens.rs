@@ -1,0 +1,338 @@
+//! Every token Latchkey issues is recorded here, JWTs and opaque tokens alike, so that
+//! introspection (RFC 7662), revocation (RFC 7009) and the GUI work for both.
+//!
+//! Tokens are found by the SHA-256 of their value: a token is recognised only if it is
+//! byte-for-byte one that this server issued.
+
+use serde::{Deserialize, Serialize};
+use tokio_rusqlite::rusqlite::{self, OptionalExtension, Row, params};
+
+use super::{Store, StoreError, from_json, json};
+use crate::model::TokenFormat;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// RFC 6749 §1.4
+    AccessToken,
+    /// RFC 6749 §1.5
+    RefreshToken,
+    /// OIDC Core §2
+    IdToken,
+    /// RFC 6749 §4.1.2
+    AuthorizationCode,
+}
+
+impl TokenKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "access_token",
+            TokenKind::RefreshToken => "refresh_token",
+            TokenKind::IdToken => "id_token",
+            TokenKind::AuthorizationCode => "authorization_code",
+        }
+    }
+
+    fn parse(s: &str) -> Option<TokenKind> {
+        match s {
+            "access_token" => Some(TokenKind::AccessToken),
+            "refresh_token" => Some(TokenKind::RefreshToken),
+            "id_token" => Some(TokenKind::IdToken),
+            "authorization_code" => Some(TokenKind::AuthorizationCode),
+            _ => None,
+        }
+    }
+}
+
+/// The stored status. "Expired" is not stored: it follows from `expires_at` and the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    /// Usable until it expires.
+    Active,
+    /// Revoked (RFC 7009, a replayed code, a reused refresh token, the admin).
+    Revoked,
+    /// Used up: an exchanged authorization code, a rotated refresh token.
+    Consumed,
+}
+
+impl TokenStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Revoked => "revoked",
+            TokenStatus::Consumed => "consumed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<TokenStatus> {
+        match s {
+            "active" => Some(TokenStatus::Active),
+            "revoked" => Some(TokenStatus::Revoked),
+            "consumed" => Some(TokenStatus::Consumed),
+            _ => None,
+        }
+    }
+}
+
+/// One issued token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenRecord {
+    /// The `jti` (or a random id for opaque tokens and codes).
+    pub id: String,
+    /// SHA-256 of the token value.
+    #[serde(skip)]
+    pub hash: Vec<u8>,
+    /// Access, refresh, id token or code.
+    pub kind: TokenKind,
+    /// JWT or opaque.
+    pub format: TokenFormat,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// `sub`: the user's subject, or the client id for client credentials.
+    pub subject: String,
+    /// The user's username, when a user is involved.
+    pub username: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// `aud` values.
+    pub audience: Vec<String>,
+    /// `iat`, UNIX seconds.
+    pub issued_at: i64,
+    /// `exp`, UNIX seconds.
+    pub expires_at: i64,
+    /// Stored status.
+    pub status: TokenStatus,
+    /// When the status last changed.
+    pub status_at: Option<i64>,
+    /// Why it was revoked or consumed.
+    pub status_reason: Option<String>,
+    /// The grant that produced it.
+    pub grant_type: String,
+    /// The grant family (all tokens from one authorization), for cascading revocation.
+    pub grant_id: Option<String>,
+    /// The token it was derived from (a code, a refresh token).
+    pub parent_id: Option<String>,
+    /// The signing key, for JWTs.
+    pub kid: Option<String>,
+    /// The token's claims: the JWT payload, or what an opaque token stands for.
+    pub claims: serde_json::Value,
+    /// The token value itself.
+    pub token: String,
+}
+
+/// Filters for listing tokens.
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    /// Only this client's tokens.
+    pub client_id: Option<String>,
+    /// Only this user's tokens.
+    pub username: Option<String>,
+    /// Only this kind.
+    pub kind: Option<TokenKind>,
+    /// Only this stored status.
+    pub status: Option<TokenStatus>,
+    /// Only tokens issued before this id's row (pagination cursor: the last id of a page).
+    pub before_rowid: Option<i64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+const COLUMNS: &str = "id, hash, kind, format, client_id, subject, username, scope, audience, issued_at, expires_at,
+    status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<(TokenRecord, String, String)> {
+    let kind: String = r.get(2)?;
+    let format: String = r.get(3)?;
+    let status: String = r.get(11)?;
+    let bad = |what: &str, v: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown {what} `{v}`").into(),
+        )
+    };
+    Ok((
+        TokenRecord {
+            id: r.get(0)?,
+            hash: r.get(1)?,
+            kind: TokenKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+            format: if format == "opaque" {
+                TokenFormat::Opaque
+            } else {
+                TokenFormat::Jwt
+            },
+            client_id: r.get(4)?,
+            subject: r.get(5)?,
+            username: r.get(6)?,
+            scope: r.get(7)?,
+            audience: Vec::new(),
+            issued_at: r.get(9)?,
+            expires_at: r.get(10)?,
+            status: TokenStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
+            status_at: r.get(12)?,
+            status_reason: r.get(13)?,
+            grant_type: r.get(14)?,
+            grant_id: r.get(15)?,
+            parent_id: r.get(16)?,
+            kid: r.get(17)?,
+            claims: serde_json::Value::Null,
+            token: r.get(19)?,
+        },
+        r.get(8)?,
+        r.get(18)?,
+    ))
+}
+
+fn finish(row: (TokenRecord, String, String)) -> Result<TokenRecord, StoreError> {
+    let (mut rec, audience, claims) = row;
+    rec.audience = from_json(&audience)?;
+    rec.claims = from_json(&claims)?;
+    Ok(rec)
+}
+
+impl Store {
+    /// Records a newly issued token.
+    pub async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
+        let audience = json(&t.audience)?;
+        let claims = json(&t.claims)?;
+        self.w(move |c| {
+            let mut st = c.prepare_cached(
+                "INSERT INTO tokens (id, hash, kind, format, client_id, subject, username, scope, audience, issued_at,
+                    expires_at, status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            )?;
+            st.execute(params![
+                t.id,
+                t.hash,
+                t.kind.as_str(),
+                t.format.as_str(),
+                t.client_id,
+                t.subject,
+                t.username,
+                t.scope,
+                audience,
+                t.issued_at,
+                t.expires_at,
+                t.status.as_str(),
+                t.status_at,
+                t.status_reason,
+                t.grant_type,
+                t.grant_id,
+                t.parent_id,
+                t.kid,
+                claims,
+                t.token
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The token whose value hashes to `hash`.
+    pub async fn find_token_by_hash(&self, hash: Vec<u8>) -> Result<Option<TokenRecord>, StoreError> {
+        self.r(move |c| {
+            let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?1"))?;
+            let row = st.query_row([hash], from_row).optional()?;
+            row.map(finish).transpose()
+        })
+        .await
+    }
+
+    /// The token with this id.
+    pub async fn find_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let id = id.to_string();
+        self.r(move |c| {
+            let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE id = ?1"))?;
+            let row = st.query_row([id], from_row).optional()?;
+            row.map(finish).transpose()
+        })
+        .await
+    }
+
+    /// Sets the status of the still-active token `id`. Returns whether it changed.
+    pub async fn set_token_status(
+        &self,
+        id: &str,
+        status: TokenStatus,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (id, reason) = (id.to_string(), reason.to_string());
+        self.w(move |c| {
+            Ok(c.execute(
+                "UPDATE tokens SET status = ?2, status_at = ?3, status_reason = ?4 WHERE id = ?1 AND status = 'active'",
+                params![id, status.as_str(), now, reason],
+            )? > 0)
+        })
+        .await
+    }
+
+    /// Revokes every still-active token of a grant family. Returns the ids revoked.
+    pub async fn revoke_grant(&self, grant_id: &str, reason: &str, now: i64) -> Result<Vec<String>, StoreError> {
+        let (grant_id, reason) = (grant_id.to_string(), reason.to_string());
+        self.w(move |c| {
+            let mut st = c.prepare_cached(
+                "UPDATE tokens SET status = 'revoked', status_at = ?2, status_reason = ?3
+                 WHERE grant_id = ?1 AND status = 'active' RETURNING id",
+            )?;
+            let ids = st.query_map(params![grant_id, now, reason], |r| r.get::<_, String>(0))?;
+            Ok(ids.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Tokens newest first, filtered. Each comes with its row number (the pagination cursor).
+    pub async fn list_tokens(&self, f: TokenFilter) -> Result<Vec<(i64, TokenRecord)>, StoreError> {
+        self.r(move |c| {
+            let mut sql = format!("SELECT {COLUMNS}, rowid FROM tokens WHERE 1 = 1");
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            if let Some(v) = f.client_id {
+                sql.push_str(" AND client_id = ?");
+                args.push(v.into());
+            }
+            if let Some(v) = f.username {
+                sql.push_str(" AND username = ?");
+                args.push(v.into());
+            }
+            if let Some(v) = f.kind {
+                sql.push_str(" AND kind = ?");
+                args.push(v.as_str().to_string().into());
+            }
+            if let Some(v) = f.status {
+                sql.push_str(" AND status = ?");
+                args.push(v.as_str().to_string().into());
+            }
+            if let Some(v) = f.before_rowid {
+                sql.push_str(" AND rowid < ?");
+                args.push(v.into());
+            }
+            sql.push_str(" ORDER BY rowid DESC LIMIT ?");
+            args.push(i64::try_from(f.limit).unwrap_or(i64::MAX).into());
+            let mut st = c.prepare(&sql)?;
+            let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((r.get::<_, i64>(20)?, from_row(r)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (rowid, raw) = row?;
+                out.push((rowid, finish(raw)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// How many tokens there are, by kind and stored status.
+    pub async fn count_tokens(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.r(|c| {
+            let mut st = c.prepare_cached("SELECT kind, status, count(*) FROM tokens GROUP BY kind, status")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}

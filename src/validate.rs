@@ -1,0 +1,348 @@
+//! Validation of clients, scopes, users, resources and settings.
+//!
+//! Shared by the config file (errors point at a line) and the admin API (errors name a field).
+//! Each error carries a path (`clients[1].redirect_uris[0]`) relative to the object.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, User};
+
+/// One step of a path into a config document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// A table key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// A path into a config document or object, e.g. `clients[1].redirect_uris[0]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Path(pub Vec<Seg>);
+
+impl Path {
+    /// A path of one key.
+    pub fn key(k: &str) -> Path {
+        Path(vec![Seg::Key(k.to_string())])
+    }
+
+    /// This path followed by `key`.
+    pub fn then(&self, key: &str) -> Path {
+        let mut p = self.0.clone();
+        p.push(Seg::Key(key.to_string()));
+        Path(p)
+    }
+
+    /// This path followed by `[index]`.
+    pub fn at(&self, index: usize) -> Path {
+        let mut p = self.0.clone();
+        p.push(Seg::Index(index));
+        Path(p)
+    }
+
+    /// `prefix` followed by this path.
+    pub fn under(&self, prefix: &Path) -> Path {
+        let mut p = prefix.0.clone();
+        p.extend(self.0.iter().cloned());
+        Path(p)
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A validation failure: which field, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Where (relative to the validated object).
+    pub path: Path,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(path: Path, message: impl Into<String>) -> Self {
+        FieldError {
+            path,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Whether `s` is a valid scope token (RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`).
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// Whether `s` is a usable identifier: non-empty, printable, no surrounding spaces.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.trim() == s && !s.chars().any(char::is_control)
+}
+
+/// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2).
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URI ({e})"))?;
+    if parsed.fragment().is_some() {
+        return Err(format!("`{uri}` must not contain a fragment (RFC 6749 §3.1.2)"));
+    }
+    if parsed.cannot_be_a_base() && parsed.scheme() != "urn" {
+        return Err(format!("`{uri}` is not a hierarchical URI"));
+    }
+    Ok(())
+}
+
+/// Validates a client. `scope_exists` tells whether a scope name is registered.
+pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if !is_identifier(&c.client_id) {
+        errs.push(FieldError::new(
+            Path::key("client_id"),
+            "must be non-empty, without control characters or surrounding spaces",
+        ));
+    }
+    let method = c.auth_method();
+    match (&c.client_secret, method) {
+        (Some(s), _) if s.is_empty() => errs.push(FieldError::new(
+            Path::key("client_secret"),
+            "must not be empty (omit it for a public client)",
+        )),
+        (Some(_), AuthMethod::None) => errs.push(FieldError::new(
+            Path::key("token_endpoint_auth_method"),
+            "is `none` (a public client) but a client_secret is set; remove one of them",
+        )),
+        (None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt) => errs
+            .push(FieldError::new(
+                Path::key("client_secret"),
+                format!("is required for token_endpoint_auth_method = \"{}\"", method.as_str()),
+            )),
+        _ => {}
+    }
+    for (i, uri) in c.redirect_uris.iter().enumerate() {
+        if let Err(m) = check_redirect_uri(uri) {
+            errs.push(FieldError::new(Path::key("redirect_uris").at(i), m));
+        }
+    }
+    for (i, uri) in c.post_logout_redirect_uris.iter().enumerate() {
+        if let Err(m) = check_redirect_uri(uri) {
+            errs.push(FieldError::new(Path::key("post_logout_redirect_uris").at(i), m));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, g) in c.grant_types.iter().enumerate() {
+        if !seen.insert(*g) {
+            errs.push(FieldError::new(
+                Path::key("grant_types").at(i),
+                format!("`{}` is listed twice", g.as_str()),
+            ));
+        }
+        if *g == GrantType::ClientCredentials && method == AuthMethod::None {
+            errs.push(FieldError::new(
+                Path::key("grant_types").at(i),
+                "a public client (no client_secret) cannot use client_credentials (RFC 6749 §4.4)",
+            ));
+        }
+        if matches!(g, GrantType::AuthorizationCode | GrantType::Implicit) && c.redirect_uris.is_empty() {
+            errs.push(FieldError::new(
+                Path::key("redirect_uris"),
+                format!("at least one redirect URI is required for the `{}` grant", g.as_str()),
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, s) in c.scopes.iter().enumerate() {
+        if !is_scope_token(s) {
+            errs.push(FieldError::new(
+                Path::key("scopes").at(i),
+                format!("`{s}` is not a valid scope token (RFC 6749 §3.3)"),
+            ));
+        } else if !scope_exists(s) {
+            errs.push(FieldError::new(
+                Path::key("scopes").at(i),
+                format!("scope `{s}` does not exist; define it in [[scopes]] first"),
+            ));
+        } else if !seen.insert(s.as_str()) {
+            errs.push(FieldError::new(
+                Path::key("scopes").at(i),
+                format!("`{s}` is listed twice"),
+            ));
+        }
+    }
+    for (i, a) in c.audiences.iter().enumerate() {
+        if !is_identifier(a) {
+            errs.push(FieldError::new(
+                Path::key("audiences").at(i),
+                "must be non-empty, without control characters or surrounding spaces",
+            ));
+        }
+    }
+    if c.access_token_ttl.is_some_and(|t| t.0 == 0) {
+        errs.push(FieldError::new(
+            Path::key("access_token_ttl"),
+            "must be at least 1 second",
+        ));
+    }
+    errs
+}
+
+/// Validates a custom scope.
+pub fn scope(s: &Scope) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if !is_scope_token(&s.name) {
+        errs.push(FieldError::new(
+            Path::key("name"),
+            format!(
+                "`{}` is not a valid scope token (RFC 6749 §3.3: printable ASCII without spaces, `\"` or `\\`)",
+                s.name
+            ),
+        ));
+    }
+    for (i, c) in s.claims.iter().enumerate() {
+        if !is_identifier(c) {
+            errs.push(FieldError::new(
+                Path::key("claims").at(i),
+                "a claim name must be non-empty",
+            ));
+        }
+    }
+    errs
+}
+
+/// Validates a user.
+pub fn user(u: &User) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if !is_identifier(&u.username) {
+        errs.push(FieldError::new(
+            Path::key("username"),
+            "must be non-empty, without control characters or surrounding spaces",
+        ));
+    }
+    if let Some(sub) = &u.sub {
+        if !is_identifier(sub) || sub.len() > 255 {
+            errs.push(FieldError::new(
+                Path::key("sub"),
+                "must be 1 to 255 characters without control characters (OIDC Core §2)",
+            ));
+        }
+    }
+    if u.password.as_deref() == Some("") {
+        errs.push(FieldError::new(
+            Path::key("password"),
+            "must not be empty (omit it for a persona without a password)",
+        ));
+    }
+    for reserved in [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "nonce",
+        "auth_time",
+        "azp",
+        "at_hash",
+    ] {
+        if u.claims.contains_key(reserved) {
+            errs.push(FieldError::new(
+                Path::key("claims").then(reserved),
+                format!("`{reserved}` is set by the server and cannot be a user claim"),
+            ));
+        }
+    }
+    errs
+}
+
+/// Validates a resource.
+pub fn resource(r: &Resource, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if !is_identifier(&r.name) || r.name.contains('/') {
+        errs.push(FieldError::new(
+            Path::key("name"),
+            "must be non-empty, without `/` or control characters",
+        ));
+    }
+    if !is_identifier(&r.audience) {
+        errs.push(FieldError::new(Path::key("audience"), "must be non-empty"));
+    }
+    for (i, s) in r.required_scopes.iter().enumerate() {
+        if !scope_exists(s) {
+            errs.push(FieldError::new(
+                Path::key("required_scopes").at(i),
+                format!("scope `{s}` does not exist"),
+            ));
+        }
+    }
+    errs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_from(src: &str) -> Client {
+        let mut c: Client = toml::from_str(src).unwrap();
+        c.normalize();
+        c
+    }
+
+    #[test]
+    fn scope_tokens_follow_rfc6749() {
+        assert!(is_scope_token("read:books"));
+        assert!(is_scope_token("https://api.example/read"));
+        assert!(!is_scope_token("two words"));
+        assert!(!is_scope_token("quote\"d"));
+        assert!(!is_scope_token("back\\slash"));
+        assert!(!is_scope_token(""));
+    }
+
+    #[test]
+    fn client_errors_name_the_field() {
+        let c = client_from(
+            "client_id = \"a\"\nclient_secret = \"s\"\nredirect_uris = [\"/relative\"]\nscopes = [\"nope\"]",
+        );
+        let errs = client(&c, &|s| s == "openid");
+        let paths: Vec<String> = errs.iter().map(|e| e.path.to_string()).collect();
+        assert!(paths.contains(&"redirect_uris[0]".to_string()), "{paths:?}");
+        assert!(paths.contains(&"scopes[0]".to_string()), "{paths:?}");
+    }
+
+    #[test]
+    fn public_clients_cannot_use_client_credentials() {
+        let c = client_from("client_id = \"p\"\ngrant_types = [\"client_credentials\"]");
+        let errs = client(&c, &|_| true);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].path.to_string(), "grant_types[0]");
+    }
+
+    #[test]
+    fn confidential_methods_need_a_secret() {
+        let c = client_from("client_id = \"c\"\ntoken_endpoint_auth_method = \"client_secret_post\"");
+        let errs = client(&c, &|_| true);
+        assert_eq!(errs[0].path.to_string(), "client_secret");
+    }
+
+    #[test]
+    fn fragments_are_refused_in_redirect_uris() {
+        assert!(check_redirect_uri("http://localhost:3000/cb#x").is_err());
+        assert!(check_redirect_uri("http://localhost:3000/cb?x=1").is_ok());
+        assert!(check_redirect_uri("com.example.app:/callback").is_ok());
+    }
+}
