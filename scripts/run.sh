@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds Latchkey (release) and runs it on http://localhost:8000 with the default database.
+# Extra arguments go to `latchkey serve`, e.g. scripts/run.sh --config latchkey.toml
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust
+apt_ensure build-essential pkg-config
+cargo build --release --locked
+exec ./target/release/latchkey serve "$@"
