@@ -170,13 +170,13 @@ impl ConfigFile {
                     message: format!("user `{}` is defined twice", u.username),
                 });
             }
-            if let Some(sub) = &u.sub {
-                if !subs.insert(sub.clone()) {
-                    errs.push(FieldError {
-                        path: at.then("sub"),
-                        message: format!("sub `{sub}` is used by two users"),
-                    });
-                }
+            if let Some(sub) = &u.sub
+                && !subs.insert(sub.clone())
+            {
+                errs.push(FieldError {
+                    path: at.then("sub"),
+                    message: format!("sub `{sub}` is used by two users"),
+                });
             }
         }
         let mut rnames = HashSet::new();

@@ -100,6 +100,9 @@ pub enum Event {
     /// Server settings changed.
     #[serde(rename = "settings.updated")]
     SettingsUpdated(Box<Settings>),
+    /// A protocol request was logged (secrets redacted).
+    #[serde(rename = "request.logged")]
+    RequestLogged(Box<crate::admin::requests::LoggedRequest>),
     /// The virtual clock moved.
     #[serde(rename = "clock.moved")]
     ClockMoved {
@@ -129,6 +132,7 @@ impl Event {
             Event::ResourceDeleted { .. } => "resource.deleted",
             Event::KeyRotated { .. } => "key.rotated",
             Event::SettingsUpdated(_) => "settings.updated",
+            Event::RequestLogged(_) => "request.logged",
             Event::ClockMoved { .. } => "clock.moved",
         }
     }

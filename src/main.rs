@@ -38,7 +38,136 @@ enum Command {
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
     },
+    /// Write the clients, scopes, users, resources and settings as a config file (users without
+    /// passwords: they are stored hashed).
+    Export {
+        /// SQLite database file [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Upsert a config file into a database (what it names is created or replaced). A running
+    /// server sees the change after a restart; use `PUT /admin/api/config` to change it live.
+    Import {
+        /// The config file (latchkey.toml).
+        file: PathBuf,
+        /// SQLite database file [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+    },
+    /// Mint an access token for a client (and a user) and print it.
+    Token {
+        /// The client it is issued to.
+        #[arg(long)]
+        client: String,
+        /// Space-separated scopes, within the client's [default: all the client's scopes].
+        #[arg(long)]
+        scope: Option<String>,
+        /// A user (username): `sub` becomes the user's subject.
+        #[arg(long)]
+        user: Option<String>,
+        /// Lifetime in seconds [default: the client's or the server's].
+        #[arg(long)]
+        ttl: Option<u64>,
+        /// An extra claim, `name=value` (a JSON value, or else a string); repeatable.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// SQLite database file [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+        /// The issuer (`iss`) the server runs as [default: http://localhost:8000].
+        #[arg(long, env = "LATCHKEY_ISSUER", default_value = "http://localhost:8000")]
+        issuer: String,
+    },
 }
+
+/// Prints an admin error with its fields and returns failure.
+fn fail(e: &latchkey::admin::AdminError) -> ExitCode {
+    eprintln!("error: {}", e.message);
+    ExitCode::FAILURE
+}
+
+async fn provider(db: Option<String>, issuer: &str) -> Result<std::sync::Arc<latchkey::provider::Provider>, ExitCode> {
+    latchkey::server::open_provider(&db_location(db), issuer, latchkey::Clock::system())
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+async fn export(db: Option<String>, out: Option<PathBuf>) -> ExitCode {
+    let p = match provider(db, DEFAULT_ISSUER).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let text = match latchkey::admin::registry::export_toml(&p).await {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    match out {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(&path, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn import(file: PathBuf, db: Option<String>) -> ExitCode {
+    let src = match latchkey::config::read(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let location = db_location(db.clone());
+    let p = match provider(db, DEFAULT_ISSUER).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match latchkey::admin::registry::import_config(&p, &file.display().to_string(), &src).await {
+        Ok(s) => {
+            eprintln!(
+                "imported {} into {location}: {} client(s), {} scope(s), {} user(s), {} resource(s)",
+                file.display(),
+                s.clients,
+                s.scopes,
+                s.users,
+                s.resources
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Parses `--claim name=value`: the value as JSON when it is JSON, else as a string.
+fn parse_claims(raw: &[String]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut out = serde_json::Map::new();
+    for c in raw {
+        let (k, v) = c
+            .split_once('=')
+            .ok_or_else(|| format!("--claim `{c}`: expected NAME=VALUE"))?;
+        if k.is_empty() {
+            return Err(format!("--claim `{c}`: the name is empty"));
+        }
+        let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+        out.insert(k.to_string(), value);
+    }
+    Ok(out)
+}
+
+const DEFAULT_ISSUER: &str = "http://localhost:8000";
 
 fn db_location(db: Option<String>) -> DbLocation {
     db.map_or_else(DbLocation::default_file, |d| DbLocation::parse(&d))
@@ -103,6 +232,43 @@ async fn run(cli: Cli) -> ExitCode {
             println!("Press Ctrl-C to stop.");
             server.run_until_signal().await;
             ExitCode::SUCCESS
+        }
+        Command::Export { db, out } => export(db, out).await,
+        Command::Import { file, db } => import(file, db).await,
+        Command::Token {
+            client,
+            scope,
+            user,
+            ttl,
+            claims,
+            db,
+            issuer,
+        } => {
+            let claims = match parse_claims(&claims) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let p = match provider(db, &issuer).await {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let req = latchkey::admin::tokens::MintRequest {
+                client_id: client,
+                username: user,
+                scopes: scope.map(|s| s.split_whitespace().map(str::to_string).collect()),
+                ttl,
+                claims: Some(claims),
+            };
+            match latchkey::admin::tokens::mint(&p, req).await {
+                Ok(m) => {
+                    println!("{}", m.access_token);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// OAuth 2.0 grant types (RFC 6749 §4, §6; OIDC Core §3.2 for implicit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     /// RFC 6749 §4.1
@@ -37,7 +37,7 @@ impl GrantType {
 }
 
 /// Client authentication methods at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1).
@@ -66,7 +66,7 @@ impl AuthMethod {
 }
 
 /// How access tokens are represented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenFormat {
     /// A signed JWT per RFC 9068.
@@ -87,7 +87,7 @@ impl TokenFormat {
 }
 
 /// JWS algorithms Latchkey signs with (RFC 7518 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub enum SigningAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit key.
     #[default]
@@ -131,7 +131,7 @@ impl fmt::Display for SigningAlg {
 
 /// A duration in seconds, written in the config file as a number (`3600`) or with a unit
 /// (`"1h"`, `"15m"`, `"30s"`, `"7d"`, or combined: `"1h30m"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Seconds(pub u64);
 
@@ -205,7 +205,7 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A registered OAuth client (RFC 6749 §2). Field names are those of `[[clients]]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     /// The client identifier (RFC 6749 §2.2); matched byte for byte.
@@ -280,7 +280,7 @@ impl Client {
 }
 
 /// A scope (RFC 6749 §3.3) with the user claims it releases (OIDC Core §5.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     /// The scope token.
@@ -291,8 +291,9 @@ pub struct Scope {
     /// User claims released with this scope.
     #[serde(default)]
     pub claims: Vec<String>,
-    /// Built-in scopes (the OIDC ones and `token_introspection`) cannot be changed.
-    #[serde(default, skip_deserializing)]
+    /// Built-in scopes (the OIDC ones and `token_introspection`) cannot be changed. Written only
+    /// when true; ignored on input.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub builtin: bool,
 }
 
@@ -350,7 +351,7 @@ pub fn builtin_scopes() -> Vec<Scope> {
 }
 
 /// A test persona (an end user).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// The login name.
@@ -367,7 +368,7 @@ pub struct User {
 }
 
 /// A simulated protected API for the resource-server simulator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     /// The name, also its path under `/resources/`.
@@ -380,7 +381,7 @@ pub struct Resource {
 }
 
 /// Server-wide settings (`[server]` and `[introspection]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     /// Default access-token lifetime.
     pub access_token_ttl: Seconds,

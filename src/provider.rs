@@ -100,6 +100,8 @@ pub struct Provider {
     pub clock: Clock,
     /// The events bus.
     pub events: EventBus,
+    /// Browser sessions and authorizations waiting for the user.
+    pub interactions: crate::oauth::session::Interactions,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -136,6 +138,7 @@ impl Provider {
             keys,
             clock,
             events,
+            interactions: crate::oauth::session::Interactions::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),

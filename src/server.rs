@@ -174,6 +174,20 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Opens a database and builds a provider over it without binding a port: what the CLI's
+/// `export`, `import` and `token` commands work with. Settings and keys are read as stored
+/// (a fresh database gets the defaults and a new signing key).
+pub async fn open_provider(db: &DbLocation, issuer: &str, clock: Clock) -> Result<Arc<Provider>, StartError> {
+    let issuer = Issuer::parse(issuer).map_err(StartError::Issuer)?;
+    let store = Store::open(db).await?;
+    let settings = store.load_settings().await?.unwrap_or_default();
+    let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
+    let keys = Keys::load(&store, settings.signing_alg, clock.now(), retention).await?;
+    Ok(Arc::new(
+        Provider::new(issuer, store, keys, clock, EventBus::new(), settings).await?,
+    ))
+}
+
 /// Starts a server.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     if !opts.bind.is_loopback() && opts.admin_token.is_none() {
@@ -246,10 +260,17 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         provider.apply_config(cfg).await?;
     }
 
-    let app = crate::http::router(provider.clone());
+    let admin = Arc::new(crate::admin::Admin::new(
+        provider.clone(),
+        opts.admin_token.clone(),
+        addr.port(),
+    ));
+    let app = crate::http::router_with(provider.clone(), admin.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(crate::http::serve::serve(listener, app, async {
+    let task = tokio::spawn(crate::http::serve::serve(listener, app, async move {
         let _ = stop_rx.await;
+        // Ends the event streams, so open SSE connections do not hold up the shutdown.
+        admin.shutdown();
     }));
     Ok(RunningServer {
         addr,

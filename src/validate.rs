@@ -235,13 +235,13 @@ pub fn user(u: &User) -> Vec<FieldError> {
             "must be non-empty, without control characters or surrounding spaces",
         ));
     }
-    if let Some(sub) = &u.sub {
-        if !is_identifier(sub) || sub.len() > 255 {
-            errs.push(FieldError::new(
-                Path::key("sub"),
-                "must be 1 to 255 characters without control characters (OIDC Core §2)",
-            ));
-        }
+    if let Some(sub) = &u.sub
+        && (!is_identifier(sub) || sub.len() > 255)
+    {
+        errs.push(FieldError::new(
+            Path::key("sub"),
+            "must be 1 to 255 characters without control characters (OIDC Core §2)",
+        ));
     }
     if u.password.as_deref() == Some("") {
         errs.push(FieldError::new(

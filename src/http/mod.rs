@@ -1,9 +1,17 @@
 //! The HTTP layer (axum): routing, extraction, the one error-to-response mapping, the request
 //! log line, timeouts and limits. No protocol decisions are made here.
 
+pub mod admin;
+pub mod capture;
 pub mod error;
+pub mod extract;
+pub mod guard;
 pub mod oauth;
+pub mod oidc;
+pub mod pages;
 pub mod serve;
+pub mod sse;
+pub mod ui;
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +36,7 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The protocol routes, relative to the issuer's path.
-fn protocol_routes() -> Router<AppState> {
+fn protocol_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(paths::OPENID_CONFIGURATION, get(oauth::discovery))
         .route(paths::OAUTH_METADATA, get(oauth::discovery))
@@ -36,22 +44,39 @@ fn protocol_routes() -> Router<AppState> {
         .route(paths::TOKEN, post(oauth::token))
         .route(paths::INTROSPECT, post(oauth::introspect))
         .route(paths::REVOKE, post(oauth::revoke))
+        .route(paths::USERINFO, get(oidc::userinfo).post(oidc::userinfo))
+        .route(paths::AUTHORIZE, get(oidc::authorize_get).post(oidc::authorize_post))
+        .route(paths::LOGIN, get(oidc::login_get).post(oidc::login_post))
+        .route(paths::CONSENT, get(oidc::consent_get).post(oidc::consent_post))
+        .route(paths::END_SESSION, get(oidc::end_session).post(oidc::end_session))
+        .layer(middleware::from_fn_with_state(state, oidc::cors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
 }
 
-/// The whole application.
+/// The whole application, with an admin API that requires no token and trusts the issuer's
+/// port (see [`router_with`]).
 pub fn router(state: AppState) -> Router {
+    let port = url::Url::parse(&state.issuer.id)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(80);
+    let admin = std::sync::Arc::new(crate::admin::Admin::new(state.clone(), None, port));
+    router_with(state, admin)
+}
+
+/// The whole application: protocol routes, the admin API (guarded) and the request log.
+pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
     let issuer_path = state.issuer.path.clone();
     let mut app = Router::new();
     if issuer_path.is_empty() {
-        app = app.merge(protocol_routes());
+        app = app.merge(protocol_routes(state.clone()));
     } else {
         // An issuer with a path (`http://localhost:8000/realms/dev`) serves its endpoints under
         // that path, and RFC 8414 §3.1's path-inserted metadata URL at the root.
-        app = app.nest(&issuer_path, protocol_routes()).route(
+        app = app.nest(&issuer_path, protocol_routes(state.clone())).route(
             &format!("{}{}", paths::OAUTH_METADATA, issuer_path),
             get(oauth::discovery),
         );
@@ -60,10 +85,14 @@ pub fn router(state: AppState) -> Router {
     // Wrapped in an outer router so the middleware below sees each response as the client
     // will (axum adds `Allow` to a 405 as the inner router returns it).
     Router::new()
+        .merge(self::admin::routes(admin.clone()))
+        .merge(self::ui::routes(&issuer_path))
         .fallback_service(app)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn(log_and_shape))
+        .layer(middleware::from_fn_with_state(admin.clone(), capture::capture))
+        .layer(middleware::from_fn_with_state(admin, guard::guard))
         .layer(CatchPanicLayer::custom(|_| {
             http_error(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,42 +9,22 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::no_store;
+use super::extract::OAuthForm;
 use crate::oauth::client_auth::BasicAuth;
-use crate::oauth::form::Form;
-use crate::oauth::{OAuthError, discovery, introspect, revoke, token};
+use crate::oauth::{discovery, introspect, revoke, token};
 use crate::provider::Provider;
 
 /// Shared state of the protocol routes.
 pub type AppState = Arc<Provider>;
 
-/// Parses an OAuth form body, insisting on `application/x-www-form-urlencoded`
-/// (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1).
-fn oauth_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request(if ct.is_empty() {
-            "missing Content-Type: the body must be application/x-www-form-urlencoded".to_string()
-        } else {
-            format!("Content-Type `{ct}` is not accepted: the body must be application/x-www-form-urlencoded")
-        }));
-    }
-    Form::parse(body)
-}
-
 fn basic(headers: &HeaderMap) -> BasicAuth {
     BasicAuth::parse(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))
 }
 
-/// Token endpoint (RFC 6749 §3.2; grants: §4.4 client credentials).
-pub async fn token(State(p): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = match oauth_form(&headers, &body) {
-        Ok(form) => token::exchange(&p, &basic(&headers), &form).await,
-        Err(e) => Err(e),
-    };
+/// Token endpoint (RFC 6749 §3.2; grants: §4.1.3 authorization code, §4.3 password, §4.4 client
+/// credentials, §6 refresh).
+pub async fn token(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+    let result = token::exchange(&p, &basic(&headers), &form).await;
     match result {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => e.into_response(),
@@ -52,11 +32,8 @@ pub async fn token(State(p): State<AppState>, headers: HeaderMap, body: Bytes) -
 }
 
 /// Introspection endpoint (RFC 7662 §2).
-pub async fn introspect(State(p): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = match oauth_form(&headers, &body) {
-        Ok(form) => introspect::introspect(&p, &basic(&headers), &form).await,
-        Err(e) => Err(e),
-    };
+pub async fn introspect(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+    let result = introspect::introspect(&p, &basic(&headers), &form).await;
     match result {
         Ok(v) => no_store(Json(v).into_response()),
         Err(e) => e.into_response(),
@@ -64,11 +41,8 @@ pub async fn introspect(State(p): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 /// Revocation endpoint (RFC 7009 §2).
-pub async fn revoke(State(p): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = match oauth_form(&headers, &body) {
-        Ok(form) => revoke::revoke(&p, &basic(&headers), &form).await,
-        Err(e) => Err(e),
-    };
+pub async fn revoke(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+    let result = revoke::revoke(&p, &basic(&headers), &form).await;
     match result {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => e.into_response(),

@@ -42,6 +42,12 @@ pub enum ErrorCode {
     InteractionRequired,
     /// OIDC Core §3.1.2.6
     AccountSelectionRequired,
+    /// OIDC Core §3.1.2.6: request objects are not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6: request_uri is not supported.
+    RequestUriNotSupported,
+    /// OIDC Core §3.1.2.6: the registration parameter is not supported.
+    RegistrationNotSupported,
 }
 
 impl ErrorCode {
@@ -65,6 +71,9 @@ impl ErrorCode {
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::InteractionRequired => "interaction_required",
             ErrorCode::AccountSelectionRequired => "account_selection_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::RegistrationNotSupported => "registration_not_supported",
         }
     }
 }

@@ -126,3 +126,70 @@ pub async fn access_token(p: &Provider, req: AccessTokenRequest<'_>) -> Result<I
         record,
     })
 }
+
+/// What a refresh token is for.
+#[derive(Debug, Clone)]
+pub struct RefreshTokenRequest<'a> {
+    /// The client it is bound to.
+    pub client: &'a Client,
+    /// The user's subject.
+    pub subject: String,
+    /// The user's username.
+    pub username: String,
+    /// The scopes it may obtain again.
+    pub scopes: Vec<String>,
+    /// When the user authenticated (carried into later id_tokens).
+    pub auth_time: i64,
+    /// The grant family it belongs to.
+    pub grant_id: String,
+    /// The token it replaces (rotation) or the code it came from.
+    pub parent_id: Option<String>,
+    /// The grant that produced it.
+    pub grant_type: &'static str,
+}
+
+/// Issues an opaque refresh token (RFC 6749 §1.5, §6), records it and publishes `token.issued`.
+pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result<String, OAuthError> {
+    let now = p.clock.now();
+    let ttl = i64::try_from(p.settings().refresh_token_ttl.0).unwrap_or(i64::MAX);
+    let exp = now.saturating_add(ttl);
+    let token = ids::opaque_token();
+    let id = ids::token_id();
+    let scope = req.scopes.join(" ");
+    let claims = json!({
+        "iss": p.issuer.id,
+        "sub": req.subject,
+        "aud": req.client.client_id,
+        "client_id": req.client.client_id,
+        "scope": scope,
+        "iat": now,
+        "exp": exp,
+        "jti": id,
+        "auth_time": req.auth_time,
+    });
+    let record = TokenRecord {
+        id,
+        hash: ids::token_hash(&token),
+        kind: TokenKind::RefreshToken,
+        format: TokenFormat::Opaque,
+        client_id: req.client.client_id.clone(),
+        subject: req.subject,
+        username: Some(req.username),
+        scope,
+        audience: vec![req.client.client_id.clone()],
+        issued_at: now,
+        expires_at: exp,
+        status: TokenStatus::Active,
+        status_at: None,
+        status_reason: None,
+        grant_type: req.grant_type.to_string(),
+        grant_id: Some(req.grant_id),
+        parent_id: req.parent_id,
+        kid: None,
+        claims,
+        token: token.clone(),
+    };
+    p.store.insert_token(record.clone()).await?;
+    p.events.publish(p.clock.now_ms(), Event::TokenIssued(Box::new(record)));
+    Ok(token)
+}

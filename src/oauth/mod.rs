@@ -3,15 +3,22 @@
 //! Each endpoint function takes the provider and already-extracted inputs (form, Basic
 //! credentials) and returns a typed result or an [`OAuthError`]; the HTTP layer only converts.
 
+pub mod authorize;
+pub mod claims;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod id_token;
 pub mod introspect;
 pub mod issue;
+pub mod logout;
+pub mod pkce;
 pub mod revoke;
 pub mod scope;
+pub mod session;
 pub mod token;
+pub mod userinfo;
 
 pub use error::{ErrorCode, OAuthError};
 
@@ -30,4 +37,14 @@ pub mod paths {
     pub const INTROSPECT: &str = "/introspect";
     /// RFC 7009.
     pub const REVOKE: &str = "/revoke";
+    /// RFC 6749 §3.1, OIDC Core §3.1.2.
+    pub const AUTHORIZE: &str = "/authorize";
+    /// OIDC Core §5.3.
+    pub const USERINFO: &str = "/userinfo";
+    /// OIDC RP-Initiated Logout 1.0.
+    pub const END_SESSION: &str = "/end_session";
+    /// Latchkey's login page.
+    pub const LOGIN: &str = "/login";
+    /// Latchkey's consent page.
+    pub const CONSENT: &str = "/consent";
 }

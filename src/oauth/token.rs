@@ -2,16 +2,22 @@
 //! dispatch to the grant's handler.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::client_auth::{self, BasicAuth};
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
-use super::issue::{self, AccessTokenRequest};
+use super::id_token::{self, IdTokenRequest};
+use super::issue::{self, AccessTokenRequest, RefreshTokenRequest};
+use super::pkce::{self, Method};
 use super::scope;
+use crate::events::Event;
+use crate::ids;
 use crate::model::{Client, GrantType};
 use crate::provider::Provider;
+use crate::store::{StoredUser, TokenKind, TokenRecord, TokenStatus};
 
-/// A successful token response (RFC 6749 §5.1).
+/// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TokenResponse {
     /// The access token.
@@ -22,7 +28,7 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The granted scope, always stated.
     pub scope: String,
-    /// A refresh token, when the grant issues one.
+    /// A refresh token, when the client has the refresh_token grant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// An id_token, when `openid` was granted.
@@ -31,43 +37,60 @@ pub struct TokenResponse {
 }
 
 /// The grant types this server implements at the token endpoint.
-pub const SUPPORTED_GRANTS: &[GrantType] = &[GrantType::ClientCredentials];
+pub const SUPPORTED_GRANTS: &[GrantType] = &[
+    GrantType::AuthorizationCode,
+    GrantType::ClientCredentials,
+    GrantType::RefreshToken,
+    GrantType::Password,
+];
 
 /// Parses `grant_type` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6).
 fn grant_type(form: &Form) -> Result<GrantType, OAuthError> {
     let raw = form.require("grant_type")?;
-    let known = match raw {
-        "authorization_code" => Some(GrantType::AuthorizationCode),
-        "client_credentials" => Some(GrantType::ClientCredentials),
-        "refresh_token" => Some(GrantType::RefreshToken),
-        "password" => Some(GrantType::Password),
-        _ => None,
-    };
-    match known {
-        Some(g) if SUPPORTED_GRANTS.contains(&g) => Ok(g),
-        _ => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!(
-                "grant_type `{raw}` is not supported; supported: {}",
-                SUPPORTED_GRANTS
-                    .iter()
-                    .map(|g| g.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
+    SUPPORTED_GRANTS
+        .iter()
+        .copied()
+        .find(|g| g.as_str() == raw)
+        .ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type `{raw}` is not supported; supported: {}",
+                    SUPPORTED_GRANTS
+                        .iter()
+                        .map(|g| g.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
 }
 
 /// Handles a token request (RFC 6749 §3.2).
 pub async fn exchange(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<TokenResponse, OAuthError> {
     let grant = grant_type(form)?;
     let client = client_auth::authenticate(p, basic, form, true)?;
+    if !client.allows_grant(grant) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client `{}` is not allowed the {} grant (its grant_types: {})",
+            client.client_id,
+            grant.as_str(),
+            client
+                .grant_types
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     match grant {
         GrantType::ClientCredentials => client_credentials(p, &client, form).await,
-        other => Err(OAuthError::new(
+        GrantType::AuthorizationCode => authorization_code(p, &client, form).await,
+        GrantType::RefreshToken => refresh(p, &client, form).await,
+        GrantType::Password => password(p, &client, form).await,
+        GrantType::Implicit => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            format!("grant_type `{}` is not supported", other.as_str()),
+            "implicit is not a token-endpoint grant",
         )),
     }
 }
@@ -80,18 +103,6 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is a public client and cannot use client_credentials (RFC 6749 §4.4)",
             client.client_id
-        )));
-    }
-    if !client.allows_grant(GrantType::ClientCredentials) {
-        return Err(OAuthError::unauthorized_client(format!(
-            "client `{}` is not allowed the client_credentials grant (its grant_types: {})",
-            client.client_id,
-            client
-                .grant_types
-                .iter()
-                .map(|g| g.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
         )));
     }
     // RFC 6749 §4.4.2 / §3.3: absent scope means the client's allowed scopes.
@@ -119,5 +130,352 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
         scope: scopes.join(" "),
         refresh_token: None,
         id_token: None,
+    })
+}
+
+fn claim_str<'a>(r: &'a TokenRecord, name: &str) -> Option<&'a str> {
+    r.claims.get(name).and_then(Value::as_str)
+}
+
+/// Revokes a grant family and publishes it.
+async fn revoke_family(p: &Provider, grant_id: Option<&str>, reason: &str) -> Result<(), OAuthError> {
+    if let Some(g) = grant_id {
+        let ids = p.store.revoke_grant(g, reason, p.clock.now()).await?;
+        if !ids.is_empty() {
+            p.events.publish(
+                p.clock.now_ms(),
+                Event::TokenRevoked {
+                    ids,
+                    reason: reason.to_string(),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3): the code is single-use,
+/// short-lived, and bound to the client, the redirect URI and the PKCE challenge.
+async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
+    let code = form.require("code")?;
+    let verifier = form.get("code_verifier")?;
+    let redirect_uri = form.get("redirect_uri")?;
+    let rec = p
+        .store
+        .find_token_by_hash(ids::token_hash(code))
+        .await?
+        .filter(|r| r.kind == TokenKind::AuthorizationCode)
+        .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
+    if rec.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the code was issued to another client, not to `{}`",
+            client.client_id
+        )));
+    }
+    if rec.status != TokenStatus::Active {
+        // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
+        let reason = "authorization code replayed (RFC 6749 §4.1.2)";
+        revoke_family(p, rec.grant_id.as_deref(), reason).await?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used; the tokens issued from it are now revoked (RFC 6749 §4.1.2)",
+        ));
+    }
+    if rec.expires_at <= p.clock.now() {
+        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+    }
+    let registered = claim_str(&rec, "redirect_uri").unwrap_or_default();
+    let given_at_authorize = rec
+        .claims
+        .get("redirect_uri_given")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    match redirect_uri {
+        Some(uri) if uri != registered => {
+            return Err(OAuthError::invalid_grant(format!(
+                "redirect_uri `{uri}` differs from the one the code was issued for"
+            )));
+        }
+        None if given_at_authorize => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri is required: it was included in the authorization request (RFC 6749 §4.1.3)",
+            ));
+        }
+        _ => {}
+    }
+    let challenge = claim_str(&rec, "code_challenge");
+    let method = rec
+        .claims
+        .get("code_challenge_method")
+        .and_then(|m| serde_json::from_value::<Method>(m.clone()).ok())
+        .unwrap_or(Method::Plain);
+    match (challenge, verifier) {
+        (Some(c), Some(v)) if pkce::verify(method, c, v) => {}
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier is required: the authorization request sent a code_challenge (RFC 7636 §4.5)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier was sent, but the authorization request had no code_challenge",
+            ));
+        }
+        (None, None) => {}
+    }
+    let reason = "exchanged for tokens";
+    if !p
+        .store
+        .set_token_status(&rec.id, TokenStatus::Consumed, reason, p.clock.now())
+        .await?
+    {
+        // Lost a race with another exchange of the same code: that is a replay too.
+        revoke_family(
+            p,
+            rec.grant_id.as_deref(),
+            "authorization code replayed (RFC 6749 §4.1.2)",
+        )
+        .await?;
+        return Err(OAuthError::invalid_grant("the authorization code was already used"));
+    }
+    let user = find_user(p, rec.username.as_deref()).await?;
+    let scopes = scope::parse(&rec.scope)?;
+    let auth_time = rec
+        .claims
+        .get("auth_time")
+        .and_then(Value::as_i64)
+        .unwrap_or(rec.issued_at);
+    user_tokens(
+        p,
+        client,
+        &user,
+        UserGrant {
+            scopes,
+            auth_time,
+            nonce: claim_str(&rec, "nonce").map(str::to_string),
+            grant_type: GrantType::AuthorizationCode.as_str(),
+            grant_id: rec.grant_id.clone().unwrap_or_else(ids::token_id),
+            parent_id: Some(rec.id.clone()),
+            refresh: RefreshPolicy::New,
+        },
+    )
+    .await
+}
+
+async fn find_user(p: &Provider, username: Option<&str>) -> Result<StoredUser, OAuthError> {
+    let username = username.ok_or_else(|| OAuthError::invalid_grant("the grant has no user"))?;
+    p.store
+        .find_user(username)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant(format!("user `{username}` no longer exists")))
+}
+
+/// The refresh token grant (RFC 6749 §6): bound to its client; rotated by default; a rotated
+/// token presented again revokes its whole family (OAuth 2.0 Security BCP §4.14).
+async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
+    let presented = form.require("refresh_token")?;
+    let rec = p
+        .store
+        .find_token_by_hash(ids::token_hash(presented))
+        .await?
+        .filter(|r| r.kind == TokenKind::RefreshToken)
+        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    if rec.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the refresh token was issued to another client, not to `{}`",
+            client.client_id
+        )));
+    }
+    match rec.status {
+        TokenStatus::Active => {}
+        TokenStatus::Consumed => {
+            let reason = "rotated refresh token reused";
+            revoke_family(p, rec.grant_id.as_deref(), reason).await?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used (it was rotated); every token of its grant is now revoked",
+            ));
+        }
+        TokenStatus::Revoked => return Err(OAuthError::invalid_grant("the refresh token was revoked")),
+    }
+    if rec.expires_at <= p.clock.now() {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    let original = scope::parse(&rec.scope)?;
+    // RFC 6749 §6: the scope may narrow, never widen.
+    let scopes = scope::grant(form.get("scope")?, &original, &client.client_id)?;
+    let user = find_user(p, rec.username.as_deref()).await?;
+    let rotate = p.settings().refresh_token_rotation;
+    if rotate
+        && !p
+            .store
+            .set_token_status(&rec.id, TokenStatus::Consumed, "rotated", p.clock.now())
+            .await?
+    {
+        revoke_family(p, rec.grant_id.as_deref(), "rotated refresh token reused").await?;
+        return Err(OAuthError::invalid_grant("the refresh token was already used"));
+    }
+    let auth_time = rec
+        .claims
+        .get("auth_time")
+        .and_then(Value::as_i64)
+        .unwrap_or(rec.issued_at);
+    user_tokens(
+        p,
+        client,
+        &user,
+        UserGrant {
+            scopes,
+            auth_time,
+            nonce: None,
+            grant_type: GrantType::RefreshToken.as_str(),
+            grant_id: rec.grant_id.clone().unwrap_or_else(ids::token_id),
+            parent_id: Some(rec.id.clone()),
+            refresh: if rotate {
+                RefreshPolicy::Rotate(original)
+            } else {
+                RefreshPolicy::Keep(presented.to_string())
+            },
+        },
+    )
+    .await
+}
+
+/// The resource owner password credentials grant (RFC 6749 §4.3), for clients that list it.
+async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
+    let username = form.require("username")?;
+    let password = form.require("password")?;
+    let scopes = scope::grant(form.get("scope")?, &client.scopes, &client.client_id)?;
+    let bad = || OAuthError::invalid_grant("wrong username or password");
+    let user = p.store.find_user(username).await?.ok_or_else(bad)?;
+    let hash = user.password_hash.clone().ok_or_else(bad)?;
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&pw, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(bad());
+    }
+    user_tokens(
+        p,
+        client,
+        &user,
+        UserGrant {
+            scopes,
+            auth_time: p.clock.now(),
+            nonce: None,
+            grant_type: GrantType::Password.as_str(),
+            grant_id: ids::token_id(),
+            parent_id: None,
+            refresh: RefreshPolicy::New,
+        },
+    )
+    .await
+}
+
+enum RefreshPolicy {
+    /// Issue a refresh token if the client has the refresh_token grant.
+    New,
+    /// Rotation: issue a new refresh token carrying the original scopes.
+    Rotate(Vec<String>),
+    /// No rotation: hand back the presented token.
+    Keep(String),
+}
+
+struct UserGrant {
+    scopes: Vec<String>,
+    auth_time: i64,
+    nonce: Option<String>,
+    grant_type: &'static str,
+    grant_id: String,
+    parent_id: Option<String>,
+    refresh: RefreshPolicy,
+}
+
+/// Issues the access token, the id_token (when `openid` was granted) and the refresh token for
+/// a user grant.
+async fn user_tokens(
+    p: &Provider,
+    client: &Client,
+    user: &StoredUser,
+    g: UserGrant,
+) -> Result<TokenResponse, OAuthError> {
+    let sub = user
+        .user
+        .sub
+        .clone()
+        .unwrap_or_else(|| ids::stable_sub(&user.user.username));
+    let issued = issue::access_token(
+        p,
+        AccessTokenRequest {
+            client,
+            subject: sub.clone(),
+            username: Some(user.user.username.clone()),
+            scopes: g.scopes.clone(),
+            grant_type: g.grant_type,
+            grant_id: Some(g.grant_id.clone()),
+            parent_id: g.parent_id.clone(),
+            ttl: None,
+            extra_claims: serde_json::Map::new(),
+        },
+    )
+    .await?;
+    let id_token = if g.scopes.iter().any(|s| s == "openid") {
+        Some(
+            id_token::issue(
+                p,
+                IdTokenRequest {
+                    client,
+                    user: &user.user,
+                    sub: &sub,
+                    scopes: &g.scopes,
+                    auth_time: g.auth_time,
+                    nonce: g.nonce.as_deref(),
+                    access_token: Some(&issued.token),
+                    code: None,
+                    grant_id: Some(g.grant_id.clone()),
+                    grant_type: g.grant_type,
+                },
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let refresh_scopes = match &g.refresh {
+        RefreshPolicy::Rotate(original) => Some(original.clone()),
+        RefreshPolicy::New if client.allows_grant(GrantType::RefreshToken) => Some(g.scopes.clone()),
+        _ => None,
+    };
+    let refresh_token = match (refresh_scopes, g.refresh) {
+        (_, RefreshPolicy::Keep(t)) => Some(t),
+        (Some(scopes), _) => Some(
+            issue::refresh_token(
+                p,
+                RefreshTokenRequest {
+                    client,
+                    subject: sub.clone(),
+                    username: user.user.username.clone(),
+                    scopes,
+                    auth_time: g.auth_time,
+                    grant_id: g.grant_id.clone(),
+                    parent_id: g.parent_id.clone(),
+                    grant_type: g.grant_type,
+                },
+            )
+            .await?,
+        ),
+        (None, _) => None,
+    };
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: g.scopes.join(" "),
+        refresh_token,
+        id_token,
     })
 }

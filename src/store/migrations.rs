@@ -78,6 +78,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX tokens_by_client ON tokens (client_id, issued_at);
     CREATE INDEX tokens_by_grant ON tokens (grant_id);
     "#,
+    // v2: remembered consent decisions (OIDC flows).
+    r#"
+    CREATE TABLE consents (
+        username   TEXT NOT NULL,
+        client_id  TEXT NOT NULL,
+        scopes     TEXT NOT NULL,
+        granted_at INTEGER NOT NULL,
+        PRIMARY KEY (username, client_id)
+    );
+    "#,
 ];
 
 /// Errors while migrating.

@@ -469,16 +469,90 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One user with its password hash.
+    pub async fn find_user(&self, username: &str) -> Result<Option<StoredUser>, StoreError> {
+        let username = username.to_string();
+        self.r(move |c| {
+            let mut st =
+                c.prepare_cached("SELECT username, sub, password_hash, claims FROM users WHERE username = ?1")?;
+            let row = st
+                .query_row([username], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(username, sub, password_hash, claims)| {
+                Ok(StoredUser {
+                    user: User {
+                        username,
+                        password: None,
+                        sub: Some(sub),
+                        claims: from_json(&claims)?,
+                    },
+                    password_hash,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    /// The scopes `username` has consented to for `client_id`.
+    pub async fn consented_scopes(&self, username: &str, client_id: &str) -> Result<Vec<String>, StoreError> {
+        let (u, c) = (username.to_string(), client_id.to_string());
+        self.r(move |conn| {
+            let v: Option<String> = conn
+                .query_row(
+                    "SELECT scopes FROM consents WHERE username = ?1 AND client_id = ?2",
+                    params![u, c],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            v.map_or(Ok(Vec::new()), |s| from_json(&s))
+        })
+        .await
+    }
+
+    /// Remembers that `username` consented to `scopes` for `client_id` (added to earlier ones).
+    pub async fn remember_consent(
+        &self,
+        username: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut all = self.consented_scopes(username, client_id).await?;
+        for s in scopes {
+            if !all.contains(s) {
+                all.push(s.clone());
+            }
+        }
+        let (u, c, v) = (username.to_string(), client_id.to_string(), json(&all)?);
+        self.w(move |conn| {
+            conn.execute(
+                "INSERT INTO consents (username, client_id, scopes, granted_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (username, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+                params![u, c, v, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
 /// Creates the file (and its folder) readable by its owner only, and tightens an existing one.
 fn create_private(path: &Path) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-            }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
     }
     let mut opts = std::fs::OpenOptions::new();

@@ -137,6 +137,10 @@ pub struct TokenFilter {
     pub status: Option<TokenStatus>,
     /// Only tokens issued before this id's row (pagination cursor: the last id of a page).
     pub before_rowid: Option<i64>,
+    /// Only tokens with `expires_at <= ` this (expired by then).
+    pub expired_at: Option<i64>,
+    /// Only tokens with `expires_at > ` this (not yet expired then).
+    pub live_at: Option<i64>,
     /// At most this many.
     pub limit: usize,
 }
@@ -306,6 +310,14 @@ impl Store {
                 sql.push_str(" AND status = ?");
                 args.push(v.as_str().to_string().into());
             }
+            if let Some(v) = f.expired_at {
+                sql.push_str(" AND expires_at <= ?");
+                args.push(v.into());
+            }
+            if let Some(v) = f.live_at {
+                sql.push_str(" AND expires_at > ?");
+                args.push(v.into());
+            }
             if let Some(v) = f.before_rowid {
                 sql.push_str(" AND rowid < ?");
                 args.push(v.into());
@@ -322,6 +334,33 @@ impl Store {
                 out.push((rowid, finish(raw)?));
             }
             Ok(out)
+        })
+        .await
+    }
+
+    /// How many tokens are in each live state at `now`: `active`, `expired` (active but past
+    /// `expires_at`), `revoked`, `consumed`.
+    pub async fn count_token_states(&self, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.r(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT CASE WHEN status = 'active' AND expires_at <= ?1 THEN 'expired' ELSE status END AS state,
+                    count(*) FROM tokens GROUP BY state",
+            )?;
+            let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// How many active, unexpired tokens each signing key signed.
+    pub async fn count_live_tokens_by_kid(&self, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.r(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT kid, count(*) FROM tokens WHERE kid IS NOT NULL AND status = 'active' AND expires_at > ?1
+                 GROUP BY kid",
+            )?;
+            let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

@@ -1,0 +1,529 @@
+//! Tokens: the list (newest first, filtered, paginated), one token decoded with its signature
+//! check, live status and the exact introspection answer, revocation, and minting a token
+//! for a client (used by `POST /admin/api/tokens` and `latchkey token` alike).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jsonwebtoken::jwk::JwkSet;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::{AdminError, Page, page_limit};
+use crate::events::Event;
+use crate::model::TokenFormat;
+use crate::oauth::introspect;
+use crate::oauth::issue::{self, AccessTokenRequest};
+use crate::provider::Provider;
+use crate::store::{TokenFilter, TokenKind, TokenRecord, TokenStatus};
+
+/// A token's live state: the stored status, with `expired` derived from the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    /// Usable.
+    Active,
+    /// Past its `exp` by the server clock.
+    Expired,
+    /// Revoked.
+    Revoked,
+    /// Used up (an exchanged code, a rotated refresh token).
+    Consumed,
+}
+
+/// The live state of a record at `now`.
+pub fn state_of(r: &TokenRecord, now: i64) -> TokenState {
+    match r.status {
+        TokenStatus::Revoked => TokenState::Revoked,
+        TokenStatus::Consumed => TokenState::Consumed,
+        TokenStatus::Active if r.expires_at <= now => TokenState::Expired,
+        TokenStatus::Active => TokenState::Active,
+    }
+}
+
+/// A recorded token, without its value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenItem {
+    /// The `jti` (or a random id for opaque tokens and codes).
+    pub id: String,
+    /// `access_token`, `refresh_token`, `id_token` or `authorization_code`.
+    pub kind: String,
+    /// `jwt` or `opaque`.
+    pub format: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// `sub`.
+    pub subject: String,
+    /// The user's username, when a user is involved.
+    pub username: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// `aud` values.
+    pub audience: Vec<String>,
+    /// `iat`, UNIX seconds.
+    pub issued_at: i64,
+    /// `exp`, UNIX seconds.
+    pub expires_at: i64,
+    /// The live state now.
+    pub state: TokenState,
+    /// When the stored status last changed.
+    pub status_at: Option<i64>,
+    /// Why it was revoked or consumed.
+    pub status_reason: Option<String>,
+    /// The grant that produced it (`admin` for minted tokens).
+    pub grant_type: String,
+    /// The grant family.
+    pub grant_id: Option<String>,
+    /// The token it derives from.
+    pub parent_id: Option<String>,
+    /// The signing key, for JWTs.
+    pub kid: Option<String>,
+    /// The claims (the JWT payload, or what an opaque token stands for).
+    #[schema(value_type = Object)]
+    pub claims: Value,
+}
+
+fn item(r: &TokenRecord, now: i64) -> TokenItem {
+    TokenItem {
+        id: r.id.clone(),
+        kind: r.kind.as_str().to_string(),
+        format: r.format.as_str().to_string(),
+        client_id: r.client_id.clone(),
+        subject: r.subject.clone(),
+        username: r.username.clone(),
+        scope: r.scope.clone(),
+        audience: r.audience.clone(),
+        issued_at: r.issued_at,
+        expires_at: r.expires_at,
+        state: state_of(r, now),
+        status_at: r.status_at,
+        status_reason: r.status_reason.clone(),
+        grant_type: r.grant_type.clone(),
+        grant_id: r.grant_id.clone(),
+        parent_id: r.parent_id.clone(),
+        kid: r.kid.clone(),
+        claims: r.claims.clone(),
+    }
+}
+
+/// Filters of the token list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// Only this client's tokens.
+    pub client_id: Option<String>,
+    /// Only this user's tokens.
+    pub username: Option<String>,
+    /// `access_token`, `refresh_token`, `id_token` or `authorization_code`.
+    pub kind: Option<String>,
+    /// `active`, `expired`, `revoked` or `consumed`.
+    pub status: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+}
+
+fn parse_kind(s: &str) -> Result<TokenKind, AdminError> {
+    match s {
+        "access_token" => Ok(TokenKind::AccessToken),
+        "refresh_token" => Ok(TokenKind::RefreshToken),
+        "id_token" => Ok(TokenKind::IdToken),
+        "authorization_code" => Ok(TokenKind::AuthorizationCode),
+        _ => Err(AdminError::field(
+            "kind",
+            format!("`{s}` is not a token kind; use access_token, refresh_token, id_token or authorization_code"),
+        )),
+    }
+}
+
+/// Tokens newest first.
+pub async fn list(p: &Provider, q: TokenQuery) -> Result<Page<TokenItem>, AdminError> {
+    let limit = page_limit(q.limit)?;
+    let now = p.clock.now();
+    let mut f = TokenFilter {
+        client_id: q.client_id,
+        username: q.username,
+        kind: q.kind.as_deref().map(parse_kind).transpose()?,
+        before_rowid: q.cursor,
+        limit: limit + 1,
+        ..TokenFilter::default()
+    };
+    match q.status.as_deref() {
+        None => {}
+        Some("active") => {
+            f.status = Some(TokenStatus::Active);
+            f.live_at = Some(now);
+        }
+        Some("expired") => {
+            f.status = Some(TokenStatus::Active);
+            f.expired_at = Some(now);
+        }
+        Some("revoked") => f.status = Some(TokenStatus::Revoked),
+        Some("consumed") => f.status = Some(TokenStatus::Consumed),
+        Some(other) => {
+            return Err(AdminError::field(
+                "status",
+                format!("`{other}` is not a status; use active, expired, revoked or consumed"),
+            ));
+        }
+    }
+    let mut rows = p.store.list_tokens(f).await?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|(rowid, _)| *rowid)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.iter().map(|(_, r)| item(r, now)).collect(),
+        next_cursor,
+    })
+}
+
+/// The result of checking a JWT's signature against the current JWKS.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignatureCheck {
+    /// The header's `kid`.
+    pub kid: Option<String>,
+    /// The header's `alg`.
+    pub alg: Option<String>,
+    /// Whether a published key verifies the signature.
+    pub verified: bool,
+    /// Why not (or which key verified it).
+    pub reason: String,
+}
+
+/// A token's live status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LiveStatus {
+    /// `active`, `expired`, `revoked` or `consumed`.
+    pub state: TokenState,
+    /// Why, for people.
+    pub reason: String,
+    /// Seconds left before it expires (0 once expired).
+    pub expires_in: i64,
+}
+
+/// Everything about one token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenDetail {
+    /// The record, when this server issued the token.
+    pub record: Option<TokenItem>,
+    /// The raw token.
+    pub token: String,
+    /// `jwt` or `opaque`.
+    pub format: String,
+    /// The decoded JOSE header, for a JWT.
+    #[schema(value_type = Option<Object>)]
+    pub header: Option<Value>,
+    /// The decoded payload, for a JWT.
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Value>,
+    /// The signature check, for a JWT.
+    pub signature: Option<SignatureCheck>,
+    /// The live status, when this server issued the token.
+    pub status: Option<LiveStatus>,
+    /// Exactly what `/introspect` answers for it (RFC 7662), as asked by the client it was
+    /// issued to; `[introspection] validate_audience` depends on the caller and is not applied.
+    #[schema(value_type = Object)]
+    pub introspection: Value,
+}
+
+fn decode_part(part: &str) -> Option<Value> {
+    let bytes = B64.decode(part.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Checks a compact JWS against the published keys, ignoring `exp`, `nbf` and `aud` (the
+/// live status covers time; this is only about the signature).
+pub fn check_signature(p: &Provider, token: &str, header: &Value) -> SignatureCheck {
+    let kid = header.get("kid").and_then(Value::as_str).map(str::to_string);
+    let alg = header.get("alg").and_then(Value::as_str).map(str::to_string);
+    let fail = |reason: String| SignatureCheck {
+        kid: kid.clone(),
+        alg: alg.clone(),
+        verified: false,
+        reason,
+    };
+    let Some(k) = kid.as_deref() else {
+        return fail("the header has no `kid`, so no published key can be chosen".into());
+    };
+    let jwks: JwkSet = match serde_json::from_slice(&p.keys.jwks_json()) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("the JWKS does not decode: {e}")),
+    };
+    let Some(jwk) = jwks.find(k) else {
+        return fail(format!(
+            "unknown kid `{k}`: not issued here, or signed by a key that has left the JWKS"
+        ));
+    };
+    let Some(algorithm) = alg.as_deref().and_then(|a| a.parse::<jsonwebtoken::Algorithm>().ok()) else {
+        return fail(format!("unsupported alg `{}`", alg.as_deref().unwrap_or("")));
+    };
+    let key = match jsonwebtoken::DecodingKey::from_jwk(jwk) {
+        Ok(k) => k,
+        Err(e) => return fail(format!("the published key `{k}` is unusable: {e}")),
+    };
+    let mut v = jsonwebtoken::Validation::new(algorithm);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    match jsonwebtoken::decode::<Value>(token, &key, &v) {
+        Ok(_) => SignatureCheck {
+            kid: kid.clone(),
+            alg: alg.clone(),
+            verified: true,
+            reason: format!("verified with published key `{k}`"),
+        },
+        Err(e) => fail(format!("does not verify with published key `{k}`: {e}")),
+    }
+}
+
+fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
+    let now = p.clock.now();
+    let state = state_of(r, now);
+    let reason = match state {
+        TokenState::Expired => format!("expired {} s ago (server clock)", now - r.expires_at),
+        TokenState::Revoked | TokenState::Consumed => r
+            .status_reason
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", r.status).to_lowercase()),
+        TokenState::Active => match &r.kid {
+            Some(kid) if !p.keys.is_published(kid) => {
+                format!("not expired, but its signing key `{kid}` has left the JWKS, so it no longer verifies")
+            }
+            _ if !matches!(r.kind, TokenKind::AccessToken | TokenKind::RefreshToken) => format!(
+                "not expired; a {} is not accepted by /introspect",
+                r.kind.as_str().replace('_', " ")
+            ),
+            _ => format!("valid for {} more s", r.expires_at - now),
+        },
+    };
+    LiveStatus {
+        state,
+        reason,
+        expires_in: (r.expires_at - now).max(0),
+    }
+}
+
+fn detail(p: &Provider, token: &str, record: Option<&TokenRecord>) -> TokenDetail {
+    let parts: Vec<&str> = token.split('.').collect();
+    let (header, payload) = match parts.as_slice() {
+        [h, b, _] => (decode_part(h), decode_part(b)),
+        _ => (None, None),
+    };
+    let is_jwt = header.is_some();
+    let signature = header.as_ref().map(|h| check_signature(p, token, h));
+    let introspection = match record {
+        Some(r) if introspect::is_active(p, r) => introspect::active_response(r),
+        _ => introspect::inactive(),
+    };
+    let now = p.clock.now();
+    TokenDetail {
+        record: record.map(|r| item(r, now)),
+        token: token.to_string(),
+        format: if is_jwt {
+            TokenFormat::Jwt.as_str()
+        } else {
+            TokenFormat::Opaque.as_str()
+        }
+        .to_string(),
+        header,
+        payload,
+        signature,
+        status: record.map(|r| live_status(p, r)),
+        introspection,
+    }
+}
+
+/// One recorded token, in full.
+pub async fn get(p: &Provider, id: &str) -> Result<TokenDetail, AdminError> {
+    let r = p
+        .store
+        .find_token(id)
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("token `{id}`")))?;
+    Ok(detail(p, &r.token.clone(), Some(&r)))
+}
+
+/// Any pasted string: one of ours (found by value), a JWT from elsewhere (decoded, signature
+/// checked: "unknown kid"), or neither (a clear error).
+pub async fn inspect(p: &Provider, token: &str) -> Result<TokenDetail, AdminError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AdminError::field("token", "is empty; paste a token"));
+    }
+    let record = p.store.find_token_by_hash(crate::ids::token_hash(token)).await?;
+    let d = detail(p, token, record.as_ref());
+    if d.record.is_none() && d.header.is_none() {
+        return Err(AdminError::field(
+            "token",
+            if token.split('.').count() == 3 {
+                "looks like a JWT, but its header is not base64url-encoded JSON"
+            } else {
+                "is neither a JWT nor a token issued by this server"
+            },
+        ));
+    }
+    Ok(d)
+}
+
+/// What an admin revocation did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Revoked {
+    /// The ids revoked now (empty when the token was no longer active).
+    pub revoked: Vec<String>,
+}
+
+/// Revokes a token; for a refresh token, its whole grant (like RFC 7009 §2.1). Publishes
+/// `token.revoked`. A token that is already revoked or consumed is left alone.
+pub async fn revoke(p: &Provider, id: &str) -> Result<Revoked, AdminError> {
+    let r = p
+        .store
+        .find_token(id)
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("token `{id}`")))?;
+    let now = p.clock.now();
+    let reason = "revoked by the admin".to_string();
+    let ids = match (&r.kind, &r.grant_id) {
+        (TokenKind::RefreshToken, Some(grant)) => p.store.revoke_grant(grant, &reason, now).await?,
+        _ => {
+            if p.store
+                .set_token_status(&r.id, TokenStatus::Revoked, &reason, now)
+                .await?
+            {
+                vec![r.id.clone()]
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    if !ids.is_empty() {
+        p.events.publish(
+            p.clock.now_ms(),
+            Event::TokenRevoked {
+                ids: ids.clone(),
+                reason,
+            },
+        );
+    }
+    Ok(Revoked { revoked: ids })
+}
+
+/// A token to mint.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// The client it is issued to.
+    pub client_id: String,
+    /// A user (by username): `sub` becomes the user's subject; otherwise the client's id.
+    pub username: Option<String>,
+    /// Scopes, within the client's allowed scopes (default: all of them).
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime in seconds (default: the client's or the server's access-token lifetime).
+    pub ttl: Option<u64>,
+    /// Extra claims; they cannot replace registered ones (`iss`, `sub`, `aud`, `exp`, ...).
+    #[schema(value_type = Option<Object>)]
+    pub claims: Option<Map<String, Value>>,
+}
+
+/// A minted access token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Minted {
+    /// The token.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+    /// The granted scope.
+    pub scope: String,
+    /// The token's id (for `GET /admin/api/tokens/{id}`).
+    pub id: String,
+}
+
+/// Mints an access token for a client (and user): recorded and published like any other.
+pub async fn mint(p: &Provider, req: MintRequest) -> Result<Minted, AdminError> {
+    let client = p
+        .client(&req.client_id)
+        .ok_or_else(|| AdminError::field("client_id", format!("no client `{}`", req.client_id)))?;
+    if req.ttl == Some(0) {
+        return Err(AdminError::field("ttl", "must be at least 1 second"));
+    }
+    if req.ttl.is_some_and(|t| t > 10 * 365 * 86_400) {
+        return Err(AdminError::field("ttl", "must be at most 10 years"));
+    }
+    let scopes = match &req.scopes {
+        None => client.scopes.clone(),
+        Some(list) => {
+            let mut errs = Vec::new();
+            for (i, s) in list.iter().enumerate() {
+                if !crate::validate::is_scope_token(s) {
+                    errs.push(super::FieldIssue::new(
+                        format!("scopes[{i}]"),
+                        format!("`{s}` is not a valid scope token"),
+                    ));
+                } else if !client.scopes.iter().any(|c| c == s) {
+                    errs.push(super::FieldIssue::new(
+                        format!("scopes[{i}]"),
+                        format!(
+                            "`{s}` is not among client `{}`'s scopes ({})",
+                            client.client_id,
+                            client.scopes.join(" ")
+                        ),
+                    ));
+                }
+            }
+            if !errs.is_empty() {
+                return Err(AdminError::invalid(errs));
+            }
+            let mut out: Vec<String> = Vec::new();
+            for s in list {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+            out
+        }
+    };
+    let (subject, username) = match &req.username {
+        None => (client.client_id.clone(), None),
+        Some(name) => {
+            let user = p
+                .store
+                .list_users()
+                .await?
+                .into_iter()
+                .find(|u| u.user.username == *name)
+                .ok_or_else(|| AdminError::field("username", format!("no user `{name}`")))?;
+            (
+                user.user.sub.unwrap_or_else(|| crate::ids::stable_sub(name)),
+                Some(name.clone()),
+            )
+        }
+    };
+    let issued = issue::access_token(
+        p,
+        AccessTokenRequest {
+            client: &client,
+            subject,
+            username,
+            scopes,
+            grant_type: "admin",
+            grant_id: None,
+            parent_id: None,
+            ttl: req.ttl,
+            extra_claims: req.claims.unwrap_or_default(),
+        },
+    )
+    .await?;
+    Ok(Minted {
+        access_token: issued.token,
+        token_type: "Bearer".into(),
+        expires_in: issued.expires_in,
+        scope: issued.record.scope.clone(),
+        id: issued.record.id,
+    })
+}

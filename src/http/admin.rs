@@ -1,0 +1,614 @@
+//! The admin API handlers (design §3.4): extract, make one call into [`crate::admin`], convert.
+//!
+//! Routes are registered with utoipa-axum from the handlers' `#[utoipa::path]` attributes, so
+//! the router and the OpenAPI 3.1 document served at `/admin/api/openapi.json` are built from
+//! the same source and cannot drift.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::no_store;
+use crate::admin::keys::{KeyView, RotateRequest};
+use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
+use crate::admin::requests::LoggedRequest;
+use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
+use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
+use crate::model::{Client, Resource, Scope, Settings, User};
+
+/// Shared state of the admin routes.
+pub type AdminState = Arc<Admin>;
+
+type Res<T> = Result<T, AdminError>;
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = match self.kind {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut resp = no_store((status, Json(self.body())).into_response());
+        if self.kind == ErrorKind::Unauthorized {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(crate::admin::guard::CHALLENGE),
+            );
+        }
+        resp
+    }
+}
+
+/// A JSON body whose failures are admin errors: malformed JSON is 400, a well-formed body of
+/// the wrong shape is 422 naming the field (axum's error-handling example, with
+/// serde_path_to_error for the field path).
+pub struct AppJson<T>(pub T);
+
+fn is_json(ct: Option<&HeaderValue>) -> bool {
+    ct.and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+}
+
+/// The field named by a serde error at the root (`missing field `x``, `unknown field `x``).
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message.get(start..)?.find('`')?;
+    message.get(start..end).map(str::to_string)
+}
+
+/// Decodes a JSON body into `T`, naming the offending field.
+pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." || path.is_empty() {
+                    field_of(&inner.to_string()).unwrap_or_else(|| "body".into())
+                } else {
+                    path
+                };
+                AdminError::field(field, inner.to_string())
+            }
+            _ => AdminError::bad_request(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| AdminError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = AdminError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(AdminError::bad_request(
+                "the body must be JSON: send `Content-Type: application/json`",
+            ));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AdminError::bad_request(format!("the body is larger than {} KiB", super::MAX_BODY / 1024))
+            } else {
+                AdminError::bad_request(format!("the body could not be read: {e}"))
+            }
+        })?;
+        decode_json(&body).map(AppJson)
+    }
+}
+
+/// Query parameters whose failures are admin errors (400).
+pub struct AppQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| AppQuery(v))
+            .map_err(|e: QueryRejection| AdminError::bad_request(e.body_text()))
+    }
+}
+
+fn ok<T: Serialize>(v: T) -> Response {
+    no_store(Json(v).into_response())
+}
+
+fn created<T: Serialize>(v: T) -> Response {
+    no_store((StatusCode::CREATED, Json(v)).into_response())
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn respond<T: Serialize>(r: Res<T>) -> Response {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn respond_created<T: Serialize>(r: Res<T>) -> Response {
+    match r {
+        Ok(v) => created(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn respond_empty(r: Res<()>) -> Response {
+    match r {
+        Ok(()) => no_content(),
+        Err(e) => e.into_response(),
+    }
+}
+
+// ---- clients ----
+
+/// Lists every client (secrets included).
+#[utoipa::path(get, path = "/admin/api/clients", tag = "clients",
+    responses((status = 200, body = [Client])))]
+pub async fn list_clients(State(a): State<AdminState>) -> Response {
+    ok(registry::list_clients(&a.provider))
+}
+
+/// Creates a client. A confidential client without `client_secret` gets a generated one.
+#[utoipa::path(post, path = "/admin/api/clients", tag = "clients", request_body = Client,
+    responses((status = 201, body = Client), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_client(State(a): State<AdminState>, AppJson(c): AppJson<Client>) -> Response {
+    respond_created(registry::create_client(&a.provider, c).await)
+}
+
+/// One client.
+#[utoipa::path(get, path = "/admin/api/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client id")),
+    responses((status = 200, body = Client), (status = 404, body = ErrorBody)))]
+pub async fn get_client(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    respond(registry::get_client(&a.provider, &id))
+}
+
+/// Replaces a client. Without `client_secret`, the current secret is kept.
+#[utoipa::path(put, path = "/admin/api/clients/{client_id}", tag = "clients", request_body = Client,
+    params(("client_id" = String, Path, description = "The client id")),
+    responses((status = 200, body = Client), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_client(
+    State(a): State<AdminState>,
+    Path(id): Path<String>,
+    AppJson(c): AppJson<Client>,
+) -> Response {
+    respond(registry::replace_client(&a.provider, &id, c).await)
+}
+
+/// Deletes a client (its tokens stay recorded).
+#[utoipa::path(delete, path = "/admin/api/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path, description = "The client id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_client(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    respond_empty(registry::delete_client(&a.provider, &id).await)
+}
+
+/// Gives a client a new random secret and returns the client with it.
+#[utoipa::path(post, path = "/admin/api/clients/{client_id}/secret", tag = "clients",
+    params(("client_id" = String, Path, description = "The client id")),
+    responses((status = 200, body = Client), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn regenerate_secret(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    respond(registry::regenerate_secret(&a.provider, &id).await)
+}
+
+// ---- scopes ----
+
+/// Lists built-in and custom scopes, with the clients allowed to request each.
+#[utoipa::path(get, path = "/admin/api/scopes", tag = "scopes",
+    responses((status = 200, body = [ScopeView])))]
+pub async fn list_scopes(State(a): State<AdminState>) -> Response {
+    ok(registry::list_scopes(&a.provider))
+}
+
+/// Creates a custom scope.
+#[utoipa::path(post, path = "/admin/api/scopes", tag = "scopes", request_body = Scope,
+    responses((status = 201, body = ScopeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_scope(State(a): State<AdminState>, AppJson(s): AppJson<Scope>) -> Response {
+    respond_created(registry::create_scope(&a.provider, s).await)
+}
+
+/// Replaces a custom scope (built-in scopes are read-only: 403).
+#[utoipa::path(put, path = "/admin/api/scopes/{name}", tag = "scopes", request_body = Scope,
+    params(("name" = String, Path, description = "The scope")),
+    responses((status = 200, body = ScopeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn replace_scope(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(s): AppJson<Scope>,
+) -> Response {
+    respond(registry::replace_scope(&a.provider, &name, s).await)
+}
+
+/// Deletes a custom scope that no client or resource uses (built-in: 403; in use: 409).
+#[utoipa::path(delete, path = "/admin/api/scopes/{name}", tag = "scopes",
+    params(("name" = String, Path, description = "The scope")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn delete_scope(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond_empty(registry::delete_scope(&a.provider, &name).await)
+}
+
+// ---- users ----
+
+/// Lists users (never their passwords).
+#[utoipa::path(get, path = "/admin/api/users", tag = "users",
+    responses((status = 200, body = [UserView])))]
+pub async fn list_users(State(a): State<AdminState>) -> Response {
+    respond(registry::list_users(&a.provider).await)
+}
+
+/// Creates a user; a `password` is stored hashed and never returned.
+#[utoipa::path(post, path = "/admin/api/users", tag = "users", request_body = User,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(State(a): State<AdminState>, AppJson(u): AppJson<User>) -> Response {
+    respond_created(registry::create_user(&a.provider, u).await)
+}
+
+/// One user.
+#[utoipa::path(get, path = "/admin/api/users/{username}", tag = "users",
+    params(("username" = String, Path, description = "The username")),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+pub async fn get_user(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(registry::get_user(&a.provider, &name).await)
+}
+
+/// Replaces a user; without `password` the current one is kept.
+#[utoipa::path(put, path = "/admin/api/users/{username}", tag = "users", request_body = User,
+    params(("username" = String, Path, description = "The username")),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_user(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(u): AppJson<User>,
+) -> Response {
+    respond(registry::replace_user(&a.provider, &name, u).await)
+}
+
+/// Deletes a user.
+#[utoipa::path(delete, path = "/admin/api/users/{username}", tag = "users",
+    params(("username" = String, Path, description = "The username")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_user(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond_empty(registry::delete_user(&a.provider, &name).await)
+}
+
+// ---- resources ----
+
+/// Lists the simulated protected APIs.
+#[utoipa::path(get, path = "/admin/api/resources", tag = "resources",
+    responses((status = 200, body = [Resource])))]
+pub async fn list_resources(State(a): State<AdminState>) -> Response {
+    respond(registry::list_resources(&a.provider).await)
+}
+
+/// Creates a resource.
+#[utoipa::path(post, path = "/admin/api/resources", tag = "resources", request_body = Resource,
+    responses((status = 201, body = Resource), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_resource(State(a): State<AdminState>, AppJson(r): AppJson<Resource>) -> Response {
+    respond_created(registry::create_resource(&a.provider, r).await)
+}
+
+/// One resource.
+#[utoipa::path(get, path = "/admin/api/resources/{name}", tag = "resources",
+    params(("name" = String, Path, description = "The resource name")),
+    responses((status = 200, body = Resource), (status = 404, body = ErrorBody)))]
+pub async fn get_resource(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(registry::get_resource(&a.provider, &name).await)
+}
+
+/// Replaces a resource.
+#[utoipa::path(put, path = "/admin/api/resources/{name}", tag = "resources", request_body = Resource,
+    params(("name" = String, Path, description = "The resource name")),
+    responses((status = 200, body = Resource), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_resource(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(r): AppJson<Resource>,
+) -> Response {
+    respond(registry::replace_resource(&a.provider, &name, r).await)
+}
+
+/// Deletes a resource.
+#[utoipa::path(delete, path = "/admin/api/resources/{name}", tag = "resources",
+    params(("name" = String, Path, description = "The resource name")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_resource(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond_empty(registry::delete_resource(&a.provider, &name).await)
+}
+
+// ---- tokens ----
+
+/// Lists tokens newest first, filtered by client, user, kind and live status, paginated.
+#[utoipa::path(get, path = "/admin/api/tokens", tag = "tokens", params(TokenQuery),
+    responses((status = 200, body = Page<TokenItem>), (status = 422, body = ErrorBody)))]
+pub async fn list_tokens(State(a): State<AdminState>, AppQuery(q): AppQuery<TokenQuery>) -> Response {
+    respond(tokens::list(&a.provider, q).await)
+}
+
+/// Mints an access token for a client (and user) with chosen scopes, lifetime and claims.
+#[utoipa::path(post, path = "/admin/api/tokens", tag = "tokens", request_body = MintRequest,
+    responses((status = 201, body = Minted), (status = 422, body = ErrorBody)))]
+pub async fn mint_token(State(a): State<AdminState>, AppJson(r): AppJson<MintRequest>) -> Response {
+    respond_created(tokens::mint(&a.provider, r).await)
+}
+
+/// One token: raw value, decoded header and payload, signature check, live status and the
+/// introspection answer.
+#[utoipa::path(get, path = "/admin/api/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "The token id (jti)")),
+    responses((status = 200, body = TokenDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_token(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    respond(tokens::get(&a.provider, &id).await)
+}
+
+/// Revokes a token (a refresh token: its whole grant) and publishes `token.revoked`.
+#[utoipa::path(post, path = "/admin/api/tokens/{id}/revoke", tag = "tokens",
+    params(("id" = String, Path, description = "The token id (jti)")),
+    responses((status = 200, body = Revoked), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    respond(tokens::revoke(&a.provider, &id).await)
+}
+
+/// The body of `POST /admin/api/tokens/inspect`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectRequest {
+    /// Any token: one of ours, a JWT from elsewhere, or a string to check.
+    pub token: String,
+}
+
+/// Decodes and checks any pasted token, ours or not.
+#[utoipa::path(post, path = "/admin/api/tokens/inspect", tag = "tokens", request_body = InspectRequest,
+    responses((status = 200, body = TokenDetail), (status = 422, body = ErrorBody)))]
+pub async fn inspect_token(State(a): State<AdminState>, AppJson(r): AppJson<InspectRequest>) -> Response {
+    respond(tokens::inspect(&a.provider, &r.token).await)
+}
+
+// ---- requests ----
+
+/// Paging of the request log.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size (default 50, at most 500).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+}
+
+/// The request log, newest first: parameters redacted, response summary, `curl` command.
+#[utoipa::path(get, path = "/admin/api/requests", tag = "requests", params(PageQuery),
+    responses((status = 200, body = Page<LoggedRequest>)))]
+pub async fn list_requests(State(a): State<AdminState>, AppQuery(q): AppQuery<PageQuery>) -> Response {
+    respond(a.requests.list(q.limit, q.cursor))
+}
+
+/// One logged request.
+#[utoipa::path(get, path = "/admin/api/requests/{id}", tag = "requests",
+    params(("id" = i64, Path, description = "The request id")),
+    responses((status = 200, body = LoggedRequest), (status = 404, body = ErrorBody)))]
+pub async fn get_request(State(a): State<AdminState>, Path(id): Path<String>) -> Response {
+    let r = id
+        .parse::<i64>()
+        .map_err(|_| AdminError::not_found(format!("request `{id}`")))
+        .and_then(|id| a.requests.get(id));
+    respond(r)
+}
+
+// ---- keys ----
+
+/// The signing keys: active and retired (still published until `expires_at`).
+#[utoipa::path(get, path = "/admin/api/keys", tag = "keys",
+    responses((status = 200, body = [KeyView])))]
+pub async fn list_keys(State(a): State<AdminState>) -> Response {
+    respond(crate::admin::keys::list(&a.provider).await)
+}
+
+/// Rotates the signing key; the old key stays in the JWKS for `retention` seconds.
+#[utoipa::path(post, path = "/admin/api/keys/rotate", tag = "keys", request_body = Option<RotateRequest>,
+    responses((status = 200, body = [KeyView]), (status = 422, body = ErrorBody)))]
+pub async fn rotate_key(State(a): State<AdminState>, body: Bytes) -> Response {
+    // An empty body means the defaults.
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(RotateRequest::default())
+    } else {
+        decode_json::<RotateRequest>(&body)
+    };
+    match req {
+        Ok(r) => respond(crate::admin::keys::rotate(&a.provider, r).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+// ---- settings, clock ----
+
+/// The server settings.
+#[utoipa::path(get, path = "/admin/api/settings", tag = "settings",
+    responses((status = 200, body = Settings)))]
+pub async fn get_settings(State(a): State<AdminState>) -> Response {
+    ok(&*a.provider.settings())
+}
+
+/// Replaces the server settings (lifetimes at least 1 s).
+#[utoipa::path(put, path = "/admin/api/settings", tag = "settings", request_body = Settings,
+    responses((status = 200, body = Settings), (status = 422, body = ErrorBody)))]
+pub async fn put_settings(State(a): State<AdminState>, AppJson(s): AppJson<Settings>) -> Response {
+    respond(registry::set_settings(&a.provider, s).await)
+}
+
+/// The virtual clock.
+#[utoipa::path(get, path = "/admin/api/clock", tag = "settings",
+    responses((status = 200, body = ClockView)))]
+pub async fn get_clock(State(a): State<AdminState>) -> Response {
+    ok(registry::clock(&a.provider))
+}
+
+/// Moves the virtual clock (`advance` or `offset`, in seconds); publishes `clock.moved`.
+#[utoipa::path(post, path = "/admin/api/clock", tag = "settings", request_body = ClockChange,
+    responses((status = 200, body = ClockView), (status = 422, body = ErrorBody)))]
+pub async fn move_clock(State(a): State<AdminState>, AppJson(c): AppJson<ClockChange>) -> Response {
+    respond(registry::move_clock(&a.provider, c))
+}
+
+// ---- config, status ----
+
+/// The registry and settings as a `latchkey.toml` (users without passwords).
+#[utoipa::path(get, path = "/admin/api/config", tag = "config",
+    responses((status = 200, content_type = "application/toml", body = String)))]
+pub async fn get_config(State(a): State<AdminState>) -> Response {
+    match registry::export_toml(&a.provider).await {
+        Ok(toml) => no_store(([(header::CONTENT_TYPE, "application/toml; charset=utf-8")], toml).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Imports a `latchkey.toml` (upsert: what it names is created or replaced). Errors carry
+/// the line and the key.
+#[utoipa::path(put, path = "/admin/api/config", tag = "config",
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 200, body = ImportSummary), (status = 400, body = ErrorBody)))]
+pub async fn put_config(State(a): State<AdminState>, body: Bytes) -> Response {
+    let src = match std::str::from_utf8(&body) {
+        Ok(s) => s,
+        Err(_) => return AdminError::bad_request("the config file is not valid UTF-8").into_response(),
+    };
+    respond(registry::import_config(&a.provider, "request body", src).await)
+}
+
+/// Version, issuer, uptime, clock, active key and counts.
+#[utoipa::path(get, path = "/admin/api/status", tag = "status",
+    responses((status = 200, body = Status)))]
+pub async fn status(State(a): State<AdminState>) -> Response {
+    respond(registry::status(&a).await)
+}
+
+/// This document: the OpenAPI 3.1 description of the admin API.
+#[utoipa::path(get, path = "/admin/api/openapi.json", tag = "status",
+    responses((status = 200, content_type = "application/json", body = Object)))]
+pub async fn openapi_json(State(a): State<AdminState>) -> Response {
+    let mut doc = openapi().clone();
+    doc.servers = Some(vec![utoipa::openapi::Server::new(
+        a.provider.issuer.id.trim_end_matches('/'),
+    )]);
+    ok(doc)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Latchkey admin API",
+        description = "Manage a local Latchkey OAuth 2.0 / OpenID Connect provider: clients, scopes, users, \
+            resources, tokens, the request log, signing keys, settings, the virtual clock and the config file. \
+            Live changes stream as Server-Sent Events from /admin/api/events."
+    ),
+    components(schemas(FieldIssue))
+)]
+struct ApiDoc;
+
+/// The admin API's routes and their OpenAPI document, built from the same handler list.
+pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(get_client, replace_client, delete_client))
+        .routes(routes!(regenerate_secret))
+        .routes(routes!(list_scopes, create_scope))
+        .routes(routes!(replace_scope, delete_scope))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, replace_user, delete_user))
+        .routes(routes!(list_resources, create_resource))
+        .routes(routes!(get_resource, replace_resource, delete_resource))
+        .routes(routes!(list_tokens, mint_token))
+        .routes(routes!(inspect_token))
+        .routes(routes!(get_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_requests))
+        .routes(routes!(get_request))
+        .routes(routes!(list_keys))
+        .routes(routes!(rotate_key))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_clock, move_clock))
+        .routes(routes!(get_config, put_config))
+        .routes(routes!(status))
+        .routes(routes!(openapi_json))
+        .routes(routes!(super::sse::events))
+        .split_for_parts()
+}
+
+/// The OpenAPI document (built once).
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| api().1)
+}
+
+/// `/` redirects to the admin UI.
+async fn to_admin(State(a): State<AdminState>) -> Response {
+    let target = format!("{}/admin/", a.provider.issuer.path);
+    (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response()
+}
+
+/// The admin routes (API and the `/` redirect), mounted under the issuer's path.
+pub fn routes(admin: AdminState) -> axum::Router {
+    let issuer_path = admin.provider.issuer.path.clone();
+    let (api, _) = api();
+    let api = api.with_state(admin.clone());
+    let root = axum::Router::new()
+        .route("/", axum::routing::get(to_admin))
+        .with_state(admin);
+    if issuer_path.is_empty() {
+        root.merge(api)
+    } else {
+        root.nest(&issuer_path, api)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = decode_json::<Client>(br#"{"client_id": "a", "redirect_uris": [1]}"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.fields[0].field, "redirect_uris[0]");
+        let e = decode_json::<Client>(br#"{"name": "x"}"#).unwrap_err();
+        assert_eq!(e.fields[0].field, "client_id");
+        let e = decode_json::<Client>(br#"{"client_id": "a", "colour": 1}"#).unwrap_err();
+        assert_eq!(e.fields[0].field, "colour");
+        let e = decode_json::<Client>(b"{not json").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_lists_the_event_stream() {
+        let doc = serde_json::to_value(openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert!(doc["paths"]["/admin/api/events"]["get"].is_object());
+        assert!(doc["paths"]["/admin/api/clients/{client_id}"]["put"].is_object());
+    }
+}

@@ -1,0 +1,96 @@
+//! Captures protocol requests for the request log ([`crate::admin::requests`] redacts and
+//! renders them). Request bodies up to 64 KiB and JSON responses are buffered; the admin API's
+//! own requests are not logged.
+
+use std::time::Instant;
+
+use axum::body::HttpBody as _;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::admin::AdminState;
+use super::error::http_error;
+use super::guard::is_admin_path;
+use crate::admin::requests::{Captured, MAX_CAPTURE};
+
+fn is_json(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Logs every non-admin request with its (redacted) parameters and a response summary.
+pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if is_admin_path(&a.provider.issuer.path, &path) || is_admin_path("", &path) {
+        return next.run(req).await;
+    }
+    let started = Instant::now();
+    let at_ms = a.provider.clock.now_ms();
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(super::BODY_TIMEOUT, to_bytes(body, MAX_CAPTURE)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return http_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                format!("the request body is larger than {} KiB", MAX_CAPTURE / 1024),
+            );
+        }
+        Err(_) => {
+            return http_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request",
+                "the request took too long to arrive or to answer".into(),
+            );
+        }
+    };
+    let mut captured = Captured {
+        at_ms,
+        origin: url::Url::parse(&a.provider.issuer.id)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default(),
+        method: parts.method.to_string(),
+        path,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect(),
+        body: Some(bytes.clone()),
+        ..Captured::default()
+    };
+    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    captured.status = resp.status().as_u16();
+    captured.response_content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    captured.location = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let small = resp.body().size_hint().exact().is_some_and(|n| n <= MAX_CAPTURE as u64);
+    let resp = if is_json(&resp) && small {
+        let (rparts, rbody) = resp.into_parts();
+        match to_bytes(rbody, MAX_CAPTURE).await {
+            Ok(b) => {
+                captured.response_json = serde_json::from_slice(&b).ok();
+                Response::from_parts(rparts, Body::from(b))
+            }
+            Err(_) => Response::from_parts(rparts, Body::empty()),
+        }
+    } else {
+        resp
+    };
+    captured.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    a.requests.record(captured);
+    resp
+}

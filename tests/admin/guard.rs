@@ -1,0 +1,119 @@
+//! The /admin/ guard: DNS rebinding, cross-origin requests, the admin token.
+
+use crate::common::*;
+
+#[tokio::test]
+async fn foreign_hosts_and_origins_are_refused_and_same_origin_is_allowed() {
+    let lk = start().await;
+    let port = lk.server.addr().port();
+    let status = |h: reqwest::header::HeaderMap| {
+        let req = lk.http.get(lk.api("/status")).headers(h);
+        async move { body(req.send().await.unwrap()).await }
+    };
+
+    let (s, e) = status(headers(&[("origin", "http://evil.example")])).await;
+    assert_eq!(s, 403, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("http://evil.example"), "{e}");
+
+    let (s, e) = status(headers(&[("host", "evil.example")])).await;
+    assert_eq!(s, 403, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("DNS rebinding"), "{e}");
+    let (s, _) = status(headers(&[("host", &format!("evil.example:{port}"))])).await;
+    assert_eq!(s, 403);
+
+    // Same origin (the bound address, the issuer), the desktop shell, and no Origin at all.
+    for origin in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        "tauri://localhost".into(),
+    ] {
+        let (s, e) = status(headers(&[("origin", &origin)])).await;
+        assert_eq!(s, 200, "{origin}: {e}");
+    }
+    let (s, _) = status(headers(&[("host", &format!("localhost:{port}"))])).await;
+    assert_eq!(s, 200);
+    assert_eq!(status(headers(&[])).await.0, 200);
+
+    // A write from a foreign page is refused before it does anything.
+    let r = lk
+        .http
+        .post(lk.api("/clients"))
+        .header("origin", "http://evil.example")
+        .json(&serde_json::json!({"client_id": "pwned", "client_secret": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(lk.get("/clients/pwned").await.0, 404);
+
+    // The protocol endpoints are not the guard's business (CORS-style calls are normal there).
+    let r = lk
+        .http
+        .get(format!("{}/jwks", lk.url))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    lk.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_admin_token_is_required_when_set() {
+    let lk = start_with(CONFIG, Some("let-me-in")).await;
+    let r = lk.http.get(lk.api("/status")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"latchkey-admin\"");
+    let (_, e) = body(r).await;
+    assert_eq!(e["error"], "unauthorized");
+
+    let r = lk
+        .http
+        .get(lk.api("/status"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = lk
+        .http
+        .get(lk.api("/status"))
+        .bearer_auth("let-me-in")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, st) = body(r).await;
+    assert_eq!(st["admin_token_required"], true);
+    // EventSource cannot set headers: the cookie or the query parameter work too.
+    let r = lk
+        .http
+        .get(lk.api("/status"))
+        .header("cookie", "latchkey_admin=let-me-in")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = lk
+        .http
+        .get(format!("{}?access_token=let-me-in", lk.api("/status")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The guard's origin check still applies with a valid token.
+    let r = lk
+        .http
+        .get(lk.api("/status"))
+        .bearer_auth("let-me-in")
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Protocol endpoints do not need it.
+    assert_eq!(lk.client_credentials("read_books").await.0, 200);
+    // And the token is not logged.
+    assert!(!logged_text().contains("let-me-in"));
+    lk.server.shutdown().await;
+}

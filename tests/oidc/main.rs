@@ -1,0 +1,12 @@
+//! OpenID Connect flows end to end: a real server per test, driven over HTTP the way a browser
+//! does, with results checked by an independent relying party (the `openidconnect` crate).
+
+mod authorize_errors;
+mod codes;
+mod common;
+mod flows;
+mod grants;
+mod implicit;
+mod pages_discovery;
+mod sessions;
+mod userinfo_logout;

@@ -1,0 +1,299 @@
+// Wire types of the admin API (/admin/api/*). Field names are the config file's
+// (src/model.rs, src/admin/*.rs); keep them in step with /admin/api/openapi.json.
+
+export type GrantType =
+  | 'authorization_code'
+  | 'client_credentials'
+  | 'refresh_token'
+  | 'password'
+  | 'implicit'
+
+export type AuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'none'
+  | 'private_key_jwt'
+  | 'client_secret_jwt'
+
+export type TokenFormat = 'jwt' | 'opaque'
+export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
+
+export interface Client {
+  client_id: string
+  client_secret?: string
+  name?: string
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: GrantType[]
+  scopes: string[]
+  token_endpoint_auth_method?: AuthMethod
+  audiences: string[]
+  /** Seconds (the server also accepts "15m"-style strings on input). */
+  access_token_ttl?: number
+  access_token_format?: TokenFormat
+  require_consent: boolean
+}
+
+/** A scope as written (POST/PUT body, scope.* events). */
+export interface Scope {
+  name: string
+  description: string
+  claims: string[]
+  builtin?: boolean
+}
+
+/** A scope as listed: with the clients allowed to request it. */
+export interface ScopeView extends Scope {
+  builtin: boolean
+  clients: string[]
+}
+
+export type Claims = Record<string, unknown>
+
+/** A user as written; `password` is write-only. */
+export interface User {
+  username: string
+  password?: string
+  sub?: string
+  claims: Claims
+}
+
+export interface UserView {
+  username: string
+  sub?: string | null
+  claims: Claims
+  has_password: boolean
+}
+
+export interface Resource {
+  name: string
+  audience: string
+  required_scopes: string[]
+}
+
+export type TokenKind = 'access_token' | 'refresh_token' | 'id_token' | 'authorization_code'
+export type TokenState = 'active' | 'expired' | 'revoked' | 'consumed'
+
+export interface TokenItem {
+  id: string
+  kind: TokenKind
+  format: TokenFormat
+  client_id: string
+  subject: string
+  username: string | null
+  scope: string
+  audience: string[]
+  issued_at: number
+  expires_at: number
+  state: TokenState
+  status_at: number | null
+  status_reason: string | null
+  grant_type: string
+  grant_id: string | null
+  parent_id: string | null
+  kid: string | null
+  claims: Claims
+}
+
+/** The record carried by `token.issued` (the stored row: `status`, and the raw token). */
+export interface TokenRecord extends Omit<TokenItem, 'state'> {
+  status: 'active' | 'revoked' | 'consumed'
+  token: string
+}
+
+export interface Page<T> {
+  items: T[]
+  next_cursor: number | null
+}
+
+export interface TokenQuery {
+  client_id?: string
+  username?: string
+  kind?: TokenKind
+  status?: TokenState
+  limit?: number
+  cursor?: number
+}
+
+export interface SignatureCheck {
+  kid: string | null
+  alg: string | null
+  verified: boolean
+  reason: string
+}
+
+export interface LiveStatus {
+  state: TokenState
+  reason: string
+  expires_in: number
+}
+
+export interface TokenDetail {
+  record: TokenItem | null
+  token: string
+  format: TokenFormat
+  header: Claims | null
+  payload: Claims | null
+  signature: SignatureCheck | null
+  status: LiveStatus | null
+  introspection: Claims & { active: boolean }
+}
+
+export interface MintRequest {
+  client_id: string
+  username?: string
+  scope?: string
+  ttl?: number
+  claims?: Claims
+}
+
+export interface Revoked {
+  revoked: string[]
+}
+
+export interface Param {
+  name: string
+  value: string
+  source?: string
+}
+
+export interface ResponseSummary {
+  status: number
+  content_type?: string
+  error?: string
+  error_description?: string
+  token_type?: string
+  scope?: string
+  expires_in?: number
+  issued?: string[]
+  active?: boolean
+  location?: string
+}
+
+export interface LoggedRequest {
+  id: number
+  /** UNIX milliseconds, server clock. */
+  at: number
+  method: string
+  path: string
+  status: number
+  duration_ms: number
+  client_id: string | null
+  params: Param[]
+  headers: Param[]
+  body_note?: string
+  response: ResponseSummary
+  curl: string
+}
+
+export interface KeyView {
+  kid: string
+  alg: string
+  status: 'active' | 'retired' | string
+  created_at: number
+  retired_at: number | null
+  expires_at: number | null
+  published: boolean
+  live_tokens: number
+  jwk: Record<string, unknown>
+}
+
+export interface RotateRequest {
+  retention?: number
+  alg?: SigningAlg
+}
+
+export interface Settings {
+  access_token_ttl: number
+  id_token_ttl: number
+  refresh_token_ttl: number
+  code_ttl: number
+  access_token_format: TokenFormat
+  signing_alg: SigningAlg
+  refresh_token_rotation: boolean
+  introspection_require_scope: boolean
+  introspection_validate_audience: boolean
+}
+
+export interface ClockView {
+  /** Server time (virtual clock), UNIX seconds. */
+  now: number
+  /** Offset of the virtual clock from real time, seconds. */
+  offset: number
+}
+
+export interface ClockChange {
+  advance?: number
+  offset?: number
+}
+
+export interface ImportSummary {
+  scopes: number
+  clients: number
+  users: number
+  resources: number
+}
+
+export interface Status {
+  version: string
+  issuer: string
+  uptime: number
+  clock: ClockView
+  active_kid: string
+  active_alg: string
+  counts: {
+    clients: number
+    users: number
+    scopes: number
+    resources: number
+    tokens: Partial<Record<TokenState, number>>
+  }
+  admin_token_required: boolean
+}
+
+/** The OpenID Provider metadata (OIDC Discovery §3, RFC 8414). */
+export interface Discovery {
+  issuer: string
+  authorization_endpoint?: string
+  token_endpoint?: string
+  userinfo_endpoint?: string
+  jwks_uri?: string
+  introspection_endpoint?: string
+  revocation_endpoint?: string
+  end_session_endpoint?: string
+  scopes_supported?: string[]
+  [key: string]: unknown
+}
+
+export interface FieldIssue {
+  field: string
+  message: string
+  line?: number
+  column?: number
+}
+
+export interface ErrorBody {
+  error: string
+  message: string
+  fields?: FieldIssue[]
+}
+
+/** The SSE envelope: `data:` of every event on /admin/api/events. */
+export type ServerEvent =
+  | { type: 'token.issued'; data: TokenRecord }
+  | { type: 'token.introspected'; data: { token_id: string | null; caller: string; active: boolean } }
+  | { type: 'token.revoked'; data: { ids: string[]; reason: string } }
+  | { type: 'client.created' | 'client.updated'; data: Client }
+  | { type: 'client.deleted'; data: { client_id: string } }
+  | { type: 'scope.created' | 'scope.updated'; data: Scope }
+  | { type: 'scope.deleted'; data: { name: string } }
+  | { type: 'user.created' | 'user.updated'; data: User }
+  | { type: 'user.deleted'; data: { username: string } }
+  | { type: 'resource.created' | 'resource.updated'; data: Resource }
+  | { type: 'resource.deleted'; data: { name: string } }
+  | { type: 'key.rotated'; data: { kid: string; alg: string } }
+  | { type: 'settings.updated'; data: Settings }
+  | { type: 'request.logged'; data: LoggedRequest }
+  | { type: 'clock.moved'; data: { offset: number } }
+
+export type Envelope = ServerEvent & { id: number; at: number }
