@@ -119,11 +119,12 @@ async fn log_and_shape(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut resp = next.run(req).await;
     let status = resp.status();
-    let is_json = resp
+    // JSON errors and Latchkey's own HTML pages (login, consent, error pages) keep their body.
+    let is_json_or_page = resp
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !is_json {
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
+    if !is_json_or_page {
         let shaped = match status {
             StatusCode::METHOD_NOT_ALLOWED => {
                 let allow = resp

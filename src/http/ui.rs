@@ -37,7 +37,10 @@ pub fn routes(issuer_path: &str) -> Router {
     Router::new()
         .route(&base, get(move || async move { Redirect::permanent(&slash) }))
         .route(&format!("{base}/"), get(|| async { serve("") }))
-        .route(&format!("{base}/{{*path}}"), get(|Path(p): Path<String>| async move { serve(&p) }))
+        .route(
+            &format!("{base}/{{*path}}"),
+            get(|Path(p): Path<String>| async move { serve(&p) }),
+        )
 }
 
 /// Whether a file name carries a content hash (Vite's `assets/name-HASH.ext`).
@@ -62,7 +65,10 @@ fn serve(path: &str) -> Response {
         let mime = file.metadata.mimetype();
         let ct = HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream"));
         return (
-            [(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
+            [
+                (header::CONTENT_TYPE, ct),
+                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            ],
             file.data.into_owned(),
         )
             .into_response();
@@ -74,7 +80,10 @@ fn serve(path: &str) -> Response {
     match Assets::get("index.html") {
         Some(index) => (
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ],
             index.data.into_owned(),
@@ -83,7 +92,10 @@ fn serve(path: &str) -> Response {
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ],
             NOT_BUILT,
@@ -107,7 +119,12 @@ mod tests {
         let r = serve("tokens/abc");
         assert!(r.status() == StatusCode::OK || r.status() == StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
-        assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap_or("").starts_with("text/html"));
+        assert!(
+            r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/html")
+        );
     }
 
     #[test]

@@ -168,6 +168,14 @@ impl AuthResponse {
     }
 }
 
+impl AuthRequest {
+    /// Whether an existing browser session may answer this request ("continue as"): not under
+    /// `prompt=login`, and not when it is older than `max_age` (OIDC Core §3.1.2.1).
+    pub fn accepts_session(&self, s: &Session, now: i64) -> bool {
+        !self.prompt.login && self.max_age.is_none_or(|m| s.auth_time.saturating_add(m) >= now)
+    }
+}
+
 /// A persona on the login page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Persona {
@@ -543,7 +551,7 @@ pub async fn authorize(p: &Provider, form: &Form, cookie: Option<&str>) -> Outco
             "prompt=none, but no signed-in session (or one older than max_age) exists",
         ),
         None => {
-            let current = if req.prompt.login { None } else { session };
+            let current = session.filter(|s| req.accepts_session(s, now));
             let pending = p.interactions.park(req, None, now);
             login_view(p, &pending, &client, None, current.map(|s| s.username)).await
         }
@@ -608,7 +616,10 @@ pub async fn login_page(p: &Provider, pending: &str, cookie: Option<&str>) -> Ou
     let Some(client) = p.client(&parked.request.client_id) else {
         return expired();
     };
-    let current = cookie.and_then(|c| p.interactions.session(c, now)).map(|s| s.username);
+    let current = cookie
+        .and_then(|c| p.interactions.session(c, now))
+        .filter(|s| parked.request.accepts_session(s, now))
+        .map(|s| s.username);
     login_view(p, pending, &client, None, current).await
 }
 
@@ -650,15 +661,25 @@ pub async fn login(p: &Provider, input: LoginInput, cookie: Option<&str>) -> (Ou
     let Some(client) = p.client(&parked.request.client_id) else {
         return (expired(), None);
     };
+    let reusable = |s: &Session| parked.request.accepts_session(s, now);
     let retry = |msg: String| async {
-        let current = cookie.and_then(|c| p.interactions.session(c, now)).map(|s| s.username);
+        let current = cookie
+            .and_then(|c| p.interactions.session(c, now))
+            .filter(reusable)
+            .map(|s| s.username);
         login_view(p, &input.pending, &client, Some(msg), current).await
     };
     if input.continue_session {
-        if let Some(s) = cookie.and_then(|c| p.interactions.session(c, now)) {
-            return (after_login(p, &client, parked.request, s, Some(&parked.id)).await, None);
+        if let Some(s) = cookie.and_then(|c| p.interactions.session(c, now)).filter(reusable) {
+            return (
+                after_login(p, &client, parked.request.clone(), s, Some(&parked.id)).await,
+                None,
+            );
         }
-        return (retry("Your session has ended; sign in again.".into()).await, None);
+        return (
+            retry("Your session has ended or this app asks you to sign in again.".into()).await,
+            None,
+        );
     }
     let (username, needs_password) = match (&input.persona, &input.username) {
         (Some(u), _) => (u.clone(), false),

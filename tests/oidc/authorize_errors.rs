@@ -29,7 +29,9 @@ async fn unknown_client_shows_an_error_page_and_never_redirects() {
     assert_error_page(&page);
     assert!(page.body.contains("Unknown client"), "{}", page.body);
     // Missing client_id too.
-    let page = b.authorize(&[("response_type", "code"), ("redirect_uri", WEB_CB)]).await;
+    let page = b
+        .authorize(&[("response_type", "code"), ("redirect_uri", WEB_CB)])
+        .await;
     assert_error_page(&page);
 }
 
@@ -46,7 +48,12 @@ async fn redirect_uri_mismatch_shows_an_error_page_and_never_redirects() {
         SPA_CB, // registered, but for another client
     ] {
         let page = b
-            .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", bad), ("state", "s")])
+            .authorize(&[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", bad),
+                ("state", "s"),
+            ])
             .await;
         assert_error_page(&page);
         assert!(page.body.contains("Redirect URI mismatch"), "{bad}: {}", page.body);
@@ -54,11 +61,17 @@ async fn redirect_uri_mismatch_shows_an_error_page_and_never_redirects() {
     // Even an otherwise invalid request (bad response_type) is not redirected to an
     // unregistered URI.
     let page = b
-        .authorize(&[("client_id", "web"), ("response_type", "bogus"), ("redirect_uri", "http://evil.example/")])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "bogus"),
+            ("redirect_uri", "http://evil.example/"),
+        ])
         .await;
     assert_error_page(&page);
     // OpenID requests must name the redirect URI.
-    let page = b.authorize(&[("client_id", "spa"), ("response_type", "code"), ("scope", "openid")]).await;
+    let page = b
+        .authorize(&[("client_id", "spa"), ("response_type", "code"), ("scope", "openid")])
+        .await;
     assert_error_page(&page);
 }
 
@@ -70,10 +83,20 @@ async fn other_errors_redirect_with_error_description_state_and_iss() {
         (&[("response_type", "token_bogus")], "unsupported_response_type"),
         (&[], "invalid_request"), // no response_type
         (&[("response_type", "code"), ("scope", "openid admin")], "invalid_scope"),
-        (&[("response_type", "code"), ("response_mode", "carrier_pigeon")], "invalid_request"),
+        (
+            &[("response_type", "code"), ("response_mode", "carrier_pigeon")],
+            "invalid_request",
+        ),
         (&[("response_type", "code"), ("prompt", "sometimes")], "invalid_request"),
         (&[("response_type", "code"), ("max_age", "-1")], "invalid_request"),
-        (&[("response_type", "code"), ("code_challenge", "short"), ("code_challenge_method", "S256")], "invalid_request"),
+        (
+            &[
+                ("response_type", "code"),
+                ("code_challenge", "short"),
+                ("code_challenge_method", "S256"),
+            ],
+            "invalid_request",
+        ),
         (
             &[
                 ("response_type", "code"),
@@ -82,15 +105,23 @@ async fn other_errors_redirect_with_error_description_state_and_iss() {
             ],
             "invalid_request",
         ),
-        (&[("response_type", "code"), ("request", "eyJ...")], "request_not_supported"),
+        (
+            &[("response_type", "code"), ("request", "eyJ...")],
+            "request_not_supported",
+        ),
         // web is not allowed implicit response types
-        (&[("response_type", "id_token token"), ("nonce", "n"), ("scope", "openid")], "unauthorized_client"),
+        (
+            &[("response_type", "id_token token"), ("nonce", "n"), ("scope", "openid")],
+            "unauthorized_client",
+        ),
     ];
     for (extra, code) in cases {
         let mut params = vec![("client_id", "web"), ("redirect_uri", WEB_CB), ("state", "keep-me")];
         params.extend_from_slice(extra);
         let page = b.authorize(&params).await;
-        let loc = page.location().unwrap_or_else(|| panic!("{extra:?}: expected a redirect, got {page:?}"));
+        let loc = page
+            .location()
+            .unwrap_or_else(|| panic!("{extra:?}: expected a redirect, got {page:?}"));
         let cb = Callback::parse(loc);
         let (err, desc, state, iss) = if cb.query.contains_key("error") {
             (cb.q("error"), cb.q("error_description"), cb.q("state"), cb.q("iss"))

@@ -13,11 +13,18 @@ async fn web_code(srv: &TestServer, extra: &[(&str, &str)]) -> String {
     ];
     params.extend_from_slice(extra);
     let mut b = srv.browser();
-    b.code_flow(&params, "alice", "alice-password").await.q("code").to_string()
+    b.code_flow(&params, "alice", "alice-password")
+        .await
+        .q("code")
+        .to_string()
 }
 
 async fn exchange_web(srv: &TestServer, code: &str, extra: &[(&str, &str)]) -> Reply {
-    let mut pairs = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", WEB_CB)];
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", WEB_CB),
+    ];
     pairs.extend_from_slice(extra);
     srv.token(Some(("web", "web-secret")), &pairs).await
 }
@@ -26,7 +33,11 @@ async fn exchange_web(srv: &TestServer, code: &str, extra: &[(&str, &str)]) -> R
 async fn pkce_s256_accepts_the_right_verifier() {
     let srv = spawn_default().await;
     let (verifier, challenge) = pkce_s256();
-    let code = web_code(&srv, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    let code = web_code(
+        &srv,
+        &[("code_challenge", &challenge), ("code_challenge_method", "S256")],
+    )
+    .await;
     let r = exchange_web(&srv, &code, &[("code_verifier", &verifier)]).await;
     assert!(!r.ok("access_token").is_empty());
 }
@@ -35,7 +46,11 @@ async fn pkce_s256_accepts_the_right_verifier() {
 async fn pkce_plain_accepts_the_verifier_itself() {
     let srv = spawn_default().await;
     let verifier = "plain-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
-    let code = web_code(&srv, &[("code_challenge", verifier), ("code_challenge_method", "plain")]).await;
+    let code = web_code(
+        &srv,
+        &[("code_challenge", verifier), ("code_challenge_method", "plain")],
+    )
+    .await;
     let r = exchange_web(&srv, &code, &[("code_verifier", verifier)]).await;
     assert!(!r.ok("access_token").is_empty());
     // The method defaults to plain (RFC 7636 §4.3) for a public client too.
@@ -73,7 +88,11 @@ async fn wrong_or_missing_verifier_is_invalid_grant() {
     let srv = spawn_default().await;
     let (verifier, challenge) = pkce_s256();
     let (other, _) = pkce_s256();
-    let code = web_code(&srv, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    let code = web_code(
+        &srv,
+        &[("code_challenge", &challenge), ("code_challenge_method", "S256")],
+    )
+    .await;
     exchange_web(&srv, &code, &[("code_verifier", &other)])
         .await
         .assert_error(400, "invalid_grant");
@@ -131,7 +150,10 @@ async fn a_reused_code_is_invalid_grant_and_revokes_the_first_tokens() {
     assert!(srv.active(&access).await);
     assert!(srv.active(&refresh).await);
     exchange_web(&srv, &code, &[]).await.assert_error(400, "invalid_grant");
-    assert!(!srv.active(&access).await, "the access token from the first exchange is revoked");
+    assert!(
+        !srv.active(&access).await,
+        "the access token from the first exchange is revoked"
+    );
     assert!(!srv.active(&refresh).await, "and so is its refresh token");
     // The refresh token no longer works either.
     srv.token(
@@ -161,7 +183,11 @@ async fn a_code_is_bound_to_its_client() {
     let r = srv
         .token(
             Some(("other", "other-secret")),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     r.assert_error(400, "invalid_grant");
@@ -169,7 +195,11 @@ async fn a_code_is_bound_to_its_client() {
     let r = srv
         .token(
             Some(("web", "nope")),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     r.assert_error(401, "invalid_client");
@@ -183,13 +213,20 @@ async fn a_code_is_bound_to_its_redirect_uri() {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", other_registered)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", other_registered),
+            ],
         )
         .await;
     r.assert_error(400, "invalid_grant");
     // Omitting it when the authorization request named it is an error too (RFC 6749 §4.1.3).
     let r = srv
-        .token(Some(("web", "web-secret")), &[("grant_type", "authorization_code"), ("code", &code)])
+        .token(
+            Some(("web", "web-secret")),
+            &[("grant_type", "authorization_code"), ("code", &code)],
+        )
         .await;
     r.assert_error(400, "invalid_grant");
 }
@@ -197,5 +234,7 @@ async fn a_code_is_bound_to_its_redirect_uri() {
 #[tokio::test]
 async fn unknown_code_is_invalid_grant() {
     let srv = spawn_default().await;
-    exchange_web(&srv, "not-a-code", &[]).await.assert_error(400, "invalid_grant");
+    exchange_web(&srv, "not-a-code", &[])
+        .await
+        .assert_error(400, "invalid_grant");
 }

@@ -305,7 +305,8 @@ impl Page {
     /// The redirect target; panics otherwise.
     #[track_caller]
     pub fn redirect(&self) -> &str {
-        self.location().unwrap_or_else(|| panic!("expected a redirect, got {self:?}"))
+        self.location()
+            .unwrap_or_else(|| panic!("expected a redirect, got {self:?}"))
     }
 
     /// Whether this is the login page.
@@ -340,7 +341,8 @@ impl Page {
     pub fn assert_page_headers(&self) {
         assert!(self.header("content-type").starts_with("text/html"), "{self:?}");
         assert!(
-            self.header("content-security-policy").contains("frame-ancestors 'none'"),
+            self.header("content-security-policy")
+                .contains("frame-ancestors 'none'"),
             "{self:?}"
         );
         assert_eq!(self.header("x-frame-options"), "DENY", "{self:?}");
@@ -367,7 +369,9 @@ impl Browser {
     async fn finish(&mut self, r: reqwest::Response) -> Page {
         for v in r.headers().get_all("set-cookie") {
             let v = v.to_str().expect("ascii cookie");
-            let Some(rest) = v.strip_prefix("latchkey_session=") else { continue };
+            let Some(rest) = v.strip_prefix("latchkey_session=") else {
+                continue;
+            };
             let value = rest.split(';').next().unwrap_or("");
             if value.is_empty() || v.contains("Max-Age=0") {
                 self.cookie = None;
@@ -426,8 +430,7 @@ impl Browser {
     pub async fn persona(&mut self, page: &Page, username: &str) -> Page {
         assert!(page.is_login(), "expected the login page, got {page:?}");
         assert!(
-            page.body
-                .contains(&format!("name=\"persona\" value=\"{username}\"")),
+            page.body.contains(&format!("name=\"persona\" value=\"{username}\"")),
             "no persona button for {username}"
         );
         let req = page.req();

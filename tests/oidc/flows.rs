@@ -3,8 +3,7 @@
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreIdTokenClaims};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, Scope,
-    TokenResponse,
+    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, Scope, TokenResponse,
 };
 use reqwest::StatusCode;
 
@@ -15,11 +14,18 @@ async fn confidential_client_completes_the_code_flow_with_client_secret_basic() 
     let srv = spawn_default().await;
     let rp = srv.rp("web", Some("web-secret"), WEB_CB).await;
     let (url, csrf, nonce) = rp
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
         .url();
-    assert!(url.as_str().starts_with(&format!("{}/authorize?", srv.issuer())), "{url}");
+    assert!(
+        url.as_str().starts_with(&format!("{}/authorize?", srv.issuer())),
+        "{url}"
+    );
 
     let mut browser = srv.browser();
     let page = browser.get(url.as_str()).await;
@@ -86,7 +92,11 @@ async fn public_client_completes_the_code_flow_with_none_and_pkce_s256() {
     let rp = srv.rp("spa", None, SPA_CB).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = rp
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .set_pkce_challenge(challenge)
         .url();
     assert!(url.as_str().contains("code_challenge_method=S256"));
@@ -110,6 +120,21 @@ async fn public_client_completes_the_code_flow_with_none_and_pkce_s256() {
     assert_eq!(claims.audiences()[0].as_str(), "spa");
     assert!(claims.email().is_none(), "no email scope, no email claim");
     assert!(srv.active(tokens.access_token().secret()).await);
+    // The public client refreshes with its client_id alone (rotation on).
+    let rt = tokens.refresh_token().expect("spa has the refresh_token grant");
+    let refreshed = rp
+        .exchange_refresh_token(rt)
+        .expect("token endpoint")
+        .request_async(&http)
+        .await
+        .expect("public client refreshes");
+    let rt2 = refreshed.refresh_token().expect("rotated refresh token");
+    assert_ne!(rt2.secret(), rt.secret());
+    let id2 = refreshed.id_token().expect("a new id_token on refresh");
+    let c2 = id2
+        .claims(&rp.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+        .expect("refreshed id_token verifies");
+    assert_eq!(c2.subject(), claims.subject());
 }
 
 #[tokio::test]
@@ -130,13 +155,20 @@ async fn persona_button_signs_in_with_one_click() {
     let done = browser.persona(&page, "bob").await;
     assert!(browser.cookie.is_some(), "a session cookie is set");
     let set_cookie = done.header("set-cookie");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cb = Callback::parse(done.redirect());
     assert_eq!(cb.q("state"), "s1");
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     let id = jwt_claims(&r.ok("id_token"));
@@ -146,7 +178,12 @@ async fn persona_button_signs_in_with_one_click() {
     let mut b2 = srv.browser();
     let cb2 = b2
         .code_flow(
-            &[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", "openid")],
+            &[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_CB),
+                ("scope", "openid"),
+            ],
             "bob",
             "bob-password",
         )
@@ -154,7 +191,11 @@ async fn persona_button_signs_in_with_one_click() {
     let r2 = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb2.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb2.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     assert_eq!(jwt_claims(&r2.ok("id_token"))["sub"], bob_sub.as_str());
@@ -165,7 +206,12 @@ async fn wrong_password_stays_on_the_login_page_with_a_message() {
     let srv = spawn_default().await;
     let mut browser = srv.browser();
     let page = browser
-        .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("state", "x")])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("state", "x"),
+        ])
         .await;
     let again = browser.login(&page, "alice", "not-her-password").await;
     assert_eq!(again.status, StatusCode::OK, "{again:?}");
@@ -208,7 +254,11 @@ async fn state_nonce_and_iss_round_trip() {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     assert_eq!(jwt_claims(&r.ok("id_token"))["nonce"], "n-0S6_WzA2Mj");
@@ -216,7 +266,12 @@ async fn state_nonce_and_iss_round_trip() {
     let mut browser = srv.browser();
     let cb = browser
         .code_flow(
-            &[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", "openid")],
+            &[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_CB),
+                ("scope", "openid"),
+            ],
             "alice",
             "alice-password",
         )
@@ -225,7 +280,11 @@ async fn state_nonce_and_iss_round_trip() {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     assert!(jwt_claims(&r.ok("id_token")).get("nonce").is_none());
@@ -252,7 +311,11 @@ async fn id_token_carries_every_required_claim() {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     let at = r.ok("access_token");
@@ -268,7 +331,10 @@ async fn id_token_carries_every_required_claim() {
     assert!(iat >= before && iat <= srv.clock().now());
     assert_eq!(exp - iat, 600, "id_token_ttl default");
     assert!(auth_time >= before && auth_time <= iat);
-    assert_eq!(id["at_hash"], latchkey::oauth::id_token::half_hash(latchkey::model::SigningAlg::RS256, &at));
+    assert_eq!(
+        id["at_hash"],
+        latchkey::oauth::id_token::half_hash(latchkey::model::SigningAlg::RS256, &at)
+    );
     assert_eq!(r.json["token_type"], "Bearer");
     assert!(r.json["expires_in"].as_u64().is_some_and(|e| e > 0));
     assert_eq!(r.json["scope"], "openid");
@@ -285,7 +351,12 @@ async fn claims_follow_the_granted_scopes() {
         let mut browser = srv.browser();
         let cb = browser
             .code_flow(
-                &[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", scope)],
+                &[
+                    ("client_id", "web"),
+                    ("response_type", "code"),
+                    ("redirect_uri", WEB_CB),
+                    ("scope", scope),
+                ],
                 "alice",
                 "alice-password",
             )
@@ -293,7 +364,11 @@ async fn claims_follow_the_granted_scopes() {
         let r = srv
             .token(
                 Some(("web", "web-secret")),
-                &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", cb.q("code")),
+                    ("redirect_uri", WEB_CB),
+                ],
             )
             .await;
         (jwt_claims(&r.ok("id_token")), r.ok("access_token"))

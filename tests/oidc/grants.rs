@@ -7,14 +7,23 @@ async fn web_tokens(srv: &TestServer, scope: &str) -> Reply {
     let mut b = srv.browser();
     let cb = b
         .code_flow(
-            &[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", scope)],
+            &[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_CB),
+                ("scope", scope),
+            ],
             "alice",
             "alice-password",
         )
         .await;
     srv.token(
         Some(("web", "web-secret")),
-        &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", cb.q("code")),
+            ("redirect_uri", WEB_CB),
+        ],
     )
     .await
 }
@@ -107,12 +116,18 @@ async fn refresh_tokens_are_bound_to_their_client() {
     )
     .await
     .assert_error(400, "invalid_grant");
-    refresh(&srv, "not-a-refresh-token", &[]).await.assert_error(400, "invalid_grant");
+    refresh(&srv, "not-a-refresh-token", &[])
+        .await
+        .assert_error(400, "invalid_grant");
 }
 
 #[tokio::test]
 async fn an_expired_refresh_token_is_invalid_grant() {
-    let srv = spawn(&format!("[server]\nrefresh_token_ttl = 100\n{}", CONFIG.replace("[server]\n", ""))).await;
+    let srv = spawn(&format!(
+        "[server]\nrefresh_token_ttl = 100\n{}",
+        CONFIG.replace("[server]\n", "")
+    ))
+    .await;
     let rt = web_tokens(&srv, "openid").await.ok("refresh_token");
     srv.clock().advance(101);
     refresh(&srv, &rt, &[]).await.assert_error(400, "invalid_grant");
@@ -160,10 +175,19 @@ async fn password_grant_issues_tokens_for_good_credentials() {
 #[tokio::test]
 async fn password_grant_with_bad_credentials_is_invalid_grant() {
     let srv = spawn_default().await;
-    for (u, p) in [("alice", "wrong"), ("nobody", "alice-password"), ("bob", "alice-password")] {
+    for (u, p) in [
+        ("alice", "wrong"),
+        ("nobody", "alice-password"),
+        ("bob", "alice-password"),
+    ] {
         srv.token(
             Some(("cli", "cli-secret")),
-            &[("grant_type", "password"), ("username", u), ("password", p), ("scope", "openid")],
+            &[
+                ("grant_type", "password"),
+                ("username", u),
+                ("password", p),
+                ("scope", "openid"),
+            ],
         )
         .await
         .assert_error(400, "invalid_grant");
@@ -175,7 +199,11 @@ async fn a_client_without_the_password_grant_is_unauthorized_client() {
     let srv = spawn_default().await;
     srv.token(
         Some(("web", "web-secret")),
-        &[("grant_type", "password"), ("username", "alice"), ("password", "alice-password")],
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "alice-password"),
+        ],
     )
     .await
     .assert_error(400, "unauthorized_client");

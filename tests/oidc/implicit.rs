@@ -33,7 +33,9 @@ async fn implicit_id_token_token_returns_both_in_the_fragment() {
     let access = AccessToken::new(cb.f("access_token").to_string());
     let id_token: openidconnect::core::CoreIdToken = cb.f("id_token").parse().expect("id_token parses");
     let verifier = rp.id_token_verifier();
-    let claims = id_token.claims(&verifier, &nonce).expect("id_token verifies with the nonce");
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("id_token verifies with the nonce");
     let expected = AccessTokenHash::from_token(
         &access,
         id_token.signing_alg().expect("alg"),
@@ -71,10 +73,7 @@ async fn hybrid_code_id_token_carries_c_hash_and_the_code_exchanges() {
     let rp = srv.rp("legacy", Some("legacy-secret"), LEGACY_CB).await;
     let (url, csrf, nonce) = rp
         .authorize_url(
-            AuthenticationFlow::<CoreResponseType>::Hybrid(vec![
-                CoreResponseType::Code,
-                CoreResponseType::IdToken,
-            ]),
+            AuthenticationFlow::<CoreResponseType>::Hybrid(vec![CoreResponseType::Code, CoreResponseType::IdToken]),
             CsrfToken::new_random,
             Nonce::new_random,
         )
@@ -99,7 +98,11 @@ async fn hybrid_code_id_token_carries_c_hash_and_the_code_exchanges() {
     let r = srv
         .token(
             Some(("legacy", "legacy-secret")),
-            &[("grant_type", "authorization_code"), ("code", code.secret()), ("redirect_uri", LEGACY_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.secret()),
+                ("redirect_uri", LEGACY_CB),
+            ],
         )
         .await;
     let id2 = jwt_claims(&r.ok("id_token"));
@@ -152,7 +155,11 @@ async fn response_mode_form_post_returns_an_auto_submitting_form() {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     assert!(!r.ok("access_token").is_empty());

@@ -47,7 +47,11 @@ async fn pages_escape_every_parameter_they_show() {
     assert!(!page.body.contains("<script"), "{}", page.body);
     assert!(page.body.contains("&lt;script&gt;"), "the value is shown, escaped");
     let page = b
-        .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", &format!("http://x/{XSS}\"'"))])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", &format!("http://x/{XSS}\"'")),
+        ])
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(!page.body.contains("<script"), "{}", page.body);
@@ -112,12 +116,28 @@ async fn discovery_advertises_the_oidc_endpoints_and_capabilities() {
         assert!(modes.contains(&m.to_string()), "{m}");
     }
     let grants = list("grant_types_supported");
-    for g in ["authorization_code", "refresh_token", "password", "implicit", "client_credentials"] {
+    for g in [
+        "authorization_code",
+        "refresh_token",
+        "password",
+        "implicit",
+        "client_credentials",
+    ] {
         assert!(grants.contains(&g.to_string()), "{g}: {grants:?}");
     }
     assert_eq!(list("code_challenge_methods_supported"), vec!["S256", "plain"]);
     let claims = list("claims_supported");
-    for c in ["sub", "iss", "auth_time", "nonce", "name", "email", "email_verified", "team", "department"] {
+    for c in [
+        "sub",
+        "iss",
+        "auth_time",
+        "nonce",
+        "name",
+        "email",
+        "email_verified",
+        "team",
+        "department",
+    ] {
         assert!(claims.contains(&c.to_string()), "{c}: {claims:?}");
     }
     let scopes = list("scopes_supported");
@@ -161,11 +181,20 @@ async fn cors_preflight_answers_registered_origins_only() {
         let h = r.headers();
         assert_eq!(h["access-control-allow-origin"], "http://localhost:3000", "{path}");
         assert!(
-            h["access-control-allow-methods"].to_str().expect("ascii").contains("POST"),
+            h["access-control-allow-methods"]
+                .to_str()
+                .expect("ascii")
+                .contains("POST"),
             "{path}"
         );
-        let allowed = h["access-control-allow-headers"].to_str().expect("ascii").to_ascii_lowercase();
-        assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+        let allowed = h["access-control-allow-headers"]
+            .to_str()
+            .expect("ascii")
+            .to_ascii_lowercase();
+        assert!(
+            allowed.contains("authorization") && allowed.contains("content-type"),
+            "{allowed}"
+        );
     }
     for origin in ["http://evil.example", "http://localhost:3001", "null"] {
         let r = preflight(&srv, "/token", origin).await;
@@ -177,7 +206,11 @@ async fn cors_preflight_answers_registered_origins_only() {
         .post(srv.at("/token"))
         .header("origin", "http://localhost:3000")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("grant_type", "authorization_code"), ("client_id", "spa"), ("code", "x")]))
+        .body(form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "spa"),
+            ("code", "x"),
+        ]))
         .send()
         .await
         .expect("token");

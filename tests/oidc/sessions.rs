@@ -19,7 +19,11 @@ async fn id_claims(srv: &TestServer, code: &str) -> serde_json::Value {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     jwt_claims(&r.ok("id_token"))
@@ -29,7 +33,9 @@ async fn id_claims(srv: &TestServer, code: &str) -> serde_json::Value {
 async fn a_second_authorization_with_the_session_cookie_redirects_at_once() {
     let srv = spawn_default().await;
     let mut b = srv.browser();
-    let first = b.code_flow(&web_params(&[("state", "1")]), "alice", "alice-password").await;
+    let first = b
+        .code_flow(&web_params(&[("state", "1")]), "alice", "alice-password")
+        .await;
     let first_id = id_claims(&srv, first.q("code")).await;
     srv.clock().advance(30);
     let again = b.authorize(&web_params(&[("state", "2"), ("nonce", "n2")])).await;
@@ -40,7 +46,10 @@ async fn a_second_authorization_with_the_session_cookie_redirects_at_once() {
     let id = id_claims(&srv, cb.q("code")).await;
     assert_eq!(id["sub"], first_id["sub"]);
     assert_eq!(id["nonce"], "n2");
-    assert_eq!(id["auth_time"], first_id["auth_time"], "SSO keeps the original auth_time");
+    assert_eq!(
+        id["auth_time"], first_id["auth_time"],
+        "SSO keeps the original auth_time"
+    );
     // SSO works across clients too (spa with PKCE).
     let (_, challenge) = pkce_s256();
     let spa = b
@@ -64,7 +73,9 @@ async fn prompt_none_with_a_session_redirects_with_a_code() {
     let srv = spawn_default().await;
     let mut b = srv.browser();
     b.code_flow(&web_params(&[]), "alice", "alice-password").await;
-    let page = b.authorize(&web_params(&[("prompt", "none"), ("state", "silent")])).await;
+    let page = b
+        .authorize(&web_params(&[("prompt", "none"), ("state", "silent")]))
+        .await;
     let cb = Callback::parse(page.redirect());
     assert!(cb.query.contains_key("code"), "{cb:?}");
     assert_eq!(cb.q("state"), "silent");
@@ -118,7 +129,10 @@ async fn max_age_forces_a_new_login_when_the_session_is_older() {
     assert!(page.is_login(), "max_age=0 asks again: {page:?}");
     let cb = Callback::parse(b.login(&page, "alice", "alice-password").await.redirect());
     let id = id_claims(&srv, cb.q("code")).await;
-    assert!(id["auth_time"].as_i64() > first_id["auth_time"].as_i64(), "a fresh auth_time");
+    assert!(
+        id["auth_time"].as_i64() > first_id["auth_time"].as_i64(),
+        "a fresh auth_time"
+    );
     // A generous max_age is satisfied by the (new) session.
     srv.clock().advance(5);
     let page = b.authorize(&web_params(&[("max_age", "3600")])).await;
@@ -136,12 +150,22 @@ async fn login_hint_preselects_the_persona() {
     let page = b.authorize(&web_params(&[("login_hint", "bob")])).await;
     assert!(page.is_login());
     assert!(
-        page.body.contains("class=\"persona hinted\" type=\"submit\" name=\"persona\" value=\"bob\""),
+        page.body
+            .contains("class=\"persona hinted\" type=\"submit\" name=\"persona\" value=\"bob\""),
         "{}",
         page.body
     );
-    assert!(!page.body.contains("class=\"persona hinted\" type=\"submit\" name=\"persona\" value=\"alice\""));
-    assert!(page.body.contains("name=\"username\" autocomplete=\"username\" value=\"bob\""), "{}", page.body);
+    assert!(
+        !page
+            .body
+            .contains("class=\"persona hinted\" type=\"submit\" name=\"persona\" value=\"alice\"")
+    );
+    assert!(
+        page.body
+            .contains("name=\"username\" autocomplete=\"username\" value=\"bob\""),
+        "{}",
+        page.body
+    );
     let plain = b.authorize(&web_params(&[])).await;
     assert!(!plain.body.contains("persona hinted"));
 }
@@ -170,13 +194,20 @@ async fn consent_approve_issues_a_code_and_is_remembered() {
     let r = srv
         .token(
             Some(("consent-app", "consent-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", CONSENT_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", CONSENT_CB),
+            ],
         )
         .await;
     assert_eq!(jwt_claims(&r.ok("id_token"))["email"], "alice@example.com");
     // Remembered: the next authorization goes straight back.
     let again = b.authorize(&params).await;
-    assert!(Callback::parse(again.redirect()).query.contains_key("code"), "{again:?}");
+    assert!(
+        Callback::parse(again.redirect()).query.contains_key("code"),
+        "{again:?}"
+    );
     // A subset of the consented scopes is covered as well.
     let mut fewer = params;
     fewer[3] = ("scope", "openid");
@@ -234,6 +265,43 @@ async fn consent_deny_redirects_access_denied() {
         .await;
     assert!(page.is_consent(), "{page:?}");
     // A consent form cannot be answered twice.
-    let replay = b.post("/consent", &[("req", &consent.req()), ("decision", "approve")]).await;
+    let replay = b
+        .post("/consent", &[("req", &consent.req()), ("decision", "approve")])
+        .await;
     assert!(replay.location().is_none(), "{replay:?}");
+}
+
+#[tokio::test]
+async fn continue_as_cannot_bypass_max_age_or_prompt_login() {
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    let first = b.code_flow(&web_params(&[]), "alice", "alice-password").await;
+    let first_id = id_claims(&srv, first.q("code")).await;
+    srv.clock().advance(120);
+    // The session is older than max_age: the user must authenticate again (OIDC Core
+    // §3.1.2.1), so "continue as alice" must not reuse the old authentication.
+    let page = b.authorize(&web_params(&[("max_age", "60")])).await;
+    assert!(page.is_login(), "{page:?}");
+    let cont = b.post("/login", &[("req", &page.req()), ("continue", "1")]).await;
+    if let Some(loc) = cont.location() {
+        let id = id_claims(&srv, Callback::parse(loc).q("code")).await;
+        let auth_time = id["auth_time"].as_i64().expect("auth_time");
+        assert!(
+            auth_time + 60 >= srv.clock().now(),
+            "id_token auth_time {auth_time} violates max_age=60 (first login {})",
+            first_id["auth_time"]
+        );
+    } else {
+        assert!(cont.is_login(), "{cont:?}");
+    }
+    // prompt=login: a hand-made "continue" does not skip the login either.
+    let page = b.authorize(&web_params(&[("prompt", "login")])).await;
+    assert!(page.is_login());
+    assert!(
+        !page.body.contains("name=\"continue\""),
+        "no continue-as offered under prompt=login"
+    );
+    let cont = b.post("/login", &[("req", &page.req()), ("continue", "1")]).await;
+    assert!(cont.location().is_none(), "prompt=login requires a new login: {cont:?}");
+    assert!(cont.is_login());
 }

@@ -9,7 +9,12 @@ async fn login_web(srv: &TestServer, scope: &str) -> (Browser, Reply) {
     let mut b = srv.browser();
     let cb = b
         .code_flow(
-            &[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", scope)],
+            &[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_CB),
+                ("scope", scope),
+            ],
             "alice",
             "alice-password",
         )
@@ -17,7 +22,11 @@ async fn login_web(srv: &TestServer, scope: &str) -> (Browser, Reply) {
     let r = srv
         .token(
             Some(("web", "web-secret")),
-            &[("grant_type", "authorization_code"), ("code", cb.q("code")), ("redirect_uri", WEB_CB)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", WEB_CB),
+            ],
         )
         .await;
     (b, r)
@@ -31,12 +40,28 @@ async fn userinfo_answers_get_and_post_with_header_or_form_body() {
     let sub = jwt_claims(&r.ok("id_token"))["sub"].clone();
     let expect = serde_json::json!({"sub": sub, "email": "alice@example.com", "email_verified": true});
 
-    let get = Reply::from(srv.http.get(srv.at("/userinfo")).bearer_auth(&at).send().await.expect("GET")).await;
+    let get = Reply::from(
+        srv.http
+            .get(srv.at("/userinfo"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
     assert_eq!(get.status, StatusCode::OK, "{get:?}");
     assert!(get.header("content-type").starts_with("application/json"));
     assert_eq!(get.json, expect);
 
-    let post = Reply::from(srv.http.post(srv.at("/userinfo")).bearer_auth(&at).send().await.expect("POST")).await;
+    let post = Reply::from(
+        srv.http
+            .post(srv.at("/userinfo"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
     assert_eq!(post.status, StatusCode::OK, "{post:?}");
     assert_eq!(post.json, expect);
 
@@ -115,7 +140,15 @@ async fn userinfo_without_a_valid_token_is_401_invalid_token() {
         .await
         .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
-    let after = Reply::from(srv.http.get(srv.at("/userinfo")).bearer_auth(&at).send().await.expect("GET")).await;
+    let after = Reply::from(
+        srv.http
+            .get(srv.at("/userinfo"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
     assert_invalid_token(&after);
     // An id_token is not an access token.
     let id = Reply::from(
@@ -136,7 +169,15 @@ async fn userinfo_with_a_token_without_openid_is_403_insufficient_scope() {
     let (_, r) = login_web(&srv, "read_books").await;
     let at = r.ok("access_token");
     assert!(r.json.get("id_token").is_none());
-    let res = Reply::from(srv.http.get(srv.at("/userinfo")).bearer_auth(&at).send().await.expect("GET")).await;
+    let res = Reply::from(
+        srv.http
+            .get(srv.at("/userinfo"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
     assert_eq!(res.json["error"], "insufficient_scope");
     assert!(res.header("www-authenticate").contains("error=\"insufficient_scope\""));
@@ -160,7 +201,12 @@ async fn end_session_with_hint_and_registered_uri_redirects_and_ends_the_session
     assert!(b.cookie.is_none(), "the cookie is cleared");
     // Even a browser that kept the old cookie has no session any more.
     let page = b
-        .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", "openid")])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+        ])
         .await;
     assert!(page.is_login(), "login page again after logout: {page:?}");
 }
@@ -175,7 +221,12 @@ async fn end_session_ends_the_server_side_session_for_a_kept_cookie() {
     assert_eq!(out.status, StatusCode::OK, "signed-out page: {out:?}");
     b.cookie = Some(old); // a browser that ignores the clearing Set-Cookie
     let page = b
-        .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", "openid")])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+        ])
         .await;
     assert!(page.is_login(), "{page:?}");
 }
@@ -195,7 +246,12 @@ async fn end_session_with_an_unregistered_uri_shows_an_error_page() {
     out.assert_page_headers();
     assert!(b.cookie.is_some(), "the session is not ended by an invalid request");
     let page = b
-        .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", WEB_CB), ("scope", "openid")])
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+        ])
         .await;
     assert!(page.location().is_some(), "still signed in: {page:?}");
 }

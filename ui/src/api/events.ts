@@ -1,0 +1,341 @@
+// The live event stream (/admin/api/events, Server-Sent Events). `applyEvent` patches the
+// query cache with each event's object (the yaak "model writes" pattern); `EventStream`
+// wraps EventSource and reconnects. While the connection holds, EventSource itself resends
+// `Last-Event-ID`; after a hard failure we open a new one with `?last_event_id=`, which the
+// server treats the same way, so nothing is missed (or we get `resync` and refetch).
+
+import type { QueryClient } from '@tanstack/react-query'
+import { useEffect, useSyncExternalStore } from 'react'
+import { apiBase } from './client'
+import { keys, REQUEST_PAGE } from './queries'
+import type {
+  Client, Envelope, LoggedRequest, Page, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+} from './types'
+import { itemFromRecord, liveState } from '../lib/tokenState'
+import { applyClockOffset, serverNow } from '../lib/clock'
+
+export const EVENT_TYPES = [
+  'token.issued', 'token.introspected', 'token.revoked',
+  'client.created', 'client.updated', 'client.deleted',
+  'scope.created', 'scope.updated', 'scope.deleted',
+  'user.created', 'user.updated', 'user.deleted',
+  'resource.created', 'resource.updated', 'resource.deleted',
+  'key.rotated', 'settings.updated', 'request.logged', 'clock.moved',
+] as const
+
+function matches(q: TokenQuery, t: TokenItem): boolean {
+  if (q.client_id && q.client_id !== t.client_id) return false
+  if (q.username && q.username !== t.username) return false
+  if (q.kind && q.kind !== t.kind) return false
+  if (q.status && q.status !== liveState(t, serverNow())) return false
+  return true
+}
+
+function upsertBy<T>(list: T[] | undefined, item: T, key: (x: T) => string): T[] | undefined {
+  if (!list) return list
+  const i = list.findIndex((x) => key(x) === key(item))
+  if (i === -1) return [...list, item]
+  const next = list.slice()
+  next[i] = item
+  return next
+}
+
+function patchStatus(qc: QueryClient, f: (s: Status) => Status) {
+  qc.setQueryData<Status>(keys.status, (s) => (s ? f(s) : s))
+}
+
+/** Applies one event to the cache. Pure with respect to the cache: no network. */
+export function applyEvent(qc: QueryClient, env: Envelope): void {
+  switch (env.type) {
+    case 'token.issued': {
+      const item = itemFromRecord(env.data)
+      for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
+        const q = (key[2] ?? {}) as TokenQuery
+        if (!page || !matches(q, item) || page.items.some((t) => t.id === item.id)) continue
+        qc.setQueryData<Page<TokenItem>>(key, { ...page, items: [item, ...page.items] })
+      }
+      patchStatus(qc, (s) => ({
+        ...s,
+        counts: { ...s.counts, tokens: { ...s.counts.tokens, active: (s.counts.tokens.active ?? 0) + 1 } },
+      }))
+      break
+    }
+    case 'token.revoked': {
+      const ids = new Set(env.data.ids)
+      let wasActive = 0
+      for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
+        if (!page || !page.items.some((t) => ids.has(t.id))) continue
+        const items = page.items.map((t) =>
+          ids.has(t.id) ? { ...t, state: 'revoked' as const, status_reason: env.data.reason, status_at: Math.floor(env.at / 1000) } : t,
+        )
+        qc.setQueryData<Page<TokenItem>>(key, { ...page, items })
+      }
+      for (const id of ids) {
+        const d = qc.getQueryData<TokenDetail>(keys.token(id))
+        if (d?.record) {
+          if (liveState(d.record, serverNow()) === 'active') wasActive++
+          qc.setQueryData<TokenDetail>(keys.token(id), {
+            ...d,
+            record: { ...d.record, state: 'revoked', status_reason: env.data.reason },
+          })
+        }
+        // The introspection answer and the reason come from the server: refetch the view.
+        void qc.invalidateQueries({ queryKey: keys.token(id) })
+      }
+      if (wasActive === 0) void qc.invalidateQueries({ queryKey: keys.status })
+      else
+        patchStatus(qc, (s) => ({
+          ...s,
+          counts: {
+            ...s.counts,
+            tokens: {
+              ...s.counts.tokens,
+              active: Math.max(0, (s.counts.tokens.active ?? 0) - wasActive),
+              revoked: (s.counts.tokens.revoked ?? 0) + ids.size,
+            },
+          },
+        }))
+      break
+    }
+    case 'token.introspected':
+      break
+    case 'client.created':
+    case 'client.updated': {
+      const c = env.data
+      qc.setQueryData<Client[]>(keys.clients, (l) => upsertBy(l, c, (x) => x.client_id))
+      qc.setQueryData<Client>(keys.client(c.client_id), c)
+      // Scopes list which clients may request them.
+      void qc.invalidateQueries({ queryKey: keys.scopes })
+      if (env.type === 'client.created') patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, clients: s.counts.clients + 1 } }))
+      break
+    }
+    case 'client.deleted': {
+      const id = env.data.client_id
+      qc.setQueryData<Client[]>(keys.clients, (l) => l?.filter((c) => c.client_id !== id))
+      qc.removeQueries({ queryKey: keys.client(id), exact: true })
+      void qc.invalidateQueries({ queryKey: keys.scopes })
+      patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, clients: Math.max(0, s.counts.clients - 1) } }))
+      break
+    }
+    case 'scope.created':
+    case 'scope.updated': {
+      const s = env.data
+      qc.setQueryData<ScopeView[]>(keys.scopes, (l) => {
+        if (!l) return l
+        const prev = l.find((x) => x.name === s.name)
+        return upsertBy(l, { ...s, builtin: s.builtin ?? false, clients: prev?.clients ?? [] }, (x) => x.name)
+      })
+      if (env.type === 'scope.created') patchStatus(qc, (st) => ({ ...st, counts: { ...st.counts, scopes: st.counts.scopes + 1 } }))
+      break
+    }
+    case 'scope.deleted':
+      qc.setQueryData<ScopeView[]>(keys.scopes, (l) => l?.filter((x) => x.name !== env.data.name))
+      patchStatus(qc, (st) => ({ ...st, counts: { ...st.counts, scopes: Math.max(0, st.counts.scopes - 1) } }))
+      break
+    case 'user.created':
+    case 'user.updated': {
+      const u = env.data
+      qc.setQueryData<UserView[]>(keys.users, (l) => {
+        if (!l) return l
+        const prev = l.find((x) => x.username === u.username)
+        const view: UserView = {
+          username: u.username, sub: u.sub ?? prev?.sub ?? null, claims: u.claims,
+          has_password: prev?.has_password ?? false,
+        }
+        return upsertBy(l, view, (x) => x.username)
+      })
+      // Whether it has a password is not in the event.
+      void qc.invalidateQueries({ queryKey: keys.users })
+      if (env.type === 'user.created') patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, users: s.counts.users + 1 } }))
+      break
+    }
+    case 'user.deleted':
+      qc.setQueryData<UserView[]>(keys.users, (l) => l?.filter((x) => x.username !== env.data.username))
+      qc.removeQueries({ queryKey: keys.user(env.data.username), exact: true })
+      patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, users: Math.max(0, s.counts.users - 1) } }))
+      break
+    case 'resource.created':
+    case 'resource.updated':
+    case 'resource.deleted':
+      void qc.invalidateQueries({ queryKey: keys.status })
+      break
+    case 'key.rotated':
+      void qc.invalidateQueries({ queryKey: keys.keys })
+      patchStatus(qc, (s) => ({ ...s, active_kid: env.data.kid, active_alg: env.data.alg }))
+      break
+    case 'settings.updated':
+      qc.setQueryData(keys.settings, env.data)
+      break
+    case 'request.logged':
+      qc.setQueryData<Page<LoggedRequest>>(keys.requests, (p) => {
+        if (!p || p.items.some((r) => r.id === env.data.id)) return p
+        return { ...p, items: [env.data, ...p.items].slice(0, REQUEST_PAGE) }
+      })
+      break
+    case 'clock.moved':
+      applyClockOffset(env.data.offset)
+      void qc.invalidateQueries({ queryKey: keys.clock })
+      void qc.invalidateQueries({ queryKey: keys.status })
+      // Live states and introspection answers depend on the clock.
+      void qc.invalidateQueries({ queryKey: ['token'] })
+      break
+  }
+}
+
+/** `resync`: the server could not replay what we missed; refetch everything. */
+export function resync(qc: QueryClient): void {
+  void qc.invalidateQueries()
+}
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting'
+
+export interface EventSourceLike {
+  readyState: number
+  onopen: ((ev: Event) => unknown) | null
+  onerror: ((ev: Event) => unknown) | null
+  addEventListener(type: string, listener: (ev: MessageEvent) => void): void
+  close(): void
+}
+
+export interface StreamOptions {
+  url: string
+  onEvent: (env: Envelope) => void
+  onResync: () => void
+  create?: (url: string) => EventSourceLike
+  /** Delays before reopening after a hard failure, in ms (the last one repeats). */
+  backoff?: number[]
+  setTimer?: (f: () => void, ms: number) => unknown
+  clearTimer?: (t: unknown) => void
+}
+
+const CLOSED = 2
+
+/** An EventSource that survives server restarts and hard failures. */
+export class EventStream {
+  state: ConnectionState = 'connecting'
+  lastId: number | null = null
+  private es: EventSourceLike | null = null
+  private attempt = 0
+  private timer: unknown = null
+  private stopped = false
+  private listeners = new Set<() => void>()
+  private readonly o: Required<StreamOptions>
+
+  constructor(o: StreamOptions) {
+    this.o = {
+      create: (url) => new EventSource(url),
+      backoff: [500, 1000, 2000, 5000],
+      setTimer: (f, ms) => setTimeout(f, ms),
+      clearTimer: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+      ...o,
+    }
+  }
+
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
+  }
+
+  getState = (): ConnectionState => this.state
+
+  private set(state: ConnectionState) {
+    if (this.state === state) return
+    this.state = state
+    for (const l of this.listeners) l()
+  }
+
+  start(): void {
+    this.stopped = false
+    this.open()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) this.o.clearTimer(this.timer)
+    this.timer = null
+    this.es?.close()
+    this.es = null
+  }
+
+  private open() {
+    const url = this.lastId === null ? this.o.url : `${this.o.url}?last_event_id=${this.lastId}`
+    const es = this.o.create(url)
+    this.es = es
+    es.onopen = () => {
+      this.attempt = 0
+      this.set('live')
+    }
+    es.onerror = () => {
+      if (this.stopped || this.es !== es) return
+      this.set('reconnecting')
+      // CONNECTING: the browser retries by itself (sending Last-Event-ID). CLOSED: it gave up.
+      if (es.readyState === CLOSED) {
+        es.close()
+        const delays = this.o.backoff
+        const ms = delays[Math.min(this.attempt, delays.length - 1)]
+        this.attempt++
+        this.timer = this.o.setTimer(() => {
+          this.timer = null
+          if (!this.stopped) this.open()
+        }, ms)
+      }
+    }
+    for (const type of EVENT_TYPES) {
+      es.addEventListener(type, (ev) => this.handle(ev))
+    }
+    es.addEventListener('resync', () => this.o.onResync())
+  }
+
+  private handle(ev: MessageEvent) {
+    let env: Envelope
+    try {
+      env = JSON.parse(String(ev.data)) as Envelope
+    } catch {
+      return
+    }
+    if (typeof env.id === 'number') {
+      if (this.lastId !== null && env.id <= this.lastId) return // already applied (replay overlap)
+      this.lastId = env.id
+    }
+    this.set('live')
+    this.o.onEvent(env)
+  }
+}
+
+let current: EventStream | null = null
+
+/** Opens the stream for the app's lifetime and applies events to `qc`. */
+export function useEventStream(qc: QueryClient): void {
+  useEffect(() => {
+    const s = new EventStream({
+      url: `${apiBase()}/events`,
+      onEvent: (env) => applyEvent(qc, env),
+      onResync: () => resync(qc),
+    })
+    current = s
+    const off = s.subscribe(notify)
+    s.start()
+    notify()
+    return () => {
+      off()
+      s.stop()
+      if (current === s) current = null
+    }
+  }, [qc])
+}
+
+const hookListeners = new Set<() => void>()
+function notify() {
+  for (const l of hookListeners) l()
+}
+
+/** The connection state of the app's stream, for the status indicator. */
+export function useConnectionState(): ConnectionState {
+  return useSyncExternalStore(
+    (l) => {
+      hookListeners.add(l)
+      return () => hookListeners.delete(l)
+    },
+    () => current?.getState() ?? 'connecting',
+  )
+}

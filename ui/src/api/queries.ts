@@ -1,0 +1,52 @@
+// Query keys and hooks. Pages read data only through these; the event stream (events.ts)
+// keeps the same cache entries up to date, so nothing polls.
+
+import { useQuery } from '@tanstack/react-query'
+import { api } from './client'
+import type { TokenQuery } from './types'
+import { syncServerClock } from '../lib/clock'
+
+export const keys = {
+  status: ['status'] as const,
+  discovery: ['discovery'] as const,
+  clients: ['clients'] as const,
+  client: (id: string) => ['clients', id] as const,
+  scopes: ['scopes'] as const,
+  users: ['users'] as const,
+  user: (name: string) => ['users', name] as const,
+  tokens: ['tokens'] as const,
+  tokenList: (q: TokenQuery) => ['tokens', 'list', q] as const,
+  token: (id: string) => ['token', id] as const,
+  requests: ['requests'] as const,
+  keys: ['keys'] as const,
+  settings: ['settings'] as const,
+  clock: ['clock'] as const,
+}
+
+export const TOKEN_PAGE = 200
+export const REQUEST_PAGE = 300
+
+export const useStatus = () => useQuery({ queryKey: keys.status, queryFn: api.status })
+export const useDiscovery = () => useQuery({ queryKey: keys.discovery, queryFn: api.discovery, staleTime: 60_000 })
+export const useClients = () => useQuery({ queryKey: keys.clients, queryFn: api.clients })
+export const useScopes = () => useQuery({ queryKey: keys.scopes, queryFn: api.scopes })
+export const useUsers = () => useQuery({ queryKey: keys.users, queryFn: api.users })
+export const useKeys = () => useQuery({ queryKey: keys.keys, queryFn: api.keys })
+export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
+export const useTokens = (q: TokenQuery) =>
+  useQuery({ queryKey: keys.tokenList(q), queryFn: () => api.tokens({ ...q, limit: TOKEN_PAGE }) })
+export const useToken = (id: string) => useQuery({ queryKey: keys.token(id), queryFn: () => api.token(id) })
+export const useRequests = () =>
+  useQuery({ queryKey: keys.requests, queryFn: () => api.requests({ limit: REQUEST_PAGE }) })
+
+/** The server clock; each reading also re-syncs the browser's estimate of it. */
+export const useClock = () =>
+  useQuery({
+    queryKey: keys.clock,
+    queryFn: async () => {
+      const sent = Date.now()
+      const c = await api.clock()
+      syncServerClock(c.now, c.offset, sent)
+      return c
+    },
+  })

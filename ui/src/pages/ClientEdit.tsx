@@ -1,0 +1,454 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { Dices, Eye, EyeOff, RefreshCw, Trash2 } from 'lucide-react'
+import { useEffect, useState } from 'react'
+import { Controller, useForm } from 'react-hook-form'
+import { Link, useNavigate, useParams } from 'react-router'
+import { api } from '../api/client'
+import { keys, useClients, useScopes } from '../api/queries'
+import type { AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
+import { ListInput } from '../components/ListInput'
+import { useToast } from '../components/toast'
+import { ConfirmDialog, CopyButton, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
+import { formatTtl, parseTtl } from '../lib/format'
+import { absoluteUriProblem, mapFieldErrors } from '../lib/serverErrors'
+import { AlertCircle } from 'lucide-react'
+
+export interface ClientForm {
+  client_id: string
+  name: string
+  type: 'confidential' | 'public'
+  client_secret: string
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  grant_types: GrantType[]
+  token_endpoint_auth_method: AuthMethod
+  scopes: string[]
+  audiences: string[]
+  access_token_ttl: string
+  access_token_format: '' | TokenFormat
+  require_consent: boolean
+}
+
+const FIELDS = [
+  'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
+  'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'require_consent',
+] as const
+
+const GRANTS: { value: GrantType; label: string; desc: string }[] = [
+  { value: 'authorization_code', label: 'Authorization code', desc: 'Users sign in through the browser (with PKCE)' },
+  { value: 'refresh_token', label: 'Refresh token', desc: 'Renew access tokens without the user' },
+  { value: 'client_credentials', label: 'Client credentials', desc: 'Machine to machine, no user' },
+  { value: 'password', label: 'Password', desc: 'Legacy: the app collects the password' },
+  { value: 'implicit', label: 'Implicit', desc: 'Legacy: tokens in the redirect' },
+]
+
+const METHODS: { value: AuthMethod; label: string; public: boolean; note?: string }[] = [
+  { value: 'client_secret_basic', label: 'client_secret_basic: HTTP Basic header', public: false },
+  { value: 'client_secret_post', label: 'client_secret_post: id and secret in the form body', public: false },
+  { value: 'client_secret_jwt', label: 'client_secret_jwt (not yet supported at the endpoints)', public: false },
+  { value: 'private_key_jwt', label: 'private_key_jwt (not yet supported at the endpoints)', public: false },
+  { value: 'none', label: 'none: public client, PKCE instead of a secret', public: true },
+]
+
+export function randomSecret(): string {
+  const b = new Uint8Array(24)
+  crypto.getRandomValues(b)
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+export function toForm(c?: Client): ClientForm {
+  const method = c?.token_endpoint_auth_method ?? (c && !c.client_secret ? 'none' : 'client_secret_basic')
+  return {
+    client_id: c?.client_id ?? '',
+    name: c?.name ?? '',
+    type: method === 'none' ? 'public' : 'confidential',
+    client_secret: c?.client_secret ?? '',
+    redirect_uris: c?.redirect_uris ?? [],
+    post_logout_redirect_uris: c?.post_logout_redirect_uris ?? [],
+    grant_types: c?.grant_types ?? ['client_credentials'],
+    token_endpoint_auth_method: method,
+    scopes: c?.scopes ?? [],
+    audiences: c?.audiences ?? [],
+    access_token_ttl: c?.access_token_ttl ? formatTtl(c.access_token_ttl) : '',
+    access_token_format: c?.access_token_format ?? '',
+    require_consent: c?.require_consent ?? false,
+  }
+}
+
+export function fromForm(f: ClientForm): Client {
+  const pub = f.type === 'public'
+  const clean = (l: string[]) => l.map((s) => s.trim()).filter(Boolean)
+  const c: Client = {
+    client_id: f.client_id.trim(),
+    name: f.name.trim(),
+    redirect_uris: clean(f.redirect_uris),
+    post_logout_redirect_uris: clean(f.post_logout_redirect_uris),
+    grant_types: f.grant_types,
+    scopes: f.scopes,
+    audiences: clean(f.audiences),
+    token_endpoint_auth_method: pub ? 'none' : f.token_endpoint_auth_method,
+    require_consent: f.require_consent,
+  }
+  if (!pub && f.client_secret.trim()) c.client_secret = f.client_secret.trim()
+  const ttl = parseTtl(f.access_token_ttl)
+  if (ttl !== null) c.access_token_ttl = ttl
+  if (f.access_token_format) c.access_token_format = f.access_token_format
+  return c
+}
+
+function listProblem(list: string[], what: string): string | true {
+  for (const [i, u] of list.entries()) {
+    if (!u.trim()) continue
+    const p = absoluteUriProblem(u)
+    if (p) return `${what} ${i + 1}: ${p}`
+  }
+  return true
+}
+
+export function ClientEditPage() {
+  const { id } = useParams()
+  const editing = id !== undefined
+  const clients = useClients()
+  const existing = editing ? clients.data?.find((c) => c.client_id === id) : undefined
+  if (editing && clients.isPending) return <div className="page"><Loading rows={6} /></div>
+  if (editing && clients.error) return <div className="page"><ErrorBox error={clients.error} /></div>
+  if (editing && !existing) {
+    return (
+      <div className="page">
+        <PageHeader title="Client not found" crumbs={<Link to="/clients">Clients</Link>} />
+        <ErrorBox title="No such client" error={new Error(`There is no client "${id}". It may have been deleted.`)} />
+      </div>
+    )
+  }
+  return <ClientFormView key={id ?? 'new'} existing={existing} />
+}
+
+function ClientFormView({ existing }: { existing?: Client }) {
+  const editing = !!existing
+  const qc = useQueryClient()
+  const nav = useNavigate()
+  const toast = useToast()
+  const scopes = useScopes()
+  const [formError, setFormError] = useState<string[]>([])
+  const [showSecret, setShowSecret] = useState(!editing)
+  const [confirmDelete, setConfirmDelete] = useState(false)
+
+  const form = useForm<ClientForm>({ defaultValues: toForm(existing), mode: 'onTouched' })
+  const { register, control, handleSubmit, watch, setValue, setError, formState: { errors, isSubmitting, isDirty } } = form
+  const type = watch('type')
+  const grants = watch('grant_types')
+  const clientId = watch('client_id')
+
+  // Keep the auth method consistent with the client type.
+  useEffect(() => {
+    const m = form.getValues('token_endpoint_auth_method')
+    if (type === 'public' && m !== 'none') setValue('token_endpoint_auth_method', 'none')
+    if (type === 'confidential' && m === 'none') setValue('token_endpoint_auth_method', 'client_secret_basic')
+  }, [type, form, setValue])
+
+  const save = useMutation({
+    mutationFn: (c: Client) => (editing ? api.updateClient(existing.client_id, c) : api.createClient(c)),
+    onSuccess: (c) => {
+      qc.setQueryData<Client[]>(keys.clients, (l) => (l ? [...l.filter((x) => x.client_id !== c.client_id), c] : l))
+      toast(editing ? 'Client saved' : 'Client created')
+      if (!editing) nav(`/clients/${encodeURIComponent(c.client_id)}`, { replace: true })
+      else form.reset(toForm(c))
+    },
+  })
+
+  const regen = useMutation({
+    mutationFn: () => api.regenerateSecret(existing!.client_id),
+    onSuccess: (c) => {
+      setValue('client_secret', c.client_secret ?? '', { shouldDirty: false })
+      setShowSecret(true)
+      toast('New secret generated: the old one no longer works')
+    },
+  })
+
+  const remove = useMutation({
+    mutationFn: () => api.deleteClient(existing!.client_id),
+    onSuccess: () => {
+      qc.setQueryData<Client[]>(keys.clients, (l) => l?.filter((x) => x.client_id !== existing!.client_id))
+      toast('Client deleted')
+      nav('/clients', { replace: true })
+    },
+  })
+
+  const onSubmit = handleSubmit(async (values) => {
+    setFormError([])
+    try {
+      await save.mutateAsync(fromForm(values))
+    } catch (e) {
+      const { fields, rest } = mapFieldErrors(e, FIELDS)
+      for (const f of fields) setError(f.field as keyof ClientForm, { type: 'server', message: f.message })
+      setFormError(fields.length ? rest : rest.length ? rest : ['The server refused the client.'])
+      if (fields[0]) form.setFocus(fields[0].field as keyof ClientForm)
+    }
+  })
+
+  const errorCount = Object.keys(errors).length
+  return (
+    <div className="page">
+      <PageHeader
+        crumbs={<><Link to="/clients">Clients</Link><span>/</span></>}
+        title={editing ? existing.name || existing.client_id : 'New client'}
+        sub={editing ? <span className="mono">{existing.client_id}</span> : 'Register the app you are building. Fields can be changed later.'}
+        actions={editing && (
+          <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
+        )}
+      />
+      <form className="form" onSubmit={onSubmit} noValidate aria-label="Client">
+        {(formError.length > 0 || (errorCount > 0 && form.formState.submitCount > 0)) && (
+          <div className="form-error" role="alert" data-testid="form-error">
+            <AlertCircle size={16} />
+            <div>
+              <strong>{errorCount > 0 ? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.` : 'The client was not saved.'}</strong>
+              {formError.map((m) => <div key={m}>{m}</div>)}
+            </div>
+          </div>
+        )}
+
+        <Panel title="Identity">
+          <div className="grid2">
+            <Field label="Name" htmlFor="name" help="Shown on the consent page and in this UI." error={errors.name?.message}>
+              <input id="name" className="input" placeholder="Books web app" {...register('name')} />
+            </Field>
+            <Field label="Client ID" htmlFor="client_id" help={editing ? 'The id cannot change; create a new client instead.' : 'What your app sends as client_id.'} error={errors.client_id?.message}>
+              <input
+                id="client_id"
+                className="input mono"
+                placeholder="books-app"
+                readOnly={editing}
+                aria-invalid={!!errors.client_id}
+                aria-describedby={errors.client_id ? 'client_id-error' : undefined}
+                {...register('client_id', {
+                  required: 'A client ID is required',
+                  validate: (v) => (/^[\x21-\x7e]+$/.test(v.trim()) ? true : 'Use printable characters without spaces'),
+                })}
+              />
+            </Field>
+          </div>
+        </Panel>
+
+        <Panel title="Authentication">
+          <div className="stack">
+            <div className="options" role="radiogroup" aria-label="Client type">
+              <label className="option-card">
+                <input type="radio" value="confidential" {...register('type')} />
+                <span><span className="t">Confidential</span><br /><span className="d">A server-side app or service that can keep a secret.</span></span>
+              </label>
+              <label className="option-card">
+                <input type="radio" value="public" {...register('type')} />
+                <span><span className="t">Public</span><br /><span className="d">A SPA, mobile or CLI app: no secret, PKCE required.</span></span>
+              </label>
+            </div>
+            {type === 'confidential' && (
+              <div className="grid2">
+                <Field
+                  label="Client secret"
+                  htmlFor="client_secret"
+                  error={errors.client_secret?.message}
+                  help={editing ? 'Regenerating replaces it at once: apps using the old one start failing.' : 'Leave empty and Latchkey generates one.'}
+                >
+                  <div className="input-group">
+                    <input id="client_secret" className="input mono" type={showSecret ? 'text' : 'password'} autoComplete="off" placeholder={editing ? '' : 'generated when empty'} aria-invalid={!!errors.client_secret} {...register('client_secret')} />
+                    <button type="button" className="btn icon" onClick={() => setShowSecret(!showSecret)} aria-label={showSecret ? 'Hide secret' : 'Reveal secret'} title={showSecret ? 'Hide' : 'Reveal'}>
+                      {showSecret ? <EyeOff size={14} /> : <Eye size={14} />}
+                    </button>
+                    <CopyButton text={watch('client_secret')} title="Copy secret" />
+                    {editing ? (
+                      <button type="button" className="btn" onClick={() => regen.mutate()} disabled={regen.isPending} title="Generate a new secret on the server">
+                        <RefreshCw size={13} /> Regenerate
+                      </button>
+                    ) : (
+                      <button type="button" className="btn" onClick={() => { setValue('client_secret', randomSecret(), { shouldDirty: true }); setShowSecret(true) }}>
+                        <Dices size={13} /> Generate
+                      </button>
+                    )}
+                  </div>
+                  {regen.error && <div className="error">{String((regen.error as Error).message)}</div>}
+                </Field>
+                <Field label="Token endpoint auth method" htmlFor="token_endpoint_auth_method" error={errors.token_endpoint_auth_method?.message} help="How the client proves who it is at /token, /introspect and /revoke.">
+                  <select id="token_endpoint_auth_method" className="input" aria-invalid={!!errors.token_endpoint_auth_method} {...register('token_endpoint_auth_method')}>
+                    {METHODS.filter((m) => !m.public).map((m) => <option key={m.value} value={m.value}>{m.label}</option>)}
+                  </select>
+                </Field>
+              </div>
+            )}
+            {type === 'public' && (
+              <p className="muted">Public clients authenticate with <code>none</code> and must use PKCE in the authorization code flow.</p>
+            )}
+          </div>
+        </Panel>
+
+        <Panel title="Grants and redirects">
+          <div className="stack">
+            <Field label="Grant types" error={errors.grant_types?.message}>
+              <Controller
+                control={control}
+                name="grant_types"
+                rules={{
+                  validate: (g) => {
+                    if (g.length === 0) return 'Choose at least one grant type'
+                    if (form.getValues('type') === 'public' && g.includes('client_credentials'))
+                      return 'A public client cannot use client credentials (RFC 6749 §4.4): it has no secret'
+                    return true
+                  },
+                }}
+                render={({ field }) => (
+                  <div className="checks" role="group" aria-label="Grant types" id="grant_types">
+                    {GRANTS.map((g) => (
+                      <label key={g.value} className="check" style={{ alignItems: 'flex-start' }}>
+                        <input
+                          type="checkbox"
+                          style={{ marginTop: 3 }}
+                          checked={field.value.includes(g.value)}
+                          onChange={(e) => field.onChange(e.target.checked ? [...field.value, g.value] : field.value.filter((x) => x !== g.value))}
+                          onBlur={field.onBlur}
+                        />
+                        <span>{g.label} <span className="tag">{g.value}</span><br /><span className="desc">{g.desc}</span></span>
+                      </label>
+                    ))}
+                  </div>
+                )}
+              />
+            </Field>
+            <div className="grid2">
+              <Field label="Redirect URIs" htmlFor="redirect_uris" error={errors.redirect_uris?.message} help="Where the browser returns after sign-in; matched exactly.">
+                <Controller
+                  control={control}
+                  name="redirect_uris"
+                  rules={{
+                    validate: (list) => {
+                      const p = listProblem(list, 'URI')
+                      if (p !== true) return p
+                      const g = form.getValues('grant_types')
+                      if ((g.includes('authorization_code') || g.includes('implicit')) && !list.some((u) => u.trim()))
+                        return 'The authorization code and implicit grants need at least one redirect URI'
+                      return true
+                    },
+                  }}
+                  render={({ field }) => (
+                    <ListInput id="redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.redirect_uris} placeholder="http://localhost:3000/callback" addLabel="Add a redirect URI" />
+                  )}
+                />
+              </Field>
+              <Field label="Post-logout redirect URIs" htmlFor="post_logout_redirect_uris" error={errors.post_logout_redirect_uris?.message} help="Where RP-initiated logout may send the browser back to.">
+                <Controller
+                  control={control}
+                  name="post_logout_redirect_uris"
+                  rules={{ validate: (list) => listProblem(list, 'URI') }}
+                  render={({ field }) => (
+                    <ListInput id="post_logout_redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.post_logout_redirect_uris} placeholder="http://localhost:3000/" addLabel="Add a logout URI" />
+                  )}
+                />
+              </Field>
+            </div>
+          </div>
+        </Panel>
+
+        <Panel title="Scopes and tokens">
+          <div className="stack">
+            <Field
+              label="Allowed scopes"
+              error={errors.scopes?.message}
+              help={<>What this client may ask for. <Link to="/scopes">Manage scopes</Link></>}
+            >
+              <Controller
+                control={control}
+                name="scopes"
+                render={({ field }) => (
+                  <div className="chips" role="group" aria-label="Allowed scopes" id="scopes">
+                    {scopes.isPending && <span className="muted">Loading scopes…</span>}
+                    {scopes.data?.map((s) => {
+                      const on = field.value.includes(s.name)
+                      return (
+                        <button
+                          key={s.name}
+                          type="button"
+                          className="chip mono"
+                          aria-pressed={on}
+                          title={s.description}
+                          data-scope={s.name}
+                          onClick={() => field.onChange(on ? field.value.filter((x) => x !== s.name) : [...field.value, s.name])}
+                        >
+                          {s.name}
+                        </button>
+                      )
+                    })}
+                    {field.value.filter((v) => scopes.data && !scopes.data.some((s) => s.name === v)).map((v) => (
+                      <button key={v} type="button" className="chip mono" aria-pressed onClick={() => field.onChange(field.value.filter((x) => x !== v))} title="This scope does not exist: click to remove">
+                        {v} (missing)
+                      </button>
+                    ))}
+                  </div>
+                )}
+              />
+            </Field>
+            <div className="grid2">
+              <Field label="Audiences" htmlFor="audiences" error={errors.audiences?.message} help={`The aud of its access tokens. Default: ${clientId.trim() || 'the client ID'}.`}>
+                <Controller
+                  control={control}
+                  name="audiences"
+                  render={({ field }) => (
+                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="books-api" addLabel="Add an audience" />
+                  )}
+                />
+              </Field>
+              <div className="stack-sm" style={{ gap: 18 }}>
+                <Field label="Access token lifetime" htmlFor="access_token_ttl" error={errors.access_token_ttl?.message} help="Seconds or units: 90s, 15m, 1h, 7d. Empty: the server default.">
+                  <input
+                    id="access_token_ttl"
+                    className="input mono"
+                    placeholder="server default"
+                    aria-invalid={!!errors.access_token_ttl}
+                    {...register('access_token_ttl', {
+                      validate: (v) => {
+                        if (!v.trim()) return true
+                        const n = parseTtl(v)
+                        if (n === null) return 'Write a number of seconds or a duration such as 15m or 1h30m'
+                        return n >= 1 ? true : 'At least 1 second'
+                      },
+                    })}
+                  />
+                </Field>
+                <Field label="Access token format" htmlFor="access_token_format" error={errors.access_token_format?.message}>
+                  <select id="access_token_format" className="input" {...register('access_token_format')}>
+                    <option value="">Server default</option>
+                    <option value="jwt">JWT (RFC 9068, signed)</option>
+                    <option value="opaque">Opaque (use introspection)</option>
+                  </select>
+                </Field>
+              </div>
+            </div>
+            <label className="check">
+              <input type="checkbox" {...register('require_consent')} />
+              <span>Ask the user for consent <span className="desc">Show a consent page before issuing a code.</span></span>
+            </label>
+          </div>
+        </Panel>
+
+        <div className="form-foot">
+          <button type="submit" className="btn primary" disabled={isSubmitting}>
+            {isSubmitting ? 'Saving…' : editing ? 'Save changes' : 'Create client'}
+          </button>
+          <Link className="btn" to="/clients">Cancel</Link>
+          {editing && isDirty && <span className="muted small">Unsaved changes</span>}
+          {editing && grants.includes('client_credentials') && <span className="spacer" />}
+          {editing && <Link className="btn ghost" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}>See its tokens</Link>}
+        </div>
+      </form>
+      <ConfirmDialog
+        open={confirmDelete}
+        title={`Delete ${existing?.client_id}?`}
+        confirm="Delete client"
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+        onClose={() => setConfirmDelete(false)}
+      >
+        Apps using this client can no longer get tokens. Tokens already issued stay recorded until they expire.
+      </ConfirmDialog>
+    </div>
+  )
+}

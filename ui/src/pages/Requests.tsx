@@ -1,0 +1,144 @@
+import { Activity, ChevronDown, ChevronRight } from 'lucide-react'
+import { Fragment, useMemo, useState } from 'react'
+import { useRequests } from '../api/queries'
+import type { LoggedRequest } from '../api/types'
+import { Code, Json } from '../components/Code'
+import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel } from '../components/ui'
+import { formatTime } from '../lib/format'
+
+function statusClass(s: number) {
+  if (s >= 500) return 'revoked'
+  if (s >= 400) return 'expired'
+  if (s >= 300) return 'info'
+  return 'active'
+}
+
+function ParamTable({ rows, empty }: { rows: { name: string; value: string; source?: string }[]; empty: string }) {
+  if (rows.length === 0) return <p className="muted small">{empty}</p>
+  return (
+    <table className="table claims">
+      <tbody>
+        {rows.map((p, i) => (
+          <tr key={`${p.name}-${i}`}>
+            <td className="name">{p.name}</td>
+            <td className="value">{p.value}</td>
+            {p.source !== undefined && <td className="desc" style={{ width: 1 }}>{p.source}</td>}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Detail({ r }: { r: LoggedRequest }) {
+  return (
+    <div className="grid2" style={{ padding: 16 }}>
+      <div className="stack-sm">
+        <h3>Request</h3>
+        <ParamTable rows={r.params} empty="No parameters." />
+        {r.body_note && <p className="muted small">{r.body_note}</p>}
+        <h3 style={{ marginTop: 8 }}>Headers</h3>
+        <ParamTable rows={r.headers} empty="No headers recorded." />
+      </div>
+      <div className="stack-sm">
+        <h3>Response</h3>
+        <Json value={r.response} />
+        <h3 style={{ marginTop: 8 }}>Reproduce with curl</h3>
+        <Code code={r.curl} language="bash" wrap />
+        <p className="muted small">Secrets and tokens are replaced by placeholders such as <code>$CLIENT_SECRET</code>.</p>
+      </div>
+    </div>
+  )
+}
+
+export function RequestsPage() {
+  const { data, error, isPending } = useRequests()
+  const [open, setOpen] = useState<Set<number>>(new Set())
+  const [text, setText] = useState('')
+  const [method, setMethod] = useState('')
+  const [outcome, setOutcome] = useState('')
+  const [client, setClient] = useState('')
+  const items = useMemo(() => data?.items ?? [], [data])
+  const clients = useMemo(() => [...new Set(items.map((r) => r.client_id).filter((c): c is string => !!c))].sort(), [items])
+  const rows = items.filter((r) => {
+    if (method && r.method !== method) return false
+    if (client && r.client_id !== client) return false
+    if (outcome === 'ok' && r.status >= 400) return false
+    if (outcome === 'error' && r.status < 400) return false
+    if (text && !`${r.path} ${r.response.error ?? ''} ${r.params.map((p) => p.value).join(' ')}`.toLowerCase().includes(text.toLowerCase())) return false
+    return true
+  })
+  const toggle = (id: number) => {
+    const n = new Set(open)
+    if (n.has(id)) n.delete(id)
+    else n.add(id)
+    setOpen(n)
+  }
+  const filtered = !!(text || method || outcome || client)
+  return (
+    <div className="page">
+      <PageHeader title="Requests" sub="Every request your apps make to the protocol endpoints, live. Secrets and tokens are redacted." />
+      {error && <ErrorBox error={error} title="Could not load the request log" />}
+      <Panel flush>
+        <div className="toolbar" role="search" aria-label="Filter requests">
+          <input className="input" type="search" placeholder="Filter by path, error, parameter…" value={text} onChange={(e) => setText(e.target.value)} aria-label="Search" style={{ minWidth: 240 }} />
+          <select className="input" value={method} onChange={(e) => setMethod(e.target.value)} aria-label="Method">
+            <option value="">Any method</option><option>GET</option><option>POST</option>
+          </select>
+          <select className="input" value={outcome} onChange={(e) => setOutcome(e.target.value)} aria-label="Outcome">
+            <option value="">Any status</option><option value="ok">Success (1xx–3xx)</option><option value="error">Errors (4xx–5xx)</option>
+          </select>
+          <select className="input" value={client} onChange={(e) => setClient(e.target.value)} aria-label="Client">
+            <option value="">All clients</option>
+            {clients.map((c) => <option key={c}>{c}</option>)}
+          </select>
+          <span className="count">{data ? `${rows.length} of ${items.length}` : ''}</span>
+        </div>
+        {isPending ? <Loading rows={4} /> : rows.length === 0 ? (
+          filtered ? <EmptyState icon={<Activity size={22} />} title="No request matches these filters" /> : (
+            <EmptyState icon={<Activity size={22} />} title="No requests yet">
+              <p>Requests to /token, /authorize, /introspect and the other endpoints show up here as they happen, with the response and a curl command to replay them.</p>
+            </EmptyState>
+          )
+        ) : (
+          <div className="table-wrap">
+            <table className="table" data-testid="requests-table">
+              <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Outcome</th><th style={{ textAlign: 'right' }}>Duration</th><th className="actions"><span className="sr-only">Copy</span></th></tr></thead>
+              <tbody>
+                {rows.map((r) => {
+                  const isOpen = open.has(r.id)
+                  const outcomeText = r.response.error
+                    ? `${r.response.error}${r.response.error_description ? `: ${r.response.error_description}` : ''}`
+                    : r.response.issued?.length ? `issued ${r.response.issued.join(', ')}`
+                    : r.response.active !== undefined ? `active: ${r.response.active}`
+                    : r.response.location ? `redirect` : ''
+                  return (
+                    <Fragment key={r.id}>
+                      <tr className={`clickable ${isOpen ? 'expanded' : ''}`} onClick={() => toggle(r.id)} aria-expanded={isOpen}>
+                        <td>
+                          <button type="button" className="btn icon ghost sm" aria-label={isOpen ? 'Collapse' : 'Expand'} onClick={(e) => { e.stopPropagation(); toggle(r.id) }}>
+                            {isOpen ? <ChevronDown size={14} /> : <ChevronRight size={14} />}
+                          </button>
+                        </td>
+                        <td className="nowrap num muted">{formatTime(r.at / 1000)}</td>
+                        <td className="mono"><strong>{r.method}</strong> {r.path}</td>
+                        <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
+                        <td className="mono">{r.client_id ?? <span className="faint">—</span>}</td>
+                        <td className="small ellipsis" style={{ maxWidth: 320 }} title={outcomeText}>{outcomeText}</td>
+                        <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
+                        <td className="actions" onClick={(e) => e.stopPropagation()}><CopyButton text={r.curl} small title="Copy as curl" /></td>
+                      </tr>
+                      {isOpen && (
+                        <tr><td colSpan={8} className="detail"><Detail r={r} /></td></tr>
+                      )}
+                    </Fragment>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+    </div>
+  )
+}

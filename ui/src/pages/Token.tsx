@@ -1,0 +1,38 @@
+import { useQueryClient } from '@tanstack/react-query'
+import { useCallback } from 'react'
+import { Link, useParams } from 'react-router'
+import { api } from '../api/client'
+import { keys, useToken } from '../api/queries'
+import { TokenView } from '../components/TokenView'
+import { LiveStatusBadge } from '../components/TokenStatus'
+import { ErrorBox, Loading, PageHeader } from '../components/ui'
+import { formatDateTime, shortId } from '../lib/format'
+
+export function TokenPage() {
+  const { id = '' } = useParams()
+  const q = useToken(id)
+  const qc = useQueryClient()
+  const { refetch } = q
+  const refresh = useCallback(() => void refetch(), [refetch])
+  const rec = q.data?.record
+  return (
+    <div className="page">
+      <PageHeader
+        crumbs={<><Link to="/tokens">Tokens</Link><span>/</span><span className="mono">{shortId(id, 12)}</span></>}
+        title={<span className="row" style={{ gap: 10 }}>{rec ? rec.kind.replace('_', ' ') : 'Token'} {rec && <LiveStatusBadge token={rec} />}</span>}
+        sub={rec ? <>Issued to <span className="mono">{rec.client_id}</span>{rec.username ? <> for <strong>{rec.username}</strong></> : null} at {formatDateTime(rec.issued_at)} · scopes <span className="mono">{rec.scope || 'none'}</span></> : undefined}
+      />
+      {q.error ? <ErrorBox error={q.error} title="Could not load the token" /> : !q.data ? <Loading rows={8} /> : (
+        <TokenView
+          detail={q.data}
+          refreshing={q.isFetching}
+          onRefresh={refresh}
+          onRevoke={async () => {
+            await api.revokeToken(id)
+            await qc.invalidateQueries({ queryKey: keys.token(id) })
+          }}
+        />
+      )}
+    </div>
+  )
+}

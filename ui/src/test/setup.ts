@@ -1,0 +1,2 @@
+// Test setup: nothing global yet beyond jsdom.
+export {}
