@@ -45,6 +45,7 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 .error{border:1px solid var(--danger);color:var(--danger);border-radius:8px;padding:8px 12px;margin-bottom:16px}
 .scopes{list-style:none;padding:0;margin:0 0 18px;border:1px solid var(--line);border-radius:10px}.scopes li{padding:10px 12px;border-top:1px solid var(--line)}.scopes li:first-child{border-top:0}
 .scopes code{font-weight:600}.scopes span{display:block;color:var(--muted);font-size:13px}.current{display:flex;align-items:center;justify-content:space-between;gap:10px;margin-bottom:16px}
+details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 a{color:var(--accent)}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.muted{color:var(--muted);font-size:13px}
 "#;
 
@@ -112,10 +113,11 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
     if let Some(cur) = &v.current {
         body.push_str(&format!(
             "<form method=\"post\" action=\"{action}\" class=\"current\">{hidden}<input type=\"hidden\" name=\"continue\" value=\"1\">\
-             <span>Signed in as <strong>{who}</strong></span><button class=\"btn\" type=\"submit\">Continue as {who}</button></form>\
-             <div class=\"sep\">or use another account</div>",
+             <span>Signed in as <strong>{who}</strong></span><button class=\"btn\" type=\"submit\" autofocus>Continue as {who}</button></form>\
+             <details class=\"other\"{open}><summary>Use another account</summary>",
             action = esc(login_action),
             who = esc(cur),
+            open = if v.error.is_some() { " open" } else { "" },
         ));
     }
     if !v.personas.is_empty() {
@@ -146,14 +148,18 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
              section of <code>latchkey.toml</code>.</p>",
         );
     }
+    let focus = if v.current.is_none() { " autofocus" } else { "" };
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\">{hidden}\
-         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" value=\"{}\" autofocus>\
+         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" value=\"{}\"{focus}>\
          <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\">\
          <button class=\"btn full\" type=\"submit\">Sign in</button></form>",
         esc(login_action),
         esc(v.username.as_deref().unwrap_or("")),
     ));
+    if v.current.is_some() {
+        body.push_str("</details>");
+    }
     page(StatusCode::OK, "Sign in", &body, None)
 }
 

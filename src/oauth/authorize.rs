@@ -553,7 +553,7 @@ pub async fn authorize(p: &Provider, form: &Form, cookie: Option<&str>) -> Outco
         None => {
             let current = session.filter(|s| req.accepts_session(s, now));
             let pending = p.interactions.park(req, None, now);
-            login_view(p, &pending, &client, None, current.map(|s| s.username)).await
+            login_view(p, &pending, &client, None, current.map(|s| s.username), None).await
         }
     }
 }
@@ -564,6 +564,7 @@ async fn login_view(
     client: &Client,
     error: Option<String>,
     current: Option<String>,
+    typed: Option<String>,
 ) -> Outcome {
     let Some(parked) = p.interactions.pending(pending, p.clock.now()) else {
         return expired();
@@ -586,7 +587,7 @@ async fn login_view(
         pending: pending.to_string(),
         client_name: display_name(client),
         personas,
-        username: hint,
+        username: typed.or(hint),
         error,
         current,
     })
@@ -620,7 +621,7 @@ pub async fn login_page(p: &Provider, pending: &str, cookie: Option<&str>) -> Ou
         .and_then(|c| p.interactions.session(c, now))
         .filter(|s| parked.request.accepts_session(s, now))
         .map(|s| s.username);
-    login_view(p, pending, &client, None, current).await
+    login_view(p, pending, &client, None, current, None).await
 }
 
 /// What the login form sent.
@@ -667,7 +668,7 @@ pub async fn login(p: &Provider, input: LoginInput, cookie: Option<&str>) -> (Ou
             .and_then(|c| p.interactions.session(c, now))
             .filter(reusable)
             .map(|s| s.username);
-        login_view(p, &input.pending, &client, Some(msg), current).await
+        login_view(p, &input.pending, &client, Some(msg), current, input.username.clone()).await
     };
     if input.continue_session {
         if let Some(s) = cookie.and_then(|c| p.interactions.session(c, now)).filter(reusable) {
