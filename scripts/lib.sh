@@ -28,3 +28,26 @@ ensure_rust() {
     rustup component add rustfmt clippy
   fi
 }
+
+# Makes sure Node.js 20 or newer and npm are on PATH (installing Debian's when missing).
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_ensure nodejs npm
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    echo "error: Node.js $(node --version 2>/dev/null || echo '(none)') is too old; the UI build needs Node.js 20 or newer." >&2
+    echo "       Install it from https://nodejs.org or your distribution's backports, then run this again." >&2
+    return 1
+  fi
+}
+
+# Installs a package.json's exact dependencies (package-lock.json) unless they are already there.
+npm_ci() {
+  local dir=$1
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "==> npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

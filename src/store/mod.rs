@@ -5,6 +5,7 @@
 //! introspection reads never wait behind token writes. The file is created readable by its
 //! owner only. `:memory:` uses a single connection.
 
+mod cache;
 mod migrations;
 mod tokens;
 
@@ -131,6 +132,7 @@ pub struct StoredUser {
 pub struct Store {
     write: Connection,
     read: Connection,
+    tokens: std::sync::Arc<cache::TokenCache>,
 }
 
 impl Store {
@@ -149,6 +151,7 @@ impl Store {
                 Ok(Store {
                     write: conn.clone(),
                     read: conn,
+                    tokens: Default::default(),
                 })
             }
             DbLocation::File(path) => {
@@ -165,7 +168,11 @@ impl Store {
                     Ok::<_, StoreError>(())
                 })
                 .await?;
-                Ok(Store { write, read })
+                Ok(Store {
+                    write,
+                    read,
+                    tokens: Default::default(),
+                })
             }
         }
     }

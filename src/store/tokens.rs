@@ -203,6 +203,7 @@ impl Store {
     pub async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
         let audience = json(&t.audience)?;
         let claims = json(&t.claims)?;
+        let cached = t.clone();
         self.w(move |c| {
             let mut st = c.prepare_cached(
                 "INSERT INTO tokens (id, hash, kind, format, client_id, subject, username, scope, audience, issued_at,
@@ -233,17 +234,27 @@ impl Store {
             ])?;
             Ok(())
         })
-        .await
+        .await?;
+        self.tokens.put(cached);
+        Ok(())
     }
 
     /// The token whose value hashes to `hash`.
     pub async fn find_token_by_hash(&self, hash: Vec<u8>) -> Result<Option<TokenRecord>, StoreError> {
-        self.r(move |c| {
-            let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?1"))?;
-            let row = st.query_row([hash], from_row).optional()?;
-            row.map(finish).transpose()
-        })
-        .await
+        if let Some(hit) = self.tokens.get(&hash) {
+            return Ok(Some(hit));
+        }
+        let found = self
+            .r(move |c| {
+                let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?1"))?;
+                let row = st.query_row([hash], from_row).optional()?;
+                row.map(finish).transpose()
+            })
+            .await?;
+        if let Some(r) = &found {
+            self.tokens.put(r.clone());
+        }
+        Ok(found)
     }
 
     /// The token with this id.
@@ -265,28 +276,38 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let (id, reason) = (id.to_string(), reason.to_string());
-        self.w(move |c| {
-            Ok(c.execute(
-                "UPDATE tokens SET status = ?2, status_at = ?3, status_reason = ?4 WHERE id = ?1 AND status = 'active'",
-                params![id, status.as_str(), now, reason],
-            )? > 0)
-        })
-        .await
+        let (key, why) = (id.to_string(), reason.to_string());
+        let changed = self
+            .w(move |c| {
+                Ok(c.execute(
+                    "UPDATE tokens SET status = ?2, status_at = ?3, status_reason = ?4 WHERE id = ?1 AND status = 'active'",
+                    params![key, status.as_str(), now, why],
+                )? > 0)
+            })
+            .await?;
+        if changed {
+            self.tokens.set_status(id, status, now, reason);
+        }
+        Ok(changed)
     }
 
     /// Revokes every still-active token of a grant family. Returns the ids revoked.
     pub async fn revoke_grant(&self, grant_id: &str, reason: &str, now: i64) -> Result<Vec<String>, StoreError> {
-        let (grant_id, reason) = (grant_id.to_string(), reason.to_string());
-        self.w(move |c| {
-            let mut st = c.prepare_cached(
-                "UPDATE tokens SET status = 'revoked', status_at = ?2, status_reason = ?3
-                 WHERE grant_id = ?1 AND status = 'active' RETURNING id",
-            )?;
-            let ids = st.query_map(params![grant_id, now, reason], |r| r.get::<_, String>(0))?;
-            Ok(ids.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await
+        let (grant, why) = (grant_id.to_string(), reason.to_string());
+        let ids = self
+            .w(move |c| {
+                let mut st = c.prepare_cached(
+                    "UPDATE tokens SET status = 'revoked', status_at = ?2, status_reason = ?3
+                     WHERE grant_id = ?1 AND status = 'active' RETURNING id",
+                )?;
+                let ids = st.query_map(params![grant, now, why], |r| r.get::<_, String>(0))?;
+                Ok(ids.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await?;
+        for id in &ids {
+            self.tokens.set_status(id, TokenStatus::Revoked, now, reason);
+        }
+        Ok(ids)
     }
 
     /// Tokens newest first, filtered. Each comes with its row number (the pagination cursor).

@@ -30,6 +30,7 @@ after(async () => {
   await server?.stop()
 })
 
+const nav = (pg, name) => pg.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true })
 const url = (p) => `${server.base}/admin/${p}`
 
 async function tokenFor(scope) {
@@ -68,7 +69,7 @@ test('a fresh server shows the overview with its endpoints and what to do next',
 })
 
 test('scopes are created through the form', async () => {
-  await page.getByRole('link', { name: 'Scopes' }).click()
+  await nav(page, 'Scopes').click()
   await page.getByText('No custom scopes yet').waitFor()
   await shot(page, '02-scopes-empty')
   for (const [name, desc, claims] of [
@@ -93,7 +94,7 @@ test('scopes are created through the form', async () => {
 })
 
 test('an invalid client form shows field errors, from the browser and from the server', async () => {
-  await page.getByRole('link', { name: 'Clients' }).click()
+  await nav(page, 'Clients').click()
   await page.getByText('No clients yet').waitFor()
   await shot(page, '03-clients-empty')
   await page.getByRole('link', { name: 'New client' }).first().click()
@@ -188,7 +189,7 @@ test('a token obtained by an app appears live, decodes, and is revoked from the 
   await shot(page, '13-token-revoked')
 
   // The list turned the badge too, without a reload.
-  await page.getByRole('link', { name: 'Tokens', exact: true }).click()
+  await nav(page, 'Tokens').click()
   await page.locator(`tr[data-token-id="${payload.jti}"] [data-state="revoked"]`).waitFor()
 
   // The dark page's list (another tab) got the revocation by SSE.
@@ -214,7 +215,7 @@ test('users are created with standard and extra claims', async () => {
   await page.goto(url('users'))
   await page.getByText('No users yet').waitFor()
   await page.getByRole('link', { name: 'New user' }).first().click()
-  await page.getByLabel('Username').fill('alice')
+  await page.getByLabel('Username', { exact: true }).fill('alice')
   await page.getByLabel('Password').fill('alice-password')
   await page.locator('#std-name').fill('Alice Liddell')
   await page.locator('#std-email').fill('alice@example.com')
