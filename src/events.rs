@@ -201,6 +201,15 @@ impl EventBus {
         let _ = self.tx.send(env);
     }
 
+    /// Publishes the event `make` builds, but only when someone is subscribed: for high-volume
+    /// events (the request log) whose rendering costs more than the request itself. Without a
+    /// subscriber nothing is built, numbered or kept for replay.
+    pub fn publish_if_watched(&self, at_ms: i64, make: impl FnOnce() -> Event) {
+        if self.tx.receiver_count() > 0 {
+            self.publish(at_ms, make());
+        }
+    }
+
     /// Subscribes, returning the kept events after `last_id` (all kept ones when `None`...
     /// none when `None`) and a receiver for what follows. No event is lost or repeated between
     /// the two.

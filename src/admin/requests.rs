@@ -23,6 +23,16 @@ use crate::oauth::form::{Form, decode_component};
 pub const CAPACITY: usize = 1000;
 /// Larger bodies are not captured (the protocol endpoints refuse them anyway).
 pub const MAX_CAPTURE: usize = 64 * 1024;
+/// The request headers the log keeps (`authorization` and `cookie` redacted).
+pub const SHOWN_HEADERS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "content-type",
+    "accept",
+    "origin",
+    "user-agent",
+    "dpop",
+];
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
@@ -156,8 +166,8 @@ pub struct Captured {
     pub response_content_type: Option<String>,
     /// The response's `Location`.
     pub location: Option<String>,
-    /// The response body, when it was JSON and captured.
-    pub response_json: Option<Value>,
+    /// The response body, when it was JSON and captured (parsed only when the entry is shown).
+    pub response_json: Option<Bytes>,
     /// How long it took.
     pub duration_ms: f64,
 }
@@ -170,7 +180,9 @@ impl Captured {
 
 struct Ring {
     next_id: i64,
-    entries: VecDeque<Arc<LoggedRequest>>,
+    /// Raw captures: redaction and rendering happen when an entry is read or watched, so
+    /// logging costs the request path almost nothing.
+    entries: VecDeque<(i64, Arc<Captured>)>,
 }
 
 /// The bounded, in-memory request log.
@@ -200,36 +212,40 @@ impl RequestLog {
         }
     }
 
-    /// Redacts, renders and stores a captured request; publishes `request.logged`.
-    pub fn record(&self, c: Captured) -> Arc<LoggedRequest> {
+    /// Stores a captured request and, when someone watches the event stream, publishes it
+    /// (redacted and rendered) as `request.logged`. Returns its id.
+    pub fn record(&self, c: Captured) -> i64 {
         let at = c.at_ms;
-        let entry = {
+        let c = Arc::new(c);
+        let id = {
             let mut ring = self.lock();
-            let entry = Arc::new(build(ring.next_id, &c));
+            let id = ring.next_id;
             ring.next_id += 1;
             if ring.entries.len() >= self.capacity {
                 ring.entries.pop_front();
             }
-            ring.entries.push_back(entry.clone());
-            entry
+            ring.entries.push_back((id, c.clone()));
+            id
         };
         self.events
-            .publish(at, Event::RequestLogged(Box::new((*entry).clone())));
-        entry
+            .publish_if_watched(at, || Event::RequestLogged(Box::new(build(id, &c))));
+        id
     }
 
     /// Newest first, `limit` at most, older than `cursor` (an id) when given.
     pub fn list(&self, limit: Option<usize>, cursor: Option<i64>) -> Result<Page<LoggedRequest>, AdminError> {
         let limit = page_limit(limit)?;
-        let ring = self.lock();
-        let mut items: Vec<LoggedRequest> = ring
-            .entries
-            .iter()
-            .rev()
-            .filter(|e| cursor.is_none_or(|c| e.id < c))
-            .take(limit + 1)
-            .map(|e| (**e).clone())
-            .collect();
+        let picked: Vec<(i64, Arc<Captured>)> = {
+            let ring = self.lock();
+            ring.entries
+                .iter()
+                .rev()
+                .filter(|(id, _)| cursor.is_none_or(|c| *id < c))
+                .take(limit + 1)
+                .cloned()
+                .collect()
+        };
+        let mut items: Vec<LoggedRequest> = picked.iter().map(|(id, c)| build(*id, c)).collect();
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|e| e.id)
@@ -241,11 +257,14 @@ impl RequestLog {
 
     /// One entry.
     pub fn get(&self, id: i64) -> Result<LoggedRequest, AdminError> {
-        self.lock()
+        let found = self
+            .lock()
             .entries
             .iter()
-            .find(|e| e.id == id)
-            .map(|e| (**e).clone())
+            .find(|(i, _)| *i == id)
+            .map(|(_, c)| c.clone());
+        found
+            .map(|c| build(id, &c))
             .ok_or_else(|| AdminError::not_found(format!("request {id} (only the last {} are kept)", self.capacity)))
     }
 }
@@ -315,12 +334,7 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
     let headers = c
         .headers
         .iter()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "authorization" | "cookie" | "content-type" | "accept" | "origin" | "user-agent" | "dpop"
-            )
-        })
+        .filter(|(k, _)| SHOWN_HEADERS.contains(&k.as_str()))
         .map(|(k, v)| Param {
             name: k.clone(),
             value: redact_header(k, v),
@@ -400,7 +414,8 @@ fn summarize(c: &Captured) -> ResponseSummary {
         location: c.location.as_deref().map(redact_url),
         ..ResponseSummary::default()
     };
-    if let Some(Value::Object(m)) = &c.response_json {
+    let json: Option<Value> = c.response_json.as_ref().and_then(|b| serde_json::from_slice(b).ok());
+    if let Some(Value::Object(m)) = &json {
         let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
         s.error = text("error");
         s.error_description = text("error_description");
@@ -512,12 +527,15 @@ mod tests {
             status: 200,
             response_content_type: Some("application/json".into()),
             location: None,
-            response_json: Some(serde_json::json!({
-                "access_token": "eyJhbGciOi.secret.token",
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "scope": "read_books add_books",
-            })),
+            response_json: Some(Bytes::from(
+                serde_json::json!({
+                    "access_token": "eyJhbGciOi.secret.token",
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "scope": "read_books add_books",
+                })
+                .to_string(),
+            )),
             duration_ms: 1.234,
         }
     }

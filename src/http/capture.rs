@@ -60,6 +60,7 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         headers: parts
             .headers
             .iter()
+            .filter(|(k, _)| crate::admin::requests::SHOWN_HEADERS.contains(&k.as_str()))
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect(),
         body: Some(bytes.clone()),
@@ -82,7 +83,7 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         let (rparts, rbody) = resp.into_parts();
         match to_bytes(rbody, MAX_CAPTURE).await {
             Ok(b) => {
-                captured.response_json = serde_json::from_slice(&b).ok();
+                captured.response_json = Some(b.clone());
                 Response::from_parts(rparts, Body::from(b))
             }
             Err(_) => Response::from_parts(rparts, Body::empty()),

@@ -82,6 +82,7 @@ export async function launch() {
 
 export async function shot(page, name) {
   // Let transitions and the fresh-row highlight settle so the picture is what a user sees.
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.waitForTimeout(250)
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true })
 }

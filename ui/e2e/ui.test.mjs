@@ -30,7 +30,7 @@ after(async () => {
   await server?.stop()
 })
 
-const nav = (pg, name) => pg.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true })
+const nav = (pg, name) => pg.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${name}(\\s|$)`) })
 const url = (p) => `${server.base}/admin/${p}`
 
 async function tokenFor(scope) {
@@ -174,7 +174,7 @@ test('a token obtained by an app appears live, decodes, and is revoked from the 
   await claims.getByTestId('time-exp').waitFor()
   await page.getByTestId('introspection-active').getByText('active: true').waitFor()
   await page.getByTestId('introspection').getByText('"active": true').waitFor()
-  await page.getByTestId('signature').getByText('Verified').waitFor()
+  await page.getByTestId('signature').getByText('Verified', { exact: true }).waitFor()
   await shot(page, '11-token-view')
 
   await darkPage.goto(url(`tokens/${payload.jti}`))
@@ -201,12 +201,12 @@ test('any token can be pasted and inspected', async () => {
   await page.goto(url('tokens/inspect'))
   await page.getByRole('heading', { name: 'Inspect a token' }).waitFor()
   const t = await tokenFor('write_books')
-  await page.getByLabel('Token').fill(t.access_token)
+  await page.getByRole('textbox', { name: 'Token' }).fill(t.access_token)
   await page.getByRole('button', { name: 'Inspect' }).click()
-  await page.getByTestId('signature').getByText('Verified').waitFor()
+  await page.getByTestId('signature').getByText('Verified', { exact: true }).waitFor()
   await page.getByTestId('introspection-active').getByText('active: true').waitFor()
   await shot(page, '14-inspect')
-  await page.getByLabel('Token').fill('not-a-token')
+  await page.getByRole('textbox', { name: 'Token' }).fill('not-a-token')
   await page.getByRole('button', { name: 'Inspect' }).click()
   await page.getByText('is neither a JWT nor a token issued by this server').waitFor()
 })
@@ -216,7 +216,7 @@ test('users are created with standard and extra claims', async () => {
   await page.getByText('No users yet').waitFor()
   await page.getByRole('link', { name: 'New user' }).first().click()
   await page.getByLabel('Username', { exact: true }).fill('alice')
-  await page.getByLabel('Password').fill('alice-password')
+  await page.getByLabel('Password', { exact: true }).fill('alice-password')
   await page.locator('#std-name').fill('Alice Liddell')
   await page.locator('#std-email').fill('alice@example.com')
   await page.getByLabel('Email verified').check()

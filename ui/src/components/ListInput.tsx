@@ -10,6 +10,7 @@ export function ListInput(props: {
   onBlur?: () => void
   placeholder?: string
   addLabel: string
+  groupLabel: string
   invalid?: boolean
   mono?: boolean
 }) {
@@ -24,11 +25,10 @@ export function ListInput(props: {
     })
   }
   return (
-    <div className="list-rows" ref={wrap}>
+    <div className="list-rows" ref={wrap} id={props.id} role="group" aria-label={props.groupLabel}>
       {rows.map((v, i) => (
         <div className="input-group" key={i}>
           <input
-            id={i === 0 ? props.id : undefined}
             className={`input ${props.mono ? 'mono' : ''}`}
             value={v}
             placeholder={props.placeholder}
@@ -49,7 +49,7 @@ export function ListInput(props: {
         </div>
       ))}
       <div>
-        <button type="button" className="btn sm" onClick={add} id={rows.length === 0 ? props.id : undefined}>
+        <button type="button" className="btn sm" onClick={add}>
           <Plus size={13} /> {props.addLabel}
         </button>
       </div>

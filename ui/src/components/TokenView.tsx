@@ -152,7 +152,7 @@ export function TokenView(props: {
             title="Introspection"
             hint="what /introspect answers"
             right={
-              <span className={`badge ${detail.introspection.active ? 'active' : 'revoked'}`} data-testid="introspection-active">
+              <span className={`badge lower ${detail.introspection.active ? 'active' : 'revoked'}`} data-testid="introspection-active">
                 active: {String(detail.introspection.active)}
               </span>
             }

@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages.
 
 import { AlertCircle, Check, Copy, Eye, EyeOff, Inbox } from 'lucide-react'
-import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from '../api/client'
 import { copyText } from '../platform'
 import { useToast } from './toast'
@@ -162,6 +162,7 @@ export function ConfirmDialog(props: {
   onClose: () => void
 }) {
   const ref = useRef<HTMLDialogElement>(null)
+  const titleId = useId()
   useEffect(() => {
     const d = ref.current
     if (!d) return
@@ -169,9 +170,9 @@ export function ConfirmDialog(props: {
     if (!props.open && d.open) d.close()
   }, [props.open])
   return (
-    <dialog ref={ref} className="modal" onClose={props.onClose} aria-labelledby="confirm-title">
+    <dialog ref={ref} className="modal" onClose={props.onClose} aria-labelledby={titleId}>
       <div className="modal-body">
-        <h2 id="confirm-title">{props.title}</h2>
+        <h2 id={titleId}>{props.title}</h2>
         <div className="muted">{props.children}</div>
         {props.error ? <ErrorBox error={props.error} title="It did not work" /> : null}
       </div>

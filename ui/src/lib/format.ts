@@ -51,10 +51,13 @@ export function parseTtl(input: string): number | null {
 const dateFmt = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
 })
+const shortFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 
 /** A UNIX time (seconds) as a local date and time. */
 export const formatDateTime = (unixSeconds: number): string => dateFmt.format(new Date(unixSeconds * 1000))
+/** Without the year, for dense tables. */
+export const formatShortDateTime = (unixSeconds: number): string => shortFmt.format(new Date(unixSeconds * 1000))
 export const formatTime = (unixSeconds: number): string => timeFmt.format(new Date(unixSeconds * 1000))
 
 /** `in 4m 05s` / `3m 10s ago` relative to `now` (both UNIX seconds). */

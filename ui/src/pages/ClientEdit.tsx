@@ -306,7 +306,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                           onChange={(e) => field.onChange(e.target.checked ? [...field.value, g.value] : field.value.filter((x) => x !== g.value))}
                           onBlur={field.onBlur}
                         />
-                        <span>{g.label} <span className="tag">{g.value}</span><br /><span className="desc">{g.desc}</span></span>
+                        <span>{g.label}<br /><span className="desc">{g.desc} · <code>{g.value}</code></span></span>
                       </label>
                     ))}
                   </div>
@@ -314,7 +314,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
               />
             </Field>
             <div className="grid2">
-              <Field label="Redirect URIs" htmlFor="redirect_uris" error={errors.redirect_uris?.message} help="Where the browser returns after sign-in; matched exactly.">
+              <Field label="Redirect URIs" error={errors.redirect_uris?.message} help="Where the browser returns after sign-in; matched exactly.">
                 <Controller
                   control={control}
                   name="redirect_uris"
@@ -329,17 +329,17 @@ function ClientFormView({ existing }: { existing?: Client }) {
                     },
                   }}
                   render={({ field }) => (
-                    <ListInput id="redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.redirect_uris} placeholder="http://localhost:3000/callback" addLabel="Add a redirect URI" />
+                    <ListInput id="redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.redirect_uris} placeholder="http://localhost:3000/callback" addLabel="Add a redirect URI" groupLabel="Redirect URIs" />
                   )}
                 />
               </Field>
-              <Field label="Post-logout redirect URIs" htmlFor="post_logout_redirect_uris" error={errors.post_logout_redirect_uris?.message} help="Where RP-initiated logout may send the browser back to.">
+              <Field label="Post-logout redirect URIs" error={errors.post_logout_redirect_uris?.message} help="Where RP-initiated logout may send the browser back to.">
                 <Controller
                   control={control}
                   name="post_logout_redirect_uris"
                   rules={{ validate: (list) => listProblem(list, 'URI') }}
                   render={({ field }) => (
-                    <ListInput id="post_logout_redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.post_logout_redirect_uris} placeholder="http://localhost:3000/" addLabel="Add a logout URI" />
+                    <ListInput id="post_logout_redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.post_logout_redirect_uris} placeholder="http://localhost:3000/" addLabel="Add a logout URI" groupLabel="Post-logout redirect URIs" />
                   )}
                 />
               </Field>
@@ -386,12 +386,12 @@ function ClientFormView({ existing }: { existing?: Client }) {
               />
             </Field>
             <div className="grid2">
-              <Field label="Audiences" htmlFor="audiences" error={errors.audiences?.message} help={`The aud of its access tokens. Default: ${clientId.trim() || 'the client ID'}.`}>
+              <Field label="Audiences" error={errors.audiences?.message} help={`The aud of its access tokens. Default: ${clientId.trim() || 'the client ID'}.`}>
                 <Controller
                   control={control}
                   name="audiences"
                   render={({ field }) => (
-                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="books-api" addLabel="Add an audience" />
+                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="books-api" addLabel="Add an audience" groupLabel="Audiences" />
                   )}
                 />
               </Field>

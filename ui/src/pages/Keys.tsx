@@ -8,7 +8,7 @@ import { Json } from '../components/Code'
 import { useToast } from '../components/toast'
 import { CopyButton, EmptyState, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
 import { useServerNow } from '../lib/clock'
-import { formatDateTime, parseTtl, relative } from '../lib/format'
+import { formatShortDateTime, parseTtl, relative } from '../lib/format'
 
 const ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
 
@@ -54,16 +54,16 @@ export function KeysPage() {
         {isPending ? <Loading /> : !data?.length ? <EmptyState icon={<KeyRound size={22} />} title="No keys" /> : (
           <div className="table-wrap">
             <table className="table">
-              <thead><tr><th>Status</th><th>Key id (kid)</th><th>Algorithm</th><th>Created</th><th>Retired</th><th>Leaves the JWKS</th><th style={{ textAlign: 'right' }}>Live tokens</th><th className="actions"><span className="sr-only">Actions</span></th></tr></thead>
+              <thead><tr><th>Status</th><th>Key id (kid)</th><th>Algorithm</th><th>Created</th><th>Retired</th><th>Unpublished</th><th style={{ textAlign: 'right' }}>Live tokens</th><th className="actions"><span className="sr-only">Actions</span></th></tr></thead>
               <tbody>
                 {data.map((k) => (
                   <Fragment key={k.kid}>
                     <tr data-kid={k.kid}>
                       <td><span className={`badge ${k.status === 'active' ? 'active' : k.published ? 'expired' : 'consumed'}`}>{k.status === 'active' ? 'active' : k.published ? 'retired' : 'removed'}</span></td>
-                      <td className="mono"><span className="row" style={{ gap: 2, flexWrap: 'nowrap' }}><span className="ellipsis" style={{ maxWidth: 260 }} title={k.kid}>{k.kid}</span><CopyButton text={k.kid} small title="Copy kid" /></span></td>
+                      <td className="mono"><span className="row" style={{ gap: 2, flexWrap: 'nowrap' }}><span className="ellipsis" style={{ maxWidth: 190 }} title={k.kid}>{k.kid}</span><CopyButton text={k.kid} small title="Copy kid" /></span></td>
                       <td><span className="tag">{k.alg}</span></td>
-                      <td className="nowrap small">{formatDateTime(k.created_at)}</td>
-                      <td className="nowrap small">{k.retired_at ? formatDateTime(k.retired_at) : <span className="faint">—</span>}</td>
+                      <td className="nowrap small">{formatShortDateTime(k.created_at)}</td>
+                      <td className="nowrap small">{k.retired_at ? formatShortDateTime(k.retired_at) : <span className="faint">—</span>}</td>
                       <td className="nowrap small">{k.expires_at ? relative(k.expires_at, now) : <span className="faint">{k.status === 'active' ? 'while active' : '—'}</span>}</td>
                       <td className="num" style={{ textAlign: 'right' }}>{k.live_tokens}</td>
                       <td className="actions"><button type="button" className="btn sm ghost" aria-expanded={shown === k.kid} onClick={() => setShown(shown === k.kid ? null : k.kid)}>{shown === k.kid ? 'Hide JWK' : 'JWK'}</button></td>
