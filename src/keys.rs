@@ -261,6 +261,14 @@ impl Keys {
         Ok(keys)
     }
 
+    /// A key ring built from stored keys without a database (benchmarks, tools). One of them
+    /// must be active.
+    pub fn from_stored(keys: &[StoredKey]) -> Result<Keys, KeyError> {
+        Ok(Keys {
+            ring: RwLock::new(Arc::new(build_ring(keys)?)),
+        })
+    }
+
     /// Replaces the loaded keys with the store's (after a rotation).
     pub async fn reload(&self, store: &Store, now: i64) -> Result<(), KeyError> {
         store.purge_expired_keys(now).await?;
