@@ -49,10 +49,8 @@ impl TokenCache {
             g.order.push_back(hash);
         }
         while g.order.len() > CAPACITY {
-            if let Some(old) = g.order.pop_front() {
-                if let Some(r) = g.by_hash.remove(&old) {
-                    g.hash_of.remove(&r.id);
-                }
+            if let Some(r) = g.order.pop_front().and_then(|old| g.by_hash.remove(&old)) {
+                g.hash_of.remove(&r.id);
             }
         }
     }
