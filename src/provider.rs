@@ -26,6 +26,8 @@ pub struct Issuer {
     base: String,
     /// The issuer's path (`""` for `http://localhost:8000`, `"/realms/dev"` for a path issuer).
     pub path: String,
+    /// `scheme://host[:port]`.
+    pub origin: String,
 }
 
 impl Issuer {
@@ -47,6 +49,7 @@ impl Issuer {
             id: id.to_string(),
             base,
             path,
+            origin: url.origin().ascii_serialization(),
         })
     }
 

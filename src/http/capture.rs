@@ -51,9 +51,7 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
     };
     let mut captured = Captured {
         at_ms,
-        origin: url::Url::parse(&a.provider.issuer.id)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default(),
+        origin: a.provider.issuer.origin.clone(),
         method: parts.method.to_string(),
         path,
         query: parts.uri.query().map(str::to_string),
