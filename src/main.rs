@@ -218,6 +218,7 @@ async fn run(cli: Cli) -> ExitCode {
             admin_token,
         } => {
             let _log = init_logging();
+            let admin_token_set = admin_token.is_some();
             let opts = ServeOptions {
                 bind,
                 port,
@@ -237,7 +238,11 @@ async fn run(cli: Cli) -> ExitCode {
             println!("Latchkey {} is running", env!("CARGO_PKG_VERSION"));
             println!("  issuer    {}", server.issuer());
             println!("  listening http://{}", server.addr());
-            println!("  admin UI  {}", server.admin_url());
+            if admin_token_set {
+                println!("  admin UI  {}?access_token=<your --admin-token>", server.admin_url());
+            } else {
+                println!("  admin UI  {}", server.admin_url());
+            }
             println!("  database  {}", server.db());
             println!("Press Ctrl-C to stop.");
             server.run_until_signal().await;

@@ -2,7 +2,7 @@
 //! ([`crate::admin::guard`] decides; this only reads the headers and answers).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -35,10 +35,28 @@ pub async fn guard(State(a): State<AdminState>, req: Request, next: Next) -> Res
         cookie: text(h, header::COOKIE),
         query: req.uri().query(),
     };
-    match check(&a, &input) {
-        Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
+    if let Err(e) = check(&a, &input) {
+        return e.into_response();
     }
+    // Opening the UI as `/admin/?access_token=TOKEN` stores the token in a cookie, so the UI's
+    // own requests (fetch, EventSource) carry it without the page handling it.
+    let remember = a.token.as_deref().filter(|_| {
+        input.cookie.is_none_or(|c| !c.contains(crate::admin::guard::COOKIE))
+            && input.query.is_some_and(|q| q.contains("access_token="))
+    });
+    let cookie = remember.and_then(|t| {
+        let path = format!("{}/admin", a.provider.issuer.path);
+        HeaderValue::from_str(&format!(
+            "{}={t}; Path={path}; HttpOnly; SameSite=Strict",
+            crate::admin::guard::COOKIE
+        ))
+        .ok()
+    });
+    let mut resp = next.run(req).await;
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
 }
 
 #[cfg(test)]

@@ -117,3 +117,39 @@ async fn the_admin_token_is_required_when_set() {
     assert!(!logged_text().contains("let-me-in"));
     lk.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn opening_the_ui_with_the_admin_token_remembers_it_in_a_cookie() {
+    let lk = start_with(CONFIG, Some("let-me-in")).await;
+    let r = lk
+        .http
+        .get(format!("{}/admin/?access_token=let-me-in", lk.server.url()))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("latchkey_admin=let-me-in;"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // The UI's later requests carry only the cookie.
+    let value = cookie.split(';').next().unwrap().to_string();
+    let r = lk
+        .http
+        .get(lk.api("/clients"))
+        .header("cookie", value)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A wrong token sets nothing.
+    let r = lk
+        .http
+        .get(format!("{}/admin/?access_token=nope", lk.server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("set-cookie").is_none());
+}
