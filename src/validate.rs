@@ -226,6 +226,25 @@ pub fn scope(s: &Scope) -> Vec<FieldError> {
     errs
 }
 
+/// Standard claims whose values are strings (OIDC Core §5.1).
+const STRING_CLAIMS: &[&str] = &[
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+];
+
 /// Validates a user.
 pub fn user(u: &User) -> Vec<FieldError> {
     let mut errs = Vec::new();
@@ -248,6 +267,21 @@ pub fn user(u: &User) -> Vec<FieldError> {
             Path::key("password"),
             "must not be empty (omit it for a persona without a password)",
         ));
+    }
+    for (name, value) in &u.claims {
+        let expected = match name.as_str() {
+            "email_verified" | "phone_number_verified" => Some(("a boolean", value.is_boolean())),
+            "address" => Some(("an object (OIDC Core §5.1.1)", value.is_object())),
+            "updated_at" => Some(("a number of seconds since the epoch", value.is_number())),
+            n if STRING_CLAIMS.contains(&n) => Some(("a string", value.is_string())),
+            _ => None,
+        };
+        if let Some((what, false)) = expected {
+            errs.push(FieldError::new(
+                Path::key("claims").then(name),
+                format!("`{name}` must be {what} (OIDC Core §5.1)"),
+            ));
+        }
     }
     for reserved in [
         "sub",
@@ -337,6 +371,16 @@ mod tests {
         let c = client_from("client_id = \"c\"\ntoken_endpoint_auth_method = \"client_secret_post\"");
         let errs = client(&c, &|_| true);
         assert_eq!(errs[0].path.to_string(), "client_secret");
+    }
+
+    #[test]
+    fn standard_claims_have_their_oidc_types() {
+        let u: User = toml::from_str(
+            "username = \"a\"\nclaims = { email = 3, email_verified = \"yes\", address = { street_address = \"1 Main St\" }, team = 7 }",
+        )
+        .unwrap();
+        let paths: Vec<String> = user(&u).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(paths, vec!["claims.email", "claims.email_verified"]);
     }
 
     #[test]
