@@ -36,11 +36,14 @@ pub fn routes(issuer_path: &str) -> Router {
     let slash = format!("{base}/");
     Router::new()
         .route(&base, get(move || async move { Redirect::permanent(&slash) }))
-        .route(&format!("{base}/"), get(|| async { serve("") }))
-        .route(
-            &format!("{base}/{{*path}}"),
-            get(|Path(p): Path<String>| async move { serve(&p) }),
-        )
+        .route(&format!("{base}/"), {
+            let prefix = issuer_path.to_string();
+            get(move || async move { serve("", &prefix) })
+        })
+        .route(&format!("{base}/{{*path}}"), {
+            let prefix = issuer_path.to_string();
+            get(move |Path(p): Path<String>| async move { serve(&p, &prefix) })
+        })
 }
 
 /// Whether a file name carries a content hash (Vite's `assets/name-HASH.ext`).
@@ -48,7 +51,18 @@ fn is_hashed(path: &str) -> bool {
     path.starts_with("assets/")
 }
 
-fn serve(path: &str) -> Response {
+/// The app shell. Vite builds it for `/admin/`; under an issuer with a path
+/// (`http://localhost:8000/realms/dev`) its asset URLs are moved under that path.
+fn index_html(data: &[u8], prefix: &str) -> Vec<u8> {
+    if prefix.is_empty() {
+        return data.to_vec();
+    }
+    String::from_utf8_lossy(data)
+        .replace("\"/admin/", &format!("\"{prefix}/admin/"))
+        .into_bytes()
+}
+
+fn serve(path: &str, prefix: &str) -> Response {
     if path == "api" || path.starts_with("api/") {
         return http_error(
             StatusCode::NOT_FOUND,
@@ -86,7 +100,7 @@ fn serve(path: &str) -> Response {
                 ),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             ],
-            index.data.into_owned(),
+            index_html(&index.data, prefix),
         )
             .into_response(),
         None => (
@@ -109,14 +123,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_path_issuer_moves_the_shell_asset_urls() {
+        let html = br#"<script src="/admin/assets/a.js"></script><link href="/admin/assets/b.css">"#;
+        let out = String::from_utf8(index_html(html, "/realms/dev")).unwrap();
+        assert_eq!(
+            out,
+            r#"<script src="/realms/dev/admin/assets/a.js"></script><link href="/realms/dev/admin/assets/b.css">"#
+        );
+        assert_eq!(index_html(html, ""), html.to_vec());
+    }
+
+    #[test]
     fn api_paths_never_fall_back_to_the_app() {
-        assert_eq!(serve("api/nope").status(), StatusCode::NOT_FOUND);
-        assert_eq!(serve("api").status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve("api/nope", "").status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve("api", "").status(), StatusCode::NOT_FOUND);
     }
 
     #[test]
     fn client_routes_get_the_app_or_the_not_built_page() {
-        let r = serve("tokens/abc");
+        let r = serve("tokens/abc", "");
         assert!(r.status() == StatusCode::OK || r.status() == StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
         assert!(
@@ -129,6 +154,6 @@ mod tests {
 
     #[test]
     fn missing_hashed_assets_are_404() {
-        assert_eq!(serve("assets/gone-123.js").status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve("assets/gone-123.js", "").status(), StatusCode::NOT_FOUND);
     }
 }
