@@ -133,6 +133,11 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
     })
 }
 
+/// When the user of a code or refresh token authenticated (OIDC Core §2 `auth_time`).
+fn auth_time_of(r: &TokenRecord) -> i64 {
+    r.claims.get("auth_time").and_then(Value::as_i64).unwrap_or(r.issued_at)
+}
+
 fn claim_str<'a>(r: &'a TokenRecord, name: &str) -> Option<&'a str> {
     r.claims.get(name).and_then(Value::as_str)
 }
@@ -244,11 +249,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
     }
     let user = find_user(p, rec.username.as_deref()).await?;
     let scopes = scope::parse(&rec.scope)?;
-    let auth_time = rec
-        .claims
-        .get("auth_time")
-        .and_then(Value::as_i64)
-        .unwrap_or(rec.issued_at);
+    let auth_time = auth_time_of(&rec);
     user_tokens(
         p,
         client,
@@ -318,11 +319,7 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
         revoke_family(p, rec.grant_id.as_deref(), "rotated refresh token reused").await?;
         return Err(OAuthError::invalid_grant("the refresh token was already used"));
     }
-    let auth_time = rec
-        .claims
-        .get("auth_time")
-        .and_then(Value::as_i64)
-        .unwrap_or(rec.issued_at);
+    let auth_time = auth_time_of(&rec);
     user_tokens(
         p,
         client,
