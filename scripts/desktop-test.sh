@@ -11,10 +11,7 @@ TAURI_DRIVER_VERSION=2.1.0
 
 ensure_rust
 ensure_node
-apt_ensure build-essential pkg-config file libssl-dev \
-  libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev \
-  libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-  webkit2gtk-driver xvfb xauth imagemagick fonts-dejavu-core
+apt_ensure "${DESKTOP_BUILD_APT[@]}" "${DESKTOP_TEST_APT[@]}"
 
 # cargo records what it installed in .tools/.crates.toml.
 if ! [ -x .tools/bin/tauri-driver ] || ! grep -q "tauri-driver $TAURI_DRIVER_VERSION " .tools/.crates.toml 2>/dev/null; then

@@ -1,5 +1,12 @@
 # Shared helpers for scripts/*.sh. Sourced, not run.
 
+# Debian/Ubuntu packages the desktop app (Tauri 2, WebKitGTK 4.1) needs to build and run.
+DESKTOP_BUILD_APT=(build-essential pkg-config file libssl-dev
+  libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev
+  libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
+# What its end-to-end test adds: WebKitWebDriver, a virtual X server, screenshots, a font.
+DESKTOP_TEST_APT=(webkit2gtk-driver xvfb xauth imagemagick fonts-dejavu-core)
+
 # Installs Debian/Ubuntu packages that are missing (skips apt entirely when all are present).
 apt_ensure() {
   local missing=()

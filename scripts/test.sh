@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, the UI's type check and unit tests, the Rust
-# tests, and the browser tests in Chromium. Installs what it needs (Rust, Node.js packages,
-# Debian packages such as chromium) when it is missing.
+# tests, the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
+# Installs what it needs (Rust, Node.js packages, Debian packages such as chromium and
+# WebKitGTK) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
-apt_ensure build-essential pkg-config chromium
+apt_ensure chromium "${DESKTOP_BUILD_APT[@]}" "${DESKTOP_TEST_APT[@]}"
 ensure_node
 
 echo "==> cargo fmt --check"
@@ -17,11 +18,13 @@ echo "==> UI: install, type check, unit tests, build"
 npm_ci ui
 (cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build)
 
-echo "==> cargo clippy"
+echo "==> cargo clippy (server and desktop app)"
 cargo clippy --all-targets --locked -- -D warnings
+cargo clippy -p latchkey-desktop --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --locked 2>&1
+cargo test -p latchkey-desktop --locked 2>&1
 
 echo "==> browser tests (Chromium): login and consent pages"
 cargo build --locked --quiet
@@ -30,5 +33,8 @@ npm_ci e2e
 
 echo "==> browser tests (Chromium): the admin UI"
 (cd ui && npm run e2e)
+
+echo "==> desktop app test (Xvfb, tauri-driver, WebKitWebDriver)"
+timeout 1200 bash scripts/desktop-test.sh
 
 echo "All checks passed."

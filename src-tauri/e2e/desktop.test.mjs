@@ -248,11 +248,40 @@ test('a taken port: the window says so, the picked port is used and remembered',
   }
 })
 
-test('SIGTERM shuts the embedded server down gracefully (the path Quit takes)', async () => {
+test('a config file that does not validate: the window names the file, line and key', async () => {
+  const home = isolatedHome()
+  const config = path.join(home.root, 'latchkey.toml')
+  writeFileSync(config, '[server]\nport = 8000\n\n[[clients]]\nclient_id = "web"\ncolour = "blue"\n')
+  const run = await launch(home, { LATCHKEY_PORT: String(await freePort()), LATCHKEY_CONFIG: config })
+  try {
+    const s = run.session
+    const title = await s.wait(until.elementLocated(xpathText('h1', 'Latchkey could not start')), 20000, 'no start-failure screen')
+    await s.wait(until.elementIsVisible(title), 10000, 'the start-failure screen is not shown')
+    const error = await s.findElement(By.css('#reason'))
+    await s.wait(until.elementIsVisible(error), 5000)
+    const text = await error.getText()
+    assert.match(text, /latchkey\.toml/)
+    assert.match(text, /6/)
+    assert.match(text, /colour/)
+    await screenshot(s, '07-config-error')
+  } catch (e) {
+    e.message += `\n--- app and driver log ---\n${run.log()}`
+    throw e
+  } finally {
+    await run.quit()
+  }
+})
+
+test('--port and --config on the command line; SIGTERM shuts the server down gracefully (the path Quit takes)', async () => {
   const home = isolatedHome()
   const port = await freePort()
-  const child = spawn(app, [], {
-    env: { ...process.env, XDG_DATA_HOME: home.data, XDG_CONFIG_HOME: home.config, LATCHKEY_PORT: String(port), LATCHKEY_LOG: 'info' },
+  const config = path.join(home.root, 'latchkey.toml')
+  writeFileSync(
+    config,
+    '[[clients]]\nclient_id = "from-config"\nclient_secret = "s3cret"\ngrant_types = ["client_credentials"]\n',
+  )
+  const child = spawn(app, ['--port', String(port), '--config', config], {
+    env: { ...process.env, XDG_DATA_HOME: home.data, XDG_CONFIG_HOME: home.config, LATCHKEY_PORT: undefined, LATCHKEY_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let log = ''
@@ -261,6 +290,8 @@ test('SIGTERM shuts the embedded server down gracefully (the path Quit takes)', 
   const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })))
   try {
     await waitForHttp(`http://localhost:${port}/.well-known/openid-configuration`)
+    const client = await fetch(`http://localhost:${port}/admin/api/clients/from-config`)
+    assert.equal(client.status, 200, 'the client from --config is not registered')
     child.kill('SIGTERM')
     const { code, signal } = await Promise.race([exited, new Promise((_, rej) => setTimeout(() => rej(new Error('no exit within 10 s')), 10000))])
     assert.equal(signal, null)

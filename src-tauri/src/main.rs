@@ -7,13 +7,15 @@
 //! user pick another port; the choice is remembered in `settings.json` in the app's config
 //! directory. The shell holds no protocol or storage logic.
 //!
-//! Environment (tests use it to isolate themselves): `LATCHKEY_PORT` (the port to try first,
-//! before the remembered one), `LATCHKEY_DB` (a database file or `:memory:`), `LATCHKEY_LOG`
-//! (the log filter). `XDG_DATA_HOME` and `XDG_CONFIG_HOME` move the default database and the
+//! Command line and environment (tests use them to isolate themselves), see [`args`]: `--port`
+//! / `LATCHKEY_PORT` (the port to try first, before the remembered one), `--db` / `LATCHKEY_DB`
+//! (a database file or `:memory:`), `--config` / `LATCHKEY_CONFIG` (a `latchkey.toml` loaded at
+//! start, like `latchkey serve --config`); `LATCHKEY_LOG` is the log filter. `XDG_DATA_HOME` and `XDG_CONFIG_HOME` move the default database and the
 //! settings file.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod args;
 mod settings;
 
 use std::path::PathBuf;
@@ -28,6 +30,7 @@ use tauri::{AppHandle, Manager, RunEvent, State, Url, WebviewUrl, WebviewWindowB
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 
+use args::{Args, Exit};
 use settings::Settings;
 
 /// The port tried when neither `LATCHKEY_PORT` nor a remembered port says otherwise.
@@ -63,6 +66,7 @@ struct ServerInfo {
 /// The shell's state: the running server and what to tell the window about it.
 struct Shell {
     db: DbLocation,
+    config: Option<PathBuf>,
     config_dir: PathBuf,
     server: tokio::sync::Mutex<Option<RunningServer>>,
     info: Mutex<ServerInfo>,
@@ -89,6 +93,7 @@ impl Shell {
             let opts = ServeOptions {
                 port,
                 db: self.db.clone(),
+                config: self.config.clone(),
                 ..ServeOptions::default()
             };
             let info = match latchkey::start(opts).await {
@@ -162,17 +167,6 @@ fn free_port_after(port: u16) -> Option<u16> {
     (port.saturating_add(1)..=port.saturating_add(100))
         .filter(|p| *p > 1023 && *p != port)
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-}
-
-/// The port to try first: `LATCHKEY_PORT`, else the remembered one, else 8000.
-fn initial_port(remembered: &Settings) -> u16 {
-    match std::env::var("LATCHKEY_PORT") {
-        Ok(v) => v.trim().parse().unwrap_or_else(|_| {
-            tracing::warn!("LATCHKEY_PORT `{v}` is not a port; using {DEFAULT_PORT}");
-            DEFAULT_PORT
-        }),
-        Err(_) => remembered.port.unwrap_or(DEFAULT_PORT),
-    }
 }
 
 /// IPC: what the start page shows.
@@ -300,16 +294,21 @@ fn quit_on_signal(app: &AppHandle) {
     });
 }
 
-fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+fn setup(app: &mut tauri::App, args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let handle = app.handle().clone();
     let config_dir = app.path().app_config_dir()?;
     let remembered = Settings::load(&config_dir);
-    let db = std::env::var("LATCHKEY_DB").map_or_else(|_| DbLocation::default_file(), |d| DbLocation::parse(&d));
-    let port = initial_port(&remembered);
+    let db = args
+        .db
+        .as_deref()
+        .map_or_else(DbLocation::default_file, DbLocation::parse);
+    // The command line or environment first, then the port the user picked last time, then 8000.
+    let port = args.port.or(remembered.port).unwrap_or(DEFAULT_PORT);
 
     let (menu, open, copy) = build_menu(&handle)?;
     app.manage(Shell {
         db,
+        config: args.config,
         config_dir,
         server: tokio::sync::Mutex::new(None),
         info: Mutex::new(ServerInfo {
@@ -368,6 +367,25 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() {
+    let args = match Args::parse(std::env::args_os().skip(1), |k| std::env::var_os(k)) {
+        Ok(args) => args,
+        Err(Exit::Print(text)) => {
+            println!("{text}");
+            return;
+        }
+        Err(Exit::Usage(message)) => {
+            eprintln!("error: {message}\n\n{}", args::USAGE);
+            std::process::exit(2);
+        }
+    };
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "error: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset).\n       \
+             Without a display, run the headless server instead: latchkey serve"
+        );
+        std::process::exit(1);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -380,7 +398,7 @@ fn main() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(tauri::generate_handler![server_info, start_server])
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
-        .setup(setup)
+        .setup(move |app| setup(app, args))
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,
