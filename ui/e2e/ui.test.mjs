@@ -30,6 +30,9 @@ after(async () => {
   await server?.stop()
 })
 
+const overlaps = (a, b) => !!a && !!b && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+const scrollY = (pg) => pg.evaluate(() => Math.round(window.scrollY))
+
 const nav = (pg, name) => pg.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${name}(\\s|$)`) })
 const url = (p) => `${server.base}/admin/${p}`
 
@@ -123,7 +126,26 @@ test('an invalid client form shows field errors, from the browser and from the s
   await page.getByRole('button', { name: 'Create client' }).click()
   await page.waitForURL(`**/admin/clients/${CLIENT}`)
   await page.getByRole('button', { name: 'Save changes' }).waitFor()
+  // The confirmation toast covers none of the page's actions, and its link works at once
+  // (Playwright's click fails if something else would receive the click).
+  const toast = page.locator('.toast', { hasText: 'Client created' })
+  await toast.waitFor()
+  // The new client's page opens at its top, not at the scroll offset of the form's foot.
+  assert.equal(await scrollY(page), 0)
+  const tokensLink = page.getByRole('link', { name: 'See its tokens' })
+  assert.ok(!overlaps(await toast.boundingBox(), await tokensLink.boundingBox()), 'the toast covers "See its tokens"')
+  // And a toast never takes a click meant for what is under it.
+  const toastTakesClicks = await page.evaluate(() => {
+    const r = document.querySelector('.toast').getBoundingClientRect()
+    return !!document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)?.closest('.toasts')
+  })
+  assert.equal(toastTakesClicks, false, 'the toast intercepts clicks')
   await shot(page, '06-client-edit')
+  await tokensLink.click({ timeout: 2000 })
+  await page.waitForURL(`**/admin/tokens?client_id=${CLIENT}`)
+  assert.equal(await page.getByRole('combobox', { name: 'Client' }).inputValue(), CLIENT)
+  await page.goBack()
+  await page.getByRole('button', { name: 'Save changes' }).waitFor()
 
   const list = await (await fetch(`${server.base}/admin/api/clients/${CLIENT}`)).json()
   assert.deepEqual([...list.scopes].sort(), ['read_books', 'write_books'])
@@ -235,6 +257,20 @@ test('users are created with standard and extra claims', async () => {
   assert.equal(u.has_password, true)
 })
 
+test('a new page opens at the top, and back returns to where you were', async () => {
+  await page.goto(url(`clients/${CLIENT}`))
+  await page.getByRole('button', { name: 'Save changes' }).waitFor()
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+  const deep = await scrollY(page)
+  assert.ok(deep > 200, `the client form is long enough to scroll (${deep})`)
+  await nav(page, 'Scopes').click()
+  await page.locator('[data-scope-row="read_books"]').waitFor()
+  assert.equal(await scrollY(page), 0)
+  await page.goBack()
+  await page.getByRole('button', { name: 'Save changes' }).waitFor()
+  await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 2, deep, { timeout: 2000 })
+})
+
 test('the request log, keys, scopes, settings and overview pages render with data', async () => {
   await page.goto(url('requests'))
   await page.getByTestId('requests-table').waitFor()
@@ -265,4 +301,38 @@ test('the request log, keys, scopes, settings and overview pages render with dat
   await page.getByText('Books service').first().waitFor()
   await shot(page, '21-overview')
   assert.deepEqual(page.errors, [])
+})
+
+test('the pages in the dark theme', async () => {
+  const errors = []
+  darkPage.on('pageerror', (e) => errors.push(e.message))
+  await darkPage.goto(url(''))
+  await darkPage.getByText('Books service').first().waitFor()
+  await shot(darkPage, '22-dark-overview')
+
+  await darkPage.goto(url(`clients/${CLIENT}`))
+  await darkPage.getByRole('button', { name: 'Save changes' }).waitFor()
+  await shot(darkPage, '23-dark-client-edit')
+
+  await darkPage.goto(url('scopes'))
+  await darkPage.locator('[data-scope-row="read_books"]').waitFor()
+  await shot(darkPage, '24-dark-scopes')
+
+  await darkPage.goto(url('users/alice'))
+  await darkPage.getByRole('button', { name: 'Save changes' }).waitFor()
+  await shot(darkPage, '25-dark-user-edit')
+
+  await darkPage.goto(url('requests'))
+  await darkPage.locator('[data-testid="requests-table"] tbody tr').first().click()
+  await darkPage.getByText('Reproduce with curl').waitFor()
+  await shot(darkPage, '26-dark-requests')
+
+  await darkPage.goto(url('keys'))
+  await darkPage.locator('tbody tr').nth(1).waitFor()
+  await shot(darkPage, '27-dark-keys')
+
+  await darkPage.goto(url('settings'))
+  await darkPage.getByLabel('Access token', { exact: true }).waitFor()
+  await shot(darkPage, '28-dark-settings')
+  assert.deepEqual(errors, [])
 })

@@ -1,7 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query'
 import { Activity, Boxes, Coins, Gauge, KeyRound, ScanSearch, Settings, Tags, Users } from 'lucide-react'
-import { useEffect, type ReactNode } from 'react'
-import { NavLink, Outlet, useLocation } from 'react-router'
+import { Suspense, useEffect, type ReactNode } from 'react'
+import { NavLink, Outlet, ScrollRestoration, useLocation } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
 import { useClock, useStatus } from './api/queries'
 import { ToastProvider } from './components/toast'
@@ -82,9 +82,16 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           </div>
         </nav>
         <main className="main" id="main">
-          <Outlet />
+          {/* Pages other than the overview load on first visit (routes.tsx). Navigations are
+              transitions, so the current page stays until the next one is ready; the empty
+              page only shows when the app opens on such a page. */}
+          <Suspense fallback={<div className="page" aria-busy="true" />}>
+            <Outlet />
+          </Suspense>
         </main>
       </div>
+      {/* A new page starts at the top; back and forward return to where you were. */}
+      <ScrollRestoration />
     </ToastProvider>
   )
 }

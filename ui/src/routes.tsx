@@ -1,19 +1,45 @@
 import type { QueryClient } from '@tanstack/react-query'
+import { lazy, type ComponentType } from 'react'
 import type { RouteObject } from 'react-router'
 import { Layout } from './Layout'
 import { Overview } from './pages/Overview'
-import { ClientsPage } from './pages/Clients'
-import { ClientEditPage } from './pages/ClientEdit'
-import { ScopesPage } from './pages/Scopes'
-import { UsersPage } from './pages/Users'
-import { UserEditPage } from './pages/UserEdit'
-import { TokensPage } from './pages/Tokens'
-import { TokenPage } from './pages/Token'
-import { InspectPage } from './pages/Inspect'
-import { RequestsPage } from './pages/Requests'
-import { KeysPage } from './pages/Keys'
-import { SettingsPage } from './pages/Settings'
 import { NotFound } from './pages/NotFound'
+
+const RELOADED = 'latchkey:chunk-reload'
+
+/**
+ * A page loaded on first visit, so the first download is the shell and the overview only.
+ * A chunk that fails to load is most likely an old tab after a rebuild (the hashed file is
+ * gone): reload once to get the new shell instead of showing an error.
+ */
+function page<M>(load: () => Promise<M>, pick: (m: M) => ComponentType) {
+  return lazy(() =>
+    load().then(
+      (m) => {
+        sessionStorage.removeItem(RELOADED)
+        return { default: pick(m) }
+      },
+      (e: unknown) => {
+        if (sessionStorage.getItem(RELOADED)) throw e
+        sessionStorage.setItem(RELOADED, '1')
+        location.reload()
+        return new Promise<never>(() => {})
+      },
+    ),
+  )
+}
+
+const ClientsPage = page(() => import('./pages/Clients'), (m) => m.ClientsPage)
+const ClientEditPage = page(() => import('./pages/ClientEdit'), (m) => m.ClientEditPage)
+const ScopesPage = page(() => import('./pages/Scopes'), (m) => m.ScopesPage)
+const UsersPage = page(() => import('./pages/Users'), (m) => m.UsersPage)
+const UserEditPage = page(() => import('./pages/UserEdit'), (m) => m.UserEditPage)
+const TokensPage = page(() => import('./pages/Tokens'), (m) => m.TokensPage)
+const TokenPage = page(() => import('./pages/Token'), (m) => m.TokenPage)
+const InspectPage = page(() => import('./pages/Inspect'), (m) => m.InspectPage)
+const RequestsPage = page(() => import('./pages/Requests'), (m) => m.RequestsPage)
+const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
+const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
 
 export function routes(qc: QueryClient): RouteObject[] {
   return [

@@ -11,7 +11,7 @@ import { liveState } from '../lib/tokenState'
 import { Json } from './Code'
 import { ClaimsTable, JwtSegments } from './Jwt'
 import { Countdown, StatusBadge } from './TokenStatus'
-import { ConfirmDialog, CopyButton, Panel, Segmented } from './ui'
+import { ConfirmDialog, CopyButton, Panel, Segmented, Ticks } from './ui'
 
 type View = 'table' | 'json'
 
@@ -109,14 +109,14 @@ export function TokenView(props: {
         <div className="stack">
           <Panel title="Live status" right={state ? <StatusBadge state={state} /> : <span className="badge consumed plain">unknown</span>}>
             {rec ? (
-              <div className="kv" style={{ gridTemplateColumns: 'max-content 1fr' }}>
+              <div className="kv two">
                 <span className="k">Expires</span>
                 <span className="v" style={{ fontFamily: 'var(--font)' }}>
                   <Countdown token={rec} />&nbsp;<span className="muted small">{formatDateTime(rec.expires_at)}</span>
                 </span>
                 <span className="k">Reason</span>
                 <span className="v" style={{ fontFamily: 'var(--font)' }} data-testid="status-reason">
-                  {state === 'revoked' || state === 'consumed' ? (rec.status_reason ?? detail.status?.reason) : detail.status?.reason}
+                  <Ticks text={(state === 'revoked' || state === 'consumed' ? (rec.status_reason ?? detail.status?.reason) : detail.status?.reason) ?? ''} />
                 </span>
                 <span className="k">Client</span>
                 <span className="v"><Link to={`/clients/${encodeURIComponent(rec.client_id)}`}>{rec.client_id}</Link></span>
@@ -136,10 +136,10 @@ export function TokenView(props: {
                 {sig.verified ? <ShieldCheck size={18} /> : <ShieldAlert size={18} />}
                 <div>
                   <div className="t">{sig.verified ? 'Verified' : 'Not verified'}</div>
-                  <div className="m">{sig.reason}</div>
+                  <div className="m"><Ticks text={sig.reason} /></div>
                 </div>
               </div>
-              <div className="kv" style={{ gridTemplateColumns: 'max-content 1fr', marginTop: 8 }}>
+              <div className="kv two" style={{ marginTop: 8 }}>
                 <span className="k">alg</span>
                 <span className="v">{sig.alg ?? '—'}</span>
                 <span className="k">kid</span>

@@ -74,6 +74,14 @@ export function EmptyState(props: { icon?: ReactNode; title: string; children?: 
   )
 }
 
+/** Server messages quote ids and values in `backticks`: show those parts as code. */
+export function Ticks({ text }: { text: string }) {
+  const parts = text.split('`')
+  // An unpaired backtick stays as it is.
+  if (parts.length % 2 === 0) parts.splice(-2, 2, `${parts[parts.length - 2]}\`${parts[parts.length - 1]}`)
+  return <span>{parts.map((p, i) => (i % 2 ? <code key={i} className="tick">{p}</code> : p))}</span>
+}
+
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) return e.message
   if (e instanceof Error) return e.message
@@ -87,7 +95,7 @@ export function ErrorBox({ error, title = 'Something went wrong' }: { error: unk
       <AlertCircle size={16} style={{ flex: 'none', marginTop: 2 }} />
       <div>
         <div className="t">{title}{status}</div>
-        <div className="m">{errorMessage(error)}</div>
+        <div className="m"><Ticks text={errorMessage(error)} /></div>
       </div>
     </div>
   )

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Dices, Eye, EyeOff, RefreshCw, Trash2 } from 'lucide-react'
+import { Coins, Dices, Eye, EyeOff, RefreshCw, Trash2 } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
@@ -136,7 +136,6 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const form = useForm<ClientForm>({ defaultValues: toForm(existing), mode: 'onTouched' })
   const { register, control, handleSubmit, watch, setValue, setError, formState: { errors, isSubmitting, isDirty } } = form
   const type = watch('type')
-  const grants = watch('grant_types')
   const clientId = watch('client_id')
 
   // Keep the auth method consistent with the client type.
@@ -194,7 +193,10 @@ function ClientFormView({ existing }: { existing?: Client }) {
         title={editing ? existing.name || existing.client_id : 'New client'}
         sub={editing ? <span className="mono">{existing.client_id}</span> : 'Register the app you are building. Fields can be changed later.'}
         actions={editing && (
-          <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
+          <>
+            <Link className="btn" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}><Coins size={14} /> See its tokens</Link>
+            <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
+          </>
         )}
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label="Client">
@@ -434,8 +436,6 @@ function ClientFormView({ existing }: { existing?: Client }) {
           </button>
           <Link className="btn" to="/clients">Cancel</Link>
           {editing && isDirty && <span className="muted small">Unsaved changes</span>}
-          {editing && grants.includes('client_credentials') && <span className="spacer" />}
-          {editing && <Link className="btn ghost" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}>See its tokens</Link>}
         </div>
       </form>
       <ConfirmDialog

@@ -43,7 +43,7 @@ export function KeysPage() {
           <Field label="Keep the old key published for" htmlFor="rotate-retention" error={retentionSecs === null ? 'Write a duration such as 1h or 900' : undefined}>
             <input id="rotate-retention" className="input mono" value={retention} onChange={(e) => setRetention(e.target.value)} style={{ width: 200 }} aria-invalid={retentionSecs === null} />
           </Field>
-          <button type="submit" className="btn primary" disabled={rotate.isPending || retentionSecs === null} style={{ marginBottom: retentionSecs === null ? 26 : 0 }}>
+          <button type="submit" className="btn primary" disabled={rotate.isPending || retentionSecs === null} style={{ height: 32, marginBottom: retentionSecs === null ? 26 : 0 }}>
             <RotateCw size={14} /> {rotate.isPending ? 'Rotating…' : 'Rotate now'}
           </button>
         </form>

@@ -1,4 +1,4 @@
-import { Boxes, Coins, Tags, Users, Ban, Hourglass } from 'lucide-react'
+import { Ban, Boxes, Coins, Hourglass, Plus, Tags, Users } from 'lucide-react'
 import { Link } from 'react-router'
 import { useClients, useDiscovery, useStatus } from '../api/queries'
 import type { Client, Discovery } from '../api/types'
@@ -101,7 +101,7 @@ export function Overview() {
       <PageHeader
         title="Overview"
         sub={s ? <>Latchkey {s.version} is running · up {formatDuration(s.uptime)} · signing with {s.active_alg}</> : 'Your local OAuth 2.0 and OpenID Connect provider'}
-        actions={<Link className="btn primary" to="/clients/new">New client</Link>}
+        actions={<Link className="btn primary" to="/clients/new"><Plus size={14} /> New client</Link>}
       />
       {status.error && <ErrorBox error={status.error} title="The server did not answer" />}
       <div className="stats">

@@ -3,7 +3,7 @@ import { Fragment, useMemo, useState } from 'react'
 import { useRequests } from '../api/queries'
 import type { LoggedRequest } from '../api/types'
 import { Code, Json } from '../components/Code'
-import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel } from '../components/ui'
+import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -124,7 +124,7 @@ export function RequestsPage() {
                         <td className="mono"><strong>{r.method}</strong> {r.path}</td>
                         <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
                         <td className="mono">{r.client_id ?? <span className="faint">—</span>}</td>
-                        <td className="small ellipsis" style={{ maxWidth: 320 }} title={outcomeText}>{outcomeText}</td>
+                        <td className="small ellipsis" style={{ maxWidth: 320 }} title={outcomeText}><Ticks text={outcomeText} /></td>
                         <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
                         <td className="actions" onClick={(e) => e.stopPropagation()}><CopyButton text={r.curl} small title="Copy as curl" /></td>
                       </tr>

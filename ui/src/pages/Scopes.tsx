@@ -109,6 +109,13 @@ export function ScopesPage() {
   const table = (rows: ScopeView[], editable: boolean) => (
     <div className="table-wrap">
       <table className="table">
+        {/* The same widths in both tables, so the custom and built-in columns line up. */}
+        <colgroup>
+          <col style={{ width: '34%' }} />
+          <col style={{ width: '38%' }} />
+          <col />
+          {editable && <col style={{ width: 84 }} />}
+        </colgroup>
         <thead>
           <tr><th>Scope</th><th>Released claims</th><th>Clients that may request it</th>{editable && <th className="actions"><span className="sr-only">Actions</span></th>}</tr>
         </thead>

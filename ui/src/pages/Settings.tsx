@@ -148,7 +148,7 @@ function ClockPanel() {
         </div>
         <form className="row" onSubmit={(e) => { e.preventDefault(); if (parsed !== null) move.mutate({ offset: offset.trim().startsWith('-') ? -parsed : parsed }); setOffset('') }}>
           <label htmlFor="clock-offset" className="muted small">Set the offset</label>
-          <input id="clock-offset" className="input mono" style={{ width: 160 }} placeholder="-2h, 90m, 3600" value={offset} onChange={(e) => setOffset(e.target.value)} aria-invalid={!!offset.trim() && parsed === null} />
+          <input id="clock-offset" className="input mono sm" style={{ width: 160 }} placeholder="-2h, 90m, 3600" value={offset} onChange={(e) => setOffset(e.target.value)} aria-invalid={!!offset.trim() && parsed === null} />
           <button type="submit" className="btn sm" disabled={parsed === null}>Set</button>
           {!!offset.trim() && parsed === null && <span className="small" style={{ color: 'var(--red)' }}>Write a duration such as -2h or 90m</span>}
         </form>

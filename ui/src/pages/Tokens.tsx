@@ -34,7 +34,7 @@ export function TokensPage() {
     const p = new URLSearchParams(params)
     if (v) p.set(k, v)
     else p.delete(k)
-    setParams(p, { replace: true })
+    setParams(p, { replace: true, preventScrollReset: true })
   }
   const rows = (tokens.data?.items ?? []).filter((t) => !status || liveState(t, now) === status)
   const filtered = !!(client_id || kind || status)
@@ -62,12 +62,12 @@ export function TokensPage() {
             <option value="">Any status</option>
             {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
           </select>
-          {filtered && <button type="button" className="btn sm ghost" onClick={() => setParams({}, { replace: true })}>Clear filters</button>}
+          {filtered && <button type="button" className="btn sm ghost" onClick={() => setParams({}, { replace: true, preventScrollReset: true })}>Clear filters</button>}
           <span className="count" aria-live="polite">{tokens.data ? `${rows.length} token${rows.length === 1 ? '' : 's'}` : ''}</span>
         </div>
         {tokens.isPending ? <Loading rows={4} /> : rows.length === 0 ? (
           filtered ? (
-            <EmptyState icon={<Coins size={22} />} title="No token matches these filters" action={<button type="button" className="btn" onClick={() => setParams({}, { replace: true })}>Clear filters</button>} />
+            <EmptyState icon={<Coins size={22} />} title="No token matches these filters" action={<button type="button" className="btn" onClick={() => setParams({}, { replace: true, preventScrollReset: true })}>Clear filters</button>} />
           ) : (
             <EmptyState icon={<Coins size={22} />} title="Waiting for the first token">
               <p>Tokens appear here the moment an app gets one; no need to reload.</p>
