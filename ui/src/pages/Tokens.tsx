@@ -97,7 +97,7 @@ export function TokensPage() {
                         {t.kind.replace('_', ' ')}
                         <div className="sub mono" title={t.id}>{t.format} · {shortId(t.id)}</div>
                       </td>
-                      <td className="mono">{t.client_id}</td>
+                      <td className="mono nowrap">{t.client_id}</td>
                       <td>{t.username ?? <span className="faint">—</span>}</td>
                       <td><div className="chips">{t.scope ? t.scope.split(' ').map((s) => <span key={s} className="tag accent">{s}</span>) : <span className="faint">none</span>}</div></td>
                       <td className="nowrap num">{formatTime(t.issued_at)}<div className="sub">{relative(t.issued_at, now)}</div></td>
