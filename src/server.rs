@@ -77,6 +77,16 @@ pub enum StartError {
         "--bind {0} exposes Latchkey beyond this machine; pass --admin-token TOKEN so the admin API is not open to the network"
     )]
     AdminTokenRequired(IpAddr),
+    /// The admin token is empty, blank or too short to protect anything.
+    #[error(
+        "--admin-token (LATCHKEY_ADMIN_TOKEN) must be at least {min} characters, not blank or whitespace; got {len} character(s)"
+    )]
+    AdminTokenTooShort {
+        /// The minimum length.
+        min: usize,
+        /// The length given (after trimming whitespace).
+        len: usize,
+    },
     /// The config file is broken.
     #[error("{0}")]
     Config(ConfigErrors),
@@ -188,8 +198,20 @@ pub async fn open_provider(db: &DbLocation, issuer: &str, clock: Clock) -> Resul
     ))
 }
 
+/// The shortest admin token accepted: an empty or guessable token would leave the admin API open.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
+
 /// Starts a server.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
+    if let Some(t) = &opts.admin_token {
+        let len = t.trim().chars().count();
+        if len < MIN_ADMIN_TOKEN_LEN {
+            return Err(StartError::AdminTokenTooShort {
+                min: MIN_ADMIN_TOKEN_LEN,
+                len,
+            });
+        }
+    }
     if !opts.bind.is_loopback() && opts.admin_token.is_none() {
         return Err(StartError::AdminTokenRequired(opts.bind));
     }

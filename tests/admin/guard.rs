@@ -60,7 +60,7 @@ async fn foreign_hosts_and_origins_are_refused_and_same_origin_is_allowed() {
 
 #[tokio::test]
 async fn the_admin_token_is_required_when_set() {
-    let lk = start_with(CONFIG, Some("let-me-in")).await;
+    let lk = start_with(CONFIG, Some("let-me-in-0123456789")).await;
     let r = lk.http.get(lk.api("/status")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"latchkey-admin\"");
@@ -78,7 +78,7 @@ async fn the_admin_token_is_required_when_set() {
     let r = lk
         .http
         .get(lk.api("/status"))
-        .bearer_auth("let-me-in")
+        .bearer_auth("let-me-in-0123456789")
         .send()
         .await
         .unwrap();
@@ -89,14 +89,14 @@ async fn the_admin_token_is_required_when_set() {
     let r = lk
         .http
         .get(lk.api("/status"))
-        .header("cookie", "latchkey_admin=let-me-in")
+        .header("cookie", "latchkey_admin=let-me-in-0123456789")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let r = lk
         .http
-        .get(format!("{}?access_token=let-me-in", lk.api("/status")))
+        .get(format!("{}?access_token=let-me-in-0123456789", lk.api("/status")))
         .send()
         .await
         .unwrap();
@@ -105,7 +105,7 @@ async fn the_admin_token_is_required_when_set() {
     let r = lk
         .http
         .get(lk.api("/status"))
-        .bearer_auth("let-me-in")
+        .bearer_auth("let-me-in-0123456789")
         .header("origin", "http://evil.example")
         .send()
         .await
@@ -114,21 +114,21 @@ async fn the_admin_token_is_required_when_set() {
     // Protocol endpoints do not need it.
     assert_eq!(lk.client_credentials("read_books").await.0, 200);
     // And the token is not logged.
-    assert!(!logged_text().contains("let-me-in"));
+    assert!(!logged_text().contains("let-me-in-0123456789"));
     lk.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn opening_the_ui_with_the_admin_token_remembers_it_in_a_cookie() {
-    let lk = start_with(CONFIG, Some("let-me-in")).await;
+    let lk = start_with(CONFIG, Some("let-me-in-0123456789")).await;
     let r = lk
         .http
-        .get(format!("{}/admin/?access_token=let-me-in", lk.server.url()))
+        .get(format!("{}/admin/?access_token=let-me-in-0123456789", lk.server.url()))
         .send()
         .await
         .unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("latchkey_admin=let-me-in;"), "{cookie}");
+    assert!(cookie.starts_with("latchkey_admin=let-me-in-0123456789;"), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -152,4 +152,40 @@ async fn opening_the_ui_with_the_admin_token_remembers_it_in_a_cookie() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().get("set-cookie").is_none());
+}
+
+async fn try_start(bind: &str, admin_token: Option<&str>) -> Result<latchkey::RunningServer, String> {
+    latchkey::start(latchkey::ServeOptions {
+        bind: bind.parse().unwrap(),
+        port: 0,
+        db: latchkey::DbLocation::Memory,
+        admin_token: admin_token.map(str::to_string),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn an_empty_blank_or_short_admin_token_is_refused_at_start() {
+    let e = try_start("0.0.0.0", None).await.err().unwrap();
+    assert!(e.contains("--admin-token"), "{e}");
+    for bad in ["", "   ", "\t\n", "short-token", "  fifteen-chars!  "] {
+        let e = try_start("0.0.0.0", Some(bad)).await.err().unwrap();
+        assert!(e.contains("at least 16 characters"), "{bad:?}: {e}");
+        // Loopback does not make a blank token acceptable either.
+        let e = try_start("127.0.0.1", Some(bad)).await.err().unwrap();
+        assert!(e.contains("at least 16 characters"), "{bad:?}: {e}");
+    }
+    // Loopback without a token is fine; a long enough token is fine anywhere.
+    try_start("127.0.0.1", None).await.unwrap().shutdown().await;
+    let s = try_start("0.0.0.0", Some("a-long-enough-admin-token")).await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{}/admin/api/status", s.addr().port()))
+        .bearer_auth("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    s.shutdown().await;
 }
