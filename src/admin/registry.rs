@@ -359,10 +359,21 @@ pub fn move_clock(p: &Provider, change: ClockChange) -> Result<ClockView, AdminE
                 "give exactly one of `advance` (seconds to move by) or `offset` (seconds from real time)",
             ));
         }
-        (Some(a), None) if a.abs() > LIMIT => {
+        (Some(a), None) if a.unsigned_abs() > LIMIT.unsigned_abs() => {
             return Err(AdminError::field("advance", "must be within 100 years"));
         }
-        (None, Some(o)) if o.abs() > LIMIT => {
+        (Some(a), None)
+            if p.clock
+                .offset_secs()
+                .checked_add(a)
+                .is_none_or(|o| o.unsigned_abs() > LIMIT.unsigned_abs()) =>
+        {
+            return Err(AdminError::field(
+                "advance",
+                "would move the clock more than 100 years from real time",
+            ));
+        }
+        (None, Some(o)) if o.unsigned_abs() > LIMIT.unsigned_abs() => {
             return Err(AdminError::field("offset", "must be within 100 years"));
         }
         (Some(a), None) => p.clock.advance(a),

@@ -390,3 +390,25 @@ async fn the_root_redirects_to_the_admin_ui_and_unknown_admin_paths_are_json_404
     assert!(e.is_object(), "{e}");
     lk.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn extreme_clock_moves_are_field_errors_not_overflows() {
+    let lk = start().await;
+    for (field, v) in [
+        ("offset", i64::MIN),
+        ("offset", i64::MAX),
+        ("advance", i64::MIN),
+        ("advance", i64::MAX),
+    ] {
+        let (s, e) = lk.post("/clock", json!({ field: v })).await;
+        assert_eq!((s, field_names(&e)), (422, vec![field.to_string()]), "{field}={v}: {e}");
+    }
+    // Advancing step by step cannot walk the offset past the limit either.
+    let year = 365 * 86_400_i64;
+    assert_eq!(lk.post("/clock", json!({"advance": 90 * year})).await.0, 200);
+    let (s, e) = lk.post("/clock", json!({"advance": 20 * year})).await;
+    assert_eq!((s, field_names(&e)), (422, vec!["advance".to_string()]), "{e}");
+    let (_, c) = lk.get("/clock").await;
+    assert_eq!(c["offset"], 90 * year);
+    lk.server.shutdown().await;
+}
