@@ -22,6 +22,7 @@ use jsonwebtoken::jwk::{
 };
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::model::SigningAlg;
 use crate::store::{Store, StoreError, StoredKey};
 
@@ -233,11 +234,18 @@ struct Ring {
     active: Arc<SigningKey>,
     published: Vec<Arc<SigningKey>>,
     jwks: Bytes,
+    /// The earliest `expires_at` among the published keys: from then on the ring is stale.
+    next_expiry: Option<i64>,
 }
 
 /// The server's keys: the active signing key and every key still published.
+///
+/// With a clock ([`Keys::with_clock`]), a retired key leaves the JWKS and stops verifying as
+/// soon as the clock passes its `expires_at`, without waiting for a reload (the virtual clock
+/// can jump past a retention time at any moment).
 pub struct Keys {
     ring: RwLock<Arc<Ring>>,
+    clock: Option<Clock>,
 }
 
 impl Keys {
@@ -257,8 +265,16 @@ impl Keys {
         }
         let keys = Keys {
             ring: RwLock::new(Arc::new(build_ring(&stored)?)),
+            clock: None,
         };
         Ok(keys)
+    }
+
+    /// Filters expired keys out at read time by `clock` (see [`Keys`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Keys {
+        self.clock = Some(clock);
+        self
     }
 
     /// A key ring built from stored keys without a database (benchmarks, tools). One of them
@@ -266,6 +282,7 @@ impl Keys {
     pub fn from_stored(keys: &[StoredKey]) -> Result<Keys, KeyError> {
         Ok(Keys {
             ring: RwLock::new(Arc::new(build_ring(keys)?)),
+            clock: None,
         })
     }
 
@@ -280,10 +297,41 @@ impl Keys {
     }
 
     fn ring(&self) -> Arc<Ring> {
-        match self.ring.read() {
+        let ring = match self.ring.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let Some(clock) = &self.clock else {
+            return ring;
+        };
+        let now = clock.now();
+        if ring.next_expiry.is_none_or(|e| e > now) {
+            return ring;
         }
+        // A key's publication ended since the ring was built: drop it (the store purges it at
+        // the next reload or start).
+        let kept: Vec<Arc<SigningKey>> = ring
+            .published
+            .iter()
+            .filter(|k| k.expires_at.is_none_or(|e| e > now))
+            .cloned()
+            .collect();
+        let fresh = match ring_of(ring.active.clone(), kept) {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                tracing::warn!("cannot rebuild the JWKS: {e}");
+                return ring;
+            }
+        };
+        match self.ring.write() {
+            Ok(mut g) => {
+                if Arc::ptr_eq(&g, &ring) {
+                    *g = fresh.clone();
+                }
+            }
+            Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+        }
+        fresh
     }
 
     /// The active key's id and algorithm.
@@ -341,14 +389,20 @@ fn build_ring(stored: &[StoredKey]) -> Result<Ring, KeyError> {
         .find(|k| k.status == "active")
         .cloned()
         .ok_or_else(|| KeyError::Crypto("no active signing key".into()))?;
+    ring_of(active, published)
+}
+
+fn ring_of(active: Arc<SigningKey>, published: Vec<Arc<SigningKey>>) -> Result<Ring, KeyError> {
     let set = JwkSet {
         keys: published.iter().map(|k| k.jwk.clone()).collect(),
     };
     let jwks = Bytes::from(serde_json::to_vec(&set).map_err(crypto("JWKS encoding"))?);
+    let next_expiry = published.iter().filter_map(|k| k.expires_at).min();
     Ok(Ring {
         active,
         published,
         jwks,
+        next_expiry,
     })
 }
 
@@ -383,6 +437,7 @@ mod tests {
             let ring = build_ring(&[stored]).unwrap();
             let keys = Keys {
                 ring: RwLock::new(Arc::new(ring)),
+                clock: None,
             };
             let (token, kid) = keys
                 .sign_jwt("at+jwt", &serde_json::json!({"sub": "x", "exp": 4_000_000_000u64}))

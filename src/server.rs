@@ -192,7 +192,9 @@ pub async fn open_provider(db: &DbLocation, issuer: &str, clock: Clock) -> Resul
     let store = Store::open(db).await?;
     let settings = store.load_settings().await?.unwrap_or_default();
     let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
-    let keys = Keys::load(&store, settings.signing_alg, clock.now(), retention).await?;
+    let keys = Keys::load(&store, settings.signing_alg, clock.now(), retention)
+        .await?
+        .with_clock(clock.clone());
     Ok(Arc::new(
         Provider::new(issuer, store, keys, clock, EventBus::new(), settings).await?,
     ))
@@ -263,7 +265,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 
     let now = opts.clock.now();
     let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
-    let keys = Keys::load(&store, settings.signing_alg, now, retention).await?;
+    let keys = Keys::load(&store, settings.signing_alg, now, retention)
+        .await?
+        .with_clock(opts.clock.clone());
     let provider = Arc::new(
         Provider::new(
             issuer,

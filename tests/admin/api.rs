@@ -412,3 +412,42 @@ async fn extreme_clock_moves_are_field_errors_not_overflows() {
     assert_eq!(c["offset"], 90 * year);
     lk.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_retired_key_leaves_the_jwks_when_the_clock_passes_its_retention() {
+    let lk = start().await;
+    let (_, tok) = lk.client_credentials("read_books").await;
+    let token = tok["access_token"].as_str().unwrap().to_string();
+    let old_kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    let jwks = |lk: &Lk| {
+        let url = format!("{}/jwks", lk.url);
+        let http = lk.http.clone();
+        async move {
+            let v: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            v["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (s, _) = lk.post("/keys/rotate", json!({"retention": 60})).await;
+    assert_eq!(s, 200);
+    assert!(jwks(&lk).await.contains(&old_kid));
+    // The token itself lives an hour: only the key's retention can end it.
+    let (s, _) = lk.post("/clock", json!({"advance": 30})).await;
+    assert_eq!(s, 200);
+    assert!(jwks(&lk).await.contains(&old_kid));
+    assert_eq!(lk.introspect(&token).await["active"], true);
+    let (s, _) = lk.post("/clock", json!({"advance": 31})).await;
+    assert_eq!(s, 200);
+    let kids = jwks(&lk).await;
+    assert!(!kids.contains(&old_kid), "{kids:?}");
+    assert_eq!(kids.len(), 1);
+    assert_eq!(lk.introspect(&token).await, json!({"active": false}));
+    let (_, keys) = lk.get("/keys").await;
+    let old = keys.as_array().unwrap().iter().find(|k| k["kid"] == old_kid.as_str());
+    assert!(old.is_none_or(|k| k["published"] == false), "{keys}");
+    lk.server.shutdown().await;
+}
