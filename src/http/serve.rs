@@ -1,21 +1,167 @@
-//! The accept loop: HTTP/1.1 and HTTP/2 over hyper, one task per connection, with a header
-//! read timeout (slow or stalled clients are cut off and never hold up others) and graceful
+//! The accept loop: HTTP/1.1 and HTTP/2 over hyper, one task per connection, with timeouts
+//! (slow, stalled, silent or idle clients are cut off and never hold up others) and graceful
 //! shutdown.
+//!
+//! Timeouts, per connection:
+//! - [`FIRST_REQUEST_TIMEOUT`]: a connection that has not started a request by then (a raw TCP
+//!   connect that never sends a byte, an HTTP/2 preface and nothing more, half a request line)
+//!   is dropped. hyper's own HTTP/1 header timeout only runs while it is reading a head, and the
+//!   protocol sniffing of the auto builder has no timeout at all.
+//! - [`HEADER_TIMEOUT`]: HTTP/1 headers must complete in time (hyper answers 408).
+//! - [`IDLE_TIMEOUT`]: a connection with no request in flight (a request is in flight until its
+//!   response body is finished or dropped, so long event streams count) is shut down gracefully.
+//! - HTTP/2 keep-alive pings ([`H2_KEEP_ALIVE_INTERVAL`], [`H2_KEEP_ALIVE_TIMEOUT`]) close
+//!   connections whose peer went away.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tower::ServiceExt;
 
 /// How long a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a new connection may take to start its first request.
+pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay open with no request in flight.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often an HTTP/2 connection is pinged.
+pub const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// How long an HTTP/2 ping may go unanswered before the connection is closed.
+pub const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long open connections get to finish after shutdown starts.
 pub const GRACE: Duration = Duration::from_secs(5);
+
+/// What a connection is doing, for its timeouts.
+struct State {
+    /// Requests started on this connection.
+    started: u64,
+    /// Requests whose response body is not finished yet.
+    in_flight: u64,
+    /// When the connection last became idle (or was accepted).
+    idle_since: Instant,
+}
+
+/// Shared between a connection's task and its requests.
+struct Activity {
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+/// Why the connection's watchdog fired.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expired {
+    /// No request ever started: drop the connection.
+    NoRequest,
+    /// Idle after serving requests: shut it down gracefully.
+    Idle,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(State {
+                started: 0,
+                in_flight: 0,
+                idle_since: Instant::now(),
+            }),
+            changed: Notify::new(),
+        })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut st)
+    }
+
+    /// Marks a request as started; it is in flight until the returned guard drops.
+    fn start(self: &Arc<Self>) -> InFlight {
+        self.with(|st| {
+            st.started += 1;
+            st.in_flight += 1;
+        });
+        self.changed.notify_waiters();
+        InFlight(self.clone())
+    }
+
+    /// Completes when the connection has been idle too long (or never started a request).
+    async fn expired(&self) -> Expired {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let (started, in_flight, idle_since) = self.with(|st| (st.started, st.in_flight, st.idle_since));
+            if in_flight > 0 {
+                changed.await;
+                continue;
+            }
+            let (deadline, why) = if started == 0 {
+                (idle_since + FIRST_REQUEST_TIMEOUT, Expired::NoRequest)
+            } else {
+                (idle_since + IDLE_TIMEOUT, Expired::Idle)
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return why,
+                () = &mut changed => {}
+            }
+        }
+    }
+}
+
+/// A request in flight; dropping it (with the response body) marks it done.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.with(|st| {
+            st.in_flight = st.in_flight.saturating_sub(1);
+            if st.in_flight == 0 {
+                st.idle_since = Instant::now();
+            }
+        });
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// A response body that keeps its request in flight until it is finished or dropped.
+struct Tracked {
+    inner: Body,
+    guard: Option<InFlight>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.guard = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains connections.
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
@@ -25,8 +171,15 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(H2_KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT);
+    let builder = Arc::new(builder);
+    // Every connection task holds a receiver: shutdown is signalled through it, and the
+    // sender's `closed()` completes once they are all gone.
+    let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -41,18 +194,61 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let svc = TowerToHyperService::new(app.clone());
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                tokio::spawn(connection(builder.clone(), stream, app.clone(), stopped.clone()));
             }
             () = &mut shutdown => break,
         }
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+    drop(stopped);
+    let _ = stop.send(true);
+    if tokio::time::timeout(GRACE, stop.closed()).await.is_err() {
         tracing::warn!("closed connections still open {} s after shutdown", GRACE.as_secs());
+    }
+}
+
+/// Serves one connection until it closes, times out, or shutdown is signalled.
+async fn connection(
+    builder: Arc<Builder<TokioExecutor>>,
+    stream: tokio::net::TcpStream,
+    app: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let activity = Activity::new();
+    let tracker = activity.clone();
+    let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let guard = tracker.start();
+        let call = app.clone().oneshot(req);
+        async move {
+            let res = call.await?;
+            Ok::<_, std::convert::Infallible>(res.map(|inner| {
+                Body::new(Tracked {
+                    inner,
+                    guard: Some(guard),
+                })
+            }))
+        }
+    });
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    // Set once a graceful shutdown of this connection has started: it then has `GRACE` to end.
+    let mut closing: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // An error means the sender is gone, which is a shutdown too.
+            _ = stopped.wait_for(|s| *s), if closing.is_none() => {
+                conn.as_mut().graceful_shutdown();
+                closing = Some(Instant::now() + GRACE);
+            }
+            why = activity.expired(), if closing.is_none() => match why {
+                Expired::NoRequest => return,
+                Expired::Idle => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = Some(Instant::now() + GRACE);
+                }
+            },
+            () = tokio::time::sleep_until(closing.unwrap_or_else(Instant::now)), if closing.is_some() => return,
+        }
     }
 }

@@ -350,12 +350,26 @@ async fn stalled_connections_are_cut_off_by_timeouts() {
     )
     .await
     .unwrap();
-    // The header timeout and the body timeout are 10 s each (src/http): allow a margin.
+    // Connected, and never a byte.
+    let mut silent = TcpStream::connect(s.addr()).await.unwrap();
+    // The HTTP/2 preface and an empty SETTINGS frame, then no request.
+    let mut h2 = TcpStream::connect(s.addr()).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    // The header, body and first-request timeouts are 10 s each (src/http): allow a margin.
     let limit = Duration::from_secs(20);
-    let (h, b) = tokio::join!(
+    let started = Instant::now();
+    let (h, b, quiet, h2_answer) = tokio::join!(
         read_until_closed(&mut headers, limit),
-        read_until_closed(&mut body, limit)
+        read_until_closed(&mut body, limit),
+        read_until_closed(&mut silent, limit),
+        read_until_closed(&mut h2, limit)
     );
+    let quiet = quiet.expect("a connection that never sends a byte is closed");
+    assert!(quiet.is_empty(), "{quiet}");
+    h2_answer.expect("an HTTP/2 connection that never sends a request is closed");
+    assert!(started.elapsed() < limit, "took {:?}", started.elapsed());
     let h = h.expect("a connection stalled in its headers is closed");
     assert!(h.is_empty() || h.starts_with("HTTP/1.1 408"), "{h}");
     let b = b.expect("a connection stalled in its body is closed");
