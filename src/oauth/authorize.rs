@@ -343,9 +343,25 @@ fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Box<Ou
             }
         },
     };
-    let state = form.get("state").ok().flatten().map(str::to_string);
-    // From here on, errors go back to the client.
-    let raw_mode = form.get("response_mode").ok().flatten();
+    // From here on, errors go back to the client. A repeated `state` or `response_mode` is
+    // `invalid_request` (RFC 6749 §3.1: parameters MUST NOT be included more than once); the
+    // error then carries no `state` (there is no single one to echo) and uses the default
+    // response mode.
+    let mut repeated: Option<OAuthError> = None;
+    let state = match form.get("state") {
+        Ok(s) => s.map(str::to_string),
+        Err(e) => {
+            repeated = Some(e);
+            None
+        }
+    };
+    let raw_mode = match form.get("response_mode") {
+        Ok(m) => m,
+        Err(e) => {
+            repeated = repeated.or(Some(e));
+            None
+        }
+    };
     let early = |mode: ResponseMode, code: ErrorCode, d: String| {
         Box::new(error_response(p, &redirect_uri, mode, state.as_deref(), code, d))
     };
@@ -377,6 +393,9 @@ fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Box<Ou
             }
         },
     };
+    if let Some(e) = repeated {
+        return Err(early(guess_mode(Some(response)), e.code, e.description));
+    }
     let mode = match raw_mode {
         None => ResponseMode::default_for(response),
         Some(m) => match ResponseMode::parse(m) {
@@ -731,31 +750,37 @@ async fn after_login(
     session: Session,
     parked: Option<&str>,
 ) -> Outcome {
-    if client.require_consent {
+    // `prompt=consent` asks every client, remembered decisions or not (OIDC Core §3.1.2.1);
+    // otherwise only clients with `require_consent` ask, for scopes not yet consented to.
+    let ask = if req.prompt.consent {
+        true
+    } else if client.require_consent {
         let remembered = match p.store.consented_scopes(&session.username, &client.client_id).await {
             Ok(v) => v,
             Err(e) => return fail(p, &req, ErrorCode::ServerError, OAuthError::server(e).description),
         };
-        let covered = req.scopes.iter().all(|s| remembered.contains(s));
-        if req.prompt.consent || !covered {
-            if req.prompt.none {
-                return fail(
-                    p,
-                    &req,
-                    ErrorCode::ConsentRequired,
-                    "prompt=none, but the user has not consented to these scopes for this client",
-                );
-            }
-            let now = p.clock.now();
-            let id = match parked {
-                Some(id) => {
-                    p.interactions.set_authenticated(id, session.clone());
-                    id.to_string()
-                }
-                None => p.interactions.park(req.clone(), Some(session.clone()), now),
-            };
-            return consent_view(p, &id, client, &req, &session.username);
+        !req.scopes.iter().all(|s| remembered.contains(s))
+    } else {
+        false
+    };
+    if ask {
+        if req.prompt.none {
+            return fail(
+                p,
+                &req,
+                ErrorCode::ConsentRequired,
+                "prompt=none, but the user has not consented to these scopes for this client",
+            );
         }
+        let now = p.clock.now();
+        let id = match parked {
+            Some(id) => {
+                p.interactions.set_authenticated(id, session.clone());
+                id.to_string()
+            }
+            None => p.interactions.park(req.clone(), Some(session.clone()), now),
+        };
+        return consent_view(p, &id, client, &req, &session.username);
     }
     if let Some(id) = parked {
         p.interactions.take(id, p.clock.now());

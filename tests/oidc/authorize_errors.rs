@@ -189,3 +189,159 @@ async fn prompt_none_without_a_session_redirects_login_required() {
         .await;
     assert_eq!(Callback::parse(page.redirect()).q("error"), "invalid_request");
 }
+
+#[tokio::test]
+async fn a_repeated_state_is_an_invalid_request_and_issues_no_code() {
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    // Signed in, so a code would otherwise be issued at once.
+    b.code_flow(
+        &[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+        ],
+        "alice",
+        "alice-password",
+    )
+    .await;
+    for (first, second) in [("one", "two"), ("same", "same")] {
+        let page = b
+            .authorize(&[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", WEB_CB),
+                ("scope", "openid"),
+                ("state", first),
+                ("state", second),
+            ])
+            .await;
+        let cb = Callback::parse(page.redirect());
+        assert_eq!(cb.base, WEB_CB);
+        assert_eq!(cb.q("error"), "invalid_request", "{cb:?}");
+        assert!(cb.q("error_description").contains("state"), "{cb:?}");
+        assert_eq!(cb.q("iss"), srv.issuer());
+        assert!(!cb.query.contains_key("code"), "{cb:?}");
+        assert!(!cb.query.contains_key("state"), "no single state to echo: {cb:?}");
+    }
+    // With an unregistered redirect URI it is still an error page, never a redirect.
+    let page = b
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", "http://evil.example/"),
+            ("state", "a"),
+            ("state", "b"),
+        ])
+        .await;
+    assert_error_page(&page);
+}
+
+#[tokio::test]
+async fn a_repeated_response_mode_is_an_invalid_request_and_issues_no_code() {
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    b.code_flow(
+        &[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+        ],
+        "alice",
+        "alice-password",
+    )
+    .await;
+    let page = b
+        .authorize(&[
+            ("client_id", "web"),
+            ("response_type", "code"),
+            ("redirect_uri", WEB_CB),
+            ("scope", "openid"),
+            ("state", "rm"),
+            ("response_mode", "query"),
+            ("response_mode", "form_post"),
+        ])
+        .await;
+    // Reported in the default mode for the response type (query for code).
+    let cb = Callback::parse(page.redirect());
+    assert_eq!(cb.base, WEB_CB);
+    assert_eq!(cb.q("error"), "invalid_request", "{cb:?}");
+    assert!(cb.q("error_description").contains("response_mode"), "{cb:?}");
+    assert_eq!(cb.q("state"), "rm");
+    assert_eq!(cb.q("iss"), srv.issuer());
+    assert!(!cb.query.contains_key("code"), "{cb:?}");
+    // For an implicit response type the default (and so the error's) mode is the fragment.
+    let page = b
+        .authorize(&[
+            ("client_id", "legacy"),
+            ("response_type", "id_token"),
+            ("redirect_uri", LEGACY_CB),
+            ("scope", "openid"),
+            ("nonce", "n"),
+            ("state", "rm2"),
+            ("response_mode", "fragment"),
+            ("response_mode", "fragment"),
+        ])
+        .await;
+    let cb = Callback::parse(page.redirect());
+    assert!(cb.query.is_empty(), "{cb:?}");
+    assert_eq!(cb.f("error"), "invalid_request", "{cb:?}");
+    assert_eq!(cb.f("state"), "rm2");
+    assert!(!cb.fragment.contains_key("id_token"), "{cb:?}");
+}
+
+#[tokio::test]
+async fn response_mode_query_is_refused_for_tokens_in_the_front_channel() {
+    // OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §5: responses carrying tokens
+    // must not use the query.
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    for rt in [
+        "token",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ] {
+        let page = b
+            .authorize(&[
+                ("client_id", "legacy"),
+                ("response_type", rt),
+                ("redirect_uri", LEGACY_CB),
+                ("scope", "openid"),
+                ("nonce", "n"),
+                ("state", "q"),
+                ("response_mode", "query"),
+            ])
+            .await;
+        let loc = page
+            .location()
+            .unwrap_or_else(|| panic!("{rt}: expected an error redirect, got {page:?}"));
+        let cb = Callback::parse(loc);
+        assert_eq!(cb.base, LEGACY_CB, "{rt}");
+        assert!(
+            cb.query.is_empty(),
+            "{rt}: the error itself goes in the fragment: {cb:?}"
+        );
+        assert_eq!(cb.f("error"), "invalid_request", "{rt}");
+        assert!(cb.f("error_description").contains("query"), "{rt}");
+        assert_eq!(cb.f("state"), "q", "{rt}");
+        for t in ["code", "access_token", "id_token"] {
+            assert!(!cb.fragment.contains_key(t), "{rt}: {cb:?}");
+        }
+    }
+    // The plain code flow may ask for the query explicitly.
+    let page = b
+        .authorize(&[
+            ("client_id", "legacy"),
+            ("response_type", "code"),
+            ("redirect_uri", LEGACY_CB),
+            ("scope", "openid"),
+            ("response_mode", "query"),
+        ])
+        .await;
+    assert!(page.is_login(), "{page:?}");
+}
