@@ -20,6 +20,9 @@ pub mod session;
 pub mod token;
 pub mod userinfo;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::{ErrorCode, OAuthError};
 
 /// Endpoint paths, relative to the issuer. Discovery and the router both use these, so an
