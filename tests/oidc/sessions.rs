@@ -305,3 +305,69 @@ async fn continue_as_cannot_bypass_max_age_or_prompt_login() {
     assert!(cont.location().is_none(), "prompt=login requires a new login: {cont:?}");
     assert!(cont.is_login());
 }
+
+#[tokio::test]
+async fn prompt_consent_asks_even_clients_that_do_not_require_consent() {
+    // OIDC Core §3.1.2.1: prompt=consent — the server SHOULD prompt for consent.
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    // Without a session: login, then the consent page (web has no require_consent).
+    let page = b
+        .authorize(&web_params(&[("prompt", "consent"), ("state", "pc1")]))
+        .await;
+    let consent = b.login(&page, "alice", "alice-password").await;
+    assert!(consent.is_consent(), "{consent:?}");
+    consent.assert_page_headers();
+    assert!(consent.body.contains("Web app"), "{}", consent.body);
+    let cb = Callback::parse(b.consent(&consent, true).await.redirect());
+    assert_eq!(cb.base, WEB_CB);
+    assert_eq!(cb.q("state"), "pc1");
+    let id = id_claims(&srv, cb.q("code")).await;
+    assert_eq!(id["sub"], jwt_claims_sub_of(&srv, "alice").await);
+    // Without prompt=consent the signed-in user goes straight back.
+    let plain = b.authorize(&web_params(&[])).await;
+    assert!(Callback::parse(plain.redirect()).query.contains_key("code"));
+    // With a session and a remembered approval, prompt=consent still asks; denying is
+    // access_denied and issues no code.
+    let consent = b
+        .authorize(&web_params(&[("prompt", "consent"), ("state", "pc2")]))
+        .await;
+    assert!(consent.is_consent(), "{consent:?}");
+    let cb = Callback::parse(b.consent(&consent, false).await.redirect());
+    assert_eq!(cb.base, WEB_CB);
+    assert_eq!(cb.q("error"), "access_denied");
+    assert_eq!(cb.q("state"), "pc2");
+    assert_eq!(cb.q("iss"), srv.issuer());
+    assert!(!cb.query.contains_key("code"));
+    // And approving with a session yields a code.
+    let consent = b
+        .authorize(&web_params(&[("prompt", "consent"), ("state", "pc3")]))
+        .await;
+    let cb = Callback::parse(b.consent(&consent, true).await.redirect());
+    assert_eq!(cb.q("state"), "pc3");
+    assert!(cb.query.contains_key("code"), "{cb:?}");
+}
+
+#[tokio::test]
+async fn prompt_select_account_shows_the_personas_despite_a_session() {
+    let srv = spawn_default().await;
+    let mut b = srv.browser();
+    b.code_flow(&web_params(&[]), "alice", "alice-password").await;
+    assert!(b.cookie.is_some());
+    let page = b
+        .authorize(&web_params(&[("prompt", "select_account"), ("state", "sa")]))
+        .await;
+    assert!(page.is_login(), "{page:?}");
+    for who in ["alice", "bob"] {
+        assert!(
+            page.body.contains(&format!("name=\"persona\" value=\"{who}\"")),
+            "no persona {who}: {}",
+            page.body
+        );
+    }
+    // Choosing another account signs in as that account.
+    let cb = Callback::parse(b.persona(&page, "bob").await.redirect());
+    assert_eq!(cb.q("state"), "sa");
+    let id = id_claims(&srv, cb.q("code")).await;
+    assert_eq!(id["sub"], jwt_claims_sub_of(&srv, "bob").await);
+}
