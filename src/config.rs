@@ -282,11 +282,18 @@ pub fn parse_and_validate(
             Some(span) => line_col(src, span.start),
             None => (None, None),
         };
+        // Type and value errors carry only a span: name the key found there. Syntax errors
+        // leave no document to search, and keep no key.
+        let key = e.span().and_then(|span| {
+            let doc = toml_edit::Document::parse(src.to_string()).ok()?;
+            let mut path = Vec::new();
+            key_at(doc.as_item(), span.start, &mut path).then(|| Path(path).to_string())
+        });
         ConfigErrors(vec![ConfigError {
             file: file.to_string(),
             line,
             column,
-            key: None,
+            key,
             message: e.message().trim().to_string(),
         }])
     })?;
@@ -318,6 +325,77 @@ fn line_col(src: &str, offset: usize) -> (Option<usize>, Option<usize>) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (Some(line), Some(col))
+}
+
+/// The key path (pushed onto `path`) of the key or value that contains byte `offset`, going as
+/// deep as possible; false when no key does.
+fn key_at(item: &toml_edit::Item, offset: usize, path: &mut Vec<Seg>) -> bool {
+    let covers = |start: Option<usize>, end: Option<usize>| matches!((start, end), (Some(s), Some(e)) if s <= offset && offset < e);
+    match item {
+        toml_edit::Item::Table(t) => {
+            for (k, child) in t.iter() {
+                path.push(Seg::Key(k.to_string()));
+                let key_span = t.key(k).and_then(|key| key.span());
+                let found = match child {
+                    toml_edit::Item::Value(v) => {
+                        let start = key_span.as_ref().map(|s| s.start).or_else(|| v.span().map(|s| s.start));
+                        let end = v.span().map(|s| s.end);
+                        if covers(start, end) {
+                            key_at(child, offset, path);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    _ => {
+                        key_at(child, offset, path)
+                            || covers(key_span.as_ref().map(|s| s.start), key_span.as_ref().map(|s| s.end))
+                    }
+                };
+                if found {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        toml_edit::Item::ArrayOfTables(a) => {
+            for (i, t) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                if key_at(&toml_edit::Item::Table(t.clone()), offset, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => {
+            for (k, v) in t.iter() {
+                let start = t
+                    .key(k)
+                    .and_then(|key| key.span())
+                    .map(|s| s.start)
+                    .or_else(|| v.span().map(|s| s.start));
+                if covers(start, v.span().map(|s| s.end)) {
+                    path.push(Seg::Key(k.to_string()));
+                    key_at(&toml_edit::Item::Value(v.clone()), offset, path);
+                    return true;
+                }
+            }
+            false
+        }
+        toml_edit::Item::Value(toml_edit::Value::Array(a)) => {
+            for (i, v) in a.iter().enumerate() {
+                if covers(v.span().map(|s| s.start), v.span().map(|s| s.end)) {
+                    path.push(Seg::Index(i));
+                    key_at(&toml_edit::Item::Value(v.clone()), offset, path);
+                    return true;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// The byte offset of the key or value at `path`, or of its nearest located ancestor.
@@ -447,6 +525,39 @@ required_scopes = ["read_books"]
         let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
         assert_eq!(err.0[0].line, Some(4));
         assert!(err.0[0].message.contains("magic"));
+    }
+
+    #[test]
+    fn type_and_value_errors_name_the_key() {
+        let src = "[server]\naccess_token_ttl = \"abc\"\n";
+        let err = parse_and_validate("bad4.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].key.as_deref(), Some("server.access_token_ttl"));
+        assert!(
+            err.to_string()
+                .starts_with("bad4.toml:2:20: `server.access_token_ttl` invalid duration"),
+            "{err}"
+        );
+
+        let src = "[server]\nsigning_alg=\"HS256\"\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].key.as_deref(), Some("server.signing_alg"));
+        assert!(
+            err.to_string()
+                .starts_with("x.toml:2:13: `server.signing_alg` unknown variant"),
+            "{err}"
+        );
+
+        // Inside arrays of tables, arrays and inline tables.
+        let src = "[[clients]]\nclient_id = \"a\"\n\n[[clients]]\nclient_id = \"b\"\ngrant_types = [\"client_credentials\", \"magic\"]\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].key.as_deref(), Some("clients[1].grant_types[1]"), "{err}");
+        let src = "[[clients]]\nclient_id = \"a\"\naccess_token_ttl = true\n";
+        let err = parse_and_validate("x.toml", src, &builtin).unwrap_err();
+        assert_eq!(err.0[0].key.as_deref(), Some("clients[0].access_token_ttl"), "{err}");
+
+        // A syntax error has no key.
+        let err = parse_and_validate("x.toml", "[server]\naccess_token_ttl = = 5\n", &builtin).unwrap_err();
+        assert_eq!(err.0[0].key, None);
     }
 
     #[test]

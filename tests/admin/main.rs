@@ -4,6 +4,7 @@ mod common;
 
 mod api;
 mod cli;
+mod config_errors;
 mod events;
 mod guard;
 mod openapi;
