@@ -254,6 +254,21 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
             let cfg =
                 config::parse_and_validate(&path.display().to_string(), &src, &|s| existing.iter().any(|e| e == s))
                     .map_err(StartError::Config)?;
+            let lifetimes = crate::admin::registry::server_lifetime_errors(&cfg);
+            if !lifetimes.is_empty() {
+                return Err(StartError::Config(ConfigErrors(
+                    lifetimes
+                        .into_iter()
+                        .map(|(key, message)| config::ConfigError {
+                            file: path.display().to_string(),
+                            line: None,
+                            column: None,
+                            key: Some(key),
+                            message,
+                        })
+                        .collect(),
+                )));
+            }
             Some(cfg)
         }
         None => None,

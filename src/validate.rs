@@ -6,7 +6,42 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, User};
+use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, Seconds, Settings, User};
+
+/// The longest lifetime accepted for any token or code: 10 years. Beyond it, `exp` and
+/// `expires_in` approach the integer limits and stop meaning anything to clients.
+pub const MAX_LIFETIME: u64 = 10 * 365 * 86_400;
+
+/// Checks one lifetime: at least a second, at most [`MAX_LIFETIME`]. The message names `field`.
+pub fn lifetime(field: &str, ttl: Seconds) -> Result<(), String> {
+    if ttl.0 == 0 {
+        Err(format!("{field} must be at least 1 second"))
+    } else if ttl.0 > MAX_LIFETIME {
+        Err(format!(
+            "{field} must be at most 10 years ({MAX_LIFETIME} seconds); got {}",
+            ttl.0
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates the server settings' lifetimes; paths name the field (`access_token_ttl`).
+pub fn settings(s: &Settings) -> Vec<FieldError> {
+    [
+        ("access_token_ttl", s.access_token_ttl),
+        ("id_token_ttl", s.id_token_ttl),
+        ("refresh_token_ttl", s.refresh_token_ttl),
+        ("code_ttl", s.code_ttl),
+    ]
+    .into_iter()
+    .filter_map(|(name, ttl)| lifetime(name, ttl).err().map(|m| FieldError::new(Path::key(name), m)))
+    .collect()
+}
+
+/// The client authentication methods the token, introspection and revocation endpoints
+/// implement.
+pub const SUPPORTED_AUTH_METHODS: &str = "client_secret_basic, client_secret_post or none";
 
 /// One step of a path into a config document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +155,12 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
         ));
     }
     let method = c.auth_method();
+    if matches!(method, AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt) {
+        errs.push(FieldError::new(
+            Path::key("token_endpoint_auth_method"),
+            format!("`{}` is not supported; use {SUPPORTED_AUTH_METHODS}", method.as_str()),
+        ));
+    }
     match (&c.client_secret, method) {
         (Some(s), _) if s.is_empty() => errs.push(FieldError::new(
             Path::key("client_secret"),
@@ -129,11 +170,10 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
             Path::key("token_endpoint_auth_method"),
             "is `none` (a public client) but a client_secret is set; remove one of them",
         )),
-        (None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt) => errs
-            .push(FieldError::new(
-                Path::key("client_secret"),
-                format!("is required for token_endpoint_auth_method = \"{}\"", method.as_str()),
-            )),
+        (None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) => errs.push(FieldError::new(
+            Path::key("client_secret"),
+            format!("is required for token_endpoint_auth_method = \"{}\"", method.as_str()),
+        )),
         _ => {}
     }
     for (i, uri) in c.redirect_uris.iter().enumerate() {
@@ -194,11 +234,8 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
             ));
         }
     }
-    if c.access_token_ttl.is_some_and(|t| t.0 == 0) {
-        errs.push(FieldError::new(
-            Path::key("access_token_ttl"),
-            "must be at least 1 second",
-        ));
+    if let Some(Err(m)) = c.access_token_ttl.map(|t| lifetime("access_token_ttl", t)) {
+        errs.push(FieldError::new(Path::key("access_token_ttl"), m));
     }
     errs
 }
@@ -371,6 +408,37 @@ mod tests {
         let c = client_from("client_id = \"c\"\ntoken_endpoint_auth_method = \"client_secret_post\"");
         let errs = client(&c, &|_| true);
         assert_eq!(errs[0].path.to_string(), "client_secret");
+    }
+
+    #[test]
+    fn jwt_client_authentication_is_refused_with_the_supported_methods() {
+        for m in ["private_key_jwt", "client_secret_jwt"] {
+            let c = client_from(&format!(
+                "client_id = \"c\"\nclient_secret = \"s\"\ntoken_endpoint_auth_method = \"{m}\""
+            ));
+            let errs = client(&c, &|_| true);
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].path.to_string(), "token_endpoint_auth_method");
+            assert!(errs[0].message.contains("not supported"), "{}", errs[0].message);
+            assert!(errs[0].message.contains("client_secret_basic"), "{}", errs[0].message);
+        }
+    }
+
+    #[test]
+    fn lifetimes_are_capped_at_ten_years() {
+        assert!(lifetime("code_ttl", Seconds(MAX_LIFETIME)).is_ok());
+        let e = lifetime("code_ttl", Seconds(MAX_LIFETIME + 1)).unwrap_err();
+        assert!(e.contains("code_ttl") && e.contains("10 years"), "{e}");
+        let s = Settings {
+            access_token_ttl: Seconds(u64::MAX),
+            refresh_token_ttl: Seconds(0),
+            ..Settings::default()
+        };
+        let paths: Vec<String> = settings(&s).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(paths, vec!["access_token_ttl", "refresh_token_ttl"]);
+        let c = client_from("client_id = \"c\"\nclient_secret = \"s\"\naccess_token_ttl = 18446744073709551615");
+        let errs = client(&c, &|_| true);
+        assert_eq!(errs[0].path.to_string(), "access_token_ttl", "{errs:?}");
     }
 
     #[test]

@@ -451,3 +451,61 @@ async fn a_retired_key_leaves_the_jwks_when_the_clock_passes_its_retention() {
     assert!(old.is_none_or(|k| k["published"] == false), "{keys}");
     lk.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn lifetimes_are_capped_at_ten_years_and_name_the_field() {
+    let lk = start().await;
+    let (_, mut settings) = lk.get("/settings").await;
+    for field in ["access_token_ttl", "id_token_ttl", "refresh_token_ttl", "code_ttl"] {
+        let mut s = settings.clone();
+        s[field] = json!(u64::MAX);
+        let (st, e) = lk.put("/settings", s).await;
+        assert_eq!((st, field_names(&e)), (422, vec![field.to_string()]), "{e}");
+        assert!(e.to_string().contains("10 years"), "{e}");
+    }
+    settings["access_token_ttl"] = json!(10 * 365 * 86_400);
+    assert_eq!(lk.put("/settings", settings).await.0, 200);
+
+    let (st, e) = lk
+        .post(
+            "/clients",
+            json!({"client_id": "forever", "client_secret": "forever-secret-0123", "grant_types": ["client_credentials"], "access_token_ttl": u64::MAX}),
+        )
+        .await;
+    assert_eq!(
+        (st, field_names(&e)),
+        (422, vec!["access_token_ttl".to_string()]),
+        "{e}"
+    );
+
+    let toml = "[server]\naccess_token_ttl = 18446744073709551615\n";
+    let r = lk.http.put(lk.api("/config")).body(toml).send().await.unwrap();
+    let (st, e) = body(r).await;
+    assert!(st == 400 || st == 422, "{st} {e}");
+    assert_eq!(field_names(&e), vec!["server.access_token_ttl".to_string()], "{e}");
+    lk.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn jwt_client_authentication_methods_are_refused_as_unsupported() {
+    let lk = start().await;
+    for m in ["private_key_jwt", "client_secret_jwt"] {
+        let (st, e) = lk
+            .post(
+                "/clients",
+                json!({"client_id": format!("jwt-{m}"), "client_secret": "a-secret-0123456789", "token_endpoint_auth_method": m, "grant_types": ["client_credentials"]}),
+            )
+            .await;
+        assert_eq!(
+            (st, field_names(&e)),
+            (422, vec!["token_endpoint_auth_method".to_string()]),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("not supported") && text.contains("client_secret_basic"),
+            "{text}"
+        );
+    }
+    lk.server.shutdown().await;
+}
