@@ -94,8 +94,31 @@ fn fail(e: &latchkey::admin::AdminError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn provider(db: Option<String>, issuer: &str) -> Result<std::sync::Arc<latchkey::provider::Provider>, ExitCode> {
-    latchkey::server::open_provider(&db_location(db), issuer, latchkey::Clock::system())
+/// Whether `provider` may create the database (`import`) or needs an existing one (`export`,
+/// `token`: a mistyped `--db` would otherwise silently create and read an empty database).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Db {
+    Create,
+    MustExist,
+}
+
+async fn provider(
+    db: Option<String>,
+    issuer: &str,
+    mode: Db,
+) -> Result<std::sync::Arc<latchkey::provider::Provider>, ExitCode> {
+    let location = db_location(db);
+    if mode == Db::MustExist
+        && let DbLocation::File(path) = &location
+        && !path.is_file()
+    {
+        eprintln!(
+            "error: no database at {}; check --db (or LATCHKEY_DB), or run `latchkey serve` or `latchkey import` to create one",
+            path.display()
+        );
+        return Err(ExitCode::FAILURE);
+    }
+    latchkey::server::open_provider(&location, issuer, latchkey::Clock::system())
         .await
         .map_err(|e| {
             eprintln!("error: {e}");
@@ -104,7 +127,7 @@ async fn provider(db: Option<String>, issuer: &str) -> Result<std::sync::Arc<lat
 }
 
 async fn export(db: Option<String>, out: Option<PathBuf>) -> ExitCode {
-    let p = match provider(db, DEFAULT_ISSUER).await {
+    let p = match provider(db, DEFAULT_ISSUER, Db::MustExist).await {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -136,7 +159,7 @@ async fn import(file: PathBuf, db: Option<String>) -> ExitCode {
         }
     };
     let location = db_location(db.clone());
-    let p = match provider(db, DEFAULT_ISSUER).await {
+    let p = match provider(db, DEFAULT_ISSUER, Db::Create).await {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -270,7 +293,7 @@ async fn run(cli: Cli) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let p = match provider(db, &issuer).await {
+            let p = match provider(db, &issuer, Db::MustExist).await {
                 Ok(p) => p,
                 Err(code) => return code,
             };

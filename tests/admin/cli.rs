@@ -80,3 +80,30 @@ async fn export_import_export_round_trips_and_token_mints_from_the_cli() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:3"), "{err}");
 }
+
+#[test]
+fn export_and_token_refuse_a_database_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.db");
+    let typo_s = typo.to_str().unwrap();
+    for args in [
+        vec!["export", "--db", typo_s],
+        vec!["token", "--client", "books-app", "--db", typo_s],
+    ] {
+        let out = latchkey(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no database at") && err.contains("typo.db"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+    // `import` still creates one, and then `export` reads it.
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let out = latchkey(&["import", cfg.to_str().unwrap(), "--db", typo_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = latchkey(&["export", "--db", typo_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
