@@ -6,5 +6,6 @@ mod client_credentials;
 mod common;
 mod discovery_jwks;
 mod http_errors;
+mod independent_verify;
 mod introspection;
 mod revocation;
