@@ -9,6 +9,10 @@ mod cache;
 mod migrations;
 mod tokens;
 
+#[cfg(test)]
+#[path = "tests.rs"]
+mod file_tests;
+
 use std::path::{Path, PathBuf};
 
 use tokio_rusqlite::Connection;
