@@ -473,9 +473,18 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
     }
     parts.push(format!("\"{}\"", shell_dq(&url)));
     match basic {
-        BasicAuth::Credentials { id, .. } => {
-            // curl sends `-u` as is; an id that needed form-encoding is rare enough to ignore.
-            parts.push(format!("-u \"{}:$CLIENT_SECRET\"", shell_dq(id)));
+        BasicAuth::Credentials { id, secret } => {
+            // RFC 6749 §2.3.1: the id and secret are form-urlencoded before curl joins them
+            // with `:` and base64-encodes them; curl sends `-u` as is, so encode here. The
+            // secret stays a placeholder: when the real one changes under form-encoding, the
+            // placeholder says the encoded form is wanted.
+            let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let secret_var = if form(secret) == *secret {
+                "$CLIENT_SECRET"
+            } else {
+                "$CLIENT_SECRET_FORM_URLENCODED"
+            };
+            parts.push(format!("-u \"{}:{secret_var}\"", shell_dq(&form(id))));
         }
         _ => {
             if let Some(auth) = c.header("authorization") {
@@ -507,6 +516,33 @@ fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn basic_request(id: &str, secret: &str) -> Captured {
+        use base64::Engine;
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret)));
+        let mut c = token_request();
+        c.headers = vec![
+            ("authorization".into(), format!("Basic {basic}")),
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+        ];
+        c.body = Some(Bytes::from_static(b"grant_type=client_credentials"));
+        c
+    }
+
+    #[test]
+    fn curl_form_urlencodes_the_basic_client_id_and_flags_a_secret_that_needs_it() {
+        let e = build(1, &basic_request("we ird:id", "plain-secret"));
+        assert!(e.curl.contains("-u \"we+ird%3Aid:$CLIENT_SECRET\""), "{}", e.curl);
+        assert!(!e.curl.contains("plain-secret"), "{}", e.curl);
+        let e = build(1, &basic_request("books-app", "p@ss:w rd"));
+        assert!(
+            e.curl.contains("-u \"books-app:$CLIENT_SECRET_FORM_URLENCODED\""),
+            "{}",
+            e.curl
+        );
+        assert!(!e.curl.contains("p@ss"), "{}", e.curl);
+    }
 
     fn token_request() -> Captured {
         use base64::Engine;
