@@ -2,8 +2,6 @@
 //! the server's signer (`jsonwebtoken` on `aws-lc-rs`): JWT parsing by hand, signatures with
 //! `ring`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
@@ -39,8 +37,8 @@ fn b64(s: &str) -> Vec<u8> {
 }
 
 /// Verifies `jwt`'s signature with the /jwks key its `kid` names, and its `iss`, `aud` and
-/// `exp`; returns the header and the claims.
-fn verify(jwks: &Value, jwt: &str, issuer: &str, audience: &str) -> Result<(Value, Value), String> {
+/// `exp` (against `now`, the server's clock); returns the header and the claims.
+fn verify(jwks: &Value, jwt: &str, issuer: &str, audience: &str, now: i64) -> Result<(Value, Value), String> {
     let parts: Vec<&str> = jwt.split('.').collect();
     if parts.len() != 3 {
         return Err(format!("not a JWS compact serialization: {jwt}"));
@@ -99,8 +97,7 @@ fn verify(jwks: &Value, jwt: &str, issuer: &str, audience: &str) -> Result<(Valu
     if !aud_ok {
         return Err(format!("aud {} does not hold {audience}", claims["aud"]));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match claims["exp"].as_u64() {
+    match claims["exp"].as_i64() {
         Some(exp) if exp > now => {}
         exp => return Err(format!("expired or no exp: {exp:?}")),
     }
@@ -167,10 +164,11 @@ async fn check(alg: &str) {
     let s = spawn(&format!("[server]\nsigning_alg = \"{alg}\"\n{CONFIG}")).await;
     let jwks = s.get("/jwks").await.json;
     let issuer = s.issuer().to_string();
+    let now = s.clock().now();
 
     // client_credentials access token.
     let at = s.token_basic("rp", "rp-secret", &[("scope", "read")]).await.token();
-    let (h, c) = verify(&jwks, &at, &issuer, "rp").unwrap_or_else(|e| panic!("{alg} access token: {e}"));
+    let (h, c) = verify(&jwks, &at, &issuer, "rp", now).unwrap_or_else(|e| panic!("{alg} access token: {e}"));
     assert_eq!(h["alg"], alg);
     assert_eq!(h["typ"], "at+jwt");
     assert_eq!(c["sub"], "rp");
@@ -178,11 +176,11 @@ async fn check(alg: &str) {
     // Code flow: access token and id token.
     let t = code_flow(&s).await;
     let at = t["access_token"].as_str().expect("access_token");
-    let (h, c) = verify(&jwks, at, &issuer, "rp").unwrap_or_else(|e| panic!("{alg} user access token: {e}"));
+    let (h, c) = verify(&jwks, at, &issuer, "rp", now).unwrap_or_else(|e| panic!("{alg} user access token: {e}"));
     assert_eq!(h["alg"], alg);
     assert!(c["sub"].is_string(), "{c}");
     let id = t["id_token"].as_str().expect("id_token");
-    let (h, c) = verify(&jwks, id, &issuer, "rp").unwrap_or_else(|e| panic!("{alg} id token: {e}"));
+    let (h, c) = verify(&jwks, id, &issuer, "rp", now).unwrap_or_else(|e| panic!("{alg} id token: {e}"));
     assert_eq!(h["alg"], alg);
     assert_eq!(c["nonce"], "n-0S6_WzA2Mj");
     assert!(c["iat"].is_u64() && c["sub"].is_string(), "{c}");
@@ -198,11 +196,11 @@ async fn check(alg: &str) {
         parts[2]
     );
     assert_eq!(
-        verify(&jwks, &forged, &issuer, "rp").err().as_deref(),
+        verify(&jwks, &forged, &issuer, "rp", now).err().as_deref(),
         Some("bad signature")
     );
-    assert!(verify(&jwks, id, &issuer, "someone-else").is_err());
-    assert!(verify(&jwks, id, "https://elsewhere.example", "rp").is_err());
+    assert!(verify(&jwks, id, &issuer, "someone-else", now).is_err());
+    assert!(verify(&jwks, id, "https://elsewhere.example", "rp", now).is_err());
     s.shutdown().await;
 }
 
