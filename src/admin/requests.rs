@@ -23,7 +23,8 @@ use crate::oauth::form::{Form, decode_component};
 pub const CAPACITY: usize = 1000;
 /// Larger bodies are not captured (the protocol endpoints refuse them anyway).
 pub const MAX_CAPTURE: usize = 64 * 1024;
-/// The request headers the log keeps (`authorization` and `cookie` redacted).
+/// The request headers the log keeps (`authorization` and `cookie` redacted). The last four
+/// are only read by [`from_admin_ui`] and never shown.
 pub const SHOWN_HEADERS: &[&str] = &[
     "authorization",
     "cookie",
@@ -32,7 +33,49 @@ pub const SHOWN_HEADERS: &[&str] = &[
     "origin",
     "user-agent",
     "dpop",
+    "referer",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "host",
 ];
+
+/// Captured only to recognise the admin UI's own requests; not shown in the log.
+const UI_MARKER_HEADERS: &[&str] = &["referer", "sec-fetch-site", "sec-fetch-mode", "host"];
+
+/// Whether a request is the admin UI's own (it fetches the discovery document, for instance):
+/// those are not logged, the log is for the developer's apps. The rule: a `fetch`/XHR (not a
+/// page navigation: following a link from the UI to `/authorize` is logged) whose `Referer` is
+/// a page under `/admin/` of this server. Same origin is proven by `Sec-Fetch-Site:
+/// same-origin` when the browser sends it, else by the `Referer` origin being the issuer's or
+/// its host being the request's `Host`.
+pub fn from_admin_ui(c: &Captured) -> bool {
+    let Some(referer) = c.header("referer").and_then(|r| url::Url::parse(r).ok()) else {
+        return false;
+    };
+    if c.header("sec-fetch-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("navigate"))
+    {
+        return false;
+    }
+    let same_origin = match c.header("sec-fetch-site") {
+        Some(site) => site.eq_ignore_ascii_case("same-origin"),
+        None => {
+            let authority = match (referer.host_str(), referer.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                _ => String::new(),
+            };
+            referer.origin().ascii_serialization() == c.origin
+                || c.header("host").is_some_and(|h| h.eq_ignore_ascii_case(&authority))
+        }
+    };
+    same_origin && is_admin_page(referer.path())
+}
+
+/// `/admin` or anything under `/admin/`, at the root or under an issuer path.
+fn is_admin_page(path: &str) -> bool {
+    path.ends_with("/admin") || path.contains("/admin/")
+}
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
@@ -213,8 +256,12 @@ impl RequestLog {
     }
 
     /// Stores a captured request and, when someone watches the event stream, publishes it
-    /// (redacted and rendered) as `request.logged`. Returns its id.
-    pub fn record(&self, c: Captured) -> i64 {
+    /// (redacted and rendered) as `request.logged`. Returns its id; the admin UI's own requests
+    /// ([`from_admin_ui`]) are not stored (`None`).
+    pub fn record(&self, c: Captured) -> Option<i64> {
+        if from_admin_ui(&c) {
+            return None;
+        }
         let at = c.at_ms;
         let c = Arc::new(c);
         let id = {
@@ -229,7 +276,7 @@ impl RequestLog {
         };
         self.events
             .publish_if_watched(at, || Event::RequestLogged(Box::new(build(id, &c))));
-        id
+        Some(id)
     }
 
     /// Newest first, `limit` at most, older than `cursor` (an id) when given.
@@ -334,7 +381,7 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
     let headers = c
         .headers
         .iter()
-        .filter(|(k, _)| SHOWN_HEADERS.contains(&k.as_str()))
+        .filter(|(k, _)| SHOWN_HEADERS.contains(&k.as_str()) && !UI_MARKER_HEADERS.contains(&k.as_str()))
         .map(|(k, v)| Param {
             name: k.clone(),
             value: redact_header(k, v),

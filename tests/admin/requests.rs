@@ -97,3 +97,61 @@ async fn the_request_log_redacts_secrets_and_renders_curl() {
     assert!(!logs.contains(&access), "a token reached the logs");
     lk.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_admin_uis_own_requests_are_not_logged() {
+    let lk = start().await;
+    let discovery = format!("{}/.well-known/openid-configuration", lk.url);
+    let admin_page = format!("{}/admin/clients", lk.url);
+    // The UI's fetch: same origin, referred by an /admin/ page.
+    let r = lk
+        .http
+        .get(&discovery)
+        .header("referer", &admin_page)
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-mode", "cors")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Without Fetch Metadata, a Referer on the issuer's origin is enough.
+    let r = lk
+        .http
+        .get(&discovery)
+        .header("referer", &admin_page)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Logged: an app's request; a cross-site page claiming an /admin/ referer; a navigation
+    // from the UI (following a link to a protocol endpoint); a referer on another origin.
+    lk.http.get(&discovery).send().await.unwrap();
+    lk.http
+        .get(&discovery)
+        .header("referer", &admin_page)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    lk.http
+        .get(&discovery)
+        .header("referer", &admin_page)
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap();
+    lk.http
+        .get(&discovery)
+        .header("referer", "http://localhost:3000/admin/")
+        .send()
+        .await
+        .unwrap();
+    let (_, page) = lk.get("/requests").await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{page}");
+    // The markers are read, never shown.
+    let text = page.to_string();
+    assert!(!text.contains("sec-fetch") && !text.contains("referer"), "{text}");
+    lk.server.shutdown().await;
+}
