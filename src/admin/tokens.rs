@@ -281,11 +281,31 @@ pub fn check_signature(p: &Provider, token: &str, header: &Value) -> SignatureCh
     }
 }
 
+/// A duration for people, its two largest units: `45 s`, `59 min 56 s`, `2 h 5 min`,
+/// `3 d 4 h`. Negative durations count as zero.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+    let units = [(d, "d"), (h, "h"), (m, "min"), (s, "s")];
+    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    units[first..]
+        .iter()
+        .take(2)
+        .enumerate()
+        .filter(|(i, (n, _))| *i == 0 || *n > 0)
+        .map(|(_, (n, u))| format!("{n} {u}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
     let now = p.clock.now();
     let state = state_of(r, now);
     let reason = match state {
-        TokenState::Expired => format!("expired {} s ago (server clock)", now - r.expires_at),
+        TokenState::Expired => format!(
+            "expired {} ago (server clock)",
+            human_duration(now.saturating_sub(r.expires_at))
+        ),
         TokenState::Revoked | TokenState::Consumed => r
             .status_reason
             .clone()
@@ -298,7 +318,7 @@ fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
                 "not expired; a {} is not accepted by /introspect",
                 r.kind.as_str().replace('_', " ")
             ),
-            _ => format!("valid for {} more s", r.expires_at - now),
+            _ => format!("valid for {} more", human_duration(r.expires_at.saturating_sub(now))),
         },
     };
     LiveStatus {
@@ -526,4 +546,23 @@ pub async fn mint(p: &Provider, req: MintRequest) -> Result<Minted, AdminError> 
         scope: issued.record.scope.clone(),
         id: issued.record.id,
     })
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_as_their_two_largest_units() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(-5), "0 s");
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(60), "1 min");
+        assert_eq!(human_duration(3_596), "59 min 56 s");
+        assert_eq!(human_duration(3_600), "1 h");
+        assert_eq!(human_duration(7_530), "2 h 5 min");
+        assert_eq!(human_duration(86_400 + 59), "1 d");
+        assert_eq!(human_duration(3 * 86_400 + 4 * 3_600 + 7), "3 d 4 h");
+        assert_eq!(human_duration(i64::MAX), "106751991167300 d 15 h");
+    }
 }

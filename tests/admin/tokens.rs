@@ -28,6 +28,11 @@ async fn token_detail_matches_introspection_and_revocation_shows() {
     assert_eq!(d["signature"]["alg"], "RS256");
     assert_eq!(d["status"]["state"], "active");
     assert!(d["status"]["expires_in"].as_i64().unwrap() > 3000);
+    let reason = d["status"]["reason"].as_str().unwrap();
+    assert!(
+        reason == "valid for 1 h more" || (reason.starts_with("valid for 59 min ") && reason.ends_with(" s more")),
+        "{reason}"
+    );
     assert_eq!(
         d["introspection"],
         lk.introspect(access).await,
