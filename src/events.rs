@@ -33,7 +33,8 @@ pub enum Event {
         /// The answer.
         active: bool,
     },
-    /// Tokens were revoked.
+    /// Tokens were revoked, without the tokens themselves: prefer [`Event::TokensRevoked`]
+    /// (through `oauth::revoke::publish_revoked`), which carries them.
     #[serde(rename = "token.revoked")]
     TokenRevoked {
         /// The revoked token ids.
@@ -41,6 +42,21 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// Tokens were revoked: `token.revoked` with the revoked tokens, each as `token.issued`
+    /// shows it, now with status `revoked`.
+    #[serde(rename = "token.revoked")]
+    TokensRevoked {
+        /// The revoked token ids.
+        ids: Vec<String>,
+        /// Why.
+        reason: String,
+        /// The revoked tokens.
+        tokens: Vec<TokenRecord>,
+    },
+    /// A code or refresh token was used up (exchanged, or rotated): the token, with status
+    /// `consumed`.
+    #[serde(rename = "token.consumed")]
+    TokenConsumed(Box<TokenRecord>),
     /// A client was created.
     #[serde(rename = "client.created")]
     ClientCreated(Box<Client>),
@@ -117,7 +133,8 @@ impl Event {
         match self {
             Event::TokenIssued(_) => "token.issued",
             Event::TokenIntrospected { .. } => "token.introspected",
-            Event::TokenRevoked { .. } => "token.revoked",
+            Event::TokenRevoked { .. } | Event::TokensRevoked { .. } => "token.revoked",
+            Event::TokenConsumed(_) => "token.consumed",
             Event::ClientCreated(_) => "client.created",
             Event::ClientUpdated(_) => "client.updated",
             Event::ClientDeleted { .. } => "client.deleted",

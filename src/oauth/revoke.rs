@@ -48,8 +48,17 @@ pub async fn revoke(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<(), 
             }
         }
     };
-    if !ids.is_empty() {
-        p.events.publish(p.clock.now_ms(), Event::TokenRevoked { ids, reason });
+    publish_revoked(p, ids, reason).await
+}
+
+/// Publishes `token.revoked` for tokens just revoked, with the tokens themselves (nothing when
+/// `ids` is empty).
+pub async fn publish_revoked(p: &Provider, ids: Vec<String>, reason: String) -> Result<(), OAuthError> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    let tokens = p.store.find_tokens(&ids).await?;
+    p.events
+        .publish(p.clock.now_ms(), Event::TokensRevoked { ids, reason, tokens });
     Ok(())
 }

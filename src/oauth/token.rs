@@ -146,17 +146,18 @@ fn claim_str<'a>(r: &'a TokenRecord, name: &str) -> Option<&'a str> {
 async fn revoke_family(p: &Provider, grant_id: Option<&str>, reason: &str) -> Result<(), OAuthError> {
     if let Some(g) = grant_id {
         let ids = p.store.revoke_grant(g, reason, p.clock.now()).await?;
-        if !ids.is_empty() {
-            p.events.publish(
-                p.clock.now_ms(),
-                Event::TokenRevoked {
-                    ids,
-                    reason: reason.to_string(),
-                },
-            );
-        }
+        super::revoke::publish_revoked(p, ids, reason.to_string()).await?;
     }
     Ok(())
+}
+
+/// Publishes `token.consumed` for `rec`, just marked consumed at `now` because of `reason`.
+fn publish_consumed(p: &Provider, rec: &TokenRecord, reason: &str, now: i64) {
+    let mut used = rec.clone();
+    used.status = TokenStatus::Consumed;
+    used.status_at = Some(now);
+    used.status_reason = Some(reason.to_string());
+    p.events.publish(p.clock.now_ms(), Event::TokenConsumed(Box::new(used)));
 }
 
 /// The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3): the code is single-use,
@@ -233,9 +234,10 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         (None, None) => {}
     }
     let reason = "exchanged for tokens";
+    let now = p.clock.now();
     if !p
         .store
-        .set_token_status(&rec.id, TokenStatus::Consumed, reason, p.clock.now())
+        .set_token_status(&rec.id, TokenStatus::Consumed, reason, now)
         .await?
     {
         // Lost a race with another exchange of the same code: that is a replay too.
@@ -247,6 +249,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         .await?;
         return Err(OAuthError::invalid_grant("the authorization code was already used"));
     }
+    publish_consumed(p, &rec, reason, now);
     let user = find_user(p, rec.username.as_deref()).await?;
     let scopes = scope::parse(&rec.scope)?;
     let auth_time = auth_time_of(&rec);
@@ -310,14 +313,17 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
     let scopes = scope::grant(form.get("scope")?, &original, &client.client_id)?;
     let user = find_user(p, rec.username.as_deref()).await?;
     let rotate = p.settings().refresh_token_rotation;
-    if rotate
-        && !p
+    if rotate {
+        let now = p.clock.now();
+        if !p
             .store
-            .set_token_status(&rec.id, TokenStatus::Consumed, "rotated", p.clock.now())
+            .set_token_status(&rec.id, TokenStatus::Consumed, "rotated", now)
             .await?
-    {
-        revoke_family(p, rec.grant_id.as_deref(), "rotated refresh token reused").await?;
-        return Err(OAuthError::invalid_grant("the refresh token was already used"));
+        {
+            revoke_family(p, rec.grant_id.as_deref(), "rotated refresh token reused").await?;
+            return Err(OAuthError::invalid_grant("the refresh token was already used"));
+        }
+        publish_consumed(p, &rec, "rotated", now);
     }
     let auth_time = auth_time_of(&rec);
     user_tokens(

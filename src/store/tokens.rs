@@ -268,6 +268,17 @@ impl Store {
         .await
     }
 
+    /// The tokens with these ids that exist, in the order given.
+    pub async fn find_tokens(&self, ids: &[String]) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(t) = self.find_token(id).await? {
+                found.push(t);
+            }
+        }
+        Ok(found)
+    }
+
     /// Sets the status of the still-active token `id`. Returns whether it changed.
     pub async fn set_token_status(
         &self,

@@ -5,6 +5,7 @@ mod common;
 mod api;
 mod cli;
 mod config_errors;
+mod event_objects;
 mod events;
 mod guard;
 mod openapi;
