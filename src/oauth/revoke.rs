@@ -5,7 +5,7 @@ use super::error::OAuthError;
 use super::form::Form;
 use crate::events::Event;
 use crate::provider::Provider;
-use crate::store::{TokenKind, TokenStatus};
+use crate::store::{StoreError, TokenKind, TokenStatus};
 
 /// Handles a revocation request (RFC 7009 §2.1).
 ///
@@ -48,12 +48,12 @@ pub async fn revoke(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<(), 
             }
         }
     };
-    publish_revoked(p, ids, reason).await
+    Ok(publish_revoked(p, ids, reason).await?)
 }
 
 /// Publishes `token.revoked` for tokens just revoked, with the tokens themselves (nothing when
-/// `ids` is empty).
-pub async fn publish_revoked(p: &Provider, ids: Vec<String>, reason: String) -> Result<(), OAuthError> {
+/// `ids` is empty). For every revocation path, the admin API's too.
+pub async fn publish_revoked(p: &Provider, ids: Vec<String>, reason: String) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
