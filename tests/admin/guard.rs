@@ -127,6 +127,9 @@ async fn opening_the_ui_with_the_admin_token_remembers_it_in_a_cookie() {
         .send()
         .await
         .unwrap();
+    // 303 to the same page without the token, so it leaves the address bar and history.
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("latchkey_admin=let-me-in-0123456789;"), "{cookie}");
     assert!(
@@ -188,4 +191,40 @@ async fn an_empty_blank_or_short_admin_token_is_refused_at_start() {
         .unwrap();
     assert_eq!(r.status(), 401);
     s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_token_in_a_ui_url_is_redirected_away_and_other_parameters_kept() {
+    let lk = start_with(CONFIG, Some("let-me-in-0123456789")).await;
+    let r = lk
+        .http
+        .get(format!(
+            "{}/admin/clients?tab=secrets&access_token=let-me-in-0123456789&x=1",
+            lk.server.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/clients?tab=secrets&x=1");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let value = cookie.split(';').next().unwrap().to_string();
+    // Following the redirect with the cookie opens the page.
+    let r = lk
+        .http
+        .get(format!("{}/admin/clients?tab=secrets&x=1", lk.server.url()))
+        .header("cookie", value)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status() == 200 || r.status() == 503, "{}", r.status());
+    // The API keeps accepting the query parameter (EventSource cannot set headers).
+    let r = lk
+        .http
+        .get(format!("{}?access_token=let-me-in-0123456789", lk.api("/status")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    lk.server.shutdown().await;
 }
