@@ -252,3 +252,40 @@ async fn connection(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_without_a_request_expires_after_the_first_request_timeout() {
+        let a = Activity::new();
+        let started = Instant::now();
+        assert!(matches!(a.expired().await, Expired::NoRequest));
+        assert_eq!(started.elapsed(), FIRST_REQUEST_TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_flight_is_never_idle_and_idleness_starts_when_it_ends() {
+        let a = Activity::new();
+        let guard = a.start();
+        // A long response (an event stream) keeps the connection busy.
+        let waited = tokio::time::timeout(IDLE_TIMEOUT * 3, a.expired()).await;
+        assert!(waited.is_err(), "expired while a request was in flight");
+        drop(guard);
+        let idle_from = Instant::now();
+        assert!(matches!(a.expired().await, Expired::Idle));
+        assert_eq!(idle_from.elapsed(), IDLE_TIMEOUT);
+        // A request that starts while the watchdog waits postpones it.
+        let a = Activity::new();
+        let watcher = {
+            let a = a.clone();
+            tokio::spawn(async move { a.expired().await })
+        };
+        tokio::time::sleep(FIRST_REQUEST_TIMEOUT / 2).await;
+        drop(a.start());
+        let idle_from = Instant::now();
+        assert!(matches!(watcher.await.unwrap(), Expired::Idle));
+        assert_eq!(idle_from.elapsed(), IDLE_TIMEOUT);
+    }
+}
