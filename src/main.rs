@@ -82,9 +82,13 @@ enum Command {
         /// SQLite database file [default: latchkey.db in the data directory].
         #[arg(long, env = "LATCHKEY_DB")]
         db: Option<String>,
-        /// The issuer (`iss`) the server runs as [default: http://localhost:8000].
-        #[arg(long, env = "LATCHKEY_ISSUER", default_value = "http://localhost:8000")]
-        issuer: String,
+        /// The issuer (`iss`) the server runs as; a token for another issuer introspects
+        /// inactive [default: what `serve` derives: http://localhost:<--port>].
+        #[arg(long, env = "LATCHKEY_ISSUER")]
+        issuer: Option<String>,
+        /// The port the server runs on, for the default issuer (as `serve --port`).
+        #[arg(long, default_value_t = 8000, env = "LATCHKEY_PORT")]
+        port: u16,
     },
 }
 
@@ -285,7 +289,9 @@ async fn run(cli: Cli) -> ExitCode {
             claims,
             db,
             issuer,
+            port,
         } => {
+            let issuer = issuer.unwrap_or_else(|| format!("http://localhost:{port}"));
             let claims = match parse_claims(&claims) {
                 Ok(c) => c,
                 Err(e) => {

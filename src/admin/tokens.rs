@@ -314,6 +314,11 @@ fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
             Some(kid) if !p.keys.is_published(kid) => {
                 format!("not expired, but its signing key `{kid}` has left the JWKS, so it no longer verifies")
             }
+            _ if !introspect::issued_here(p, r) => format!(
+                "not expired, but issued for `{}`, not this server's issuer `{}`, so /introspect says inactive",
+                r.claims.get("iss").and_then(|v| v.as_str()).unwrap_or("?"),
+                p.issuer.id
+            ),
             _ if !matches!(r.kind, TokenKind::AccessToken | TokenKind::RefreshToken) => format!(
                 "not expired; a {} is not accepted by /introspect",
                 r.kind.as_str().replace('_', " ")

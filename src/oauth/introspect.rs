@@ -53,12 +53,23 @@ pub async fn introspect(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<
 }
 
 /// Whether a recorded token is live now: an access or refresh token, not revoked or consumed,
-/// not expired by the server clock, and (for a JWT) its key still published.
+/// not expired by the server clock, (for a JWT) its key still published, and issued by this
+/// server's issuer (a token minted into the same database for another issuer, by `latchkey
+/// token --issuer` or a server on another port, is not this server's).
 pub fn is_active(p: &Provider, r: &TokenRecord) -> bool {
     matches!(r.kind, TokenKind::AccessToken | TokenKind::RefreshToken)
         && r.status == TokenStatus::Active
         && r.expires_at > p.clock.now()
         && r.kid.as_deref().is_none_or(|kid| p.keys.is_published(kid))
+        && issued_here(p, r)
+}
+
+/// The recorded `iss`, when there is one, is this server's issuer.
+pub fn issued_here(p: &Provider, r: &TokenRecord) -> bool {
+    match r.claims.get("iss") {
+        None => true,
+        Some(iss) => iss.as_str() == Some(p.issuer.id.as_str()),
+    }
 }
 
 /// `[introspection] validate_audience`: the token's `aud` must be among the caller's scopes or

@@ -107,3 +107,29 @@ fn export_and_token_refuse_a_database_that_does_not_exist() {
     let out = latchkey(&["export", "--db", typo_s]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_token_minted_for_another_issuer_introspects_inactive_and_the_default_follows_the_port() {
+    let lk = start().await;
+    let db = lk.dir.path().join("l.db");
+    let mint = |extra: &[&str]| {
+        let mut args = vec!["token", "--client", "books-app", "--db", db.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(&args)
+            .env_remove("LATCHKEY_ISSUER")
+            .env_remove("LATCHKEY_PORT")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let elsewhere = mint(&["--issuer", "http://localhost:1"]);
+    assert_eq!(lk.introspect(&elsewhere).await, serde_json::json!({"active": false}));
+    let port = lk.server.addr().port().to_string();
+    let here = mint(&["--port", &port]);
+    let intro = lk.introspect(&here).await;
+    assert_eq!(intro["active"], true, "{intro}");
+    assert_eq!(intro["iss"], lk.server.issuer());
+    lk.server.shutdown().await;
+}
