@@ -259,6 +259,8 @@ async fn run(cli: Cli) -> ExitCode {
                 admin_token,
                 ..ServeOptions::default()
             };
+            // Before the banner: a signal sent as soon as it is printed must stop us gracefully.
+            let stop = latchkey::server::install_shutdown_signal();
             let server = match latchkey::start(opts).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -276,7 +278,7 @@ async fn run(cli: Cli) -> ExitCode {
             }
             println!("  database  {}", server.db());
             println!("Press Ctrl-C to stop.");
-            server.run_until_signal().await;
+            server.run_until(stop).await;
             ExitCode::SUCCESS
         }
         Command::Export { db, out } => export(db, out).await,

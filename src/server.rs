@@ -154,11 +154,51 @@ impl RunningServer {
         let _ = (&mut self.task).await;
     }
 
-    /// Runs until Ctrl-C or SIGTERM, then shuts down gracefully.
+    /// Runs until Ctrl-C or SIGTERM, then shuts down gracefully. The handlers are installed
+    /// only when this is first polled: to catch a signal sent as soon as the banner is out,
+    /// use [`install_shutdown_signal`] before printing and [`RunningServer::run_until`].
     pub async fn run_until_signal(self) {
-        shutdown_signal().await;
+        self.run_until(install_shutdown_signal()).await;
+    }
+
+    /// Runs until `stop` resolves, then shuts down gracefully.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) {
+        stop.await;
         tracing::info!("shutting down");
         self.shutdown().await;
+    }
+}
+
+/// Installs the SIGINT and SIGTERM handlers now (so a signal arriving from here on is not
+/// lost to the default action, which kills the process) and returns a future that resolves
+/// on the first of them.
+pub fn install_shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let int = signal(SignalKind::interrupt()).ok();
+        let term = signal(SignalKind::terminate()).ok();
+        async move {
+            if int.is_none() && term.is_none() {
+                return shutdown_signal().await;
+            }
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(int) => {},
+                () = wait(term) => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        shutdown_signal()
     }
 }
 
