@@ -33,15 +33,6 @@ pub enum Event {
         /// The answer.
         active: bool,
     },
-    /// Tokens were revoked, without the tokens themselves: prefer [`Event::TokensRevoked`]
-    /// (through `oauth::revoke::publish_revoked`), which carries them.
-    #[serde(rename = "token.revoked")]
-    TokenRevoked {
-        /// The revoked token ids.
-        ids: Vec<String>,
-        /// Why.
-        reason: String,
-    },
     /// Tokens were revoked: `token.revoked` with the revoked tokens, each as `token.issued`
     /// shows it, now with status `revoked`.
     #[serde(rename = "token.revoked")]
@@ -133,7 +124,7 @@ impl Event {
         match self {
             Event::TokenIssued(_) => "token.issued",
             Event::TokenIntrospected { .. } => "token.introspected",
-            Event::TokenRevoked { .. } | Event::TokensRevoked { .. } => "token.revoked",
+            Event::TokensRevoked { .. } => "token.revoked",
             Event::TokenConsumed(_) => "token.consumed",
             Event::ClientCreated(_) => "client.created",
             Event::ClientUpdated(_) => "client.updated",

@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::{AdminError, Page, page_limit};
-use crate::events::Event;
 use crate::model::TokenFormat;
 use crate::oauth::introspect;
 use crate::oauth::issue::{self, AccessTokenRequest};
@@ -425,15 +424,7 @@ pub async fn revoke(p: &Provider, id: &str) -> Result<Revoked, AdminError> {
             }
         }
     };
-    if !ids.is_empty() {
-        p.events.publish(
-            p.clock.now_ms(),
-            Event::TokenRevoked {
-                ids: ids.clone(),
-                reason,
-            },
-        );
-    }
+    crate::oauth::revoke::publish_revoked(p, ids.clone(), reason).await?;
     Ok(Revoked { revoked: ids })
 }
 

@@ -88,14 +88,10 @@ impl Serve {
         self.stderr.try_iter().collect::<Vec<_>>().join("\n")
     }
 
-    /// Sends a signal with `kill -SIG PID`.
-    ///
-    /// Waits 500 ms first: `latchkey serve` prints its banner *before* it installs its SIGINT and
-    /// SIGTERM handlers (`run_until_signal` registers them on first poll), so a signal sent the
-    /// instant the banner appears can, on a loaded machine, still meet the default disposition
-    /// and kill the process outright (observed as "signal 15" instead of exit 0).
+    /// Sends a signal with `kill -SIG PID`, as soon as asked: `latchkey serve` installs its
+    /// SIGINT and SIGTERM handlers before it prints its banner, so a signal sent the instant the
+    /// banner appears must already shut it down gracefully.
     pub fn signal(&self, sig: &str) {
-        std::thread::sleep(Duration::from_millis(500));
         let ok = Command::new("kill")
             .arg(format!("-{sig}"))
             .arg(self.child.id().to_string())

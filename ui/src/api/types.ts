@@ -12,8 +12,6 @@ export type AuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
   | 'none'
-  | 'private_key_jwt'
-  | 'client_secret_jwt'
 
 export type TokenFormat = 'jwt' | 'opaque'
 export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'

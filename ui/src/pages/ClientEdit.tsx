@@ -45,8 +45,6 @@ const GRANTS: { value: GrantType; label: string; desc: string }[] = [
 const METHODS: { value: AuthMethod; label: string; public: boolean; note?: string }[] = [
   { value: 'client_secret_basic', label: 'client_secret_basic: HTTP Basic header', public: false },
   { value: 'client_secret_post', label: 'client_secret_post: id and secret in the form body', public: false },
-  { value: 'client_secret_jwt', label: 'client_secret_jwt (not yet supported at the endpoints)', public: false },
-  { value: 'private_key_jwt', label: 'private_key_jwt (not yet supported at the endpoints)', public: false },
   { value: 'none', label: 'none: public client, PKCE instead of a secret', public: true },
 ]
 
