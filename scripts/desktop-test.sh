@@ -30,6 +30,6 @@ cargo build -p latchkey-desktop --locked
 echo "==> desktop test (Xvfb, tauri-driver, WebKitWebDriver)"
 npm_ci src-tauri/e2e
 mkdir -p test-results/desktop
-(cd src-tauri/e2e && xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 --test-timeout=120000 desktop.test.mjs)
+(cd src-tauri/e2e && xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-force-exit --test-concurrency=1 --test-timeout=120000 desktop.test.mjs)
 
 echo "Desktop test passed; screenshots in test-results/desktop/."

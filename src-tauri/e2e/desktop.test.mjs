@@ -81,9 +81,11 @@ async function launch(home, env = {}) {
   const nativePort = await freePort()
   const childEnv = { ...process.env, XDG_DATA_HOME: home.data, XDG_CONFIG_HOME: home.config, LATCHKEY_LOG: 'info', ...env }
   for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k]
+  // Its own process group, so quitting reaches WebKitWebDriver and the app too.
   const driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort)], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   let log = ''
   driver.stdout.on('data', (d) => (log += d))
@@ -112,8 +114,22 @@ async function launch(home, env = {}) {
       } catch {
         // The app may already be gone.
       }
-      driver.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+      // The whole group: tauri-driver, WebKitWebDriver, and the app if it is still there. Whatever
+      // has not gone after 5 s is killed, so no process outlives the test (or keeps it running).
+      const group = (sig) => {
+        try {
+          process.kill(-driver.pid, sig)
+        } catch {
+          // Already gone.
+        }
+      }
+      group('SIGTERM')
+      const gone = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))])
+      if (!gone) group('SIGKILL')
+      await new Promise((r) => setTimeout(r, 200))
+      group('SIGKILL')
+      driver.stdout.destroy()
+      driver.stderr.destroy()
     },
   }
 }
