@@ -123,10 +123,10 @@ impl ConfigFile {
             ("refresh_token_ttl", self.server.refresh_token_ttl),
             ("code_ttl", self.server.code_ttl),
         ] {
-            if ttl.is_some_and(|t| t.0 == 0) {
+            if let Some(Err(message)) = ttl.map(validate::lifetime) {
                 errs.push(FieldError {
                     path: Path::key("server").then(key),
-                    message: "must be at least 1 second".into(),
+                    message,
                 });
             }
         }

@@ -260,7 +260,7 @@ async fn run(cli: Cli) -> ExitCode {
                 ..ServeOptions::default()
             };
             // Before the banner: a signal sent as soon as it is printed must stop us gracefully.
-            let stop = latchkey::server::install_shutdown_signal();
+            let stop = latchkey::server::shutdown_signal();
             let server = match latchkey::start(opts).await {
                 Ok(s) => s,
                 Err(e) => {

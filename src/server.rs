@@ -154,13 +154,6 @@ impl RunningServer {
         let _ = (&mut self.task).await;
     }
 
-    /// Runs until Ctrl-C or SIGTERM, then shuts down gracefully. The handlers are installed
-    /// only when this is first polled: to catch a signal sent as soon as the banner is out,
-    /// use [`install_shutdown_signal`] before printing and [`RunningServer::run_until`].
-    pub async fn run_until_signal(self) {
-        self.run_until(install_shutdown_signal()).await;
-    }
-
     /// Runs until `stop` resolves, then shuts down gracefully.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) {
         stop.await;
@@ -169,58 +162,41 @@ impl RunningServer {
     }
 }
 
-/// Installs the SIGINT and SIGTERM handlers now (so a signal arriving from here on is not
-/// lost to the default action, which kills the process) and returns a future that resolves
-/// on the first of them.
-pub fn install_shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now and returns a future that resolves on
+/// the first of them. Call it before announcing the server: from then on a signal is never lost
+/// to the default action (which kills the process without a graceful shutdown). Must be called
+/// inside a Tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let int = signal(SignalKind::interrupt()).ok();
-        let term = signal(SignalKind::terminate()).ok();
-        async move {
-            if int.is_none() && term.is_none() {
-                return shutdown_signal().await;
-            }
-            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
-                match s {
-                    Some(mut s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|e| tracing::warn!("cannot listen for {name}: {e}"))
+                .ok()
+        };
+        let int = listen(SignalKind::interrupt(), "SIGINT");
+        let term = listen(SignalKind::terminate(), "SIGTERM");
+        let recv = |s: Option<Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
                 }
-            };
+                None => std::future::pending::<()>().await,
+            }
+        };
+        async move {
             tokio::select! {
-                () = wait(int) => {},
-                () = wait(term) => {},
+                () = recv(int) => {},
+                () = recv(term) => {},
             }
         }
     }
     #[cfg(not(unix))]
     {
-        shutdown_signal()
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+        async {
+            let _ = tokio::signal::ctrl_c().await;
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
 
@@ -294,21 +270,6 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
             let cfg =
                 config::parse_and_validate(&path.display().to_string(), &src, &|s| existing.iter().any(|e| e == s))
                     .map_err(StartError::Config)?;
-            let lifetimes = crate::admin::registry::server_lifetime_errors(&cfg);
-            if !lifetimes.is_empty() {
-                return Err(StartError::Config(ConfigErrors(
-                    lifetimes
-                        .into_iter()
-                        .map(|(key, message)| config::ConfigError {
-                            file: path.display().to_string(),
-                            line: None,
-                            column: None,
-                            key: Some(key),
-                            message,
-                        })
-                        .collect(),
-                )));
-            }
             Some(cfg)
         }
         None => None,

@@ -268,28 +268,14 @@ fn on_menu(app: &AppHandle, id: &str) {
 /// place before the server starts, so a signal never finds the default action (instant death).
 fn quit_on_signal(app: &AppHandle) {
     let quit = app.clone();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let streams = tauri::async_runtime::block_on(async {
-            Ok::<_, std::io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?))
-        });
-        match streams {
-            Ok((mut term, mut int)) => {
-                tauri::async_runtime::spawn(async move {
-                    tokio::select! {
-                        _ = term.recv() => {},
-                        _ = int.recv() => {},
-                    }
-                    quit.exit(0);
-                });
-            }
-            Err(e) => tracing::warn!("cannot listen for SIGTERM/SIGINT: {e}"),
-        }
-    }
-    #[cfg(not(unix))]
+    // Installed here, inside the runtime, before the server starts.
+    let stop = {
+        let runtime = tauri::async_runtime::handle();
+        let _inside = runtime.inner().enter();
+        latchkey::server::shutdown_signal()
+    };
     tauri::async_runtime::spawn(async move {
-        latchkey::server::shutdown_signal().await;
+        stop.await;
         quit.exit(0);
     });
 }

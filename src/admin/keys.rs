@@ -86,8 +86,7 @@ pub async fn rotate(p: &Provider, req: RotateRequest) -> Result<Vec<KeyView>, Ad
     };
     let default_retention = settings.access_token_ttl.0.max(settings.id_token_ttl.0);
     let retention = req.retention.unwrap_or(default_retention);
-    const MAX_RETENTION: u64 = 10 * 365 * 86_400;
-    if retention > MAX_RETENTION {
+    if retention > crate::validate::MAX_LIFETIME {
         return Err(AdminError::field("retention", "must be at most 10 years"));
     }
     let now = p.clock.now();

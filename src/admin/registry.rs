@@ -401,7 +401,7 @@ pub struct ImportSummary {
 
 /// Parses and validates a config file (`file` names it in messages); errors carry the line.
 pub fn parse_config(p: &Provider, file: &str, src: &str) -> Result<ConfigFile, AdminError> {
-    let cfg = config::parse_and_validate(file, src, &|s| p.scope_exists(s)).map_err(|errs| {
+    config::parse_and_validate(file, src, &|s| p.scope_exists(s)).map_err(|errs| {
         let fields: Vec<FieldIssue> = errs
             .0
             .iter()
@@ -415,39 +415,7 @@ pub fn parse_config(p: &Provider, file: &str, src: &str) -> Result<ConfigFile, A
         let mut err = AdminError::new(super::ErrorKind::BadRequest, "invalid_config", errs.to_string());
         err.fields = fields;
         err
-    })?;
-    let fields: Vec<FieldIssue> = server_lifetime_errors(&cfg)
-        .into_iter()
-        .map(|(field, message)| FieldIssue::new(&field, message))
-        .collect();
-    if !fields.is_empty() {
-        let text = fields
-            .iter()
-            .map(|f| format!("{file}: {}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut err = AdminError::new(super::ErrorKind::BadRequest, "invalid_config", text);
-        err.fields = fields;
-        return Err(err);
-    }
-    Ok(cfg)
-}
-
-/// The `[server]` lifetimes of a config file outside 1 s ..= 10 years, as
-/// (`server.access_token_ttl`, message).
-pub fn server_lifetime_errors(cfg: &ConfigFile) -> Vec<(String, String)> {
-    [
-        ("access_token_ttl", cfg.server.access_token_ttl),
-        ("id_token_ttl", cfg.server.id_token_ttl),
-        ("refresh_token_ttl", cfg.server.refresh_token_ttl),
-        ("code_ttl", cfg.server.code_ttl),
-    ]
-    .into_iter()
-    .filter_map(|(name, ttl)| {
-        let key = format!("server.{name}");
-        ttl.and_then(|t| crate::validate::lifetime(&key, t).err().map(|m| (key, m)))
     })
-    .collect()
 }
 
 /// Upserts a config file: what it names is created or replaced; nothing else is deleted.

@@ -23,8 +23,7 @@ use crate::oauth::form::{Form, decode_component};
 pub const CAPACITY: usize = 1000;
 /// Larger bodies are not captured (the protocol endpoints refuse them anyway).
 pub const MAX_CAPTURE: usize = 64 * 1024;
-/// The request headers the log keeps (`authorization` and `cookie` redacted). The last four
-/// are only read by [`from_admin_ui`] and never shown.
+/// The request headers the log shows (`authorization` and `cookie` redacted).
 pub const SHOWN_HEADERS: &[&str] = &[
     "authorization",
     "cookie",
@@ -33,14 +32,15 @@ pub const SHOWN_HEADERS: &[&str] = &[
     "origin",
     "user-agent",
     "dpop",
-    "referer",
-    "sec-fetch-site",
-    "sec-fetch-mode",
-    "host",
 ];
 
-/// Captured only to recognise the admin UI's own requests; not shown in the log.
+/// Captured only to recognise the admin UI's own requests ([`from_admin_ui`]); never shown.
 const UI_MARKER_HEADERS: &[&str] = &["referer", "sec-fetch-site", "sec-fetch-mode", "host"];
+
+/// Whether a request header is captured: shown in the log, or read by [`from_admin_ui`].
+pub fn captures_header(name: &str) -> bool {
+    SHOWN_HEADERS.contains(&name) || UI_MARKER_HEADERS.contains(&name)
+}
 
 /// Whether a request is the admin UI's own (it fetches the discovery document, for instance):
 /// those are not logged, the log is for the developer's apps. The rule: a `fetch`/XHR (not a
@@ -381,7 +381,7 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
     let headers = c
         .headers
         .iter()
-        .filter(|(k, _)| SHOWN_HEADERS.contains(&k.as_str()) && !UI_MARKER_HEADERS.contains(&k.as_str()))
+        .filter(|(k, _)| SHOWN_HEADERS.contains(&k.as_str()))
         .map(|(k, v)| Param {
             name: k.clone(),
             value: redact_header(k, v),

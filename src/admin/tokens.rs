@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::{AdminError, Page, page_limit};
-use crate::model::TokenFormat;
+use crate::model::{Seconds, TokenFormat};
 use crate::oauth::introspect;
 use crate::oauth::issue::{self, AccessTokenRequest};
 use crate::provider::Provider;
@@ -465,11 +465,8 @@ pub async fn mint(p: &Provider, req: MintRequest) -> Result<Minted, AdminError> 
     let client = p
         .client(&req.client_id)
         .ok_or_else(|| AdminError::field("client_id", format!("no client `{}`", req.client_id)))?;
-    if req.ttl == Some(0) {
-        return Err(AdminError::field("ttl", "must be at least 1 second"));
-    }
-    if req.ttl.is_some_and(|t| t > 10 * 365 * 86_400) {
-        return Err(AdminError::field("ttl", "must be at most 10 years"));
+    if let Some(Err(m)) = req.ttl.map(|t| crate::validate::lifetime(Seconds(t))) {
+        return Err(AdminError::field("ttl", m));
     }
     let scopes = match &req.scopes {
         None => client.scopes.clone(),

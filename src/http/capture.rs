@@ -58,7 +58,7 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         headers: parts
             .headers
             .iter()
-            .filter(|(k, _)| crate::admin::requests::SHOWN_HEADERS.contains(&k.as_str()))
+            .filter(|(k, _)| crate::admin::requests::captures_header(k.as_str()))
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect(),
         body: Some(bytes.clone()),

@@ -347,21 +347,10 @@ fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Box<Ou
     // `invalid_request` (RFC 6749 §3.1: parameters MUST NOT be included more than once); the
     // error then carries no `state` (there is no single one to echo) and uses the default
     // response mode.
-    let mut repeated: Option<OAuthError> = None;
-    let state = match form.get("state") {
-        Ok(s) => s.map(str::to_string),
-        Err(e) => {
-            repeated = Some(e);
-            None
-        }
-    };
-    let raw_mode = match form.get("response_mode") {
-        Ok(m) => m,
-        Err(e) => {
-            repeated = repeated.or(Some(e));
-            None
-        }
-    };
+    let (state, raw_mode) = (form.get("state"), form.get("response_mode"));
+    let repeated = state.as_ref().err().or(raw_mode.as_ref().err()).cloned();
+    let state = state.ok().flatten().map(str::to_string);
+    let raw_mode = raw_mode.ok().flatten();
     let early = |mode: ResponseMode, code: ErrorCode, d: String| {
         Box::new(error_response(p, &redirect_uri, mode, state.as_deref(), code, d))
     };

@@ -6,6 +6,25 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+/// `latchkey serve ARGS` in `dir` with stdout and stderr piped, the environment cleared of
+/// `LATCHKEY_*` (so the user's settings never leak in) and the log filter set to `log`.
+pub fn serve_command(args: &[&str], dir: &Path, log: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    cmd.arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LATCHKEY_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("LATCHKEY_LOG", log);
+    cmd
+}
+
 /// A running `latchkey serve`, killed on drop if still alive.
 pub struct Serve {
     pub child: Child,
@@ -29,22 +48,9 @@ fn forward(r: impl std::io::Read + Send + 'static) -> Receiver<String> {
 }
 
 impl Serve {
-    /// Starts `latchkey serve ARGS` in `dir` with the environment cleared of LATCHKEY_*.
+    /// Starts `latchkey serve ARGS` in `dir` (see [`serve_command`]), logging at `info`.
     pub fn start(args: &[&str], dir: &Path) -> Serve {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-        cmd.arg("serve")
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env("LATCHKEY_LOG", "info");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("LATCHKEY_") && k != "LATCHKEY_LOG" {
-                cmd.env_remove(k);
-            }
-        }
-        let mut child = cmd.spawn().expect("run latchkey");
+        let mut child = serve_command(args, dir, "info").spawn().expect("run latchkey");
         let lines = forward(child.stdout.take().unwrap());
         let stderr = forward(child.stderr.take().unwrap());
         Serve {

@@ -1,4 +1,5 @@
-//! The `latchkey` binary as a user runs it: start-up banner, signals, restart.
+//! The `latchkey` binary as a user runs it: start-up banner and errors, signals, restart.
 
 mod common;
+mod errors;
 mod serve;

@@ -1,30 +1,14 @@
 //! The `latchkey` binary: start-up errors are one clear message and a non-zero exit.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
+
+use crate::common::serve_command;
 
 /// Runs `latchkey serve ARGS` and waits (at most 30 s) for it to exit.
 fn serve(args: &[&str], dir: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    cmd.arg("serve")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("LATCHKEY_LOG", "warn");
-    for var in [
-        "LATCHKEY_PORT",
-        "LATCHKEY_BIND",
-        "LATCHKEY_ISSUER",
-        "LATCHKEY_DB",
-        "LATCHKEY_CONFIG",
-        "LATCHKEY_ADMIN_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd.spawn().expect("run latchkey");
+    let mut child = serve_command(args, dir, "warn").spawn().expect("run latchkey");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if child.try_wait().expect("wait").is_some() {
