@@ -111,8 +111,9 @@ impl Default for PendingRequests {
     }
 }
 
+/// Constant-time equality of two binding values; an empty binding never matches.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 impl PendingRequests {
@@ -236,6 +237,8 @@ mod tests {
         assert!(p.get(&id, Some("browser-a"), 1).is_ok());
         assert_eq!(p.get(&id, Some("browser-b"), 1).err(), Some(Refusal::OtherBrowser));
         assert_eq!(p.get(&id, None, 1).err(), Some(Refusal::OtherBrowser));
+        let unbound = p.park(req(), None, "", 1);
+        assert_eq!(p.get(&unbound, Some(""), 1).err(), Some(Refusal::OtherBrowser));
         // A refused take leaves the request for its own browser.
         assert_eq!(p.take(&id, Some("browser-"), 1).err(), Some(Refusal::OtherBrowser));
         assert!(p.take(&id, Some("browser-a"), 1).is_ok());
