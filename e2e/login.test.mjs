@@ -296,8 +296,9 @@ test('a sign-in request started in another browser is refused there, and the own
     await other.page.locator('button').click();
     await other.page.getByRole('heading', { name: 'Sign-in request from another browser' }).waitFor();
     assert.ok(!other.page.url().startsWith(callbackUrl));
-    // The browser that started it signs in, approves and gets its code.
-    await owner.page.locator('button[name="persona"][value="alice"]').click();
+    // The browser that started it signs in (bob: alice's consent to this app is remembered from
+    // the test above), approves and gets its code.
+    await owner.page.locator('button[name="persona"][value="bob"]').click();
     await owner.page.getByRole('heading', { name: 'Allow access?' }).waitFor();
     await owner.page.getByRole('button', { name: 'Allow' }).click();
     const q = await arrival(owner.page);
