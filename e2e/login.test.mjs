@@ -277,3 +277,36 @@ test('the consent page approves and reaches the redirect URI with a code', async
     await context.close();
   }
 });
+
+test('a sign-in request started in another browser is refused there, and the owner still completes it', async () => {
+  const owner = await newPage();
+  const other = await newPage();
+  try {
+    await owner.page.goto(authorizeUrl('consent-app', 'bound-state'));
+    const req = await owner.page.locator('input[name="req"]').first().getAttribute('value');
+    assert.ok(req);
+    // The other browser opens the login page by its id, and posts the login form from a page of
+    // its own (a lured victim, a cross-site form): refused, nothing issued.
+    await other.page.goto(`${issuer}/login?req=${encodeURIComponent(req)}`);
+    assert.match(await other.page.locator('main').innerText(), /Sign-in request from another browser/);
+    await other.page.setContent(
+      `<form method="post" action="${issuer}/login"><input name="req" value="${req}">` +
+        `<input name="persona" value="alice"><button>go</button></form>`,
+    );
+    await other.page.locator('button').click();
+    await other.page.getByRole('heading', { name: 'Sign-in request from another browser' }).waitFor();
+    assert.ok(!other.page.url().startsWith(callbackUrl));
+    // The browser that started it signs in (bob: alice's consent to this app is remembered from
+    // the test above), approves and gets its code.
+    await owner.page.locator('button[name="persona"][value="bob"]').click();
+    await owner.page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+    await owner.page.getByRole('button', { name: 'Allow' }).click();
+    const q = await arrival(owner.page);
+    assert.equal(q.state, 'bound-state');
+    assert.ok(q.code);
+    assert.deepEqual(owner.problems, []);
+  } finally {
+    await owner.context.close();
+    await other.context.close();
+  }
+});

@@ -15,6 +15,9 @@ use crate::store::TokenRecord;
 
 /// How many past events are kept for replay.
 pub const REPLAY: usize = 1024;
+/// The replay buffer also keeps at most about this many bytes of events (request-log events
+/// can be large), dropping the oldest first.
+pub const REPLAY_BYTES: usize = 16 * 1024 * 1024;
 
 /// A state change.
 #[derive(Debug, Clone, Serialize)]
@@ -119,6 +122,17 @@ pub enum Event {
 }
 
 impl Event {
+    /// Approximate bytes this event holds: exact enough for the request-log events, whose size
+    /// a request controls; a nominal size for the others, whose objects are small.
+    pub fn approx_size(&self) -> usize {
+        const NOMINAL: usize = 2048;
+        match self {
+            Event::RequestLogged(r) => r.approx_size(),
+            Event::TokensRevoked { tokens, ids, .. } => NOMINAL * (1 + tokens.len()) + ids.len() * 32,
+            _ => NOMINAL,
+        }
+    }
+
     /// The event's type name (`token.issued`, ...): the SSE `event:` field.
     pub fn name(&self) -> &'static str {
         match self {
@@ -160,7 +174,10 @@ pub struct Envelope {
 
 struct Inner {
     next_id: u64,
-    recent: VecDeque<Arc<Envelope>>,
+    /// Kept events with their [`Event::approx_size`].
+    recent: VecDeque<(Arc<Envelope>, usize)>,
+    /// Sum of the kept events' sizes.
+    bytes: usize,
 }
 
 /// The bus. Cheap to clone.
@@ -185,6 +202,7 @@ impl EventBus {
             inner: Arc::new(Mutex::new(Inner {
                 next_id: 1,
                 recent: VecDeque::with_capacity(REPLAY),
+                bytes: 0,
             })),
         }
     }
@@ -201,10 +219,15 @@ impl EventBus {
             event,
         });
         inner.next_id += 1;
-        if inner.recent.len() == REPLAY {
-            inner.recent.pop_front();
+        let size = env.event.approx_size();
+        while inner.recent.len() >= REPLAY || (!inner.recent.is_empty() && inner.bytes + size > REPLAY_BYTES) {
+            let Some((_, old)) = inner.recent.pop_front() else {
+                break;
+            };
+            inner.bytes = inner.bytes.saturating_sub(old);
         }
-        inner.recent.push_back(env.clone());
+        inner.bytes += size;
+        inner.recent.push_back((env.clone(), size));
         // Sent under the lock, so subscribers see ids in order. No subscriber is not an error.
         let _ = self.tx.send(env);
     }
@@ -228,7 +251,12 @@ impl EventBus {
         };
         let rx = self.tx.subscribe();
         let backlog = match last_id {
-            Some(last) => inner.recent.iter().filter(|e| e.id > last).cloned().collect(),
+            Some(last) => inner
+                .recent
+                .iter()
+                .filter(|(e, _)| e.id > last)
+                .map(|(e, _)| e.clone())
+                .collect(),
             None => Vec::new(),
         };
         (backlog, rx)
@@ -272,5 +300,35 @@ mod tests {
         let (backlog, _) = bus.subscribe(Some(0));
         assert_eq!(backlog.len(), REPLAY);
         assert_eq!(backlog[0].id, 11);
+    }
+
+    #[test]
+    fn the_replay_buffer_is_bounded_by_bytes() {
+        let bus = EventBus::new();
+        let big = || {
+            Event::RequestLogged(Box::new(crate::admin::requests::LoggedRequest {
+                id: 1,
+                at: 0,
+                method: "GET".into(),
+                path: "/authorize".into(),
+                status: 400,
+                duration_ms: 0.0,
+                client_id: None,
+                params: vec![],
+                headers: vec![],
+                body_note: None,
+                response: Default::default(),
+                curl: "x".repeat(60_000),
+            }))
+        };
+        let per = big().approx_size();
+        for i in 0..(REPLAY as i64) {
+            bus.publish(i, big());
+        }
+        let (backlog, _) = bus.subscribe(Some(0));
+        assert_eq!(backlog.len(), REPLAY_BYTES / per);
+        assert_eq!(backlog.last().map(|e| e.id), Some(REPLAY as u64));
+        let inner = bus.inner.lock().unwrap();
+        assert!(inner.bytes <= REPLAY_BYTES);
     }
 }

@@ -243,6 +243,12 @@ pub struct Client {
     /// Show a consent page before issuing a code.
     #[serde(default)]
     pub require_consent: bool,
+    /// Whether an approval on the consent page is remembered, so later authorizations (and
+    /// `prompt=none`) for the same scopes skip the page. Absent: remembered for confidential
+    /// clients, asked every time for public clients, whose identity cannot be verified
+    /// (RFC 8252 §8.6). See [`Client::remembers_consent`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_consent: Option<bool>,
 }
 
 impl Client {
@@ -259,6 +265,12 @@ impl Client {
     /// A public client (RFC 6749 §2.1) has no credentials.
     pub fn is_public(&self) -> bool {
         self.auth_method() == AuthMethod::None
+    }
+
+    /// Whether approvals are remembered: `remember_consent`, or by default true for a
+    /// confidential client and false for a public one (RFC 8252 §8.6).
+    pub fn remembers_consent(&self) -> bool {
+        self.remember_consent.unwrap_or(!self.is_public())
     }
 
     /// Fills in defaults: grant types (`authorization_code` + `refresh_token` when redirect URIs

@@ -103,8 +103,10 @@ pub struct Provider {
     pub clock: Clock,
     /// The events bus.
     pub events: EventBus,
-    /// Browser sessions and authorizations waiting for the user.
-    pub interactions: crate::oauth::session::Interactions,
+    /// Browser sessions (bounded).
+    pub sessions: crate::oauth::session::Sessions,
+    /// Authorization requests waiting for the user (bounded, browser-bound).
+    pub pending: crate::oauth::pending::PendingRequests,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -141,7 +143,8 @@ impl Provider {
             keys,
             clock,
             events,
-            interactions: crate::oauth::session::Interactions::default(),
+            sessions: crate::oauth::session::Sessions::default(),
+            pending: crate::oauth::pending::PendingRequests::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),

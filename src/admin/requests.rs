@@ -21,6 +21,12 @@ use crate::oauth::form::{Form, decode_component};
 
 /// How many requests are kept.
 pub const CAPACITY: usize = 1000;
+/// How many bytes of captured requests and responses are kept at most (approximate): beyond
+/// it the oldest entries go, even below [`CAPACITY`], so a burst of large requests cannot hold
+/// hundreds of megabytes.
+pub const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// A captured request header value is cut to this many bytes.
+pub const MAX_HEADER_VALUE: usize = 4 * 1024;
 /// Larger bodies are not captured (the protocol endpoints refuse them anyway).
 pub const MAX_CAPTURE: usize = 64 * 1024;
 /// The request headers the log shows (`authorization` and `cookie` redacted).
@@ -186,6 +192,29 @@ pub struct LoggedRequest {
     pub curl: String,
 }
 
+impl LoggedRequest {
+    /// Approximate bytes this entry holds (for the event replay buffer's byte bound).
+    pub fn approx_size(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let params = |v: &[Param]| v.iter().map(|p| p.name.len() + p.value.len() + 64).sum::<usize>();
+        let r = &self.response;
+        std::mem::size_of::<LoggedRequest>()
+            + self.method.len()
+            + self.path.len()
+            + opt(&self.client_id)
+            + params(&self.params)
+            + params(&self.headers)
+            + opt(&self.body_note)
+            + self.curl.len()
+            + opt(&r.content_type)
+            + opt(&r.error)
+            + opt(&r.error_description)
+            + opt(&r.scope)
+            + opt(&r.location)
+            + r.issued.iter().map(String::len).sum::<usize>()
+    }
+}
+
 /// A request and its response as the HTTP layer saw them.
 #[derive(Debug, Clone, Default)]
 pub struct Captured {
@@ -216,6 +245,22 @@ pub struct Captured {
 }
 
 impl Captured {
+    /// Approximate bytes this capture holds.
+    pub fn approx_size(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let bytes = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        std::mem::size_of::<Captured>()
+            + self.origin.len()
+            + self.method.len()
+            + self.path.len()
+            + opt(&self.query)
+            + self.headers.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
+            + bytes(&self.body)
+            + opt(&self.response_content_type)
+            + opt(&self.location)
+            + bytes(&self.response_json)
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -223,6 +268,8 @@ impl Captured {
 
 struct Ring {
     next_id: i64,
+    /// Sum of the entries' [`Captured::approx_size`].
+    bytes: usize,
     /// Raw captures: redaction and rendering happen when an entry is read or watched, so
     /// logging costs the request path almost nothing.
     entries: VecDeque<(i64, Arc<Captured>)>,
@@ -241,6 +288,7 @@ impl RequestLog {
         RequestLog {
             ring: Mutex::new(Ring {
                 next_id: 1,
+                bytes: 0,
                 entries: VecDeque::with_capacity(capacity.min(CAPACITY)),
             }),
             capacity: capacity.max(1),
@@ -263,14 +311,19 @@ impl RequestLog {
             return None;
         }
         let at = c.at_ms;
+        let size = c.approx_size();
         let c = Arc::new(c);
         let id = {
             let mut ring = self.lock();
             let id = ring.next_id;
             ring.next_id += 1;
-            if ring.entries.len() >= self.capacity {
-                ring.entries.pop_front();
+            while ring.entries.len() >= self.capacity || (!ring.entries.is_empty() && ring.bytes + size > MAX_BYTES) {
+                let Some((_, old)) = ring.entries.pop_front() else {
+                    break;
+                };
+                ring.bytes = ring.bytes.saturating_sub(old.approx_size());
             }
+            ring.bytes += size;
             ring.entries.push_back((id, c.clone()));
             id
         };
@@ -575,6 +628,30 @@ mod tests {
         ];
         c.body = Some(Bytes::from_static(b"grant_type=client_credentials"));
         c
+    }
+
+    #[test]
+    fn the_log_is_bounded_by_bytes_as_well_as_by_count() {
+        let log = RequestLog::new(CAPACITY, EventBus::new());
+        let big = |i: usize| Captured {
+            path: "/authorize".into(),
+            query: Some(format!("state={}", "x".repeat(60_000 + i))),
+            ..Captured::default()
+        };
+        let per = big(0).approx_size();
+        let n = MAX_BYTES / per + 50;
+        for i in 0..n {
+            log.record(big(i));
+        }
+        let ring = log.lock();
+        assert!(ring.bytes <= MAX_BYTES, "{} > {MAX_BYTES}", ring.bytes);
+        assert!(ring.entries.len() < n && ring.entries.len() >= MAX_BYTES / (per + n) - 1);
+        assert_eq!(
+            ring.bytes,
+            ring.entries.iter().map(|(_, c)| c.approx_size()).sum::<usize>()
+        );
+        // The newest entries are the ones kept.
+        assert_eq!(ring.entries.back().map(|(id, _)| *id), Some(n as i64));
     }
 
     #[test]

@@ -14,13 +14,25 @@ use axum::response::Response;
 use super::admin::AdminState;
 use super::error::http_error;
 use super::guard::is_admin_path;
-use crate::admin::requests::{Captured, MAX_CAPTURE};
+use crate::admin::requests::{Captured, MAX_CAPTURE, MAX_HEADER_VALUE};
 
 fn is_json(resp: &Response) -> bool {
     resp.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A header value cut to [`MAX_HEADER_VALUE`] bytes (at a character boundary).
+fn clip(v: &str) -> String {
+    if v.len() <= MAX_HEADER_VALUE {
+        return v.to_string();
+    }
+    let mut end = MAX_HEADER_VALUE;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &v[..end])
 }
 
 /// Logs every non-admin request with its (redacted) parameters and a response summary.
@@ -59,7 +71,7 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
             .headers
             .iter()
             .filter(|(k, _)| crate::admin::requests::captures_header(k.as_str()))
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), clip(v))))
             .collect(),
         body: Some(bytes.clone()),
         ..Captured::default()

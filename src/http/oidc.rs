@@ -13,10 +13,11 @@ use super::error::no_store;
 use super::extract::PageForm;
 use super::oauth::AppState;
 use super::pages;
-use crate::oauth::authorize::{self, LoginInput, Outcome, ResponseMode};
+use crate::oauth::authorize::{self, Browser, LoginInput, Outcome, ResponseMode};
 use crate::oauth::form::Form;
 use crate::oauth::logout::{self, LogoutOutcome};
-use crate::oauth::session::{COOKIE, Session};
+use crate::oauth::pending::PENDING_TTL;
+use crate::oauth::session::{COOKIE, FLOW_COOKIE, Session};
 use crate::oauth::{OAuthError, paths, userinfo};
 use crate::provider::Provider;
 
@@ -43,16 +44,65 @@ fn body_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
     Form::parse(body)
 }
 
-/// The session cookie's value.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the cookie `name`.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+}
+
+/// The session cookie's value.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// The browser's flow-binding cookie, if it has the shape Latchkey gives it (256 random bits,
+/// base64url).
+fn flow_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, FLOW_COOKIE)
+        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// Sets the flow-binding cookie for the login and consent pages only (one cookie per path),
+/// HttpOnly, SameSite=Lax, for as long as a pending request lives.
+fn set_flow_cookie(p: &Provider, resp: &mut Response, value: &str) {
+    let secure = if p.issuer.id.starts_with("https:") {
+        "; Secure"
+    } else {
+        ""
+    };
+    for path in [paths::LOGIN, paths::CONSENT] {
+        let value = format!(
+            "{FLOW_COOKIE}={value}; Path={}{path}; Max-Age={PENDING_TTL}; HttpOnly; SameSite=Lax{secure}",
+            p.issuer.path
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+/// Runs `/authorize` with this browser's cookies; a login or consent page also (re)sets the
+/// flow-binding cookie the pending request is bound to.
+async fn authorize_with(p: &Provider, headers: &HeaderMap, form: &crate::oauth::form::Form) -> Response {
+    let session = session_cookie(headers);
+    let flow = flow_cookie(headers).unwrap_or_else(crate::ids::opaque_token);
+    let browser = Browser {
+        session: session.as_deref(),
+        flow: Some(&flow),
+    };
+    let outcome = authorize::authorize(p, form, browser).await;
+    let parks = outcome.parks();
+    let mut resp = render(p, outcome);
+    if parks {
+        set_flow_cookie(p, &mut resp, &flow);
+    }
+    resp
 }
 
 fn cookie_path(p: &Provider) -> String {
@@ -102,20 +152,14 @@ fn render(p: &Provider, outcome: Outcome) -> Response {
 /// Authorization endpoint, GET (RFC 6749 §4.1.1, OIDC Core §3.1.2.1).
 pub async fn authorize_get(State(p): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     match query_form(q) {
-        Ok(form) => render(
-            &p,
-            authorize::authorize(&p, &form, session_cookie(&headers).as_deref()).await,
-        ),
+        Ok(form) => authorize_with(&p, &headers, &form).await,
         Err(e) => pages::error("Invalid request", &e.description),
     }
 }
 
 /// Authorization endpoint, POST (OIDC Core §3.1.2.1: both methods are supported).
 pub async fn authorize_post(State(p): State<AppState>, headers: HeaderMap, PageForm(form): PageForm) -> Response {
-    render(
-        &p,
-        authorize::authorize(&p, &form, session_cookie(&headers).as_deref()).await,
-    )
+    authorize_with(&p, &headers, &form).await
 }
 
 /// The login page (Latchkey's own, design §3.3).
@@ -124,11 +168,13 @@ pub async fn login_get(State(p): State<AppState>, headers: HeaderMap, RawQuery(q
         Ok(f) => f,
         Err(e) => return pages::error("Invalid request", &e.description),
     };
+    let (session, flow) = (session_cookie(&headers), flow_cookie(&headers));
+    let browser = Browser {
+        session: session.as_deref(),
+        flow: flow.as_deref(),
+    };
     match form.require("req") {
-        Ok(id) => render(
-            &p,
-            authorize::login_page(&p, id, session_cookie(&headers).as_deref()).await,
-        ),
+        Ok(id) => render(&p, authorize::login_page(&p, id, browser).await),
         Err(e) => pages::error("Invalid request", &e.description),
     }
 }
@@ -139,7 +185,12 @@ pub async fn login_post(State(p): State<AppState>, headers: HeaderMap, PageForm(
         Ok(i) => i,
         Err(e) => return pages::error("Invalid request", &e.description),
     };
-    let (outcome, session) = authorize::login(&p, input, session_cookie(&headers).as_deref()).await;
+    let (session, flow) = (session_cookie(&headers), flow_cookie(&headers));
+    let browser = Browser {
+        session: session.as_deref(),
+        flow: flow.as_deref(),
+    };
+    let (outcome, session) = authorize::login(&p, input, browser).await;
     let mut resp = render(&p, outcome);
     if let Some(s) = session {
         set_cookie(&p, &mut resp, &s);
@@ -148,20 +199,33 @@ pub async fn login_post(State(p): State<AppState>, headers: HeaderMap, PageForm(
 }
 
 /// The consent page.
-pub async fn consent_get(State(p): State<AppState>, RawQuery(q): RawQuery) -> Response {
+pub async fn consent_get(State(p): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let flow = flow_cookie(&headers);
+    let browser = Browser {
+        session: None,
+        flow: flow.as_deref(),
+    };
     match query_form(q).and_then(|f| f.require("req").map(str::to_string)) {
-        Ok(id) => render(&p, authorize::consent_page(&p, &id).await),
+        Ok(id) => render(&p, authorize::consent_page(&p, &id, browser).await),
         Err(e) => pages::error("Invalid request", &e.description),
     }
 }
 
 /// The consent form's target: `decision=approve` or `decision=deny`.
-pub async fn consent_post(State(p): State<AppState>, PageForm(form): PageForm) -> Response {
+pub async fn consent_post(State(p): State<AppState>, headers: HeaderMap, PageForm(form): PageForm) -> Response {
     let (id, decision) = match (form.require("req"), form.get("decision")) {
         (Ok(id), Ok(d)) => (id.to_string(), d),
         (Err(e), _) | (_, Err(e)) => return pages::error("Invalid request", &e.description),
     };
-    render(&p, authorize::consent(&p, &id, decision == Some("approve")).await)
+    let flow = flow_cookie(&headers);
+    let browser = Browser {
+        session: None,
+        flow: flow.as_deref(),
+    };
+    render(
+        &p,
+        authorize::consent(&p, &id, decision == Some("approve"), browser).await,
+    )
 }
 
 /// UserInfo endpoint, GET and POST (OIDC Core §5.3; RFC 6750 §2.1, §2.2, §3).
@@ -210,7 +274,7 @@ pub async fn end_session(
         LogoutOutcome::Done => pages::logged_out(),
     };
     if let Some(id) = session_cookie(&headers) {
-        p.interactions.end_session(&id);
+        p.sessions.end_session(&id);
     }
     clear_cookie(&p, &mut resp);
     resp

@@ -183,8 +183,13 @@ pub fn consent(v: &ConsentView, action: &str) -> Response {
             })
         ));
     }
+    body.push_str(if v.remembered {
+        "</ul><p class=\"muted\">Your answer is remembered for this app.</p>"
+    } else {
+        "</ul><p class=\"muted\">This app asks every time: your answer is not remembered.</p>"
+    });
     body.push_str(&format!(
-        "</ul><form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"req\" value=\"{}\">\
+        "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"req\" value=\"{}\">\
          <div class=\"row\"><button class=\"btn secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
          <button class=\"btn\" type=\"submit\" name=\"decision\" value=\"approve\" autofocus>Allow</button></div></form>",
         esc(action),

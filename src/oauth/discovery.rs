@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::authorize::RESPONSE_TYPES;
 use super::paths;
+use super::request::RESPONSE_TYPES;
 use super::token::SUPPORTED_GRANTS;
 use crate::model::GrantType;
 use crate::provider::Provider;

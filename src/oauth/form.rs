@@ -62,6 +62,11 @@ impl Form {
         }
     }
 
+    /// The decoded size of all names and values, in bytes.
+    pub fn size(&self) -> usize {
+        self.params.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
     /// The value of `name`; `None` when absent or empty; `invalid_request` when repeated.
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
         let mut found: Option<&str> = None;

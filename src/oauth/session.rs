@@ -1,20 +1,22 @@
-//! Browser sessions (single sign-on across authorizations) and authorization requests waiting
-//! for a login or a consent decision.
+//! Browser sessions: single sign-on across authorizations (and the names of Latchkey's cookies).
 //!
-//! Both live in memory: a restart signs every browser out and drops half-finished logins, which
-//! is what a developer expects from restarting a local provider.
+//! They live in memory: a restart signs every browser out, which is what a developer expects
+//! from restarting a local provider. Bounds: a session lasts [`SESSION_TTL`] seconds after its
+//! last use, and at most [`MAX_SESSIONS`] exist; signing in once more ends the least recently
+//! used one (that browser simply sees the login page again).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::authorize::AuthRequest;
-
-/// How long a half-finished authorization (login or consent page open) stays usable.
-pub const PENDING_TTL: i64 = 600;
-/// How long a browser session lasts without use.
+/// How long a browser session lasts without use, seconds.
 pub const SESSION_TTL: i64 = 86_400;
+/// How many browser sessions may exist at once.
+pub const MAX_SESSIONS: usize = 10_000;
 /// The session cookie's name.
 pub const COOKIE: &str = "latchkey_session";
+/// The cookie binding a pending authorization request to the browser that started it
+/// ([`crate::oauth::pending`]).
+pub const FLOW_COOKIE: &str = "latchkey_flow";
 
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,24 +33,17 @@ pub struct Session {
     pub last_seen: i64,
 }
 
-/// An authorization request waiting for the user.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    /// The id carried by the login and consent forms.
-    pub id: String,
-    /// The validated request.
-    pub request: AuthRequest,
-    /// When it started.
-    pub created_at: i64,
-    /// Set once the user has authenticated for this request.
-    pub authenticated: Option<Session>,
+/// The browser sessions.
+#[derive(Debug)]
+pub struct Sessions {
+    sessions: Mutex<HashMap<String, Session>>,
+    max_sessions: usize,
 }
 
-/// Sessions and pending requests.
-#[derive(Debug, Default)]
-pub struct Interactions {
-    sessions: Mutex<HashMap<String, Session>>,
-    pending: Mutex<HashMap<String, Pending>>,
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions::with_capacity(MAX_SESSIONS)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -58,8 +53,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-impl Interactions {
-    /// Starts a session for `username`.
+impl Sessions {
+    /// A store holding at most `max_sessions` sessions (at least 1).
+    pub fn with_capacity(max_sessions: usize) -> Sessions {
+        Sessions {
+            sessions: Mutex::default(),
+            max_sessions: max_sessions.max(1),
+        }
+    }
+
+    /// Starts a session for `username`, ending expired ones and, at [`MAX_SESSIONS`], the
+    /// least recently used one.
     pub fn create_session(&self, username: &str, sub: &str, now: i64) -> Session {
         let s = Session {
             id: crate::ids::opaque_token(),
@@ -69,7 +73,15 @@ impl Interactions {
             last_seen: now,
         };
         let mut map = lock(&self.sessions);
-        map.retain(|_, v| v.last_seen + SESSION_TTL > now);
+        if map.len() >= self.max_sessions {
+            map.retain(|_, v| v.last_seen + SESSION_TTL > now);
+        }
+        while map.len() >= self.max_sessions {
+            let Some(oldest) = map.values().min_by_key(|v| v.last_seen).map(|v| v.id.clone()) else {
+                break;
+            };
+            map.remove(&oldest);
+        }
         map.insert(s.id.clone(), s.clone());
         s
     }
@@ -86,45 +98,43 @@ impl Interactions {
         Some(s.clone())
     }
 
+    /// How many sessions exist (expired ones included until the next sign-in at the cap).
+    pub fn session_count(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
     /// Ends a session.
     pub fn end_session(&self, id: &str) -> Option<Session> {
         lock(&self.sessions).remove(id)
     }
+}
 
-    /// Parks a request until the user acts; returns its id.
-    pub fn park(&self, request: AuthRequest, authenticated: Option<Session>, now: i64) -> String {
-        let id = crate::ids::opaque_token();
-        let mut map = lock(&self.pending);
-        map.retain(|_, v| v.created_at + PENDING_TTL > now);
-        map.insert(
-            id.clone(),
-            Pending {
-                id: id.clone(),
-                request,
-                created_at: now,
-                authenticated,
-            },
-        );
-        id
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// The parked request `id`, if it has not expired.
-    pub fn pending(&self, id: &str, now: i64) -> Option<Pending> {
-        let map = lock(&self.pending);
-        map.get(id).filter(|p| p.created_at + PENDING_TTL > now).cloned()
-    }
-
-    /// Records that the user authenticated for the parked request.
-    pub fn set_authenticated(&self, id: &str, session: Session) {
-        if let Some(p) = lock(&self.pending).get_mut(id) {
-            p.authenticated = Some(session);
+    #[test]
+    fn sessions_are_capped_by_evicting_the_least_recently_used() {
+        let i = Sessions::with_capacity(3);
+        let a = i.create_session("a", "a", 0);
+        let b = i.create_session("b", "b", 1);
+        let c = i.create_session("c", "c", 2);
+        assert!(i.session(&a.id, 3).is_some(), "a is used again: b is now the oldest");
+        let d = i.create_session("d", "d", 4);
+        assert_eq!(i.session_count(), 3);
+        assert!(i.session(&b.id, 5).is_none());
+        for s in [&a, &c, &d] {
+            assert!(i.session(&s.id, 5).is_some());
         }
     }
 
-    /// Removes and returns the parked request (it is answered now).
-    pub fn take(&self, id: &str, now: i64) -> Option<Pending> {
-        lock(&self.pending)
-            .remove(id)
-            .filter(|p| p.created_at + PENDING_TTL > now)
+    #[test]
+    fn expired_sessions_are_dropped_first() {
+        let i = Sessions::with_capacity(2);
+        let a = i.create_session("a", "a", 0);
+        let b = i.create_session("b", "b", SESSION_TTL - 10);
+        i.create_session("c", "c", SESSION_TTL + 1);
+        assert!(i.session(&a.id, SESSION_TTL + 2).is_none());
+        assert!(i.session(&b.id, SESSION_TTL + 2).is_some());
     }
 }

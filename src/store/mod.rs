@@ -305,11 +305,18 @@ impl Store {
         .await
     }
 
-    /// Deletes a client. Returns whether it existed.
+    /// Deletes a client and the consents users gave it (a new client registered later under
+    /// the same id must ask again). Returns whether it existed.
     pub async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let id = client_id.to_string();
-        self.w(move |c| Ok(c.execute("DELETE FROM clients WHERE client_id = ?1", [id])? > 0))
-            .await
+        self.w(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM consents WHERE client_id = ?1", [&id])?;
+            let existed = tx.execute("DELETE FROM clients WHERE client_id = ?1", [&id])? > 0;
+            tx.commit()?;
+            Ok(existed)
+        })
+        .await
     }
 
     // ---- users ----
@@ -371,11 +378,17 @@ impl Store {
         .await
     }
 
-    /// Deletes a user. Returns whether it existed.
+    /// Deletes a user and the consents they gave. Returns whether it existed.
     pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
         let u = username.to_string();
-        self.w(move |c| Ok(c.execute("DELETE FROM users WHERE username = ?1", [u])? > 0))
-            .await
+        self.w(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM consents WHERE username = ?1", [&u])?;
+            let existed = tx.execute("DELETE FROM users WHERE username = ?1", [&u])? > 0;
+            tx.commit()?;
+            Ok(existed)
+        })
+        .await
     }
 
     // ---- resources ----

@@ -70,6 +70,15 @@ async fn authorization_code(lk: &Lk, client_id: &str) -> String {
         ])
         .finish();
     let page = lk.http.get(format!("{}/authorize?{q}", lk.url)).send().await.unwrap();
+    let flow = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("latchkey_flow="))
+        .and_then(|v| v.split(';').next())
+        .expect("the flow cookie")
+        .to_string();
     let html = page.text().await.unwrap();
     let marker = "name=\"req\" value=\"";
     let start = html.find(marker).unwrap_or_else(|| panic!("no login form: {html}")) + marker.len();
@@ -77,6 +86,7 @@ async fn authorization_code(lk: &Lk, client_id: &str) -> String {
     let done = lk
         .http
         .post(format!("{}/login", lk.url))
+        .header("cookie", format!("latchkey_flow={flow}"))
         .form(&[("req", req), ("username", "alice"), ("password", PASSWORD)])
         .send()
         .await

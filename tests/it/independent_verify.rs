@@ -116,6 +116,15 @@ async fn code_flow(s: &TestServer) -> Value {
     ]);
     let page = s.http.get(s.at(&format!("/authorize?{params}"))).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    let flow = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("latchkey_flow="))
+        .and_then(|v| v.split(';').next())
+        .expect("the flow cookie")
+        .to_string();
     let body = page.text().await.unwrap();
     let marker = "name=\"req\" value=\"";
     let start = body.find(marker).unwrap_or_else(|| panic!("no login form: {body}")) + marker.len();
@@ -123,6 +132,7 @@ async fn code_flow(s: &TestServer) -> Value {
     let done = s
         .http
         .post(s.at("/login"))
+        .header("cookie", format!("latchkey_flow={flow}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form(&[
             ("req", req),

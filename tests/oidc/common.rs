@@ -149,6 +149,7 @@ impl TestServer {
             http: http_client(),
             base: self.url(),
             cookie: None,
+            flow: None,
         }
     }
 
@@ -350,14 +351,30 @@ impl Page {
     }
 }
 
-/// A browser: redirects off, the `latchkey_session` cookie kept by hand.
+/// A browser: redirects off, the `latchkey_session` and `latchkey_flow` cookies kept by hand.
 pub struct Browser {
     http: reqwest::Client,
     base: String,
+    /// The session cookie.
     pub cookie: Option<String>,
+    /// The cookie binding pending authorization requests to this browser.
+    pub flow: Option<String>,
 }
 
 impl Browser {
+    /// The `Cookie` header this browser sends (it ignores cookie paths: Latchkey scopes the flow
+    /// cookie to /login and /consent, which a real browser honours).
+    pub fn cookie_header(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.cookie {
+            parts.push(format!("latchkey_session={c}"));
+        }
+        if let Some(f) = &self.flow {
+            parts.push(format!("latchkey_flow={f}"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     fn absolute(&self, url: &str) -> String {
         if url.starts_with("http") {
             url.to_string()
@@ -369,14 +386,18 @@ impl Browser {
     async fn finish(&mut self, r: reqwest::Response) -> Page {
         for v in r.headers().get_all("set-cookie") {
             let v = v.to_str().expect("ascii cookie");
-            let Some(rest) = v.strip_prefix("latchkey_session=") else {
+            let (slot, rest) = if let Some(rest) = v.strip_prefix("latchkey_session=") {
+                (&mut self.cookie, rest)
+            } else if let Some(rest) = v.strip_prefix("latchkey_flow=") {
+                (&mut self.flow, rest)
+            } else {
                 continue;
             };
             let value = rest.split(';').next().unwrap_or("");
             if value.is_empty() || v.contains("Max-Age=0") {
-                self.cookie = None;
+                *slot = None;
             } else {
-                self.cookie = Some(value.to_string());
+                *slot = Some(value.to_string());
             }
         }
         Page {
@@ -389,8 +410,8 @@ impl Browser {
     /// GET a path or absolute URL.
     pub async fn get(&mut self, url: &str) -> Page {
         let mut req = self.http.get(self.absolute(url));
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", format!("latchkey_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header("cookie", c);
         }
         let r = req.send().await.expect("GET");
         self.finish(r).await
@@ -403,8 +424,8 @@ impl Browser {
             .post(self.absolute(url))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(pairs));
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", format!("latchkey_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header("cookie", c);
         }
         let r = req.send().await.expect("POST");
         self.finish(r).await

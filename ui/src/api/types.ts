@@ -30,6 +30,8 @@ export interface Client {
   access_token_ttl?: number
   access_token_format?: TokenFormat
   require_consent: boolean
+  /** Absent: remembered for confidential clients, asked every time for public ones (RFC 8252 §8.6). */
+  remember_consent?: boolean
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */

@@ -27,11 +27,14 @@ export interface ClientForm {
   access_token_ttl: string
   access_token_format: '' | TokenFormat
   require_consent: boolean
+  /** '' = the default for the client type. */
+  remember_consent: '' | 'true' | 'false'
 }
 
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
   'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'require_consent',
+  'remember_consent',
 ] as const
 
 const GRANTS: { value: GrantType; label: string; desc: string }[] = [
@@ -70,6 +73,7 @@ export function toForm(c?: Client): ClientForm {
     access_token_ttl: c?.access_token_ttl ? formatTtl(c.access_token_ttl) : '',
     access_token_format: c?.access_token_format ?? '',
     require_consent: c?.require_consent ?? false,
+    remember_consent: c?.remember_consent === undefined || c?.remember_consent === null ? '' : c.remember_consent ? 'true' : 'false',
   }
 }
 
@@ -91,6 +95,7 @@ export function fromForm(f: ClientForm): Client {
   const ttl = parseTtl(f.access_token_ttl)
   if (ttl !== null) c.access_token_ttl = ttl
   if (f.access_token_format) c.access_token_format = f.access_token_format
+  if (f.remember_consent) c.remember_consent = f.remember_consent === 'true'
   return c
 }
 
@@ -135,6 +140,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const { register, control, handleSubmit, watch, setValue, setError, formState: { errors, isSubmitting, isDirty } } = form
   const type = watch('type')
   const clientId = watch('client_id')
+  const requireConsent = watch('require_consent')
 
   // Keep the auth method consistent with the client type.
   useEffect(() => {
@@ -425,6 +431,24 @@ function ClientFormView({ existing }: { existing?: Client }) {
               <input type="checkbox" {...register('require_consent')} />
               <span>Ask the user for consent <span className="desc">Show a consent page before issuing a code.</span></span>
             </label>
+            <Field
+              label="Remember consent"
+              htmlFor="remember_consent"
+              error={errors.remember_consent?.message}
+              help={requireConsent
+                ? 'Whether an approval is remembered, so later sign-ins (and prompt=none) for the same scopes skip the consent page.'
+                : 'Applies when the client asks for consent.'}
+            >
+              <select id="remember_consent" className="input" {...register('remember_consent')}>
+                <option value="">
+                  {type === 'public'
+                    ? 'Default: ask every time (public client, RFC 8252 §8.6)'
+                    : 'Default: remember (confidential client)'}
+                </option>
+                <option value="true">Remember the user’s answer</option>
+                <option value="false">Ask every time</option>
+              </select>
+            </Field>
           </div>
         </Panel>
 

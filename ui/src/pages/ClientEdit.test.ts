@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import type { Client } from '../api/types'
+import { fromForm, toForm } from './ClientEdit'
+
+const base: Client = {
+  client_id: 'native',
+  redirect_uris: ['http://127.0.0.1/cb'],
+  post_logout_redirect_uris: [],
+  grant_types: ['authorization_code'],
+  scopes: ['openid'],
+  audiences: [],
+  token_endpoint_auth_method: 'none',
+  require_consent: true,
+}
+
+describe('remember_consent in the client form', () => {
+  it('keeps the default (absent) as the default', () => {
+    const f = toForm(base)
+    expect(f.remember_consent).toBe('')
+    expect('remember_consent' in fromForm(f)).toBe(false)
+  })
+
+  it('round-trips an explicit choice either way', () => {
+    for (const v of [true, false]) {
+      const f = toForm({ ...base, remember_consent: v })
+      expect(f.remember_consent).toBe(v ? 'true' : 'false')
+      expect(fromForm(f).remember_consent).toBe(v)
+    }
+  })
+})
