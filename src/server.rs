@@ -241,7 +241,11 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
             });
         }
     }
-    if let Some(bad) = opts.admin_token.as_deref().and_then(|t| t.chars().find(|c| !is_cookie_octet(*c))) {
+    if let Some(bad) = opts
+        .admin_token
+        .as_deref()
+        .and_then(|t| t.chars().find(|c| !is_cookie_octet(*c)))
+    {
         return Err(StartError::AdminTokenCharacters(bad));
     }
     if !opts.bind.is_loopback() && opts.admin_token.is_none() {

@@ -212,10 +212,14 @@ pub fn check_navigation_target(uri: &str) -> Result<(), String> {
 /// in any letter case and with the whitespace a browser ignores). The config file, the admin
 /// API and later client registration all call this; errors name the URI and the reason.
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
-    if let Err(why) = check_navigation_target(uri) {
-        return Err(format!("`{}` is refused: {why}", uri.escape_debug()));
+    let refused = |why: String| format!("`{}` is refused: {why}", uri.escape_debug());
+    if forbidden_scheme(uri).is_some()
+        && let Err(why) = check_navigation_target(uri)
+    {
+        return Err(refused(why));
     }
     let parsed = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URI ({e})"))?;
+    check_navigation_target(uri).map_err(refused)?;
     // The parser's view of the scheme too, in case it normalises something the check above
     // did not (it never should).
     if FORBIDDEN_SCHEMES.contains(&parsed.scheme()) {

@@ -268,9 +268,18 @@ mod tests {
 
     #[test]
     fn a_bare_challenge_has_only_the_realm() {
-        assert_eq!(bearer_challenge("latchkey", None, Some("ignored"), Some("x"), None), "Bearer realm=\"latchkey\"");
         assert_eq!(
-            bearer_challenge("latchkey", None, None, None, Some("http://localhost:8000/.well-known/oauth-protected-resource/resources/books")),
+            bearer_challenge("latchkey", None, Some("ignored"), Some("x"), None),
+            "Bearer realm=\"latchkey\""
+        );
+        assert_eq!(
+            bearer_challenge(
+                "latchkey",
+                None,
+                None,
+                None,
+                Some("http://localhost:8000/.well-known/oauth-protected-resource/resources/books")
+            ),
             "Bearer realm=\"latchkey\", resource_metadata=\"http://localhost:8000/.well-known/oauth-protected-resource/resources/books\""
         );
     }
@@ -278,7 +287,13 @@ mod tests {
     #[test]
     fn challenges_carry_error_description_and_scope_in_order() {
         assert_eq!(
-            bearer_challenge("latchkey", Some("insufficient_scope"), Some("needs read_books"), Some("openid read_books"), Some("http://x/m")),
+            bearer_challenge(
+                "latchkey",
+                Some("insufficient_scope"),
+                Some("needs read_books"),
+                Some("openid read_books"),
+                Some("http://x/m")
+            ),
             "Bearer realm=\"latchkey\", error=\"insufficient_scope\", error_description=\"needs read_books\", scope=\"openid read_books\", resource_metadata=\"http://x/m\""
         );
     }
@@ -287,14 +302,18 @@ mod tests {
     fn attribute_values_are_faithful_ascii() {
         assert_eq!(ascii_param("see RFC 6750 §2.1"), "see RFC 6750 section 2.1");
         assert_eq!(ascii_param("§3"), "section 3");
-        assert_eq!(ascii_param("client “café” — naïve → ok…"), "client 'cafe' - naive -> ok...");
+        assert_eq!(
+            ascii_param("client “café” — naïve → ok…"),
+            "client 'cafe' - naive -> ok..."
+        );
         assert_eq!(ascii_param("a \"quoted\" back\\slash"), "a 'quoted' back/slash");
         assert_eq!(ascii_param("line\r\nbreak\tand\u{7f}del"), "line break and del");
         assert_eq!(ascii_param("Straße 日本 ok"), "Strasse ok");
         for s in ["§", "日本語", "\u{0}", "\"\\", "x\u{85}y", "emoji 🙂 here"] {
             let out = ascii_param(s);
             assert!(
-                out.bytes().all(|b| b == 0x20 || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)),
+                out.bytes()
+                    .all(|b| b == 0x20 || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)),
                 "{s:?} -> {out:?}"
             );
             assert!(!out.contains('?'), "{out}");
@@ -318,6 +337,9 @@ mod tests {
         assert!(bearer_challenge_for(&OAuthError::server("x"), None).is_none());
         assert_eq!(bearer_error(scope).status(), StatusCode::FORBIDDEN);
         assert_eq!(bearer_error(none).status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(bearer_error(OAuthError::invalid_request("both")).status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            bearer_error(OAuthError::invalid_request("both")).status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 }

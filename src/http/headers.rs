@@ -66,8 +66,11 @@ pub async fn security_headers(mut resp: Response) -> Response {
 }
 
 fn contains_frame_ancestors(csp: &[u8]) -> bool {
-    csp.split(|b| *b == b';')
-        .any(|d| d.trim_ascii_start().to_ascii_lowercase().starts_with(b"frame-ancestors"))
+    csp.split(|b| *b == b';').any(|d| {
+        d.trim_ascii_start()
+            .to_ascii_lowercase()
+            .starts_with(b"frame-ancestors")
+    })
 }
 
 #[cfg(test)]
@@ -77,8 +80,10 @@ mod tests {
 
     fn html(csp: Option<&'static str>) -> Response {
         let mut r = "<p>x</p>".into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("Text/HTML; charset=utf-8"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Text/HTML; charset=utf-8"),
+        );
         if let Some(c) = csp {
             r.headers_mut()
                 .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(c));

@@ -28,25 +28,47 @@ fn forgeries(real: &str, jwks: &Value) -> Vec<(&'static str, String)> {
         real_sig
     );
     vec![
-        ("alg none", jws(&json!({"alg": "none", "typ": "at+jwt", "kid": kid}), &payload, b"")),
+        (
+            "alg none",
+            jws(&json!({"alg": "none", "typ": "at+jwt", "kid": kid}), &payload, b""),
+        ),
         ("alg nOnE", jws(&json!({"alg": "nOnE", "typ": "at+jwt"}), &payload, b"")),
         (
             "alg confusion: HS256 keyed with the public JWK",
-            hs256(&json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}), &payload, public_jwk.to_string().as_bytes()),
+            hs256(
+                &json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+                &payload,
+                public_jwk.to_string().as_bytes(),
+            ),
         ),
         (
             "alg confusion: HS256 keyed with the modulus",
-            hs256(&json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}), &payload, n.as_bytes()),
+            hs256(
+                &json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+                &payload,
+                n.as_bytes(),
+            ),
         ),
         ("embedded jwk", es256_embedded_jwk(&payload, &json!({}))),
-        ("embedded jwk with the real kid", es256_embedded_jwk(&payload, &json!({"kid": kid}))),
+        (
+            "embedded jwk with the real kid",
+            es256_embedded_jwk(&payload, &json!({"kid": kid})),
+        ),
         (
             "kid path traversal to an empty file",
-            hs256(&json!({"alg": "HS256", "kid": "../../../../../../../dev/null"}), &payload, b""),
+            hs256(
+                &json!({"alg": "HS256", "kid": "../../../../../../../dev/null"}),
+                &payload,
+                b"",
+            ),
         ),
         (
             "kid SQL injection",
-            hs256(&json!({"alg": "HS256", "kid": "x' UNION SELECT 'secret' --"}), &payload, b"secret"),
+            hs256(
+                &json!({"alg": "HS256", "kid": "x' UNION SELECT 'secret' --"}),
+                &payload,
+                b"secret",
+            ),
         ),
         ("tampered payload, original signature", tampered),
     ]
@@ -97,7 +119,9 @@ async fn forged_jwts_are_refused_everywhere_a_token_is_accepted() {
             assert!(!srv.active(&forged).await, "{what} introspects active");
 
             let mut b = srv.browser();
-            let page = b.get(&format!("/end_session?{}", form(&[("id_token_hint", &forged)]))).await;
+            let page = b
+                .get(&format!("/end_session?{}", form(&[("id_token_hint", &forged)])))
+                .await;
             assert_eq!(page.status.as_u16(), 400, "{what}: {page:?}");
             assert!(page.body.contains("id_token_hint"), "{what}: {}", page.body);
 

@@ -35,7 +35,12 @@ async fn a_forged_sign_in_sets_no_session() {
         assert!(r.headers().get("location").is_none());
     }
     let mut b = srv.browser();
-    let page = b.get(&format!("/login?{}", form(&[("req", "x"), ("username", "alice"), ("password", "alice-password")]))).await;
+    let page = b
+        .get(&format!(
+            "/login?{}",
+            form(&[("req", "x"), ("username", "alice"), ("password", "alice-password")])
+        ))
+        .await;
     assert!(b.cookie.is_none(), "{page:?}");
     // With no session, a later authorization request still asks who is signing in.
     let page = b

@@ -33,7 +33,11 @@ async fn urls_in_requests_and_token_headers_are_never_fetched() {
         b"web-secret",
     );
     for (param, value, error) in [
-        ("request_uri", format!("{evil}/request.jwt"), "request_uri_not_supported"),
+        (
+            "request_uri",
+            format!("{evil}/request.jwt"),
+            "request_uri_not_supported",
+        ),
         ("request", request_object.clone(), "request_not_supported"),
     ] {
         let page = b
@@ -49,14 +53,32 @@ async fn urls_in_requests_and_token_headers_are_never_fetched() {
         assert_eq!(cb.q("error"), error, "{param}");
     }
 
-    let payload = json!({"iss": srv.issuer(), "sub": "admin", "aud": "web", "exp": 4_000_000_000u64, "scope": "openid"});
+    let payload =
+        json!({"iss": srv.issuer(), "sub": "admin", "aud": "web", "exp": 4_000_000_000u64, "scope": "openid"});
     let tokens = [
-        hs256(&json!({"alg": "HS256", "jku": format!("{evil}/jwks"), "kid": "k"}), &payload, b"k"),
-        hs256(&json!({"alg": "RS256", "x5u": format!("{evil}/cert.pem")}), &payload, b"k"),
-        es256_embedded_jwk(&payload, &json!({"jku": format!("{evil}/jwks"), "x5u": format!("{evil}/x5u")})),
+        hs256(
+            &json!({"alg": "HS256", "jku": format!("{evil}/jwks"), "kid": "k"}),
+            &payload,
+            b"k",
+        ),
+        hs256(
+            &json!({"alg": "RS256", "x5u": format!("{evil}/cert.pem")}),
+            &payload,
+            b"k",
+        ),
+        es256_embedded_jwk(
+            &payload,
+            &json!({"jku": format!("{evil}/jwks"), "x5u": format!("{evil}/x5u")}),
+        ),
     ];
     for t in &tokens {
-        let r = srv.http.get(srv.at("/userinfo")).bearer_auth(t).send().await.expect("userinfo");
+        let r = srv
+            .http
+            .get(srv.at("/userinfo"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("userinfo");
         assert_eq!(r.status(), 401);
         assert!(!srv.active(t).await);
         let page = b.get(&format!("/end_session?{}", form(&[("id_token_hint", t)]))).await;

@@ -51,7 +51,12 @@ async fn pkce_cannot_be_downgraded_or_stripped() {
     // 3. A code bound to an S256 challenge: no verifier, a wrong one, or the challenge itself
     // (a fresh code each time, so a refusal is not just a consumed code); the right verifier
     // works.
-    for attempt in [None, Some("x".repeat(43)), Some(challenge.clone()), Some(verifier.clone())] {
+    for attempt in [
+        None,
+        Some("x".repeat(43)),
+        Some(challenge.clone()),
+        Some(verifier.clone()),
+    ] {
         let bound = code(
             &srv,
             "spa",

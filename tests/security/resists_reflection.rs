@@ -23,7 +23,10 @@ fn assert_inert(p: &Page, payload: &str, what: &str) {
     assert!(!p.body.contains("href=\"javascript"), "{what}");
     assert!(!p.body.contains("action=\"javascript"), "{what}");
     if p.header("content-type").starts_with("text/html") {
-        assert!(p.header("content-security-policy").contains("script-src 'nonce-"), "{what}: {p:?}");
+        assert!(
+            p.header("content-security-policy").contains("script-src 'nonce-"),
+            "{what}: {p:?}"
+        );
     }
 }
 
@@ -39,12 +42,20 @@ async fn reflected_parameters_are_escaped_and_never_redirected() {
     for payload in PAYLOADS {
         let mut b = srv.browser();
         let p = b
-            .authorize(&[("client_id", payload), ("response_type", "code"), ("redirect_uri", payload)])
+            .authorize(&[
+                ("client_id", payload),
+                ("response_type", "code"),
+                ("redirect_uri", payload),
+            ])
             .await;
         assert!(p.location().is_none(), "{p:?}");
         assert_inert(&p, payload, "unknown client");
         let p = b
-            .authorize(&[("client_id", "web"), ("response_type", "code"), ("redirect_uri", payload)])
+            .authorize(&[
+                ("client_id", "web"),
+                ("response_type", "code"),
+                ("redirect_uri", payload),
+            ])
             .await;
         assert!(p.location().is_none(), "{p:?}");
         assert_inert(&p, payload, "unregistered redirect_uri");
@@ -66,10 +77,18 @@ async fn reflected_parameters_are_escaped_and_never_redirected() {
         let done = b.login(&wrong, "alice", "alice-password").await;
         assert!(done.body.contains("name=\"state\""), "{done:?}");
         assert_inert(&done, payload, "state in the form_post page");
-        let p = b.get(&format!("/end_session?{}", form(&[("client_id", payload), ("state", payload)]))).await;
+        let p = b
+            .get(&format!(
+                "/end_session?{}",
+                form(&[("client_id", payload), ("state", payload)])
+            ))
+            .await;
         assert_inert(&p, payload, "logout client_id");
         let p = b
-            .get(&format!("/end_session?{}", form(&[("client_id", "web"), ("post_logout_redirect_uri", payload)])))
+            .get(&format!(
+                "/end_session?{}",
+                form(&[("client_id", "web"), ("post_logout_redirect_uri", payload)])
+            ))
             .await;
         assert!(p.location().is_none(), "{p:?}");
         assert_inert(&p, payload, "logout redirect");

@@ -88,7 +88,11 @@ pub async fn admin(srv: &TestServer, method: reqwest::Method, path: &str, body: 
 pub fn field_names(err: &Value) -> Vec<String> {
     err["fields"]
         .as_array()
-        .map(|a| a.iter().filter_map(|f| f["field"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["field"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -66,7 +66,13 @@ async fn a_request_without_a_token_gets_a_bare_challenge() {
         assert_eq!(a.status, 401, "{:?}", a.json);
         assert_eq!(a.challenge, "Bearer realm=\"latchkey\"");
         assert_eq!(a.json["error"], "invalid_token");
-        assert!(a.json["error_description"].as_str().is_some_and(|d| d.contains("RFC 6750 §2")), "{}", a.json);
+        assert!(
+            a.json["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("RFC 6750 §2")),
+            "{}",
+            a.json
+        );
     }
 }
 
@@ -78,7 +84,11 @@ async fn a_request_without_a_token_gets_a_bare_challenge() {
 #[tokio::test]
 async fn bad_tokens_and_missing_scopes_get_exact_challenges() {
     let srv = spawn_default().await;
-    let a = userinfo(&srv, srv.http.get(srv.at("/userinfo")).bearer_auth("forged.token.value")).await;
+    let a = userinfo(
+        &srv,
+        srv.http.get(srv.at("/userinfo")).bearer_auth("forged.token.value"),
+    )
+    .await;
     assert_eq!(a.status, 401);
     assert_eq!(
         a.challenge,
@@ -193,7 +203,11 @@ async fn malformed_bearer_requests_are_invalid_request() {
         assert_ascii_attributes(&a.challenge);
         if description.contains("section") {
             let full = a.json["error_description"].as_str().unwrap_or("");
-            assert_eq!(full.replace('§', "section "), description, "{name}: the body keeps the full text");
+            assert_eq!(
+                full.replace('§', "section "),
+                description,
+                "{name}: the body keeps the full text"
+            );
         }
     }
 }
@@ -214,7 +228,9 @@ async fn browser_apps_can_read_the_challenge() {
     .await;
     assert_eq!(a.status, 401);
     assert_eq!(
-        a.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        a.headers
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
         Some("http://localhost:3000")
     );
     let exposed = a

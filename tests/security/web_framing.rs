@@ -47,7 +47,11 @@ impl Walk {
     #[track_caller]
     fn check(&mut self, method: &str, path: &str, status: u16, h: &reqwest::header::HeaderMap, body: &str) {
         self.responses += 1;
-        assert_eq!(header(h, "x-content-type-options"), "nosniff", "{method} {path} ({status})");
+        assert_eq!(
+            header(h, "x-content-type-options"),
+            "nosniff",
+            "{method} {path} ({status})"
+        );
         let is_html = header(h, "content-type").to_ascii_lowercase().starts_with("text/html");
         if !is_html {
             return;
@@ -60,7 +64,9 @@ impl Walk {
         // Same-origin links, forms and assets of the page are walked too.
         for attr in ["href=\"", "src=\"", "action=\""] {
             for piece in body.split(attr).skip(1) {
-                let Some(target) = piece.split('"').next() else { continue };
+                let Some(target) = piece.split('"').next() else {
+                    continue;
+                };
                 let target = target.replace("&amp;", "&");
                 if target.starts_with('/') && !target.starts_with("//") {
                     self.queue.push_back(target);
@@ -110,7 +116,10 @@ async fn every_html_response_forbids_framing_and_sniffing() {
         let r = srv.http.get(srv.at(p)).send().await.expect("GET");
         let (status, h) = (r.status().as_u16(), r.headers().clone());
         let body = r.text().await.unwrap_or_default();
-        assert!(!body.contains("no endpoint at"), "{p} is listed in paths::ALL but not routed");
+        assert!(
+            !body.contains("no endpoint at"),
+            "{p} is listed in paths::ALL but not routed"
+        );
         walk.visited.insert(("GET".into(), p.to_string()));
         walk.check("GET", p, status, &h, &body);
         send(&srv, &mut walk, Method::POST, p, form).await;
@@ -128,7 +137,10 @@ async fn every_html_response_forbids_framing_and_sniffing() {
     for (k, v) in disco.as_object().expect("object") {
         if let Some(url) = v.as_str().filter(|_| k.ends_with("_endpoint") || k == "jwks_uri") {
             let path = url.strip_prefix(srv.issuer()).unwrap_or(url);
-            assert!(paths::ALL.contains(&path), "discovery advertises {k} = {url}, which is not in paths::ALL");
+            assert!(
+                paths::ALL.contains(&path),
+                "discovery advertises {k} = {url}, which is not in paths::ALL"
+            );
         }
     }
     // 3. Every admin API route, by its documented methods.
@@ -157,7 +169,8 @@ async fn every_html_response_forbids_framing_and_sniffing() {
         }
     }
     // 4. The UI: the shell, its client-side routes (from the UI's own route table), unknown ones.
-    let routes = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/routes.tsx")).expect("routes.tsx");
+    let routes =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/routes.tsx")).expect("routes.tsx");
     let mut ui_paths = vec![
         "/".to_string(),
         "/admin".to_string(),
@@ -195,7 +208,13 @@ async fn every_html_response_forbids_framing_and_sniffing() {
             walk.check("POST", "/login", wrong.status.as_u16(), &wrong.headers, &wrong.body);
             let consent = b.login(&wrong, "alice", "alice-password").await;
             assert!(consent.is_consent(), "{consent:?}");
-            walk.check("POST", "/login", consent.status.as_u16(), &consent.headers, &consent.body);
+            walk.check(
+                "POST",
+                "/login",
+                consent.status.as_u16(),
+                &consent.headers,
+                &consent.body,
+            );
             login
         },
         b.authorize(&[
@@ -209,12 +228,25 @@ async fn every_html_response_forbids_framing_and_sniffing() {
         b.get("/end_session").await,
         b.post("/end_session", &[("confirm", "yes")]).await,
     ];
-    let names = ["/authorize", "/login", "/authorize", "/authorize", "/end_session", "/end_session"];
+    let names = [
+        "/authorize",
+        "/login",
+        "/authorize",
+        "/authorize",
+        "/end_session",
+        "/end_session",
+    ];
     for (p, name) in pages.iter().zip(names) {
         assert!(p.header("content-type").starts_with("text/html"), "{name}: {p:?}");
         walk.check("GET", name, p.status.as_u16(), &p.headers, &p.body);
     }
-    assert!(pages[3].body.contains("method=\"post\" action=\"http://localhost:3000/callback\""), "form_post page: {:?}", pages[3]);
+    assert!(
+        pages[3]
+            .body
+            .contains("method=\"post\" action=\"http://localhost:3000/callback\""),
+        "form_post page: {:?}",
+        pages[3]
+    );
     // 6. Follow what the pages link to (assets of the UI, form targets), two levels deep.
     for _ in 0..2 {
         let queue: Vec<String> = walk.queue.drain(..).collect();

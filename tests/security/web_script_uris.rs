@@ -95,7 +95,11 @@ async fn config_file_refuses_script_scheme_uris() {
     ] {
         let dir = tempfile::tempdir().expect("dir");
         let cfg = dir.path().join("latchkey.toml");
-        std::fs::write(&cfg, format!("[[clients]]\nclient_id = \"evil\"\nclient_secret = \"s\"\n{line}\n")).expect("write");
+        std::fs::write(
+            &cfg,
+            format!("[[clients]]\nclient_id = \"evil\"\nclient_secret = \"s\"\n{line}\n"),
+        )
+        .expect("write");
         let err = latchkey::start(ServeOptions {
             bind: "127.0.0.1".parse().expect("ip"),
             port: 0,
@@ -134,7 +138,10 @@ async fn a_stored_script_uri_is_never_rendered_or_redirected_to() {
             "scopes": ["openid", "profile"],
         }))
         .expect("client");
-        store.upsert_client(&client, 0).await.expect("written without validation");
+        store
+            .upsert_client(&client, 0)
+            .await
+            .expect("written without validation");
     }
     let srv = spawn_in(dir, CONFIG).await;
     assert!(srv.provider().client("old").is_some(), "the old client is loaded");
@@ -145,8 +152,16 @@ async fn a_stored_script_uri_is_never_rendered_or_redirected_to() {
         assert!(p.location().is_none(), "redirected: {p:?}");
         assert!(p.body.contains("Unsafe redirect URI"), "{}", p.body);
         assert!(!p.body.contains("<form"), "a form was rendered: {}", p.body);
-        assert!(!p.body.to_ascii_lowercase().contains("action=\"javascript"), "{}", p.body);
-        assert!(!p.body.contains(&format!("=\"{uri}")), "the URI reached an attribute: {}", p.body);
+        assert!(
+            !p.body.to_ascii_lowercase().contains("action=\"javascript"),
+            "{}",
+            p.body
+        );
+        assert!(
+            !p.body.contains(&format!("=\"{uri}")),
+            "the URI reached an attribute: {}",
+            p.body
+        );
         p.assert_page_headers();
     };
 
