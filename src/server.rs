@@ -87,6 +87,12 @@ pub enum StartError {
         /// The length given (after trimming whitespace).
         len: usize,
     },
+    /// The admin token has a character a cookie or an `Authorization` header cannot carry
+    /// as is (it is set as the admin UI's cookie, RFC 6265 §4.1.1).
+    #[error(
+        "--admin-token (LATCHKEY_ADMIN_TOKEN) may only contain printable ASCII without spaces, `\"`, `,`, `;` or `\\` (it is sent in a cookie); found {0:?}"
+    )]
+    AdminTokenCharacters(char),
     /// The config file is broken.
     #[error("{0}")]
     Config(ConfigErrors),
@@ -219,6 +225,11 @@ pub async fn open_provider(db: &DbLocation, issuer: &str, clock: Clock) -> Resul
 /// The shortest admin token accepted: an empty or guessable token would leave the admin API open.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
+/// RFC 6265 §4.1.1 `cookie-octet`: `%x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E`.
+fn is_cookie_octet(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x2B' | '\x2D'..='\x3A' | '\x3C'..='\x5B' | '\x5D'..='\x7E')
+}
+
 /// Starts a server.
 pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     if let Some(t) = &opts.admin_token {
@@ -229,6 +240,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
                 len,
             });
         }
+    }
+    if let Some(bad) = opts
+        .admin_token
+        .as_deref()
+        .and_then(|t| t.chars().find(|c| !is_cookie_octet(*c)))
+    {
+        return Err(StartError::AdminTokenCharacters(bad));
     }
     if !opts.bind.is_loopback() && opts.admin_token.is_none() {
         return Err(StartError::AdminTokenRequired(opts.bind));

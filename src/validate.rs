@@ -134,9 +134,100 @@ fn is_identifier(s: &str) -> bool {
     !s.is_empty() && s.trim() == s && !s.chars().any(char::is_control)
 }
 
-/// Checks a redirect URI: absolute, no fragment (RFC 6749 §3.1.2).
+/// URI schemes that execute or embed content in the browser instead of navigating to an
+/// application: a redirect to one runs script in (or reads data from) Latchkey's origin, so none
+/// may be registered as a redirect target. Lower case; compared after the browser's own
+/// normalisation (see [`forbidden_scheme`]).
+pub const FORBIDDEN_SCHEMES: &[&str] = &[
+    "javascript",
+    "vbscript",
+    "livescript",
+    "data",
+    "file",
+    "blob",
+    "about",
+    "filesystem",
+    "view-source",
+];
+
+/// The scheme a browser would see in `uri`, if it is one of [`FORBIDDEN_SCHEMES`].
+///
+/// Browsers (WHATWG URL §4.4) strip leading and trailing C0 controls and spaces, remove every
+/// tab and newline anywhere, and compare schemes case-insensitively, so `" JavaScript:"`,
+/// `"java\tscript:"` and `"JAVASCRIPT://%0aalert(1)"` are all `javascript`. A scheme is never
+/// percent-decoded by a browser, but a decoded form is checked too (`java%73cript:` is refused),
+/// since such a URI has no legitimate use. Cheap (no allocation beyond the scheme), so the
+/// rendering points call it on every redirect.
+pub fn forbidden_scheme(uri: &str) -> Option<String> {
+    let trimmed = uri.trim_matches(|c: char| c <= ' ');
+    let mut scheme = String::new();
+    let mut colon = false;
+    for c in trimmed.chars() {
+        match c {
+            '\t' | '\n' | '\r' => continue,
+            ':' => {
+                colon = true;
+                break;
+            }
+            c => scheme.push(c.to_ascii_lowercase()),
+        }
+        if scheme.len() > 32 {
+            return None;
+        }
+    }
+    if !colon {
+        return None;
+    }
+    let decoded: String = url::form_urlencoded::parse(format!("s={scheme}").as_bytes())
+        .next()
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    FORBIDDEN_SCHEMES
+        .iter()
+        .find(|s| **s == scheme || **s == decoded)
+        .map(|s| (*s).to_string())
+}
+
+/// Checks that a stored URI may be used as a navigation target (a `Location` header or a form's
+/// `action`): not a [`forbidden_scheme`], and no whitespace or control characters, which no
+/// valid URI contains (RFC 3986 §2) and which a header cannot carry. The rendering points call
+/// this even for URIs that passed [`check_redirect_uri`] when they were registered, so a value
+/// from an older database is never rendered. `Err` explains why, for an error page.
+pub fn check_navigation_target(uri: &str) -> Result<(), String> {
+    if let Some(s) = forbidden_scheme(uri) {
+        return Err(format!(
+            "the `{s}:` scheme runs or embeds content in the browser and is never a redirect target"
+        ));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace or control characters, which no valid URI has (RFC 3986 §2)".into());
+    }
+    Ok(())
+}
+
+/// Checks a redirect URI (`redirect_uris`, `post_logout_redirect_uris`, and any URI a client
+/// registers as a place to send the browser): absolute, no fragment (RFC 6749 §3.1.2), no
+/// whitespace or control characters, and not a scheme that executes or embeds content
+/// ([`FORBIDDEN_SCHEMES`], RFC 9700 §4.1.3 / OAuth 2.0 Security BCP: `javascript:`, `data:` ...,
+/// in any letter case and with the whitespace a browser ignores). The config file, the admin
+/// API and later client registration all call this; errors name the URI and the reason.
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let refused = |why: String| format!("`{}` is refused: {why}", uri.escape_debug());
+    if forbidden_scheme(uri).is_some()
+        && let Err(why) = check_navigation_target(uri)
+    {
+        return Err(refused(why));
+    }
     let parsed = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URI ({e})"))?;
+    check_navigation_target(uri).map_err(refused)?;
+    // The parser's view of the scheme too, in case it normalises something the check above
+    // did not (it never should).
+    if FORBIDDEN_SCHEMES.contains(&parsed.scheme()) {
+        return Err(format!(
+            "`{uri}` is refused: the `{}:` scheme runs or embeds content in the browser",
+            parsed.scheme()
+        ));
+    }
     if parsed.fragment().is_some() {
         return Err(format!("`{uri}` must not contain a fragment (RFC 6749 §3.1.2)"));
     }
@@ -451,6 +542,71 @@ mod tests {
         .unwrap();
         let paths: Vec<String> = user(&u).iter().map(|e| e.path.to_string()).collect();
         assert_eq!(paths, vec!["claims.email", "claims.email_verified"]);
+    }
+
+    #[test]
+    fn script_and_embedding_schemes_are_refused_in_every_spelling() {
+        for bad in [
+            "javascript:alert(1)",
+            "javascript://%0aalert(document.domain)",
+            "JavaScript://x/%0aalert(1)",
+            " JavaScript:alert(1)",
+            "\u{1}javascript://x",
+            "java\tscript://x/%0aalert(1)",
+            "java\nscript:alert(1)",
+            "jav\rascript://x",
+            "java%73cript://x",
+            "%6Aavascript://x",
+            "vbscript://x/msgbox",
+            "VBScript:msgbox(1)",
+            "livescript:x",
+            "data:text/html,<script>alert(1)</script>",
+            "DATA:text/html;base64,PHNjcmlwdD4=",
+            "file:///etc/passwd",
+            "blob:http://localhost/uuid",
+            "about:blank",
+            "filesystem:http://localhost/temporary/x",
+            "view-source:http://localhost/",
+        ] {
+            let e = check_redirect_uri(bad).expect_err(bad);
+            assert!(e.contains("refused") || e.contains("absolute"), "{bad}: {e}");
+            assert!(check_navigation_target(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "http://localhost:3000/cb",
+            "https://app.example/cb?javascript=1",
+            "http://127.0.0.1:8400/javascript:x",
+            "com.example.app:/callback",
+            "urn:ietf:wg:oauth:2.0:oob",
+        ] {
+            assert!(check_redirect_uri(good).is_ok(), "{good}");
+            assert!(check_navigation_target(good).is_ok(), "{good}");
+        }
+        assert_eq!(forbidden_scheme(" \tJaVa\nScRiPt:x").as_deref(), Some("javascript"));
+        assert_eq!(forbidden_scheme("https://x"), None);
+        assert_eq!(forbidden_scheme("no-colon-at-all"), None);
+    }
+
+    #[test]
+    fn whitespace_and_control_characters_are_refused_in_redirect_uris() {
+        for bad in [
+            "http://localhost:3000/cb ",
+            " http://localhost:3000/cb",
+            "http://localhost:3000/c\tb",
+            "http://localhost:3000/cb\r\nSet-Cookie: x=1",
+            "http://localhost:3000/c\u{7f}b",
+        ] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn both_uri_fields_of_a_client_are_checked_and_named() {
+        let c = client_from(
+            "client_id = \"a\"\nclient_secret = \"s\"\nredirect_uris = [\"http://localhost/cb\", \"JavaScript://x/%0aalert(1)\"]\npost_logout_redirect_uris = [\"vbscript://x\"]",
+        );
+        let paths: Vec<String> = client(&c, &|_| true).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(paths, vec!["redirect_uris[1]", "post_logout_redirect_uris[0]"]);
     }
 
     #[test]

@@ -27,45 +27,221 @@ pub fn status_of(e: &OAuthError) -> StatusCode {
     }
 }
 
-/// Quotes a value for an auth-param (RFC 9110 §11.2 quoted-string).
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+/// The realm of every challenge Latchkey sends (RFC 6750 §3, RFC 9110 §11.5).
+pub const REALM: &str = "latchkey";
+
+/// A faithful ASCII rendering of `s` for a challenge's auth-param value: only the characters
+/// RFC 6750 §3 allows in `error_description` (`%x20-21 / %x23-5B / %x5D-7E`), which is also
+/// safe inside any quoted-string. `§` becomes `section`, typographic quotes, dashes, arrows and
+/// ellipses their ASCII forms, accented Latin letters their base letter (`é` → `e`, `ß` →
+/// `ss`), `"` becomes `'` and `\` becomes `/`; control characters become spaces, and any other
+/// character is dropped (never replaced by `?`). Runs of spaces are collapsed. The full text
+/// belongs in the JSON body, which has no such limit.
+pub fn ascii_param(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let push = |out: &mut String, t: &str| {
+        for c in t.chars() {
+            if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+                continue;
+            }
+            out.push(c);
+        }
+    };
     for c in s.chars() {
         match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
+            '"' => out.push('\''),
+            '\\' => out.push('/'),
+            c if c.is_ascii_control() || (c as u32 >= 0x80 && c.is_control()) || c.is_whitespace() => {
+                push(&mut out, " ")
             }
-            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
-            _ => out.push('?'),
+            c if c.is_ascii() => out.push(c),
+            c => push(&mut out, transliterate(c)),
         }
     }
-    out.push('"');
-    out
+    out.trim_end().to_string()
+}
+
+/// The ASCII form of one non-ASCII character ("" when there is none worth keeping).
+fn transliterate(c: char) -> &'static str {
+    match c {
+        '§' => " section ",
+        '¶' => " paragraph ",
+        '‘' | '’' | '‚' | '′' | '´' => "'",
+        '“' | '”' | '„' | '″' | '«' | '»' => "'",
+        '‹' => "<",
+        '›' => ">",
+        '–' | '—' | '‐' | '‑' | '‒' | '−' => "-",
+        '…' => "...",
+        '→' | '⟶' => "->",
+        '←' => "<-",
+        '↔' => "<->",
+        '⇒' => "=>",
+        '•' | '·' => "-",
+        '×' => "x",
+        '÷' => "/",
+        '≤' => "<=",
+        '≥' => ">=",
+        '≠' => "!=",
+        '±' => "+/-",
+        '©' => "(c)",
+        '®' => "(r)",
+        '™' => "(tm)",
+        '°' => " degrees",
+        '€' => "EUR",
+        '£' => "GBP",
+        '¥' => "JPY",
+        '¿' | '¡' => "",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'Æ' => "AE",
+        'æ' => "ae",
+        'Ç' | 'Ć' | 'Ĉ' | 'Ċ' | 'Č' => "C",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'Ð' | 'Ď' | 'Đ' => "D",
+        'ð' | 'ď' | 'đ' => "d",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ĕ' | 'Ė' | 'Ę' | 'Ě' => "E",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'Ĝ' | 'Ğ' | 'Ġ' | 'Ģ' => "G",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'Ĥ' | 'Ħ' => "H",
+        'ĥ' | 'ħ' => "h",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'Ĩ' | 'Ī' | 'Ĭ' | 'Į' | 'İ' => "I",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'Ĵ' => "J",
+        'ĵ' => "j",
+        'Ķ' => "K",
+        'ķ' => "k",
+        'Ĺ' | 'Ļ' | 'Ľ' | 'Ŀ' | 'Ł' => "L",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'Ñ' | 'Ń' | 'Ņ' | 'Ň' => "N",
+        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' | 'Ŏ' | 'Ő' => "O",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'Œ' => "OE",
+        'œ' => "oe",
+        'Ŕ' | 'Ŗ' | 'Ř' => "R",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'Ś' | 'Ŝ' | 'Ş' | 'Š' => "S",
+        'ś' | 'ŝ' | 'ş' | 'š' => "s",
+        'ß' => "ss",
+        'Ţ' | 'Ť' | 'Ŧ' => "T",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'Þ' => "Th",
+        'þ' => "th",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ũ' | 'Ū' | 'Ŭ' | 'Ů' | 'Ű' | 'Ų' => "U",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'Ŵ' => "W",
+        'ŵ' => "w",
+        'Ý' | 'Ÿ' | 'Ŷ' => "Y",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => "",
+    }
+}
+
+/// Builds an RFC 6750 §3 `WWW-Authenticate` challenge for a bearer-protected resource:
+///
+/// - `Bearer realm="R"` alone when `error` is `None`: the request carried no token, or used
+///   another scheme (§3.1: "SHOULD NOT include an error code or other error information");
+/// - with `error="invalid_token"` (401), `error="insufficient_scope"` (403, with `scope`
+///   naming the scopes required, space-separated) or `error="invalid_request"` (400), and
+///   `error_description` when given;
+/// - with `resource_metadata="URL"` (RFC 9728 §5.1) when given, so a client can discover the
+///   protected resource's metadata; this is added to bare challenges too.
+///
+/// Every attribute value goes through [`ascii_param`], so any text (a description naming a
+/// client id, a `§`) yields a valid header: printable ASCII without `"` or `\`, and the header
+/// is byte-for-byte predictable. `description` and `scope` are omitted when `error` is `None`.
+/// Used by `/userinfo` and by every protected resource (`/resources/{name}/...`).
+pub fn bearer_challenge(
+    realm: &str,
+    error: Option<&str>,
+    description: Option<&str>,
+    scope: Option<&str>,
+    resource_metadata: Option<&str>,
+) -> HeaderValue {
+    let mut v = format!("Bearer realm=\"{}\"", ascii_param(realm));
+    let mut attr = |name: &str, value: &str| {
+        v.push_str(", ");
+        v.push_str(name);
+        v.push_str("=\"");
+        v.push_str(&ascii_param(value));
+        v.push('"');
+    };
+    if let Some(e) = error {
+        attr("error", e);
+        if let Some(d) = description {
+            attr("error_description", d);
+        }
+        if let Some(s) = scope {
+            attr("scope", s);
+        }
+    }
+    if let Some(m) = resource_metadata {
+        attr("resource_metadata", m);
+    }
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"latchkey\""))
+}
+
+/// The challenge for a protocol error at a bearer-protected endpoint (RFC 6750 §3.1): bare for
+/// a request without a token, with the error code otherwise; `None` for errors that are not
+/// about the request's authentication (a server error).
+pub fn bearer_challenge_for(e: &OAuthError, resource_metadata: Option<&str>) -> Option<HeaderValue> {
+    if e.without_credentials {
+        return Some(bearer_challenge(REALM, None, None, None, resource_metadata));
+    }
+    match e.code {
+        ErrorCode::InvalidToken | ErrorCode::InvalidRequest => Some(bearer_challenge(
+            REALM,
+            Some(e.code.as_str()),
+            Some(&e.description),
+            None,
+            resource_metadata,
+        )),
+        ErrorCode::InsufficientScope => Some(bearer_challenge(
+            REALM,
+            Some(e.code.as_str()),
+            Some(&e.description),
+            e.scope.as_deref(),
+            resource_metadata,
+        )),
+        _ => None,
+    }
+}
+
+/// The response to a failed request at a bearer-protected endpoint (`/userinfo`): the status
+/// of [`status_of`] (400, 401 or 403), the JSON error body with the full description, and the
+/// challenge of [`bearer_challenge_for`].
+pub fn bearer_error(e: OAuthError) -> Response {
+    let challenge = bearer_challenge_for(&e, None);
+    let mut resp = json_error(&e);
+    if let Some(c) = challenge {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
+    }
+    resp
+}
+
+fn json_error(e: &OAuthError) -> Response {
+    let body = json!({
+        "error": e.code.as_str(),
+        "error_description": e.description,
+    });
+    no_store((status_of(e), Json(body)).into_response())
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = status_of(&self);
-        let body = json!({
-            "error": self.code.as_str(),
-            "error_description": self.description,
-        });
-        let mut resp = no_store((status, Json(body)).into_response());
+        let mut resp = json_error(&self);
         let challenge = match self.code {
             // RFC 6749 §5.2: a 401 for invalid_client carries a challenge of the scheme the
             // client used; HTTP requires one on every 401, so Basic is offered otherwise.
-            ErrorCode::InvalidClient => Some("Basic realm=\"latchkey\"".to_string()),
-            // RFC 6750 §3.
-            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some(format!(
-                "Bearer realm=\"latchkey\", error={}, error_description={}",
-                quoted(self.code.as_str()),
-                quoted(&self.description)
-            )),
+            ErrorCode::InvalidClient => Some(HeaderValue::from_static("Basic realm=\"latchkey\"")),
+            // RFC 6750 §3, wherever such an error comes from.
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => bearer_challenge_for(&self, None),
             _ => None,
         };
-        if let Some(c) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(c) = challenge {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
         resp
@@ -84,4 +260,86 @@ pub fn http_error(status: StatusCode, error: &str, description: String) -> Respo
         )
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_challenge_has_only_the_realm() {
+        assert_eq!(
+            bearer_challenge("latchkey", None, Some("ignored"), Some("x"), None),
+            "Bearer realm=\"latchkey\""
+        );
+        assert_eq!(
+            bearer_challenge(
+                "latchkey",
+                None,
+                None,
+                None,
+                Some("http://localhost:8000/.well-known/oauth-protected-resource/resources/books")
+            ),
+            "Bearer realm=\"latchkey\", resource_metadata=\"http://localhost:8000/.well-known/oauth-protected-resource/resources/books\""
+        );
+    }
+
+    #[test]
+    fn challenges_carry_error_description_and_scope_in_order() {
+        assert_eq!(
+            bearer_challenge(
+                "latchkey",
+                Some("insufficient_scope"),
+                Some("needs read_books"),
+                Some("openid read_books"),
+                Some("http://x/m")
+            ),
+            "Bearer realm=\"latchkey\", error=\"insufficient_scope\", error_description=\"needs read_books\", scope=\"openid read_books\", resource_metadata=\"http://x/m\""
+        );
+    }
+
+    #[test]
+    fn attribute_values_are_faithful_ascii() {
+        assert_eq!(ascii_param("see RFC 6750 §2.1"), "see RFC 6750 section 2.1");
+        assert_eq!(ascii_param("§3"), "section 3");
+        assert_eq!(
+            ascii_param("client “café” — naïve → ok…"),
+            "client 'cafe' - naive -> ok..."
+        );
+        assert_eq!(ascii_param("a \"quoted\" back\\slash"), "a 'quoted' back/slash");
+        assert_eq!(ascii_param("line\r\nbreak\tand\u{7f}del"), "line break and del");
+        assert_eq!(ascii_param("Straße 日本 ok"), "Strasse ok");
+        for s in ["§", "日本語", "\u{0}", "\"\\", "x\u{85}y", "emoji 🙂 here"] {
+            let out = ascii_param(s);
+            assert!(
+                out.bytes()
+                    .all(|b| b == 0x20 || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)),
+                "{s:?} -> {out:?}"
+            );
+            assert!(!out.contains('?'), "{out}");
+        }
+    }
+
+    #[test]
+    fn protocol_errors_map_to_their_challenges() {
+        let none = OAuthError::no_token("no access token");
+        assert_eq!(bearer_challenge_for(&none, None).unwrap(), "Bearer realm=\"latchkey\"");
+        let bad = OAuthError::new(ErrorCode::InvalidToken, "expired (RFC 6750 §3.1)");
+        assert_eq!(
+            bearer_challenge_for(&bad, None).unwrap(),
+            "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"expired (RFC 6750 section 3.1)\""
+        );
+        let scope = OAuthError::insufficient_scope("needs openid", "openid");
+        assert_eq!(
+            bearer_challenge_for(&scope, None).unwrap(),
+            "Bearer realm=\"latchkey\", error=\"insufficient_scope\", error_description=\"needs openid\", scope=\"openid\""
+        );
+        assert!(bearer_challenge_for(&OAuthError::server("x"), None).is_none());
+        assert_eq!(bearer_error(scope).status(), StatusCode::FORBIDDEN);
+        assert_eq!(bearer_error(none).status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            bearer_error(OAuthError::invalid_request("both")).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
 }

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod headers;
 pub mod oauth;
 pub mod oidc;
 pub mod pages;
@@ -100,6 +101,9 @@ pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
                 "internal server error; see the Latchkey log".into(),
             )
         }))
+        // Outermost, so every answer (a page, a refused admin request, a 404, even a caught
+        // panic) gets the security headers.
+        .layer(middleware::map_response(headers::security_headers))
 }
 
 async fn not_found(req: Request) -> Response {

@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::error::no_store;
+use super::error::{bearer_error, no_store};
 use super::extract::PageForm;
 use super::oauth::AppState;
 use super::pages;
 use crate::oauth::authorize::{self, Browser, LoginInput, Outcome, ResponseMode};
+use crate::oauth::bearer::{self, BearerRequest};
 use crate::oauth::form::Form;
 use crate::oauth::logout::{self, LogoutOutcome};
 use crate::oauth::pending::PENDING_TTL;
@@ -140,9 +141,12 @@ fn clear_cookie(p: &Provider, resp: &mut Response) {
 fn render(p: &Provider, outcome: Outcome) -> Response {
     match outcome {
         Outcome::ErrorPage { title, message } => pages::error(&title, &message),
-        Outcome::Respond(r) => match r.mode {
-            ResponseMode::FormPost => pages::form_post(&r),
-            _ => no_store(Redirect::to(&r.location()).into_response()),
+        // The redirect URI was registered, but possibly by an older Latchkey that let a
+        // `javascript:` URI through: checked again before the browser is sent anywhere.
+        Outcome::Respond(r) => match (crate::validate::check_navigation_target(&r.redirect_uri), r.mode) {
+            (Err(why), _) => pages::unsafe_target("redirect_uri", &r.redirect_uri, &why),
+            (Ok(()), ResponseMode::FormPost) => pages::form_post(&r),
+            (Ok(()), _) => no_store(Redirect::to(&r.location()).into_response()),
         },
         Outcome::Login(v) => pages::login(&v, &p.issuer.url(paths::LOGIN)),
         Outcome::Consent(v) => pages::consent(&v, &p.issuer.url(paths::CONSENT)),
@@ -229,21 +233,44 @@ pub async fn consent_post(State(p): State<AppState>, headers: HeaderMap, PageFor
 }
 
 /// UserInfo endpoint, GET and POST (OIDC Core §5.3; RFC 6750 §2.1, §2.2, §3).
-pub async fn userinfo(State(p): State<AppState>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn userinfo(
+    State(p): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
     let result = async {
-        let header_token = userinfo::bearer(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))?;
-        let body_token = if method == Method::POST && !body.is_empty() {
-            body_form(&headers, &body)?.get("access_token")?.map(str::to_string)
+        let form = if method == Method::POST && !body.is_empty() {
+            Some(body_form(&headers, &body)?)
         } else {
             None
         };
-        userinfo::userinfo(&p, header_token, body_token).await
+        let authorization: Vec<&[u8]> = headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
+        let token = bearer::access_token(&BearerRequest {
+            authorization: &authorization,
+            form_token: match &form {
+                Some(f) => f.get("access_token")?,
+                None => None,
+            },
+            query_token: query_has(q.as_deref(), "access_token"),
+        })?;
+        userinfo::userinfo(&p, token).await
     }
     .await;
     match result {
         Ok(v) => no_store(Json(v).into_response()),
-        Err(e) => e.into_response(),
+        Err(e) => bearer_error(e),
     }
+}
+
+/// Whether a raw query has a parameter named `name` (with any value).
+fn query_has(q: Option<&str>, name: &str) -> bool {
+    q.is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == name))
 }
 
 /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2, §3), GET and POST.
@@ -263,6 +290,13 @@ pub async fn end_session(
         Ok(f) => f,
         Err(e) => return pages::error("Invalid logout request", &e.description),
     };
+    // A post-logout URI is checked before anything else, so an unsafe one stored by an older
+    // Latchkey is neither carried into the confirmation form nor redirected to.
+    if let Ok(Some(uri)) = form.get("post_logout_redirect_uri")
+        && let Err(why) = crate::validate::check_navigation_target(uri)
+    {
+        return pages::unsafe_target("post_logout_redirect_uri", uri, &why);
+    }
     let confirmed = method == Method::POST && form.get("confirm").ok().flatten() == Some("yes");
     let outcome = logout::end_session(&p, &form, confirmed).await;
     let mut resp = match &outcome {
@@ -270,7 +304,10 @@ pub async fn end_session(
         LogoutOutcome::Confirm { client_name, params } => {
             return pages::logout_confirm(client_name.as_deref(), params, &p.issuer.url(paths::END_SESSION));
         }
-        LogoutOutcome::Redirect(url) => no_store(Redirect::to(url).into_response()),
+        LogoutOutcome::Redirect(url) => match crate::validate::check_navigation_target(url) {
+            Err(why) => return pages::unsafe_target("post_logout_redirect_uri", url, &why),
+            Ok(()) => no_store(Redirect::to(url).into_response()),
+        },
         LogoutOutcome::Done => pages::logged_out(),
     };
     if let Some(id) = session_cookie(&headers) {
@@ -345,9 +382,12 @@ fn add_cors(resp: &mut Response, origin: &str, public: bool) {
     } else if let Ok(v) = HeaderValue::from_str(origin) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         h.append(header::VARY, HeaderValue::from_static("Origin"));
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("WWW-Authenticate"),
-        );
+    } else {
+        return;
     }
+    // A browser app reads the RFC 6750 challenge (why its token was refused) only if exposed.
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("WWW-Authenticate"),
+    );
 }

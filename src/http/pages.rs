@@ -1,7 +1,8 @@
 //! Latchkey's own HTML pages: login, consent, errors, form_post responses and logout.
 //!
-//! Plain HTML forms that work without JavaScript. Every value shown is escaped. Pages cannot be
-//! framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) and are never cached.
+//! Plain HTML forms that work without JavaScript. Every value shown is escaped. Each page has its
+//! own nonce-based Content-Security-Policy and is never cached; the framing, `nosniff` and
+//! referrer headers are added for every HTML response by [`super::headers`].
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -72,9 +73,6 @@ fn page(status: StatusCode, title: &str, body: &str, script: Option<&str>) -> Re
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
@@ -198,8 +196,29 @@ pub fn consent(v: &ConsentView, action: &str) -> Response {
     page(StatusCode::OK, "Allow access", &body, None)
 }
 
-/// The form_post response mode: an auto-submitted form (with a button for no-JS browsers).
+/// The page shown instead of sending the browser to a stored URI that must never be a
+/// navigation target ([`crate::validate::check_navigation_target`]): a `javascript:` or
+/// `data:` URI left in an older database, say. `what` names the field
+/// (`redirect_uri`, `post_logout_redirect_uri`).
+pub fn unsafe_target(what: &str, uri: &str, why: &str) -> Response {
+    error(
+        "Unsafe redirect URI",
+        &format!(
+            "Latchkey never sends the browser to the {what} `{}`: {why}. If a client has it registered \
+             (older Latchkey versions accepted such URIs), register an http(s) or app URI for it instead.",
+            uri.escape_debug()
+        ),
+    )
+}
+
+/// The form_post response mode (OAuth 2.0 Form Post Response Mode): an auto-submitted form
+/// (with a button for no-JS browsers). A redirect URI that fails
+/// [`crate::validate::check_navigation_target`] is never put into the form's `action`: the
+/// user gets [`unsafe_target`] instead.
 pub fn form_post(r: &AuthResponse) -> Response {
+    if let Err(why) = crate::validate::check_navigation_target(&r.redirect_uri) {
+        return unsafe_target("redirect_uri", &r.redirect_uri, &why);
+    }
     let mut body = format!(
         "<h1>Returning to the app…</h1><form method=\"post\" action=\"{}\">",
         esc(&r.redirect_uri)

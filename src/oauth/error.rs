@@ -90,6 +90,13 @@ pub struct OAuthError {
     pub basic_challenge: bool,
     /// For errors answered with 403 rather than 400 (an authenticated caller lacking a right).
     pub forbidden: bool,
+    /// At a bearer-protected endpoint: the request carried no access token at all (or used
+    /// another scheme), so the challenge is a bare `Bearer realm` without an error code
+    /// (RFC 6750 §3.1). See [`OAuthError::no_token`].
+    pub without_credentials: bool,
+    /// For `insufficient_scope`: the scope(s) the request needs, space-separated, for the
+    /// challenge's `scope` attribute (RFC 6750 §3).
+    pub scope: Option<String>,
 }
 
 impl OAuthError {
@@ -100,6 +107,27 @@ impl OAuthError {
             description: description.into(),
             basic_challenge: false,
             forbidden: false,
+            without_credentials: false,
+            scope: None,
+        }
+    }
+
+    /// A bearer-protected endpoint received no access token (RFC 6750 §3.1): answered 401
+    /// with a bare `WWW-Authenticate: Bearer realm="..."` challenge; the JSON body says
+    /// `invalid_token` with `description`.
+    pub fn no_token(description: impl Into<String>) -> Self {
+        OAuthError {
+            without_credentials: true,
+            ..Self::new(ErrorCode::InvalidToken, description)
+        }
+    }
+
+    /// `insufficient_scope` (RFC 6750 §3.1, 403), naming the `scope` the request needs
+    /// (space-separated scope tokens) for the challenge.
+    pub fn insufficient_scope(description: impl Into<String>, scope: impl Into<String>) -> Self {
+        OAuthError {
+            scope: Some(scope.into()),
+            ..Self::new(ErrorCode::InsufficientScope, description)
         }
     }
 

@@ -4,6 +4,7 @@
 //! credentials) and returns a typed result or an [`OAuthError`]; the HTTP layer only converts.
 
 pub mod authorize;
+pub mod bearer;
 pub mod claims;
 pub mod client_auth;
 pub mod discovery;
@@ -53,4 +54,21 @@ pub mod paths {
     pub const LOGIN: &str = "/login";
     /// Latchkey's consent page.
     pub const CONSENT: &str = "/consent";
+
+    /// Every protocol path above. Add each new protocol route here too: the security suite
+    /// (`tests/security/web_framing.rs`) walks them all and checks the headers of every HTML
+    /// answer, and fails when one of them is not routed.
+    pub const ALL: &[&str] = &[
+        OPENID_CONFIGURATION,
+        OAUTH_METADATA,
+        JWKS,
+        TOKEN,
+        INTROSPECT,
+        REVOKE,
+        AUTHORIZE,
+        USERINFO,
+        END_SESSION,
+        LOGIN,
+        CONSENT,
+    ];
 }

@@ -9,48 +9,11 @@ use crate::ids;
 use crate::provider::Provider;
 use crate::store::TokenKind;
 
-/// Reads a `Bearer` token from an `Authorization` header value (RFC 6750 §2.1).
-/// `Ok(None)`: no Bearer header; `Err`: a Bearer header without a usable token.
-pub fn bearer(header: Option<&[u8]>) -> Result<Option<String>, OAuthError> {
-    let Some(raw) = header else { return Ok(None) };
-    let value = std::str::from_utf8(raw)
-        .map_err(|_| OAuthError::new(ErrorCode::InvalidToken, "the Authorization header is not valid UTF-8"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(None);
-    }
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidToken,
-            "the Bearer credentials are empty",
-        ));
-    }
-    Ok(Some(token.to_string()))
-}
-
 /// Answers a UserInfo request: the claims of the token's user released by its scopes.
-/// `header_token`: from `Authorization: Bearer`; `body_token`: `access_token` in a POST form
-/// (RFC 6750 §2.2). Using both is `invalid_request` (RFC 6750 §2).
-pub async fn userinfo(
-    p: &Provider,
-    header_token: Option<String>,
-    body_token: Option<String>,
-) -> Result<Value, OAuthError> {
-    let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "the access token was sent both in the Authorization header and in the body (RFC 6750 §2)",
-            ));
-        }
-        (Some(t), None) | (None, Some(t)) => t,
-        (None, None) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidToken,
-                "no access token: send Authorization: Bearer <token> (RFC 6750 §2.1)",
-            ));
-        }
-    };
+/// `token`: the request's access token, found by [`super::bearer::access_token`] (RFC 6750 §2).
+/// Errors: `invalid_token` (401) for a token this server did not issue as an access token, or
+/// one expired or revoked; `insufficient_scope` (403, `scope="openid"`) without `openid`.
+pub async fn userinfo(p: &Provider, token: String) -> Result<Value, OAuthError> {
     let invalid = |why: &str| OAuthError::new(ErrorCode::InvalidToken, why);
     let record = p
         .store
@@ -68,9 +31,9 @@ pub async fn userinfo(
         .map(str::to_string)
         .collect();
     if !scopes.iter().any(|s| s == "openid") {
-        return Err(OAuthError::new(
-            ErrorCode::InsufficientScope,
-            "the access token was not granted the `openid` scope",
+        return Err(OAuthError::insufficient_scope(
+            "the access token was not granted the `openid` scope (OIDC Core §5.3)",
+            "openid",
         ));
     }
     let username = record

@@ -194,6 +194,29 @@ async fn an_empty_blank_or_short_admin_token_is_refused_at_start() {
 }
 
 #[tokio::test]
+async fn an_admin_token_a_cookie_cannot_carry_is_refused_at_start() {
+    // It is set as the UI's cookie: `;`, `,`, spaces, quotes, backslashes and non-ASCII would
+    // cut or break it (RFC 6265 §4.1.1), so the server refuses to start rather than fail later.
+    for (bad, shown) in [
+        ("token-with;semicolon-0123", "';'"),
+        ("token-with,comma-0123456", "','"),
+        ("token with spaces 012345", "' '"),
+        ("token-with-\"quote-012345", "'\"'"),
+        ("token-with-\\backslash-0123", "'\\\\'"),
+        ("token-with-ünicode-012345", "'ü'"),
+    ] {
+        let e = try_start("127.0.0.1", Some(bad)).await.err().unwrap();
+        assert!(e.contains("printable ASCII"), "{bad:?}: {e}");
+        assert!(e.contains(shown), "{bad:?}: {e}");
+    }
+    try_start("127.0.0.1", Some("Tok3n_-.~+/=!#$%&*^|0123"))
+        .await
+        .unwrap()
+        .shutdown()
+        .await;
+}
+
+#[tokio::test]
 async fn the_token_in_a_ui_url_is_redirected_away_and_other_parameters_kept() {
     let lk = start_with(CONFIG, Some("let-me-in-0123456789")).await;
     let r = lk

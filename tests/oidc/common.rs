@@ -113,7 +113,12 @@ impl Deref for TestServer {
 
 /// Starts a server with `config` as its `latchkey.toml`.
 pub async fn spawn(config: &str) -> TestServer {
-    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_in(tempfile::tempdir().expect("temp dir"), config).await
+}
+
+/// Starts a server on the database `dir/l.db`, which may already exist (one written by an
+/// older Latchkey, say), with `config` as its `latchkey.toml`.
+pub async fn spawn_in(dir: TempDir, config: &str) -> TestServer {
     std::fs::write(dir.path().join("latchkey.toml"), config).expect("write config");
     let server = latchkey::start(ServeOptions {
         bind: "127.0.0.1".parse().expect("loopback"),

@@ -104,8 +104,10 @@ fn assert_invalid_token(r: &Reply) {
 #[tokio::test]
 async fn userinfo_without_a_valid_token_is_401_invalid_token() {
     let srv = spawn_default().await;
+    // No token at all: a bare challenge, without an error code (RFC 6750 §3.1).
     let none = Reply::from(srv.http.get(srv.at("/userinfo")).send().await.expect("GET")).await;
-    assert_invalid_token(&none);
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{none:?}");
+    assert_eq!(none.header("www-authenticate"), "Bearer realm=\"latchkey\"");
     let bad = Reply::from(
         srv.http
             .get(srv.at("/userinfo"))

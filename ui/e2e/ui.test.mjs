@@ -20,6 +20,10 @@ before(async () => {
   page = await ctx.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(e.message))
+  // The server's Content-Security-Policy must not block anything the UI does.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text())
+  })
   page.errors = errors
   const dark = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: 'dark' })
   darkPage = await dark.newPage()
@@ -306,6 +310,9 @@ test('the request log, keys, scopes, settings and overview pages render with dat
 test('the pages in the dark theme', async () => {
   const errors = []
   darkPage.on('pageerror', (e) => errors.push(e.message))
+  darkPage.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text())
+  })
   await darkPage.goto(url(''))
   await darkPage.getByText('Books service').first().waitFor()
   await shot(darkPage, '22-dark-overview')
@@ -335,4 +342,28 @@ test('the pages in the dark theme', async () => {
   await darkPage.getByLabel('Access token', { exact: true }).waitFor()
   await shot(darkPage, '28-dark-settings')
   assert.deepEqual(errors, [])
+})
+
+test('another site cannot frame the admin UI or the login page', async () => {
+  // A page on another origin (a second loopback server) frames Latchkey's pages.
+  const { createServer } = await import('node:http')
+  const site = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end(`<!doctype html><iframe id="ui" src="${url('')}"></iframe><iframe id="login" src="${server.base}/authorize?client_id=nobody"></iframe>`)
+  })
+  await new Promise((r) => site.listen(0, '127.0.0.1', r))
+  const framer = await browser.newPage()
+  try {
+    await framer.goto(`http://127.0.0.1:${site.address().port}/`)
+    // goto waits for the load event, which waits for both frames (blocked or not).
+    for (const f of framer.frames().filter((f) => f !== framer.mainFrame())) {
+      // A blocked frame is Chromium's error page: none of Latchkey's content is there.
+      const text = await f.evaluate(() => `${document.title} ${document.body?.innerText ?? ''}`).catch(() => '')
+      assert.ok(!/Latchkey|Overview|Unknown client/.test(text), `framed content visible in ${f.url()}: ${text.slice(0, 200)}`)
+    }
+    assert.equal(framer.frames().length, 3)
+  } finally {
+    await framer.close()
+    site.close()
+  }
 })
