@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::DecodingKey;
 
-use super::profiles::Policy;
+use super::profiles::{KeyWithoutKid, Policy};
 use crate::model::SigningAlg;
 use crate::provider::Provider;
 
@@ -124,17 +124,25 @@ fn snapshot(p: &Provider) -> Arc<Vec<Arc<ApiKey>>> {
     Arc::new(keys)
 }
 
-/// The key for `kid` in `keys`; without a `kid`, the only key of the token's algorithm.
-fn find(keys: &[Arc<ApiKey>], kid: Option<&str>, alg: Option<SigningAlg>) -> Option<Arc<ApiKey>> {
-    match kid {
-        Some(kid) => keys.iter().find(|k| k.kid == kid).cloned(),
-        None => {
-            let mut of_alg = keys.iter().filter(|k| Some(k.alg) == alg);
-            match (of_alg.next(), of_alg.next()) {
-                (Some(one), None) => Some(one.clone()),
-                _ => None,
-            }
+/// The key for `kid` in `keys`; without a `kid`, as `without_kid` says (the only key of the
+/// token's algorithm, the only key, or none).
+fn find(
+    keys: &[Arc<ApiKey>],
+    kid: Option<&str>,
+    alg: Option<SigningAlg>,
+    without_kid: KeyWithoutKid,
+) -> Option<Arc<ApiKey>> {
+    fn single<'a>(mut it: impl Iterator<Item = &'a Arc<ApiKey>>) -> Option<Arc<ApiKey>> {
+        match (it.next(), it.next()) {
+            (Some(one), None) => Some(one.clone()),
+            _ => None,
         }
+    }
+    match (kid, without_kid) {
+        (Some(kid), _) => keys.iter().find(|k| k.kid == kid).cloned(),
+        (None, KeyWithoutKid::OnlyKeyOfAlg) => single(keys.iter().filter(|k| Some(k.alg) == alg)),
+        (None, KeyWithoutKid::OnlyKey) => single(keys.iter()),
+        (None, KeyWithoutKid::Refused) => None,
     }
 }
 
@@ -171,17 +179,17 @@ impl ApiJwks {
         if let Some(reason) = fresh_reason {
             st.keys = snapshot(p);
             st.fetched_at = Some(api_now);
-            return match find(&st.keys, kid, alg) {
+            return match find(&st.keys, kid, alg, policy.key_without_kid) {
                 Some(key) => KidLookup::Fetched { key, reason },
                 None => KidLookup::NotPublished { fetched: true },
             };
         }
         let age = api_now.saturating_sub(st.fetched_at.unwrap_or(api_now));
-        if let Some(key) = find(&st.keys, kid, alg) {
+        if let Some(key) = find(&st.keys, kid, alg, policy.key_without_kid) {
             return KidLookup::Cached { key, age };
         }
         let current = snapshot(p);
-        let in_current_jwks = find(&current, kid, alg).is_some();
+        let in_current_jwks = find(&current, kid, alg, policy.key_without_kid).is_some();
         if !refetch_on_unknown {
             return KidLookup::StaleNoRefetch {
                 age,
@@ -202,7 +210,7 @@ impl ApiJwks {
         st.keys = current;
         st.fetched_at = Some(api_now);
         st.last_kid_refetch = Some(api_now);
-        match find(&st.keys, kid, alg) {
+        match find(&st.keys, kid, alg, policy.key_without_kid) {
             Some(key) => KidLookup::Refetched { key, stale_age: age },
             None => KidLookup::NotPublished { fetched: true },
         }

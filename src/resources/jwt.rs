@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Map, Value, json};
 
 use super::jwks::KidLookup;
-use super::profiles::{IatPolicy, Policy, ScopeClaim};
+use super::profiles::{IatPolicy, KeyWithoutKid, Policy, ScopeClaim};
 use super::verdict::{Check, CheckName, TokenSummary};
 use super::{Compiled, Outcome, api_now};
 use crate::model::SigningAlg;
@@ -130,6 +130,35 @@ pub fn format_row(format: Format, jwt_needed: bool) -> Check {
             "send the access_token value from the token response as is (no quotes, no `Bearer` twice, not truncated)",
         ),
     }
+}
+
+/// The `format` row's refusal of a JWS whose `crit` header names extensions, when the policy
+/// refuses unknown ones: the simulated API understands no JWS extension (RFC 7515 §4.1.11 says
+/// a recipient must then refuse the token).
+fn crit_row(policy: &Policy, header: &Map<String, Value>) -> Option<Check> {
+    let crit = header.get("crit")?;
+    if !policy.reject_unknown_crit {
+        return None;
+    }
+    let names: Vec<&str> = crit
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some(Check::failed(
+        CheckName::Format,
+        json!({"crit": []}),
+        json!({"crit": crit}),
+        if names.is_empty() {
+            "the JWS header has a crit parameter that is not a list of extension names (RFC 7515 §4.1.11)".to_string()
+        } else {
+            format!(
+                "the JWS header marks the extension(s) {} as critical (crit), and this API understands none: RFC \
+                 7515 §4.1.11 requires it to refuse the token",
+                names.join(", ")
+            )
+        },
+        "send the token exactly as Latchkey issued it (Latchkey never sets crit)",
+    ))
 }
 
 /// What kind of token it is, from Latchkey's record or (for tokens it did not record) from
@@ -355,6 +384,29 @@ fn kid_row(lookup: &KidLookup, kid: Option<&str>, policy: &Policy) -> Check {
     let expected = json!("a kid in the API's cached JWKS");
     let actual = json!(kid);
     let kid_s = kid.unwrap_or("(none)");
+    if kid.is_none() && lookup.key().is_none() {
+        let explanation = match policy.key_without_kid {
+            KeyWithoutKid::Refused => {
+                "the token has no kid, and this API looks keys up by kid only (as PyJWT's \
+                                       PyJWKClient does)"
+            }
+            KeyWithoutKid::OnlyKey => {
+                "the token has no kid, and this API then uses the JWKS's only key, but the \
+                                       JWKS has several (or none)"
+            }
+            KeyWithoutKid::OnlyKeyOfAlg => {
+                "the token has no kid and the JWKS has no single key of its algorithm \
+                                            to try"
+            }
+        };
+        return Check::failed(
+            CheckName::Kid,
+            expected,
+            actual,
+            explanation,
+            "send the token exactly as Latchkey issued it (its header names the kid of the key that signed it)",
+        );
+    }
     match lookup {
         KidLookup::Cached { age, .. } => Check::passed(
             CheckName::Kid,
@@ -890,6 +942,9 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
         rows.push(revocation_info(record.as_ref()));
         return Outcome { rows, summary: None };
     };
+    if let Some(refused) = crit_row(policy, &parsed.header) {
+        rows[0] = refused;
+    }
     let (kind, source) = kind_of(record.as_ref(), Some(&parsed));
     rows.push(kind_row(policy, kind, source));
     rows.push(typ_row(policy, &parsed.header));

@@ -53,6 +53,18 @@ impl ScopeClaim {
     }
 }
 
+/// Which key verifies a token whose header has no `kid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyWithoutKid {
+    /// The JWKS's only key for the token's `alg`; none when it has several (jose, Nimbus).
+    OnlyKeyOfAlg,
+    /// The JWKS's only key, whatever its algorithm; none when it has several (jwks-rsa).
+    OnlyKey,
+    /// None: a token without `kid` is refused (PyJWT's PyJWKClient looks keys up by `kid` only).
+    Refused,
+}
+
 /// Everything a simulated API checks, with every value resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Policy {
@@ -64,6 +76,11 @@ pub struct Policy {
     pub typ_required: bool,
     /// Accepted JWS `alg` values (`none` and HMAC are never accepted with a JWKS).
     pub algorithms: Vec<String>,
+    /// Which key verifies a token without `kid`.
+    pub key_without_kid: KeyWithoutKid,
+    /// A `crit` header naming an extension the API does not understand is refused
+    /// (RFC 7515 §4.1.11 requires it; some libraries ignore `crit`).
+    pub reject_unknown_crit: bool,
     /// Seconds the API keeps a fetched JWKS (on its own clock).
     pub jwks_cache: u64,
     /// Refetch the JWKS when a token names an unknown `kid`.
@@ -163,7 +180,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ is at+jwt, application/at+jwt or JWT when present (RFC 9068 §4, relaxed for older issuers)",
                 "alg is one Latchkey signs with (RS256, PS256, ES256, EdDSA); never none or HMAC",
-                "kid is in the API's cached JWKS (10 min), refetched on an unknown kid at most every 30 s",
+                "kid is in the API's cached JWKS (10 min), refetched on an unknown kid at most every 30 s; without kid, the only key of the token's alg",
+                "a crit header naming an unknown extension is refused (RFC 7515 §4.1.11)",
                 "iss equals the expected issuer exactly; aud is required and must contain the identifier or an audience",
                 "exp is required; nbf and iat are checked when present, with no leeway",
                 "the required scopes are read from the scope claim (space-separated)",
@@ -175,6 +193,8 @@ fn build() -> Vec<Profile> {
                 accepted_typ: strings(&["at+jwt", "application/at+jwt", "JWT"]),
                 typ_required: false,
                 algorithms: strings(LATCHKEY_ALGS),
+                key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
+                reject_unknown_crit: true,
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -196,7 +216,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ must be at+jwt or application/at+jwt (RFC 9068 §4); a JWT without typ is refused",
                 "alg is one Latchkey signs with (RS256, PS256, ES256, EdDSA); never none or HMAC (RFC 8725 §3.1)",
-                "kid is in the API's cached JWKS (10 min), refetched on an unknown kid at most every 30 s",
+                "kid is in the API's cached JWKS (10 min), refetched on an unknown kid at most every 30 s; without kid, the only key of the token's alg",
+                "a crit header naming an unknown extension is refused (RFC 7515 §4.1.11)",
                 "iss equals the expected issuer exactly and is required",
                 "aud is required and must contain the identifier or an audience (RFC 9068 §4)",
                 "exp and iat are required; iat must not be in the future; nbf is checked when present; no leeway",
@@ -209,6 +230,8 @@ fn build() -> Vec<Profile> {
                 accepted_typ: strings(&["at+jwt", "application/at+jwt"]),
                 typ_required: true,
                 algorithms: strings(LATCHKEY_ALGS),
+                key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
+                reject_unknown_crit: true,
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -230,7 +253,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ is not checked",
                 "alg is any asymmetric JWS algorithm; never none or HMAC",
-                "kid is in the API's cached JWKS (10 min), refetched on every unknown kid",
+                "kid is in the API's cached JWKS (10 min), refetched on every unknown kid; without kid, the only key of the token's alg",
+                "a crit header naming an unknown extension is refused (RFC 7515 §4.1.11)",
                 "iss equals the expected issuer exactly when present; aud must match when present",
                 "exp and nbf are checked when present, with 60 s leeway; iat is not checked",
                 "the required scopes are read from scope (string) or scp (array)",
@@ -242,6 +266,8 @@ fn build() -> Vec<Profile> {
                 accepted_typ: Vec::new(),
                 typ_required: false,
                 algorithms: strings(ALL_ASYMMETRIC),
+                key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
+                reject_unknown_crit: true,
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 0,
@@ -269,7 +295,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ is not checked unless the typ option is given",
                 "alg: any asymmetric algorithm matching a JWKS key; none and HMAC find no key",
-                "kid is looked up in the remote JWKS, cached 10 min (cacheMaxAge) and refetched on an unknown kid at most every 30 s (cooldownDuration)",
+                "kid is looked up in the remote JWKS, cached 10 min (cacheMaxAge) and refetched on an unknown kid at most every 30 s (cooldownDuration); without kid, the only key of the token's alg is used",
+                "a crit header naming an extension jose does not know is refused",
                 "iss and aud are compared when the options are given; a missing claim then fails",
                 "exp and nbf are checked when present, clockTolerance 0; iat must be a number when present (no age check without maxTokenAge)",
                 "scopes are not checked by jose: the API's own code reads scope",
@@ -280,6 +307,8 @@ fn build() -> Vec<Profile> {
                 accepted_typ: Vec::new(),
                 typ_required: false,
                 algorithms: strings(ALL_ASYMMETRIC),
+                key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
+                reject_unknown_crit: true,
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -307,7 +336,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ is not checked",
                 "alg must be in the algorithms list the caller passes (required argument; RS256 here)",
-                "kid is looked up with PyJWKClient: JWKS cached 300 s (lifespan), refetched once on an unknown kid",
+                "kid is looked up with PyJWKClient: JWKS cached 300 s (lifespan), refetched on an unknown kid at most every 30 s (cooldown_duration); a token without kid finds no key",
+                "a crit header naming an extension PyJWT does not know is refused",
                 "iss and aud are compared when given; a missing claim then fails (MissingRequiredClaimError)",
                 "exp and nbf are checked when present; iat must be a number and not in the future (ImmatureSignatureError); leeway 0",
                 "scopes are not checked by PyJWT: the API's own code reads scope",
@@ -318,9 +348,11 @@ fn build() -> Vec<Profile> {
                 accepted_typ: Vec::new(),
                 typ_required: false,
                 algorithms: strings(&["RS256"]),
+                key_without_kid: KeyWithoutKid::Refused,
+                reject_unknown_crit: true,
                 jwks_cache: 300,
                 jwks_refetch_on_unknown_kid: true,
-                jwks_refetch_cooldown: 0,
+                jwks_refetch_cooldown: 30,
                 bearer_methods: vec![Header, Body],
                 exp_required: false,
                 check_nbf: true,
@@ -345,7 +377,8 @@ fn build() -> Vec<Profile> {
             checks: strings(&[
                 "typ is not checked",
                 "alg: the defaults for the key type (RS256/384/512 and PS256/384/512 for RSA keys, ES256/384/512 for EC keys); EdDSA is refused",
-                "kid is looked up with jwks-rsa: keys cached 10 min, an unknown kid fetches the JWKS again",
+                "kid is looked up with jwks-rsa: keys cached 10 min, an unknown kid fetches the JWKS again; without kid, the JWKS's only key is used (none when it has several)",
+                "crit is not looked at",
                 "iss and aud are compared when the options are given",
                 "exp and nbf are checked when present, clockTolerance 0; iat is not checked",
                 "scopes are not checked by jsonwebtoken: the API's own code reads scope",
@@ -358,6 +391,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(&[
                     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
                 ]),
+                key_without_kid: KeyWithoutKid::OnlyKey,
+                reject_unknown_crit: false,
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 0,
