@@ -161,6 +161,23 @@ fn crit_row(policy: &Policy, header: &Map<String, Value>) -> Option<Check> {
     ))
 }
 
+/// The `format` row's refusal of a claims set in which a claim the policy wants as a string
+/// (`sub`, `jti`: RFC 7519 §4.1.2, §4.1.7) is something else.
+fn string_claims_row(policy: &Policy, claims: Option<&Map<String, Value>>) -> Option<Check> {
+    let claims = claims?;
+    let (name, value) = policy
+        .string_claims
+        .iter()
+        .find_map(|n| claims.get(n).filter(|v| !v.is_string()).map(|v| (n, v)))?;
+    Some(Check::failed(
+        CheckName::Format,
+        json!({ name.as_str(): "a string" }),
+        json!({ name.as_str(): value }),
+        format!("the claim {name} is {value}, not a string (RFC 7519 §4.1): this API refuses such a JWT as malformed"),
+        format!("issue the token with {name} as a string"),
+    ))
+}
+
 /// What kind of token it is, from Latchkey's record or (for tokens it did not record) from
 /// the header and claims.
 pub fn kind_of(record: Option<&TokenRecord>, parsed: Option<&Parsed>) -> (&'static str, &'static str) {
@@ -689,14 +706,25 @@ pub fn aud_row(accepted: &[String], aud: Option<&Value>, policy: &Policy, note: 
     )
 }
 
-fn num(v: Option<&Value>) -> Option<Result<i64, ()>> {
-    v.map(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).ok_or(()))
+/// A time claim as a number of seconds; with `numeric_strings`, a string of digits too (as
+/// PyJWT's `int()` reads it).
+fn num(v: Option<&Value>, numeric_strings: bool) -> Option<Result<i64, ()>> {
+    v.map(|v| {
+        v.as_i64()
+            .or_else(|| v.as_f64().map(|f| f as i64))
+            .or_else(|| {
+                v.as_str()
+                    .filter(|_| numeric_strings)
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+            })
+            .ok_or(())
+    })
 }
 
 fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str) -> [Check; 3] {
     let leeway = i64::try_from(policy.leeway).unwrap_or(i64::MAX);
     let clock = json!({"api_now": now, "leeway": policy.leeway});
-    let exp = match num(claims.get("exp")) {
+    let exp = match num(claims.get("exp"), policy.numeric_strings) {
         None if policy.exp_required => Check::failed(
             CheckName::Exp,
             clock.clone(),
@@ -731,7 +759,7 @@ fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str)
             format!("{note}valid for {} s more by the API's clock", e - now),
         ),
     };
-    let nbf = match num(claims.get("nbf")) {
+    let nbf = match num(claims.get("nbf"), policy.numeric_strings) {
         _ if !policy.check_nbf => Check::skipped(CheckName::Nbf, "this profile does not check nbf"),
         None => Check::skipped(CheckName::Nbf, format!("{note}the token has no nbf"))
             .with_values(clock.clone(), Value::Null),
@@ -757,7 +785,7 @@ fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str)
         Some(Ok(n)) => Check::passed(CheckName::Nbf, clock.clone(), json!(n), format!("{note}nbf has passed")),
     };
     let iat_v = claims.get("iat");
-    let iat = match (policy.iat, num(iat_v)) {
+    let iat = match (policy.iat, num(iat_v, policy.numeric_strings)) {
         (IatPolicy::Ignore, _) => Check::skipped(CheckName::Iat, "this profile does not check iat"),
         (IatPolicy::Required, None) => Check::failed(
             CheckName::Iat,
@@ -942,7 +970,9 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
         rows.push(revocation_info(record.as_ref()));
         return Outcome { rows, summary: None };
     };
-    if let Some(refused) = crit_row(policy, &parsed.header) {
+    if let Some(refused) =
+        crit_row(policy, &parsed.header).or_else(|| string_claims_row(policy, parsed.payload.as_ref()))
+    {
         rows[0] = refused;
     }
     let (kind, source) = kind_of(record.as_ref(), Some(&parsed));

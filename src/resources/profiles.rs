@@ -81,6 +81,12 @@ pub struct Policy {
     /// A `crit` header naming an extension the API does not understand is refused
     /// (RFC 7515 §4.1.11 requires it; some libraries ignore `crit`).
     pub reject_unknown_crit: bool,
+    /// `exp`, `nbf` and `iat` written as strings of digits are read as numbers (PyJWT's
+    /// `int()`); otherwise such a claim is "not a number" and the token is refused.
+    pub numeric_strings: bool,
+    /// Claims that must be strings when present (PyJWT refuses a number as `sub` or `jti`);
+    /// a token breaking this is refused in the `format` row.
+    pub string_claims: Vec<String>,
     /// Seconds the API keeps a fetched JWKS (on its own clock).
     pub jwks_cache: u64,
     /// Refetch the JWKS when a token names an unknown `kid`.
@@ -119,6 +125,9 @@ impl Policy {
         }
         if let Some(a) = &r.algorithms {
             p.algorithms = a.clone();
+            if let Some(lib) = &profile.library {
+                p.algorithms.retain(|alg| lib.algorithms.contains(alg));
+            }
         }
         if let Some(c) = r.jwks_cache {
             p.jwks_cache = c.0;
@@ -140,10 +149,14 @@ pub struct Library {
     pub ecosystem: String,
     /// The package name.
     pub package: String,
-    /// The pinned version range (`5`, `2`, `9`: the major version).
+    /// The pinned version range (`5`, `2`, `9`: the major version; CI runs the exact version
+    /// pinned in `conformance/`, see docs/resources.md).
     pub version: String,
     /// How the library is called to match the profile (the options a typical API passes).
     pub usage: String,
+    /// The JWS algorithms the library can verify at all: a resource's `algorithms` outside
+    /// them are dropped (the library refuses such tokens whatever its options say).
+    pub algorithms: Vec<String>,
 }
 
 /// A named set of defaults.
@@ -168,6 +181,11 @@ fn strings(v: &[&str]) -> Vec<String> {
 const LATCHKEY_ALGS: &[&str] = &["RS256", "PS256", "ES256", "EdDSA"];
 const ALL_ASYMMETRIC: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+];
+
+/// What jsonwebtoken 9 verifies with public keys (no EdDSA, whatever `algorithms` says).
+const JSONWEBTOKEN_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
 ];
 
 fn build() -> Vec<Profile> {
@@ -195,6 +213,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(LATCHKEY_ALGS),
                 key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
                 reject_unknown_crit: true,
+                numeric_strings: false,
+                string_claims: Vec::new(),
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -232,6 +252,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(LATCHKEY_ALGS),
                 key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
                 reject_unknown_crit: true,
+                numeric_strings: false,
+                string_claims: Vec::new(),
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -268,6 +290,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(ALL_ASYMMETRIC),
                 key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
                 reject_unknown_crit: true,
+                numeric_strings: false,
+                string_claims: Vec::new(),
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 0,
@@ -291,6 +315,7 @@ fn build() -> Vec<Profile> {
                 usage: "jwtVerify(token, createRemoteJWKSet(new URL(jwks_uri)), { issuer, audience }) \
                         (algorithms and typ passed only when the resource sets them; clockTolerance = leeway)"
                     .into(),
+                algorithms: strings(ALL_ASYMMETRIC),
             }),
             checks: strings(&[
                 "typ is not checked unless the typ option is given",
@@ -309,6 +334,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(ALL_ASYMMETRIC),
                 key_without_kid: KeyWithoutKid::OnlyKeyOfAlg,
                 reject_unknown_crit: true,
+                numeric_strings: false,
+                string_claims: Vec::new(),
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -332,6 +359,7 @@ fn build() -> Vec<Profile> {
                 usage: "jwt.decode(token, PyJWKClient(jwks_uri).get_signing_key_from_jwt(token).key, \
                         algorithms=algorithms, audience=audience, issuer=issuer, leeway=leeway)"
                     .into(),
+                algorithms: strings(ALL_ASYMMETRIC),
             }),
             checks: strings(&[
                 "typ is not checked",
@@ -339,7 +367,8 @@ fn build() -> Vec<Profile> {
                 "kid is looked up with PyJWKClient: JWKS cached 300 s (lifespan), refetched on an unknown kid at most every 30 s (cooldown_duration); a token without kid finds no key",
                 "a crit header naming an extension PyJWT does not know is refused",
                 "iss and aud are compared when given; a missing claim then fails (MissingRequiredClaimError)",
-                "exp and nbf are checked when present; iat must be a number and not in the future (ImmatureSignatureError); leeway 0",
+                "exp and nbf are checked when present; iat must be a number and not in the future (ImmatureSignatureError); leeway 0; a time claim written as a string of digits is read as a number (int())",
+                "sub and jti must be strings when present (InvalidSubjectError, InvalidJTIError)",
                 "scopes are not checked by PyJWT: the API's own code reads scope",
                 "the token kind is not checked",
             ]),
@@ -350,6 +379,8 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(&["RS256"]),
                 key_without_kid: KeyWithoutKid::Refused,
                 reject_unknown_crit: true,
+                numeric_strings: true,
+                string_claims: strings(&["sub", "jti"]),
                 jwks_cache: 300,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 30,
@@ -373,10 +404,11 @@ fn build() -> Vec<Profile> {
                 usage: "jwt.verify(token, (await jwksClient({ jwksUri }).getSigningKey(kid)).getPublicKey(), \
                         { issuer, audience, clockTolerance: leeway }) (algorithms: the key type's defaults)"
                     .into(),
+                algorithms: strings(JSONWEBTOKEN_ALGS),
             }),
             checks: strings(&[
                 "typ is not checked",
-                "alg: the defaults for the key type (RS256/384/512 and PS256/384/512 for RSA keys, ES256/384/512 for EC keys); EdDSA is refused",
+                "alg: the defaults for the key type (RS256/384/512 and PS256/384/512 for RSA keys, ES256/384/512 for EC keys); EdDSA is refused even when the resource lists it (jsonwebtoken 9 cannot verify it)",
                 "kid is looked up with jwks-rsa: keys cached 10 min, an unknown kid fetches the JWKS again; without kid, the JWKS's only key is used (none when it has several)",
                 "crit is not looked at",
                 "iss and aud are compared when the options are given",
@@ -388,11 +420,11 @@ fn build() -> Vec<Profile> {
                 leeway: 0,
                 accepted_typ: Vec::new(),
                 typ_required: false,
-                algorithms: strings(&[
-                    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-                ]),
+                algorithms: strings(JSONWEBTOKEN_ALGS),
                 key_without_kid: KeyWithoutKid::OnlyKey,
                 reject_unknown_crit: false,
+                numeric_strings: false,
+                string_claims: Vec::new(),
                 jwks_cache: 600,
                 jwks_refetch_on_unknown_kid: true,
                 jwks_refetch_cooldown: 0,
