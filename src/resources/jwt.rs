@@ -489,7 +489,7 @@ fn kid_row(lookup: &KidLookup, kid: Option<&str>, policy: &Policy) -> Check {
             expected,
             actual,
             format!(
-                "kid {kid_s} is not in the API's cached JWKS, and the API refetched it only {since} s ago (cooldown \
+                "kid {kid_s} is not in the API's cached JWKS, and the API fetched it only {since} s ago (cooldown \
                  {cooldown} s), so it did not fetch again{}",
                 if *in_current_jwks {
                     "; Latchkey's current JWKS has the key"
@@ -830,17 +830,20 @@ fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str)
     [exp, nbf, iat]
 }
 
-/// The scopes a token carries, and the claim they were found under, per the policy's order.
+/// The scopes a token carries, and the claim they were found under: the first claim of the
+/// policy's order that holds any (an empty `scope` falls through to `scp` when both are read),
+/// else the first one present.
 pub fn token_scopes(policy: &Policy, claims: &Map<String, Value>) -> Option<(ScopeClaim, Vec<String>)> {
-    policy.scope_claims.iter().find_map(|c| {
-        let v = claims.get(c.as_str())?;
-        let list = match v {
+    let read = |c: &ScopeClaim| {
+        let list: Vec<String> = match claims.get(c.as_str())? {
             Value::String(s) => s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect(),
             Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => return None,
         };
         Some((*c, list))
-    })
+    };
+    let all: Vec<(ScopeClaim, Vec<String>)> = policy.scope_claims.iter().filter_map(read).collect();
+    all.iter().find(|(_, v)| !v.is_empty()).or_else(|| all.first()).cloned()
 }
 
 /// The `scope` row.
@@ -866,8 +869,21 @@ pub fn scope_row(policy: &Policy, claims: &Map<String, Value>, required: &[Strin
         );
     }
     let missing_s: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-    let explanation = match claim {
-        Some(c) => format!(
+    // Scopes in a claim this API does not read (scp for an API reading scope, ...).
+    let elsewhere = ["scope", "scp", "scopes", "roles"].iter().find(|k| {
+        !looked.contains(k)
+            && match claims.get(**k) {
+                Some(Value::String(s)) => !s.trim().is_empty(),
+                Some(Value::Array(a)) => !a.is_empty(),
+                _ => false,
+            }
+    });
+    let explanation = match (elsewhere, claim) {
+        (Some(k), _) if have.is_empty() => format!(
+            "{note}this API reads scopes from {} but the token carries them in {k}",
+            looked.join(" or ")
+        ),
+        (_, Some(c)) => format!(
             "{note}missing {} in the token's {c} claim (it has: {})",
             missing_s.join(", "),
             if have.is_empty() {
@@ -876,18 +892,7 @@ pub fn scope_row(policy: &Policy, claims: &Map<String, Value>, required: &[Strin
                 have.join(" ")
             }
         ),
-        None => {
-            let elsewhere = ["scope", "scp", "scopes", "roles"]
-                .iter()
-                .find(|k| !looked.contains(k) && claims.contains_key(**k));
-            match elsewhere {
-                Some(k) => format!(
-                    "{note}this API reads scopes from {} but the token carries them in {k}",
-                    looked.join(" or ")
-                ),
-                None => format!("{note}the token has no {} claim", looked.join(" or ")),
-            }
-        }
+        (_, None) => format!("{note}the token has no {} claim", looked.join(" or ")),
     };
     Check::failed(
         CheckName::Scope,
@@ -1045,5 +1050,48 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
     Outcome {
         rows,
         summary: Some(summary(parsed.payload.as_ref(), policy, kind)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_differences_are_named() {
+        assert!(issuer_difference("http://localhost:8000/", "http://localhost:8000").contains("the API expects one"));
+        assert!(issuer_difference("http://localhost:8000", "http://localhost:8000/").contains("ends with /"));
+        assert!(
+            issuer_difference("http://latchkey:8000", "http://localhost:8000")
+                .contains("the host (localhost vs latchkey")
+        );
+        assert!(
+            issuer_difference("https://localhost:8000", "http://localhost:8000").contains("the scheme (http vs https)")
+        );
+        assert!(
+            issuer_difference("http://localhost:9000", "http://localhost:8000").contains("the port (8000 vs 9000)")
+        );
+        assert!(
+            issuer_difference("http://localhost:8000/realms/a", "http://localhost:8000/realms/b").contains("the path")
+        );
+        assert!(issuer_difference("HTTP://LOCALHOST:8000", "http://localhost:8000").contains("letter case"));
+    }
+
+    #[test]
+    fn typ_compares_case_insensitively_with_an_optional_application_prefix() {
+        assert_eq!(normalize_typ("application/at+jwt"), "at+jwt");
+        assert_eq!(normalize_typ("AT+JWT"), "at+jwt");
+        assert_eq!(normalize_typ("JWT"), "jwt");
+    }
+
+    #[test]
+    fn formats_are_told_apart() {
+        assert_eq!(parse("abc").0, Format::Opaque);
+        assert_eq!(parse("a.b.c.d.e").0, Format::Jwe);
+        assert_eq!(parse("a.b").0, Format::Other);
+        assert_eq!(parse("not base64.x.y").0, Format::Other);
+        assert_eq!(parse("").0, Format::Other);
+        // {"alg":"RS256"} . {} . sig
+        assert_eq!(parse("eyJhbGciOiJSUzI1NiJ9.e30.c2ln").0, Format::Jws);
     }
 }
