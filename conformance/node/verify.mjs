@@ -4,7 +4,7 @@
 //   node verify.mjs jose|jsonwebtoken < cases.json > verdicts.json
 //
 // Input: {"cases": [{"id", "token", "jwks_uri", "issuer", "audience": [..], "leeway": s,
-//          "now": UNIX s, "algorithms"?: [..]}]}
+//          "now": UNIX s, "algorithms"?: [..], "typ"?: "at+jwt" (jose only)}]}
 // Output: {"library", "version", "results": [{"id", "accepted": bool, "error"?: "..."}]}
 //
 // Every case gets a fresh key-set client (so no cache carries over between cases) and the
@@ -20,8 +20,8 @@ function describe(e) {
   return [e.code, e.name, e.message].filter(Boolean).join(': ');
 }
 
-// jose 5: jwtVerify(token, createRemoteJWKSet(jwks_uri), { issuer, audience }), algorithms only
-// when the resource sets them, clockTolerance = the resource's leeway.
+// jose 5: jwtVerify(token, createRemoteJWKSet(jwks_uri), { issuer, audience }), algorithms and
+// typ only when the resource sets them, clockTolerance = the resource's leeway.
 async function joseVerify(c) {
   const jose = await import('jose');
   const jwks = jose.createRemoteJWKSet(new URL(c.jwks_uri));
@@ -32,6 +32,7 @@ async function joseVerify(c) {
     currentDate: new Date(c.now * 1000),
   };
   if (c.algorithms) options.algorithms = c.algorithms;
+  if (c.typ) options.typ = c.typ;
   await jose.jwtVerify(c.token, jwks, options);
 }
 

@@ -219,3 +219,40 @@ impl ApiJwks {
         *self.lock() = State::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str, alg: SigningAlg) -> Arc<ApiKey> {
+        Arc::new(ApiKey {
+            kid: kid.into(),
+            alg,
+            key: DecodingKey::from_secret(b"unused"),
+        })
+    }
+
+    #[test]
+    fn a_token_without_kid_finds_a_key_as_the_profile_says() {
+        use KeyWithoutKid::*;
+        let one = [key("a", SigningAlg::RS256)];
+        let two_algs = [key("a", SigningAlg::RS256), key("b", SigningAlg::ES256)];
+        let two_same = [key("a", SigningAlg::ES256), key("b", SigningAlg::ES256)];
+        let kid_of = |keys: &[Arc<ApiKey>], alg, how| find(keys, None, Some(alg), how).map(|k| k.kid.clone());
+        // jose: the only key of the token's alg.
+        assert_eq!(kid_of(&two_algs, SigningAlg::ES256, OnlyKeyOfAlg).as_deref(), Some("b"));
+        assert_eq!(kid_of(&two_same, SigningAlg::ES256, OnlyKeyOfAlg), None);
+        // jwks-rsa: the only key of the set, whatever its alg.
+        assert_eq!(kid_of(&one, SigningAlg::ES256, OnlyKey).as_deref(), Some("a"));
+        assert_eq!(kid_of(&two_algs, SigningAlg::ES256, OnlyKey), None);
+        // PyJWKClient: by kid only.
+        assert_eq!(kid_of(&one, SigningAlg::RS256, Refused), None);
+        // A kid always finds its key.
+        assert_eq!(
+            find(&two_same, Some("b"), None, Refused)
+                .map(|k| k.kid.clone())
+                .as_deref(),
+            Some("b")
+        );
+    }
+}

@@ -1057,6 +1057,49 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
 mod tests {
     use super::*;
 
+    fn policy(profile: &str) -> Policy {
+        super::super::profiles::find(profile).unwrap().defaults.clone()
+    }
+
+    #[test]
+    fn crit_is_refused_unless_the_profile_ignores_it_as_jsonwebtoken_does() {
+        let header: Map<String, Value> =
+            serde_json::from_value(json!({"alg": "RS256", "crit": ["urn:x"], "urn:x": 1})).unwrap();
+        for p in ["latchkey", "rfc9068", "lenient", "jose-node-5", "pyjwt-2"] {
+            let row = crit_row(&policy(p), &header).unwrap_or_else(|| panic!("{p} accepts crit"));
+            assert_eq!(row.check, CheckName::Format);
+            assert!(row.explanation.contains("urn:x"), "{}", row.explanation);
+        }
+        assert!(crit_row(&policy("jsonwebtoken-node-9"), &header).is_none());
+        let plain: Map<String, Value> = serde_json::from_value(json!({"alg": "RS256"})).unwrap();
+        assert!(crit_row(&policy("pyjwt-2"), &plain).is_none());
+        let bad: Map<String, Value> = serde_json::from_value(json!({"alg": "RS256", "crit": "urn:x"})).unwrap();
+        assert!(
+            crit_row(&policy("jose-node-5"), &bad)
+                .unwrap()
+                .explanation
+                .contains("not a list")
+        );
+    }
+
+    #[test]
+    fn pyjwt_wants_sub_and_jti_as_strings_and_reads_numeric_string_times() {
+        let numeric_sub: Map<String, Value> = serde_json::from_value(json!({"sub": 42, "jti": "a"})).unwrap();
+        let row = string_claims_row(&policy("pyjwt-2"), Some(&numeric_sub)).unwrap();
+        assert!(row.explanation.contains("sub is 42"), "{}", row.explanation);
+        let numeric_jti: Map<String, Value> = serde_json::from_value(json!({"jti": 7})).unwrap();
+        assert!(string_claims_row(&policy("pyjwt-2"), Some(&numeric_jti)).is_some());
+        for p in ["latchkey", "jose-node-5", "jsonwebtoken-node-9"] {
+            assert!(string_claims_row(&policy(p), Some(&numeric_sub)).is_none(), "{p}");
+        }
+        assert_eq!(num(Some(&json!("1700000000")), true), Some(Ok(1_700_000_000)));
+        assert_eq!(num(Some(&json!(" 12 ")), true), Some(Ok(12)));
+        assert_eq!(num(Some(&json!("1700000000")), false), Some(Err(())));
+        assert_eq!(num(Some(&json!("yesterday")), true), Some(Err(())));
+        assert_eq!(num(Some(&json!(1.9)), false), Some(Ok(1)));
+        assert_eq!(num(None, true), None);
+    }
+
     #[test]
     fn issuers_differences_are_named() {
         assert!(issuer_difference("http://localhost:8000/", "http://localhost:8000").contains("the API expects one"));

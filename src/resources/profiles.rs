@@ -122,6 +122,11 @@ impl Policy {
         }
         if let Some(t) = &r.accepted_typ {
             p.accepted_typ = t.clone();
+            // A library checks typ only through its option (jose's `typ`), which refuses a
+            // token without typ as well.
+            if profile.library.is_some() && !t.is_empty() {
+                p.typ_required = true;
+            }
         }
         if let Some(a) = &r.algorithms {
             p.algorithms = a.clone();
@@ -318,7 +323,7 @@ fn build() -> Vec<Profile> {
                 algorithms: strings(ALL_ASYMMETRIC),
             }),
             checks: strings(&[
-                "typ is not checked unless the typ option is given",
+                "typ is not checked unless the typ option is given (the resource's accepted_typ); then a token without typ is refused",
                 "alg: any asymmetric algorithm matching a JWKS key; none and HMAC find no key",
                 "kid is looked up in the remote JWKS, cached 10 min (cacheMaxAge) and refetched on an unknown kid at most every 30 s (cooldownDuration); without kid, the only key of the token's alg is used",
                 "a crit header naming an extension jose does not know is refused",
@@ -486,5 +491,51 @@ mod tests {
         assert!(p.typ_required);
         assert_eq!(default_profile().name, DEFAULT_PROFILE);
         assert!(names().contains(&"jose-node-5"));
+    }
+
+    #[test]
+    fn a_typ_option_of_a_library_profile_requires_typ_as_jose_does() {
+        let r = Resource {
+            name: "x".into(),
+            profile: Some("jose-node-5".into()),
+            accepted_typ: Some(strings(&["at+jwt"])),
+            ..Resource::default()
+        };
+        assert!(Policy::resolve(&r).typ_required);
+        let r = Resource {
+            profile: Some("latchkey".into()),
+            ..r
+        };
+        assert!(!Policy::resolve(&r).typ_required);
+    }
+
+    #[test]
+    fn a_library_profile_keeps_only_the_algorithms_its_library_verifies() {
+        let r = Resource {
+            name: "x".into(),
+            profile: Some("jsonwebtoken-node-9".into()),
+            algorithms: Some(strings(&["ES256", "EdDSA"])),
+            ..Resource::default()
+        };
+        assert_eq!(Policy::resolve(&r).algorithms, strings(&["ES256"]));
+        let r = Resource {
+            profile: Some("jose-node-5".into()),
+            ..r
+        };
+        assert_eq!(Policy::resolve(&r).algorithms, strings(&["ES256", "EdDSA"]));
+        let r = Resource { profile: None, ..r };
+        assert_eq!(Policy::resolve(&r).algorithms, strings(&["ES256", "EdDSA"]));
+        for p in profiles() {
+            if let Some(lib) = &p.library {
+                for a in &p.defaults.algorithms {
+                    assert!(
+                        lib.algorithms.contains(a),
+                        "{}: {a} is not verifiable by {}",
+                        p.name,
+                        lib.package
+                    );
+                }
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! The test starts the real server on 127.0.0.1:0 and, for each signing algorithm and key
 //! state, builds a corpus of tokens that exercises every check where verifiers differ. For each
 //! library-named profile it creates resources with that profile (defaults, a leeway, an
-//! explicit algorithm list), asks Latchkey's `POST /admin/api/resources/{name}/check`, then
+//! explicit algorithm list, and for jose an `accepted_typ`), asks Latchkey's `POST /admin/api/resources/{name}/check`, then
 //! runs the library itself (`conformance/node/verify.mjs`, `conformance/python/verify.py`) on
 //! the same tokens, configured as the profile's `library.usage` says, fetching the same
 //! `/jwks`, with the clock Latchkey's check used (the verdict's `api_now`). Any difference
@@ -507,6 +507,10 @@ struct Config {
     /// Keys added to the resource (and passed to the library as its options).
     leeway: Option<u64>,
     algorithms: Option<&'static [&'static str]>,
+    /// `accepted_typ = [typ]`, for the libraries that have a typ option (jose's `typ`).
+    typ: Option<&'static str>,
+    /// Only these libraries (`None`: all).
+    only: Option<&'static [&'static str]>,
 }
 
 const CONFIGS: &[Config] = &[
@@ -514,16 +518,29 @@ const CONFIGS: &[Config] = &[
         name: "defaults",
         leeway: None,
         algorithms: None,
+        typ: None,
+        only: None,
     },
     Config {
         name: "leeway-30",
         leeway: Some(30),
         algorithms: None,
+        typ: None,
+        only: None,
     },
     Config {
         name: "latchkey-algs",
         leeway: None,
         algorithms: Some(&["RS256", "PS256", "ES256", "EdDSA"]),
+        typ: None,
+        only: None,
+    },
+    Config {
+        name: "typ-at-jwt",
+        leeway: None,
+        algorithms: None,
+        typ: Some("at+jwt"),
+        only: Some(&["jose"]),
     },
 ];
 
@@ -678,6 +695,9 @@ async fn phase(lk: &Lk, name: &str, runners: &[Runner], cases: &[Case], rows: &m
         let mut lib_cases = Vec::new();
         let mut ours = BTreeMap::new();
         for cfg in CONFIGS {
+            if cfg.only.is_some_and(|o| !o.contains(&runner.package.as_str())) {
+                continue;
+            }
             let resource = format!("{}--{}", runner.profile, cfg.name);
             lk.admin(reqwest::Method::DELETE, &format!("/resources/{resource}"), None)
                 .await;
@@ -687,6 +707,9 @@ async fn phase(lk: &Lk, name: &str, runners: &[Runner], cases: &[Case], rows: &m
             }
             if let Some(a) = cfg.algorithms {
                 body["algorithms"] = json!(a);
+            }
+            if let Some(t) = cfg.typ {
+                body["accepted_typ"] = json!([t]);
             }
             let (status, view) = lk.admin(reqwest::Method::POST, "/resources", Some(body)).await;
             assert!(
@@ -721,6 +744,7 @@ async fn phase(lk: &Lk, name: &str, runners: &[Runner], cases: &[Case], rows: &m
                     "leeway": cfg.leeway.unwrap_or(0),
                     "now": now,
                     "algorithms": algorithms,
+                    "typ": cfg.typ,
                 }));
             }
         }
