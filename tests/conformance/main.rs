@@ -172,10 +172,17 @@ impl Lk {
         let p = self.server.provider();
         let now = p.clock.now();
         let stored = SigningKey::generate(alg, now).expect("key generation");
+        let stranger = SigningKey::generate(alg, now).expect("key generation");
         let key = TestKey {
             kid: stored.kid.clone(),
             alg,
             der: stored.private_der.clone(),
+            stranger: Some(Box::new(TestKey {
+                kid: stored.kid.clone(),
+                alg,
+                der: stranger.private_der,
+                stranger: None,
+            })),
         };
         p.store
             .activate_key(stored, now + retention)
@@ -197,6 +204,8 @@ struct TestKey {
     kid: String,
     alg: SigningAlg,
     der: Vec<u8>,
+    /// A key Latchkey does not know, of the same algorithm, under this key's kid (forgeries).
+    stranger: Option<Box<TestKey>>,
 }
 
 impl TestKey {
@@ -495,13 +504,10 @@ async fn corpus(lk: &Lk, key: &TestKey, carried: &[(String, String)]) -> Vec<Cas
             "app-secret",
         ),
     );
-    let stranger = SigningKey::generate(key.alg, now).expect("key");
-    let stranger = TestKey {
-        kid: key.kid.clone(),
-        alg: key.alg,
-        der: stranger.private_der,
-    };
-    add("forged: another key under the published kid", stranger.sign(&at, &base));
+    add(
+        "forged: another key under the published kid",
+        key.stranger.as_ref().expect("stranger key").sign(&at, &base),
+    );
     cases
 }
 
@@ -690,9 +696,17 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-/// Checks one phase: recreates the resources (a fresh simulated API holds the current JWKS),
-/// checks every case against every (profile, config) and runs each library on the same.
-async fn phase(lk: &Lk, name: &str, runners: &[Runner], cases: &[Case], rows: &mut Vec<Row>) {
+/// Checks one phase: for each library and config, recreates the resource (a fresh simulated API
+/// holds the current JWKS), builds the corpus, checks every case, then runs the library on the
+/// same cases.
+async fn phase(
+    lk: &Lk,
+    name: &str,
+    runners: &[Runner],
+    key: &TestKey,
+    carried: &[(String, String)],
+    rows: &mut Vec<Row>,
+) {
     let jwks_uri = format!("{}/jwks", lk.url);
     let issuer = lk.server.issuer().to_string();
     for runner in runners {
@@ -721,7 +735,10 @@ async fn phase(lk: &Lk, name: &str, runners: &[Runner], cases: &[Case], rows: &m
                 "create resource {resource}: {status} {view}"
             );
             let identifier = view["identifier"].as_str().expect("identifier").to_string();
-            for case in cases {
+            // Minted and signed afresh for each resource, so "10 s ahead" is about 10 s ahead
+            // when checked (the library gets the very second the check used either way).
+            let cases = corpus(lk, key, carried).await;
+            for case in &cases {
                 let before = lk.now();
                 let (status, verdict) = lk
                     .admin(
@@ -894,8 +911,7 @@ async fn library_profiles_agree_with_their_libraries() {
             if *retention == 0 { 1 } else { 2 },
             "{name}: unexpected JWKS {jwks}"
         );
-        let cases = corpus(&lk, &key, &carried).await;
-        phase(&lk, name, &runners, &cases, &mut rows).await;
+        phase(&lk, name, &runners, &key, &carried, &mut rows).await;
         // Carried into the next phase: a token of this key, and this key's token without kid.
         let mut no_kid = key.header(Some("at+jwt"));
         no_kid.as_object_mut().map(|m| m.remove("kid"));
