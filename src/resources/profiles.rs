@@ -312,7 +312,7 @@ fn build() -> Vec<Profile> {
         },
         Profile {
             name: "jose-node-5".into(),
-            description: "panva/jose 5.x jwtVerify with createRemoteJWKSet, as a Node API calls it".into(),
+            description: "panva/jose 5.x jwtVerify with createRemoteJWKSet, as a Node API calls it (CI checks it against jose 5.10.0)".into(),
             library: Some(Library {
                 ecosystem: "npm".into(),
                 package: "jose".into(),
@@ -356,7 +356,7 @@ fn build() -> Vec<Profile> {
         },
         Profile {
             name: "pyjwt-2".into(),
-            description: "PyJWT 2.x jwt.decode with PyJWKClient, as a Python API calls it".into(),
+            description: "PyJWT 2.x jwt.decode with PyJWKClient, as a Python API calls it (CI checks it against PyJWT 2.15.1; older 2.x releases may check less)".into(),
             library: Some(Library {
                 ecosystem: "pypi".into(),
                 package: "PyJWT".into(),
@@ -401,7 +401,7 @@ fn build() -> Vec<Profile> {
         },
         Profile {
             name: "jsonwebtoken-node-9".into(),
-            description: "auth0 jsonwebtoken 9.x jwt.verify with jwks-rsa 3, as an Express API calls it".into(),
+            description: "auth0 jsonwebtoken 9.x jwt.verify with jwks-rsa 3, as an Express API calls it (CI checks it against jsonwebtoken 9.0.3 and jwks-rsa 3.2.2)".into(),
             library: Some(Library {
                 ecosystem: "npm".into(),
                 package: "jsonwebtoken".into(),
