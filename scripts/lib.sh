@@ -58,3 +58,19 @@ npm_ci() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+# Makes sure a Python 3 venv at $1 holds the pinned requirements file $2, creating it (Debian's
+# python3-venv when missing) and reinstalling only when the requirements changed.
+ensure_python_venv() {
+  local venv=$1 req=$2
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    apt_ensure python3 python3-venv
+  fi
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/requirements.installed"; then
+    echo "==> pip install -r $req (into $venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    cp "$req" "$venv/requirements.installed"
+  fi
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, the UI's type check and unit tests, the Rust
-# tests, the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
+# tests, the resource profiles against the JWT libraries they are named after (Node.js and
+# Python), the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
 # Installs what it needs (Rust, Node.js packages, Debian packages such as chromium and
 # WebKitGTK) when it is missing.
 set -euo pipefail
@@ -25,6 +26,9 @@ cargo clippy -p latchkey-desktop --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --locked 2>&1
 cargo test -p latchkey-desktop --locked 2>&1
+
+echo "==> JWT library conformance: each library-named resource profile against the library itself"
+bash scripts/conformance.sh
 
 echo "==> browser tests (Chromium): login and consent pages"
 cargo build --locked --quiet

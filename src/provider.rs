@@ -107,6 +107,8 @@ pub struct Provider {
     pub sessions: crate::oauth::session::Sessions,
     /// Authorization requests waiting for the user (bounded, browser-bound).
     pub pending: crate::oauth::pending::PendingRequests,
+    /// The resource-server simulator's resources and recent calls.
+    pub resource_server: crate::resources::ResourceServer,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -145,6 +147,7 @@ impl Provider {
             events,
             sessions: crate::oauth::session::Sessions::default(),
             pending: crate::oauth::pending::PendingRequests::default(),
+            resource_server: crate::resources::ResourceServer::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
@@ -152,6 +155,7 @@ impl Provider {
         };
         p.reload_clients().await?;
         p.reload_scopes().await?;
+        p.reload_resources().await?;
         Ok(p)
     }
 
@@ -210,6 +214,19 @@ impl Provider {
         write(&self.scopes, Arc::new(all));
         self.invalidate_discovery();
         Ok(())
+    }
+
+    async fn reload_resources(&self) -> Result<(), StoreError> {
+        let all = self.store.list_resources().await?;
+        self.resource_server.load(&self.issuer, all);
+        Ok(())
+    }
+
+    /// Every resource, by name (from the in-memory mirror).
+    pub fn resources(&self) -> Vec<Resource> {
+        let mut v: Vec<Resource> = self.resource_server.all().iter().map(|c| c.resource.clone()).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
     }
 
     /// The cached discovery document, built by `build` when missing.
@@ -309,7 +326,10 @@ impl Provider {
             .list_resources()
             .await?
             .into_iter()
-            .filter(|r| r.required_scopes.iter().any(|s| s == name))
+            .filter(|r| {
+                r.required_scopes.iter().any(|s| s == name)
+                    || r.rules.iter().any(|rule| rule.scopes.iter().any(|s| s == name))
+            })
             .map(|r| r.name)
             .collect();
         if !resources.is_empty() {
@@ -390,10 +410,12 @@ impl Provider {
             return Err(ChangeError::Invalid(errs));
         }
         let created = self.store.upsert_resource(&r, self.clock.now()).await?;
+        self.reload_resources().await?;
+        let view = Box::new(crate::resources::ResourceView::of(&self.issuer, r));
         let ev = if created {
-            Event::ResourceCreated(r)
+            Event::ResourceCreated(view)
         } else {
-            Event::ResourceUpdated(r)
+            Event::ResourceUpdated(view)
         };
         self.events.publish(self.clock.now_ms(), ev);
         Ok(created)
@@ -404,6 +426,7 @@ impl Provider {
         if !self.store.delete_resource(name).await? {
             return Err(ChangeError::NotFound(format!("resource `{name}`")));
         }
+        self.reload_resources().await?;
         self.events
             .publish(self.clock.now_ms(), Event::ResourceDeleted { name: name.to_string() });
         Ok(())
@@ -420,9 +443,6 @@ impl Provider {
         for s in cfg.scopes {
             self.upsert_scope(s).await?;
         }
-        for r in cfg.resources {
-            self.upsert_resource(r).await?;
-        }
         for c in cfg.clients {
             let unchanged = self.client(&c.client_id).is_some_and(|old| {
                 let mut n = c.clone();
@@ -435,6 +455,12 @@ impl Provider {
         }
         for u in cfg.users {
             self.upsert_user(u).await?;
+        }
+        for r in cfg.resources {
+            let unchanged = self.resource_server.get(&r.name).is_some_and(|c| c.resource == r);
+            if !unchanged {
+                self.upsert_resource(r).await?;
+            }
         }
         Ok(())
     }

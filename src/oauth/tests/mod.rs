@@ -81,6 +81,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         access_token_format: None,
         require_consent: false,
         remember_consent: None,
+        access_token_typ: None,
     }
 }
 

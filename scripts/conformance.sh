@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Library conformance (issue 10): installs the verifier libraries the library-named resource
+# profiles reproduce (conformance/node with npm ci; PyJWT and cryptography in a venv under
+# target/) and runs tests/conformance, which checks that each profile accepts and refuses
+# exactly what its library does on the same tokens. Prints the agreement table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust
+ensure_node
+ensure_python_venv target/conformance-venv conformance/python/requirements.txt
+npm_ci conformance/node
+
+echo "==> library conformance (tests/conformance)"
+start=$(date +%s)
+LATCHKEY_CONFORMANCE_PYTHON="$PWD/target/conformance-venv/bin/python" \
+  cargo test --locked --test conformance -- --include-ignored --nocapture 2>&1
+echo "==> library conformance took $(( $(date +%s) - start )) s"
