@@ -7,9 +7,9 @@
 import type { QueryClient } from '@tanstack/react-query'
 import { useEffect, useSyncExternalStore } from 'react'
 import { apiBase } from './client'
-import { keys, REQUEST_PAGE } from './queries'
+import { CALLS_KEPT, keys, REQUEST_PAGE } from './queries'
 import type {
-  Client, Envelope, LoggedRequest, Page, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+  Client, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
 } from './types'
 import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
@@ -19,7 +19,7 @@ export const EVENT_TYPES = [
   'client.created', 'client.updated', 'client.deleted',
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
-  'resource.created', 'resource.updated', 'resource.deleted',
+  'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
   'key.rotated', 'settings.updated', 'request.logged', 'clock.moved',
 ] as const
 
@@ -155,9 +155,32 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, users: Math.max(0, s.counts.users - 1) } }))
       break
     case 'resource.created':
-    case 'resource.updated':
+    case 'resource.updated': {
+      const r = env.data
+      const prev = qc.getQueryData<Resource[]>(keys.resources)?.find((x) => x.name === r.name)
+      // The event may carry the resource as configured, without the read-only URLs: keep them.
+      const merged: Resource = { identifier: prev?.identifier, metadata_url: prev?.metadata_url, ...r }
+      qc.setQueryData<Resource[]>(keys.resources, (l) => upsertBy(l, merged, (x) => x.name))
+      qc.setQueryData<Resource>(keys.resource(r.name), (old) => ({ ...old, ...merged }))
+      if (!merged.identifier) void qc.invalidateQueries({ queryKey: keys.resources })
+      if (env.type === 'resource.created') patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, resources: s.counts.resources + 1 } }))
+      break
+    }
     case 'resource.deleted':
-      void qc.invalidateQueries({ queryKey: keys.status })
+      qc.setQueryData<Resource[]>(keys.resources, (l) => l?.filter((x) => x.name !== env.data.name))
+      qc.removeQueries({ queryKey: keys.resource(env.data.name), exact: true })
+      patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, resources: Math.max(0, s.counts.resources - 1) } }))
+      break
+    case 'resource.called': {
+      const c = env.data
+      qc.setQueryData<ResourceCall[]>(keys.resourceCalls(c.resource), (l) => {
+        if (!l || l.some((x) => x.id === c.id)) return l
+        return [c, ...l].slice(0, CALLS_KEPT)
+      })
+      break
+    }
+    case 'resource.checked':
+      // A check records nothing; whoever asked already has the verdict.
       break
     case 'key.rotated':
       void qc.invalidateQueries({ queryKey: keys.keys })

@@ -63,10 +63,111 @@ export interface UserView {
   has_password: boolean
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
+
+/** A per-method, per-path rule: `path` is a pattern such as `/books/*`; `method` may be `*`. */
+export interface ResourceRule {
+  method: string
+  path: string
+  scopes: string[]
+}
+
+export type ResourceValidation = 'jwt' | 'introspection'
+export type ProxyMode = 'enforce' | 'observe'
+
+/**
+ * A protected resource (`[[resources]]`), served at `{issuer}/resources/{name}/{*path}`.
+ * Times are seconds. Optional expectations override the profile's defaults.
+ */
 export interface Resource {
   name: string
-  audience: string
+  audience?: string | string[]
   required_scopes: string[]
+  rules?: ResourceRule[]
+  validation?: ResourceValidation
+  profile?: string
+  expected_issuer?: string
+  leeway?: number
+  clock_offset?: number
+  jwks_cache?: number
+  jwks_refetch_on_unknown_kid?: boolean
+  accepted_typ?: string[]
+  algorithms?: string[]
+  response?: unknown
+  upstream?: string
+  mode?: ProxyMode
+  /** Read-only: `{issuer}/resources/{name}` (RFC 8707 §2, RFC 9728 §1.2). */
+  identifier?: string
+  /** Read-only: the RFC 9728 metadata document's URL. */
+  metadata_url?: string
+}
+
+/** The defaults a profile gives the expectations, under the resource's own key names. */
+export type ProfileDefaults = Partial<Pick<Resource,
+  'expected_issuer' | 'leeway' | 'clock_offset' | 'jwks_cache' | 'jwks_refetch_on_unknown_kid' | 'accepted_typ' | 'algorithms'
+>> & Record<string, unknown>
+
+/** A named verifier strictness (`rfc9068`, `lenient`, library-named ones). */
+export interface ResourceProfile {
+  name: string
+  description: string
+  /** What it checks, one line each. */
+  checks: string[]
+  defaults: ProfileDefaults
+}
+
+export type CheckResult = 'passed' | 'failed' | 'skipped'
+
+/** One row of a verdict: the values compared, why, and how to fix it. */
+export interface VerdictCheck {
+  check: string
+  result: CheckResult
+  expected?: unknown
+  actual?: unknown
+  explanation?: string
+  fix?: string
+}
+
+/** Every check a resource made on a token, in order; the first failing row decides `status`. */
+export interface Verdict {
+  allowed: boolean
+  status: number
+  resource?: string
+  method?: string
+  path?: string
+  checks: VerdictCheck[]
+  /** The `WWW-Authenticate` challenge sent (absent when allowed). */
+  challenge?: string | null
+}
+
+export interface CheckRequest {
+  token: string
+  method: string
+  path: string
+}
+
+/** One recorded call to a resource (`resource.called`). `at` is UNIX milliseconds. */
+export interface ResourceCall {
+  id: number | string
+  at: number
+  resource: string
+  method: string
+  path: string
+  status: number
+  verdict: Verdict
+  client_id?: string | null
+  sub?: string | null
+}
+
+/** What the protected API answered to a call made from the UI. */
+export interface ResourceResponse {
+  status: number
+  statusText: string
+  headers: [string, string][]
+  body: string
+  /** The verdict: from the body of a refusal, or the `Latchkey-Verdict` header's link. */
+  verdict: Verdict | null
+  durationMs: number
 }
 
 export type TokenKind = 'access_token' | 'refresh_token' | 'id_token' | 'authorization_code'
@@ -289,6 +390,8 @@ export type ServerEvent =
   | { type: 'user.deleted'; data: { username: string } }
   | { type: 'resource.created' | 'resource.updated'; data: Resource }
   | { type: 'resource.deleted'; data: { name: string } }
+  | { type: 'resource.called'; data: ResourceCall }
+  | { type: 'resource.checked'; data: { resource: string; verdict: Verdict } }
   | { type: 'key.rotated'; data: { kid: string; alg: string } }
   | { type: 'settings.updated'; data: Settings }
   | { type: 'request.logged'; data: LoggedRequest }
