@@ -103,8 +103,12 @@ test('a resource is created from the form, with a rule, and the server refuses a
   // The profile shows what it checks; the expectations show the profile's values as placeholders.
   const profiles = await admin('GET', '/resource-profiles')
   assert.ok(profiles.length >= 2, 'the server lists profiles')
-  await page.getByLabel('Profile').selectOption(profiles[0].name)
-  await page.getByTestId('profile-card').getByText(profiles[0].description).waitFor()
+  const def = profiles.find((p) => p.name === 'latchkey') ?? profiles[0]
+  await page.getByTestId('profile-card').getByText(def.description).waitFor()
+  const strict = profiles.find((p) => p.name === 'rfc9068') ?? profiles.find((p) => p !== def)
+  await page.getByLabel('Profile').selectOption(strict.name)
+  await page.getByTestId('profile-card').getByText(strict.description).waitFor()
+  await page.getByTestId('profile-card').getByText(strict.checks[0]).waitFor()
   await shots('02-new')
 
   // Browser-side rules first: a path without its leading slash.
@@ -114,6 +118,17 @@ test('a resource is created from the form, with a rule, and the server refuses a
   await page.getByLabel('Rule 1 path').fill('/books/*')
   await page.getByLabel('Profile').selectOption('')
 
+  // A rule only the server knows lands at its field: HMAC cannot be verified with a JWKS.
+  await page.getByLabel('Algorithms').fill('RS256, HS256')
+  await page.getByRole('button', { name: 'Create resource' }).click()
+  await page.getByTestId('form-error').waitFor()
+  const algError = page.locator('#algorithms-error')
+  await algError.getByText('HS256').waitFor()
+  assert.match(await algError.innerText(), /Item 2/)
+  assert.equal(await page.getByLabel('Algorithms').getAttribute('aria-invalid'), 'true')
+  await shots('02b-new-field-error')
+  await page.getByLabel('Algorithms').fill('')
+
   await page.getByRole('button', { name: 'Create resource' }).click()
   await page.waitForURL('**/admin/resources/books')
   await page.getByTestId('identifier').getByText(`${server.base}/resources/books`).waitFor()
@@ -122,7 +137,7 @@ test('a resource is created from the form, with a rule, and the server refuses a
   assert.deepEqual(saved.required_scopes, ['read_books'])
   assert.deepEqual(saved.rules, [{ method: 'POST', path: '/books/*', scopes: ['add_books'] }])
 
-  // A rule only the server knows: the name is taken.
+  // Another: the name is taken (shown above the form).
   await page.goto(url('resources/new'))
   await page.getByLabel('Name', { exact: true }).fill('books')
   await page.getByRole('button', { name: 'Create resource' }).click()

@@ -65,12 +65,18 @@ export interface UserView {
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
 
-/** A per-method, per-path rule: `path` is a pattern such as `/books/*`; `method` may be `*`. */
+/**
+ * A per-method, per-path rule: `path` is a pattern (`*` one segment, `**` any number);
+ * `method` absent or `*` means any method.
+ */
 export interface ResourceRule {
-  method: string
+  method?: string
   path: string
   scopes: string[]
 }
+
+/** Where a resource accepts the bearer token (RFC 6750 §2). */
+export type BearerMethod = 'header' | 'body' | 'query'
 
 export type ResourceValidation = 'jwt' | 'introspection'
 export type ProxyMode = 'enforce' | 'observe'
@@ -86,6 +92,8 @@ export interface Resource {
   rules?: ResourceRule[]
   validation?: ResourceValidation
   profile?: string
+  /** The client the simulated API introspects as (introspection mode). */
+  introspection_client?: string
   expected_issuer?: string
   leeway?: number
   clock_offset?: number
@@ -93,6 +101,7 @@ export interface Resource {
   jwks_refetch_on_unknown_kid?: boolean
   accepted_typ?: string[]
   algorithms?: string[]
+  bearer_methods?: BearerMethod[]
   response?: unknown
   upstream?: string
   mode?: ProxyMode
@@ -104,7 +113,7 @@ export interface Resource {
 
 /** The defaults a profile gives the expectations, under the resource's own key names. */
 export type ProfileDefaults = Partial<Pick<Resource,
-  'expected_issuer' | 'leeway' | 'clock_offset' | 'jwks_cache' | 'jwks_refetch_on_unknown_kid' | 'accepted_typ' | 'algorithms'
+  'expected_issuer' | 'leeway' | 'clock_offset' | 'jwks_cache' | 'jwks_refetch_on_unknown_kid' | 'accepted_typ' | 'algorithms' | 'bearer_methods'
 >> & Record<string, unknown>
 
 /** A named verifier strictness (`rfc9068`, `lenient`, library-named ones). */
@@ -114,6 +123,8 @@ export interface ResourceProfile {
   /** What it checks, one line each. */
   checks: string[]
   defaults: ProfileDefaults
+  /** For library-named profiles: the library and version it agrees with. */
+  library?: { ecosystem: string; package: string; version: string; usage: string } | null
 }
 
 export type CheckResult = 'passed' | 'failed' | 'skipped'
@@ -125,7 +136,7 @@ export interface VerdictCheck {
   expected?: unknown
   actual?: unknown
   explanation?: string
-  fix?: string
+  fix?: string | null
 }
 
 /** Every check a resource made on a token, in order; the first failing row decides `status`. */
@@ -138,6 +149,18 @@ export interface Verdict {
   checks: VerdictCheck[]
   /** The `WWW-Authenticate` challenge sent (absent when allowed). */
   challenge?: string | null
+  /** The profile in force. */
+  profile?: string
+  validation?: string
+  /** The scopes this method and path need. */
+  required_scopes?: string[]
+  /** The check whose failure decided the status. */
+  decided_by?: string | null
+  /** The RFC 6750 error code, when refused. */
+  error?: string | null
+  error_description?: string | null
+  /** What the token says, when it could be read. */
+  token?: { sub?: string | null; client_id?: string | null; scope?: string | null; jti?: string | null; kind?: string | null } | null
 }
 
 export interface CheckRequest {

@@ -11,6 +11,7 @@ import { keys, useResources, useTokens } from '../api/queries'
 import type { Resource, TokenItem } from '../api/types'
 import { useServerNow } from '../lib/clock'
 import { formatDuration } from '../lib/format'
+import { ruleMethod } from '../lib/resourceForm'
 import { liveState } from '../lib/tokenState'
 import { ErrorBox, Panel, Segmented } from './ui'
 import { VerdictView } from './Verdict'
@@ -169,8 +170,8 @@ export function CheckAgainstResource({ token, id = 'check-resource' }: { token: 
             <div className="row small muted">
               Rules:
               {resource.rules.map((r, i) => (
-                <button key={i} type="button" className="chip mono" onClick={() => { setMethod(r.method === '*' ? 'GET' : r.method); setPath(samplePath(r.path)) }} title={`Needs ${r.scopes.join(' ') || 'no extra scope'}`}>
-                  {r.method === '*' ? 'any' : r.method} {r.path}
+                <button key={i} type="button" className="chip mono" onClick={() => { setMethod(ruleMethod(r) ?? 'GET'); setPath(samplePath(r.path)) }} title={`Needs ${r.scopes.join(' ') || 'no extra scope'}`}>
+                  {ruleMethod(r) ?? 'any'} {r.path}
                 </button>
               ))}
             </div>

@@ -34,9 +34,10 @@ const LABELS: Record<string, string> = {
 
 export const checkLabel = (check: string): string => LABELS[check] ?? check.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())
 
-/** The row that decided the status: the first failure, if any. */
-export function firstFailure(v: Pick<Verdict, 'checks'>): VerdictCheck | undefined {
-  return v.checks.find((c) => c.result === 'failed')
+/** The row that decided the status: `decided_by`, else the first failure, if any. */
+export function firstFailure(v: Pick<Verdict, 'checks' | 'decided_by'>): VerdictCheck | undefined {
+  return (v.decided_by ? v.checks.find((c) => c.check === v.decided_by && c.result === 'failed') : undefined)
+    ?? v.checks.find((c) => c.result === 'failed')
 }
 
 /** The RFC 6750 error code in a challenge (`Bearer error="invalid_token", …`), if any. */
@@ -100,8 +101,9 @@ export function ResultBadge({ result }: { result: CheckResult }) {
 }
 
 /** The verdict as a table: check, result, expected vs actual, explanation and fix. */
-export function VerdictTable({ verdict, caption }: { verdict: Pick<Verdict, 'checks'>; caption?: string }) {
-  const first = verdict.checks.findIndex((c) => c.result === 'failed')
+export function VerdictTable({ verdict, caption }: { verdict: Pick<Verdict, 'checks' | 'decided_by'>; caption?: string }) {
+  const decided = firstFailure(verdict)
+  const first = decided ? verdict.checks.indexOf(decided) : -1
   return (
     <div className="table-wrap">
       <table className="table verdict-table" data-testid="verdict-table">
@@ -157,7 +159,7 @@ export function verdictLine(v: Verdict): string {
 /** The answer in a sentence, with the deciding row's explanation and fix, above the table. */
 export function VerdictSummary({ verdict }: { verdict: Verdict }) {
   const f = firstFailure(verdict)
-  const code = challengeError(verdict.challenge)
+  const code = verdict.error ?? challengeError(verdict.challenge)
   const counts = { passed: 0, failed: 0, skipped: 0 }
   for (const c of verdict.checks) counts[c.result]++
   return (

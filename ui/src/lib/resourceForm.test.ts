@@ -6,7 +6,8 @@ describe('resource form', () => {
   it('round-trips a resource with every key', () => {
     const r: Resource = {
       name: 'books', audience: ['books-api', 'library'], required_scopes: ['read_books'],
-      rules: [{ method: 'POST', path: '/books/*', scopes: ['add_books'] }], validation: 'introspection', profile: 'rfc9068',
+      rules: [{ method: 'POST', path: '/books/*', scopes: ['add_books'] }, { path: '/admin/**', scopes: ['read_books'] }],
+      validation: 'introspection', profile: 'rfc9068', introspection_client: 'books-api', bearer_methods: ['header'],
       expected_issuer: 'http://localhost:8000/', leeway: 30, clock_offset: -120, jwks_cache: 300,
       jwks_refetch_on_unknown_kid: false, accepted_typ: ['JWT'], algorithms: ['RS256', 'ES256'],
       response: { books: [] }, upstream: 'http://127.0.0.1:3000', mode: 'observe',
@@ -30,11 +31,13 @@ describe('resource form', () => {
     expect(r).toEqual({ name: 'a', required_scopes: [], rules: [], validation: 'jwt' })
     expect(overrides(r)).toEqual([])
     expect(overrides({ ...r, leeway: 0, algorithms: ['RS256'] })).toEqual(['leeway', 'algorithms'])
+    // The introspection client only goes with introspection.
+    expect(fromResourceForm({ ...toResourceForm(), name: 'a', introspection_client: 'c' })).not.toHaveProperty('introspection_client')
   })
 
-  it('drops empty rules and defaults a rule to any method and every path', () => {
+  it('drops empty rules and defaults a rule to any method (no method) and every path', () => {
     const f = { ...toResourceForm(), name: 'a', rules: [{ method: '', path: '', scopes: ['x'] }, { method: 'GET', path: '', scopes: [] }] }
-    expect(fromResourceForm(f).rules).toEqual([{ method: '*', path: '/*', scopes: ['x'] }])
+    expect(fromResourceForm(f).rules).toEqual([{ path: '/**', scopes: ['x'] }])
   })
 
   it('parses signed durations and shows profile defaults as placeholders', () => {

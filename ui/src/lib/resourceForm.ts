@@ -1,7 +1,7 @@
 // The resource edit form's values and their conversion to and from the admin API's Resource.
 // Optional expectations left empty are omitted, so the profile's defaults apply.
 
-import type { ProfileDefaults, ProxyMode, Resource, ResourceProfile, ResourceValidation } from '../api/types'
+import type { BearerMethod, ProfileDefaults, ProxyMode, Resource, ResourceProfile, ResourceValidation } from '../api/types'
 import { formatTtl, parseTtl } from './format'
 
 export interface RuleForm {
@@ -17,6 +17,7 @@ export interface ResourceForm {
   rules: RuleForm[]
   validation: ResourceValidation
   profile: string
+  introspection_client: string
   expected_issuer: string
   leeway: string
   clock_offset: string
@@ -24,15 +25,17 @@ export interface ResourceForm {
   jwks_refetch_on_unknown_kid: '' | 'true' | 'false'
   accepted_typ: string
   algorithms: string
+  /** null: the profile's. */
+  bearer_methods: BearerMethod[] | null
   response: string
   upstream: string
   mode: ProxyMode
 }
 
 export const RESOURCE_FIELDS = [
-  'name', 'audience', 'required_scopes', 'rules', 'validation', 'profile', 'expected_issuer', 'leeway',
-  'clock_offset', 'jwks_cache', 'jwks_refetch_on_unknown_kid', 'accepted_typ', 'algorithms', 'response',
-  'upstream', 'mode',
+  'name', 'audience', 'required_scopes', 'rules', 'validation', 'profile', 'introspection_client', 'expected_issuer',
+  'leeway', 'clock_offset', 'jwks_cache', 'jwks_refetch_on_unknown_kid', 'accepted_typ', 'algorithms', 'bearer_methods',
+  'response', 'upstream', 'mode',
 ] as const
 
 export const RULE_METHODS = ['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
@@ -59,9 +62,10 @@ export function toResourceForm(r?: Resource): ResourceForm {
     name: r?.name ?? '',
     audience: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
     required_scopes: r?.required_scopes ?? [],
-    rules: (r?.rules ?? []).map((x) => ({ method: x.method, path: x.path, scopes: x.scopes })),
+    rules: (r?.rules ?? []).map((x) => ({ method: x.method ?? '*', path: x.path, scopes: x.scopes })),
     validation: r?.validation ?? 'jwt',
     profile: r?.profile ?? '',
+    introspection_client: r?.introspection_client ?? '',
     expected_issuer: r?.expected_issuer ?? '',
     leeway: r?.leeway !== undefined ? formatTtl(r.leeway) : '',
     clock_offset: r?.clock_offset !== undefined ? formatSignedDuration(r.clock_offset) : '',
@@ -69,6 +73,7 @@ export function toResourceForm(r?: Resource): ResourceForm {
     jwks_refetch_on_unknown_kid: r?.jwks_refetch_on_unknown_kid === undefined ? '' : r.jwks_refetch_on_unknown_kid ? 'true' : 'false',
     accepted_typ: r?.accepted_typ?.join(', ') ?? '',
     algorithms: r?.algorithms?.join(', ') ?? '',
+    bearer_methods: r?.bearer_methods ?? null,
     response: r?.response !== undefined && r.response !== null ? JSON.stringify(r.response, null, 2) : '',
     upstream: r?.upstream ?? '',
     mode: r?.mode ?? 'enforce',
@@ -83,12 +88,13 @@ export function fromResourceForm(f: ResourceForm): Resource {
     required_scopes: f.required_scopes,
     rules: f.rules
       .filter((x) => x.path.trim() || x.scopes.length)
-      .map((x) => ({ method: x.method || '*', path: x.path.trim() || '/*', scopes: x.scopes })),
+      .map((x) => ({ ...(x.method && x.method !== '*' ? { method: x.method } : {}), path: x.path.trim() || '/**', scopes: x.scopes })),
     validation: f.validation,
   }
   if (audience.length === 1) r.audience = audience[0]
   else if (audience.length > 1) r.audience = audience
   if (f.profile) r.profile = f.profile
+  if (f.validation === 'introspection' && f.introspection_client) r.introspection_client = f.introspection_client
   if (f.expected_issuer.trim()) r.expected_issuer = f.expected_issuer.trim()
   const leeway = parseTtl(f.leeway)
   if (leeway !== null) r.leeway = leeway
@@ -99,6 +105,7 @@ export function fromResourceForm(f: ResourceForm): Resource {
   if (f.jwks_refetch_on_unknown_kid) r.jwks_refetch_on_unknown_kid = f.jwks_refetch_on_unknown_kid === 'true'
   if (f.accepted_typ.trim()) r.accepted_typ = words(f.accepted_typ)
   if (f.algorithms.trim()) r.algorithms = words(f.algorithms)
+  if (f.bearer_methods) r.bearer_methods = f.bearer_methods
   if (f.response.trim()) r.response = JSON.parse(f.response) as unknown
   if (f.upstream.trim()) {
     r.upstream = f.upstream.trim()
@@ -117,16 +124,26 @@ export function defaultText(key: keyof ProfileDefaults, d: ProfileDefaults | und
   return String(v)
 }
 
+/** The profile of a resource that names none (the server's `latchkey`, listed first). */
+export const DEFAULT_PROFILE = 'latchkey'
+
+/** The profile `name` stands for; an empty name is the default profile. */
 export function findProfile(list: ResourceProfile[] | undefined, name: string): ResourceProfile | undefined {
+  if (!name) return list?.find((p) => p.name === DEFAULT_PROFILE) ?? list?.[0]
   return list?.find((p) => p.name === name)
 }
 
 /** Which of a resource's expectations differ from its profile's (for the list and detail pages). */
 export function overrides(r: Resource): string[] {
-  const keys = ['expected_issuer', 'leeway', 'clock_offset', 'jwks_cache', 'jwks_refetch_on_unknown_kid', 'accepted_typ', 'algorithms'] as const
+  const keys = ['expected_issuer', 'leeway', 'clock_offset', 'jwks_cache', 'jwks_refetch_on_unknown_kid', 'accepted_typ', 'algorithms', 'bearer_methods'] as const
   return keys.filter((k) => r[k] !== undefined && r[k] !== null)
 }
 
 export function audienceList(r: Pick<Resource, 'audience'>): string[] {
   return r.audience === undefined || r.audience === null ? [] : Array.isArray(r.audience) ? r.audience : [r.audience]
+}
+
+/** A rule's method, or null for any method (absent or `*`). */
+export function ruleMethod(r: { method?: string }): string | null {
+  return !r.method || r.method === '*' ? null : r.method.toUpperCase()
 }

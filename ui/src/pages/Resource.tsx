@@ -16,7 +16,7 @@ import { checkLabel, firstFailure, VerdictView } from '../components/Verdict'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { useServerNow } from '../lib/clock'
 import { formatTime, formatTtl, relative } from '../lib/format'
-import { audienceList, overrides } from '../lib/resourceForm'
+import { audienceList, overrides, ruleMethod } from '../lib/resourceForm'
 
 export function statusClass(s: number): string {
   if (s >= 500) return 'revoked'
@@ -73,7 +73,7 @@ function ResourceView({ r }: { r: Resource }) {
   const identifier = r.identifier ?? `${issuer ?? ''}/resources/${r.name}`
   const aud = audienceList(r)
   const firstRule = r.rules?.[0]
-  const examplePath = firstRule && firstRule.method !== 'POST' ? samplePath(firstRule.path) : `/${r.name}`
+  const examplePath = firstRule && (ruleMethod(firstRule) ?? 'GET') === 'GET' ? samplePath(firstRule.path) : `/${r.name}`
   const profile = profiles.data?.find((p) => p.name === r.profile)
   const ov = overrides(r)
   return (
@@ -99,7 +99,7 @@ function ResourceView({ r }: { r: Resource }) {
                 <span className="chips">{r.required_scopes.length ? r.required_scopes.map((s) => <span key={s} className="tag accent">{s}</span>) : <span className="muted" style={{ fontFamily: 'var(--font)' }}>no scope on every call</span>}</span>
                 {(r.rules ?? []).map((x, i) => (
                   <span key={i} className="small" style={{ fontFamily: 'var(--font)' }}>
-                    <span className="mono">{x.method === '*' ? 'any' : x.method} {x.path}</span> also needs {x.scopes.length ? x.scopes.map((s) => <span key={s} className="tag accent" style={{ marginLeft: 4 }}>{s}</span>) : 'nothing more'}
+                    <span className="mono">{ruleMethod(x) ?? 'any'} {x.path}</span> also needs {x.scopes.length ? x.scopes.map((s) => <span key={s} className="tag accent" style={{ marginLeft: 4 }}>{s}</span>) : 'nothing more'}
                   </span>
                 ))}
               </span>
@@ -200,8 +200,8 @@ function TryIt({ r, issuer, defaultPath }: { r: Resource; issuer?: string; defau
             <div className="row small muted">
               Try a rule:
               {r.rules!.map((x, i) => (
-                <button key={i} type="button" className="chip mono" onClick={() => { setMethod(x.method === '*' ? 'GET' : x.method); setPath(samplePath(x.path)) }} title={`Needs ${x.scopes.join(' ') || 'no extra scope'}`}>
-                  {x.method === '*' ? 'any' : x.method} {x.path}
+                <button key={i} type="button" className="chip mono" onClick={() => { setMethod(ruleMethod(x) ?? 'GET'); setPath(samplePath(x.path)) }} title={`Needs ${x.scopes.join(' ') || 'no extra scope'}`}>
+                  {ruleMethod(x) ?? 'any'} {x.path}
                 </button>
               ))}
             </div>

@@ -4,15 +4,15 @@ import { useState } from 'react'
 import { Controller, useFieldArray, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router'
 import { api } from '../api/client'
-import { keys, useResourceProfiles, useResources, useStatus } from '../api/queries'
-import type { Resource } from '../api/types'
+import { keys, useClients, useResourceProfiles, useResources, useStatus } from '../api/queries'
+import type { BearerMethod, Resource } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { ScopePicker } from '../components/ScopePicker'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
 import { parseTtl } from '../lib/format'
 import {
-  defaultText, findProfile, fromResourceForm, parseSignedDuration, RESOURCE_FIELDS, RULE_METHODS, toResourceForm,
+  DEFAULT_PROFILE, defaultText, findProfile, fromResourceForm, parseSignedDuration, RESOURCE_FIELDS, RULE_METHODS, toResourceForm,
   type ResourceForm,
 } from '../lib/resourceForm'
 import { mapFieldErrors } from '../lib/serverErrors'
@@ -58,6 +58,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
   const nav = useNavigate()
   const toast = useToast()
   const profiles = useResourceProfiles()
+  const clients = useClients()
   const status = useStatus()
   const [formError, setFormError] = useState<string[]>([])
   const [confirmDelete, setConfirmDelete] = useState(false)
@@ -66,6 +67,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
   const { register, control, handleSubmit, watch, setError, formState: { errors, isSubmitting, isDirty } } = form
   const rules = useFieldArray({ control, name: 'rules' })
   const profileName = watch('profile')
+  const bearer = watch('bearer_methods')
   const upstream = watch('upstream')
   const validation = watch('validation')
   const nameValue = watch('name')
@@ -241,22 +243,33 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
             </div>
             {errors.validation?.message && <div className="error" style={{ color: 'var(--red)' }}>{errors.validation.message}</div>}
             <div className="grid2">
-              <Field label="Profile" htmlFor="profile" error={errors.profile?.message} help="How strict the simulated API is, as a well-known verifier would be.">
-                <select id="profile" className="input" aria-invalid={!!errors.profile} {...register('profile')}>
-                  <option value="">Server default{profiles.data?.[0] ? ` (${profiles.data[0].name})` : ''}</option>
-                  {profiles.data?.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
-                </select>
-              </Field>
+              <div className="stack" style={{ gap: 18 }}>
+                <Field label="Profile" htmlFor="profile" error={errors.profile?.message} help="How strict the simulated API is, as a well-known verifier would be.">
+                  <select id="profile" className="input" aria-invalid={!!errors.profile} {...register('profile')}>
+                    <option value="">{DEFAULT_PROFILE} (the default)</option>
+                    {profiles.data?.filter((p) => p.name !== DEFAULT_PROFILE).map((p) => (
+                      <option key={p.name} value={p.name}>{p.name}{p.library ? ` · ${p.library.package} ${p.library.version}.x` : ''}</option>
+                    ))}
+                  </select>
+                </Field>
+                {validation === 'introspection' && (
+                  <Field label="Introspect as the client" htmlFor="introspection_client" error={errors.introspection_client?.message} help="The client the API authenticates as at /introspect; with [introspection] require_scope it needs token_introspection.">
+                    <select id="introspection_client" className="input mono" aria-invalid={!!errors.introspection_client} {...register('introspection_client')}>
+                      <option value="">none</option>
+                      {clients.data?.map((c) => <option key={c.client_id} value={c.client_id}>{c.client_id}</option>)}
+                    </select>
+                  </Field>
+                )}
+              </div>
               <div className="profile-card" data-testid="profile-card" aria-live="polite">
                 {profiles.error ? (
                   <span className="muted">Could not load the profiles.</span>
                 ) : profile ? (
                   <>
-                    <strong className="mono">{profile.name}</strong>: {profile.description}
+                    <div><strong className="mono">{profile.name}</strong>{profile.library ? <span className="muted"> · agrees with {profile.library.package} {profile.library.version}.x ({profile.library.ecosystem})</span> : null}</div>
+                    <div style={{ marginTop: 2 }}>{profile.description}</div>
                     {profile.checks.length > 0 && <ul>{profile.checks.map((c) => <li key={c}>{c}</li>)}</ul>}
                   </>
-                ) : profiles.data?.[0] ? (
-                  <span className="muted">No profile chosen: the server's default applies. Pick one to reproduce a specific library's strictness{validation === 'introspection' ? ' (with introspection, the profile decides the claims checks)' : ''}.</span>
                 ) : (
                   <span className="muted">Loading profiles…</span>
                 )}
@@ -291,6 +304,33 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
             </Field>
             <Field label="Algorithms" htmlFor="algorithms" error={errors.algorithms?.message} help="alg values accepted; separate with commas.">
               <input id="algorithms" className="input mono" placeholder={defaultText('algorithms', d, 'RS256, PS256, ES256, EdDSA')} aria-invalid={!!errors.algorithms} {...register('algorithms')} />
+            </Field>
+            <Field
+              label={<>Token accepted in {bearer ? <button type="button" className="btn ghost sm" style={{ height: 20, padding: '0 6px' }} onClick={() => form.setValue('bearer_methods', null, { shouldDirty: true })}>use the profile's</button> : <span className="muted small" style={{ fontWeight: 400 }}>profile's value</span>}</>}
+              error={errors.bearer_methods?.message}
+              help="RFC 6750 §2: the header always works; a form body and the query only where allowed."
+            >
+              <Controller
+                control={control}
+                name="bearer_methods"
+                render={({ field }) => {
+                  const effective: BearerMethod[] = field.value ?? ((d?.bearer_methods as BearerMethod[] | undefined) ?? ['header', 'body'])
+                  return (
+                    <div className="row" role="group" aria-label="Token accepted in" id="bearer_methods" style={{ gap: 14, minHeight: 32, opacity: field.value ? 1 : 0.75 }}>
+                      {([['header', 'Authorization header'], ['body', 'Form body'], ['query', 'Query']] as [BearerMethod, string][]).map(([m, label]) => (
+                        <label key={m} className="check">
+                          <input
+                            type="checkbox"
+                            checked={effective.includes(m)}
+                            onChange={(e) => field.onChange(e.target.checked ? [...effective, m] : effective.filter((x) => x !== m))}
+                          />
+                          <span>{label}</span>
+                        </label>
+                      ))}
+                    </div>
+                  )
+                }}
+              />
             </Field>
           </div>
         </Panel>
