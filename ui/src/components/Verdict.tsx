@@ -82,6 +82,10 @@ function Value({ value, other, side }: { value: unknown; other: unknown; side: '
       )
     }
   }
+  if (Array.isArray(value) && value.length > 1 && value.every((x) => typeof x === 'string' || typeof x === 'number')) {
+    // One value per line: a list of audiences or algorithms reads as a list.
+    return <span className="vv list">{value.map((x, i) => <span key={i}>{String(x)}</span>)}</span>
+  }
   return <span className="vv">{show(value)}</span>
 }
 

@@ -16,7 +16,7 @@ import { checkLabel, firstFailure, VerdictView } from '../components/Verdict'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { useServerNow } from '../lib/clock'
 import { formatTime, formatTtl, relative } from '../lib/format'
-import { audienceList, overrides, ruleMethod } from '../lib/resourceForm'
+import { audienceList, DEFAULT_PROFILE, overrides, ruleMethod } from '../lib/resourceForm'
 
 export function statusClass(s: number): string {
   if (s >= 500) return 'revoked'
@@ -74,13 +74,13 @@ function ResourceView({ r }: { r: Resource }) {
   const aud = audienceList(r)
   const firstRule = r.rules?.[0]
   const examplePath = firstRule && (ruleMethod(firstRule) ?? 'GET') === 'GET' ? samplePath(firstRule.path) : `/${r.name}`
-  const profile = profiles.data?.find((p) => p.name === r.profile)
+  const profile = profiles.data?.find((p) => p.name === (r.profile ?? DEFAULT_PROFILE))
   const ov = overrides(r)
   return (
     <div className="page">
       <PageHeader
         crumbs={<><Link to="/resources">Resources</Link><span>/</span></>}
-        title={<span className="mono">{r.name}</span>}
+        title={<span className="mono" style={{ fontSize: 'inherit' }}>{r.name}</span>}
         sub={<>A protected API at <span className="mono">{identifier}/…</span>{r.upstream ? <>, {r.mode === 'observe' ? 'observing' : 'guarding'} <span className="mono">{r.upstream}</span></> : null}</>}
         actions={<Link className="btn" to={`/resources/${encodeURIComponent(r.name)}/edit`}><Pencil size={14} /> Edit</Link>}
       />
@@ -106,7 +106,7 @@ function ResourceView({ r }: { r: Resource }) {
             </span><span className="c" />
             <span className="k">Validation</span>
             <span className="v" style={{ fontFamily: 'var(--font)' }}>
-              {r.validation === 'introspection' ? 'introspection (RFC 7662)' : 'JWT, against the cached JWKS'} · profile <span className="mono">&nbsp;{r.profile ?? 'default'}</span>
+              {r.validation === 'introspection' ? 'introspection (RFC 7662)' : 'JWT, against the cached JWKS'} · profile <span className="mono">&nbsp;{r.profile ?? DEFAULT_PROFILE}</span>
               {ov.length > 0 && <span className="muted">&nbsp;· overrides {ov.join(', ')}</span>}
             </span><span className="c" />
           </div>
@@ -228,7 +228,7 @@ function TryIt({ r, issuer, defaultPath }: { r: Resource; issuer?: string; defau
               {res && (
                 <div className="stack-sm">
                   <h3>Response body</h3>
-                  {res.body ? <Code code={parsedBody ?? res.body} language={parsedBody ? 'json' : 'text'} wrap maxHeight={280} /> : <p className="muted small">Empty body.</p>}
+                  {res.body ? <Code code={parsedBody ?? res.body} language={parsedBody ? 'json' : 'text'} wrap maxHeight={240} /> : <p className="muted small">Empty body.</p>}
                   <details>
                     <summary className="muted small" style={{ cursor: 'pointer' }}>Response headers ({res.headers.length})</summary>
                     <Code code={res.headers.map(([k, v]) => `${k}: ${v}`).join('\n')} language="text" wrap />
@@ -275,6 +275,16 @@ function Calls({ r }: { r: Resource }) {
       ) : (
         <div className="table-wrap">
           <table className="table calls" data-testid="calls-table">
+            {/* Fixed widths: a long verdict line is cut with an ellipsis instead of widening the table. */}
+            <colgroup>
+              <col style={{ width: 40 }} />
+              <col style={{ width: 96 }} />
+              <col style={{ width: '20%' }} />
+              <col style={{ width: 72 }} />
+              <col style={{ width: '13%' }} />
+              <col style={{ width: '13%' }} />
+              <col />
+            </colgroup>
             <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Subject</th><th>Verdict</th></tr></thead>
             <tbody>
               {rows.map((c) => {
@@ -290,10 +300,10 @@ function Calls({ r }: { r: Resource }) {
                         </button>
                       </td>
                       <td className="nowrap num muted" title={relative(c.at / 1000, now)}>{formatTime(c.at / 1000)}</td>
-                      <td className="mono"><strong>{c.method}</strong> {c.path}</td>
+                      <td className="mono ellipsis" title={`${c.method} ${c.path}`}><strong>{c.method}</strong> {c.path}</td>
                       <td><StatusCode status={c.status} /></td>
-                      <td className="mono">{c.client_id ?? <span className="faint">—</span>}</td>
-                      <td className="mono ellipsis" style={{ maxWidth: 140 }} title={c.sub ?? undefined}>{c.sub ?? <span className="faint">—</span>}</td>
+                      <td className="mono ellipsis" title={c.client_id ?? undefined}>{c.client_id ?? <span className="faint">—</span>}</td>
+                      <td className="mono ellipsis" title={c.sub ?? undefined}>{c.sub ?? <span className="faint">—</span>}</td>
                       <td className="first ellipsis" title={f?.explanation}>
                         {c.verdict.allowed ? <span className="muted">all checks passed</span> : f ? <><strong>{checkLabel(f.check)}</strong>: <Ticks text={f.explanation ?? 'failed'} /></> : <span className="muted">refused</span>}
                       </td>

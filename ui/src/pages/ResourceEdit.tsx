@@ -185,7 +185,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
                 render={({ field }) => <ScopePicker id="required_scopes" label="Required scopes" apiOnly value={field.value} onChange={field.onChange} />}
               />
             </Field>
-            <Field label="Rules" error={errors.rules?.message ?? errors.rules?.root?.message} help="Extra scopes per method and path, as per-view decorators do. * matches one path segment or more at the end, e.g. /books/*.">
+            <Field label="Rules" error={errors.rules?.message ?? errors.rules?.root?.message} help={<>Extra scopes per method and path, as per-view decorators do; the first matching rule counts. In a pattern, <code>*</code> is one path segment (<code>/books/*</code> matches <code>/books/1</code>) and <code>**</code> any number (<code>/books/**</code> also matches <code>/books</code>).</>}>
               <div id="rules">
                 {rules.fields.length > 0 && (
                   <div className="rule-head" aria-hidden="true"><span>Method</span><span>Path pattern</span><span>Scopes required</span><span /></div>
@@ -307,8 +307,9 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
             </Field>
             <Field
               label={<>Token accepted in {bearer ? <button type="button" className="btn ghost sm" style={{ height: 20, padding: '0 6px' }} onClick={() => form.setValue('bearer_methods', null, { shouldDirty: true })}>use the profile's</button> : <span className="muted small" style={{ fontWeight: 400 }}>profile's value</span>}</>}
+              className="wide"
               error={errors.bearer_methods?.message}
-              help="RFC 6750 §2: the header always works; a form body and the query only where allowed."
+              help="Where a client may send the token (RFC 6750 §2). The query string leaks tokens into logs: allow it only to reproduce an API that does."
             >
               <Controller
                 control={control}

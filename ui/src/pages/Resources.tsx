@@ -9,7 +9,7 @@ import { EmptyState, ErrorBox, Loading, PageHeader, Panel } from '../components/
 import { checkLabel, firstFailure } from '../components/Verdict'
 import { useServerNow } from '../lib/clock'
 import { relative } from '../lib/format'
-import { audienceList, overrides } from '../lib/resourceForm'
+import { audienceList, DEFAULT_PROFILE, overrides } from '../lib/resourceForm'
 import { StatusCode } from './Resource'
 
 const EXAMPLE_TOML = `[[resources]]
@@ -26,7 +26,7 @@ function LastCall({ call, now }: { call: ResourceCall | undefined; now: number }
       <StatusCode status={call.status} />
       <span className="sub nowrap">
         {call.method} {call.path} · {relative(call.at / 1000, now)}
-        {f && <> · {checkLabel(f.check)}</>}
+        {f && <> · {checkLabel(f.check)} failed</>}
       </span>
     </span>
   )
@@ -69,7 +69,7 @@ export function ResourcesPage() {
               {' '}<span className="mono">{issuer || '{issuer}'}/resources/books/…</span> and checks every token as your
               API would: signature, issuer, audience, expiry, scopes. When it refuses one, you see which check failed and what to change.
             </p>
-            <div style={{ width: 'min(560px, 80vw)', marginTop: 6 }}>
+            <div style={{ width: 'min(660px, 100%)', marginTop: 6 }}>
               <Code code={EXAMPLE_TOML} language="toml" copy={false} />
             </div>
             <p className="small">The same in <span className="mono">latchkey.toml</span>; the button fills the form with it.</p>
@@ -98,7 +98,7 @@ export function ResourcesPage() {
                       </td>
                       <td className="nowrap">
                         {r.validation === 'introspection' ? 'introspection' : 'JWT'}
-                        <div className="sub">{r.profile ?? 'default profile'}{ov.length ? ` · ${ov.length} override${ov.length === 1 ? '' : 's'}` : ''}{r.upstream ? ` · proxy (${r.mode ?? 'enforce'})` : ''}</div>
+                        <div className="sub">{r.profile ?? DEFAULT_PROFILE}{ov.length ? ` · ${ov.length} override${ov.length === 1 ? '' : 's'}` : ''}{r.upstream ? ` · proxy (${r.mode ?? 'enforce'})` : ''}</div>
                       </td>
                       <td><LastCall call={calls[i]?.data?.[0]} now={now} /></td>
                       <td className="actions"><Link to={href} className="btn icon ghost" aria-label={`Open ${r.name}`} onClick={(e) => e.stopPropagation()}><ChevronRight size={15} /></Link></td>
