@@ -45,8 +45,10 @@ describe('verdict rendering', () => {
     expect(within(aud).getByTestId('fix').querySelector('code')?.textContent).toBe('books-api')
     const format = container.querySelector('tr[data-check="format"]') as HTMLElement
     expect(within(format).queryByTestId('fix')).toBeNull()
-    // Lists are shown as their values, not as JSON.
-    expect(aud.querySelectorAll('td.cmp')[0].textContent).toBe('books-api http://localhost:8000/resources/books')
+    // Lists are shown as their values, one per line, not as JSON.
+    const expected = aud.querySelectorAll('td.cmp')[0]
+    expect([...expected.querySelectorAll('.vv.list > span')].map((x) => x.textContent)).toEqual(['books-api', 'http://localhost:8000/resources/books'])
+    expect(aud.querySelectorAll('td.cmp')[1].textContent).toBe('web-app')
   })
 
   it('marks where two compared strings differ (a trailing slash, a host)', () => {
