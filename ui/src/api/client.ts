@@ -110,10 +110,12 @@ async function verdictOf(res: Response, body: string): Promise<Verdict | null> {
       return null
     }
   }
-  // A link (`<url>` or a bare URL/path), possibly followed by attributes.
+  // A link (`<url>` or a bare URL/path), possibly followed by attributes. It names the call
+  // under the issuer's URL; the admin API answers only its own origin, so ask it there.
   const link = /^<([^>]+)>/.exec(h)?.[1] ?? h.split(/[\s;,]/)[0]
   try {
-    const r = await fetch(link, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    const u = new URL(link, globalThis.location?.href ?? 'http://localhost/')
+    const r = await fetch(`${u.pathname}${u.search}`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
     if (!r.ok) return null
     const j: unknown = await r.json()
     if (isVerdict(j)) return j

@@ -102,6 +102,17 @@ describe('resource API calls', () => {
     expect(f.mock.calls[1][0]).toBe('/admin/api/verdicts/7')
     expect(res.verdict).toEqual(ok)
     expect(res.body).toBe('{"books":[]}')
+
+    // Latchkey's form: the call's absolute URL under the issuer (which may name another host
+    // than the page's), answering the call with its verdict. Asked on the page's own origin.
+    const g = vi.fn(async (u: unknown) =>
+      String(u).startsWith('/admin/api/resources/books/calls/')
+        ? respond(200, JSON.stringify({ id: 9, resource: 'books', verdict: ok }))
+        : respond(200, '{}', { 'Content-Type': 'application/json', 'Latchkey-Verdict': 'http://127.0.0.1:8000/admin/api/resources/books/calls/9' }),
+    )
+    vi.stubGlobal('fetch', g)
+    expect((await api.callResource('books', { method: 'GET', path: '/', token: 't' })).verdict).toEqual(ok)
+    expect(g.mock.calls[1][0]).toBe('/admin/api/resources/books/calls/9')
   })
 
   it('explains a network failure of the protected API', async () => {

@@ -40,10 +40,13 @@ export function ScopePicker(props: {
         )
       })}
       {missing.map((v) => (
-        <button key={v} type="button" className="chip mono" aria-pressed data-scope={v} onClick={() => onChange(value.filter((x) => x !== v))} title="This scope is not in the registry: click to remove">
+        <button key={v} type="button" className="chip mono missing" aria-pressed data-scope={v} onClick={() => onChange(value.filter((x) => x !== v))} title="This scope is not in the registry: click to remove">
           {v} (not registered)
         </button>
       ))}
+      {missing.length > 0 && !props.compact && (
+        <span className="small muted">Create {missing.length === 1 ? 'it' : 'them'} in <Link to="/scopes">Scopes</Link> first, or remove {missing.length === 1 ? 'it' : 'them'}.</span>
+      )}
     </div>
   )
 }
