@@ -9,7 +9,7 @@ use std::path::Path as FsPath;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
+use crate::model::{AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
 use crate::validate::{self, FieldError, Path, Seg};
 
 /// The whole file.
@@ -61,6 +61,9 @@ pub struct ServerSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Rotate refresh tokens on use.
     pub refresh_token_rotation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The header `typ` of JWT access tokens: `at+jwt` (RFC 9068, default) or `JWT`.
+    pub access_token_typ: Option<AccessTokenTyp>,
 }
 
 /// `[introspection]`
@@ -90,6 +93,7 @@ impl ConfigFile {
             refresh_token_rotation: s.refresh_token_rotation.unwrap_or(current.refresh_token_rotation),
             introspection_require_scope: i.require_scope.unwrap_or(current.introspection_require_scope),
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
+            access_token_typ: s.access_token_typ.unwrap_or(current.access_token_typ),
         }
     }
 
@@ -104,6 +108,7 @@ impl ConfigFile {
                 access_token_format: Some(settings.access_token_format),
                 signing_alg: Some(settings.signing_alg),
                 refresh_token_rotation: Some(settings.refresh_token_rotation),
+                access_token_typ: Some(settings.access_token_typ),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::model::{Client, Resource, Scope, Settings, User};
+use crate::model::{Client, Scope, Settings, User};
+use crate::resources::{ResourceCall, ResourceView, Verdict};
 use crate::store::TokenRecord;
 
 /// How many past events are kept for replay.
@@ -84,17 +85,28 @@ pub enum Event {
         /// The username.
         username: String,
     },
-    /// A resource was created.
+    /// A resource was created (as the admin API shows it, with `identifier`).
     #[serde(rename = "resource.created")]
-    ResourceCreated(Resource),
+    ResourceCreated(Box<ResourceView>),
     /// A resource was changed.
     #[serde(rename = "resource.updated")]
-    ResourceUpdated(Resource),
+    ResourceUpdated(Box<ResourceView>),
     /// A resource was deleted.
     #[serde(rename = "resource.deleted")]
     ResourceDeleted {
         /// Its name.
         name: String,
+    },
+    /// A resource was called: the call with its verdict (published while someone watches).
+    #[serde(rename = "resource.called")]
+    ResourceCalled(Box<ResourceCall>),
+    /// A token was checked against a resource without a call (`POST .../check`).
+    #[serde(rename = "resource.checked")]
+    ResourceChecked {
+        /// The resource's name.
+        resource: String,
+        /// The verdict.
+        verdict: Box<Verdict>,
     },
     /// The signing key changed.
     #[serde(rename = "key.rotated")]
@@ -138,6 +150,8 @@ impl Event {
             Event::ResourceCreated(_) => "resource.created",
             Event::ResourceUpdated(_) => "resource.updated",
             Event::ResourceDeleted { .. } => "resource.deleted",
+            Event::ResourceCalled(_) => "resource.called",
+            Event::ResourceChecked { .. } => "resource.checked",
             Event::KeyRotated { .. } => "key.rotated",
             Event::SettingsUpdated(_) => "settings.updated",
             Event::RequestLogged(_) => "request.logged",

@@ -20,6 +20,7 @@ pub mod model;
 pub mod oauth;
 pub mod password;
 pub mod provider;
+pub mod resources;
 pub mod server;
 pub mod store;
 pub mod validate;

@@ -243,6 +243,9 @@ pub struct Client {
     /// Show a consent page before issuing a code.
     #[serde(default)]
     pub require_consent: bool,
+    /// Per-client access-token header `typ`, overriding `[server] access_token_typ`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_typ: Option<AccessTokenTyp>,
 }
 
 impl Client {
@@ -367,17 +370,211 @@ pub struct User {
     pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A simulated protected API for the resource-server simulator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// One or several audience values, written as a string (`"books-api"`) or a list
+/// (`["books-api", "https://api.example"]`); serialized back as a string when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, utoipa::ToSchema)]
+#[schema(value_type = Vec<String>)]
+pub struct Audience(pub Vec<String>);
+
+impl Audience {
+    /// No value.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values.
+    pub fn values(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl Serialize for Audience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "a string or a list of strings")]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(s) => Audience(vec![s]),
+            OneOrMany::Many(v) => Audience(v),
+        })
+    }
+}
+
+/// How a protected resource validates access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Validation {
+    /// Verify the JWT locally against the JWKS the simulated API holds (RFC 9068 §4).
+    #[default]
+    Jwt,
+    /// Ask Latchkey's own introspection (RFC 7662), honouring `[introspection]`.
+    Introspection,
+}
+
+impl Validation {
+    /// The config-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Jwt => "jwt",
+            Validation::Introspection => "introspection",
+        }
+    }
+}
+
+/// What the explaining proxy does with requests (only with `upstream`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyMode {
+    /// Latchkey checks the token, answers rejections itself and forwards accepted requests.
+    #[default]
+    Enforce,
+    /// Everything is forwarded; a 401/403 from the upstream gets Latchkey's verdict in the log.
+    Observe,
+}
+
+/// Where a resource accepts the bearer token (RFC 6750 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BearerMethod {
+    /// `Authorization: Bearer` (RFC 6750 §2.1).
+    Header,
+    /// `access_token` in an `application/x-www-form-urlencoded` body (RFC 6750 §2.2).
+    Body,
+    /// `access_token` in the query string (RFC 6750 §2.3; SHOULD NOT be used).
+    Query,
+}
+
+impl BearerMethod {
+    /// The name RFC 9728 §2 uses in `bearer_methods_supported`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BearerMethod::Header => "header",
+            BearerMethod::Body => "body",
+            BearerMethod::Query => "query",
+        }
+    }
+}
+
+/// Per method and path, the scopes a call needs (a per-view decorator, as data).
+///
+/// `path` is relative to the resource (`/books/*` under `/resources/books-api`). Pattern
+/// language: the path is split at `/`; a segment `*` matches exactly one non-empty segment, a
+/// segment `**` matches any number of segments (none included), any other segment matches
+/// itself exactly (case-sensitive). A trailing `/` is ignored on both sides. So `/books/*`
+/// matches `/books/1` but not `/books` or `/books/1/notes`; `/books/**` matches all three.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The HTTP method (`GET`, `POST`, ... compared case-insensitively); `*` or absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The path pattern (see above).
+    pub path: String,
+    /// Scopes required, all of them, in addition to the resource's `required_scopes`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// A protected API served by Latchkey at `{issuer}/resources/{name}/...` (the resource-server
+/// simulator, see `docs/resources.md`). Its resource identifier (RFC 8707 §2, RFC 9728 §1.2)
+/// is `{issuer}/resources/{name}`.
+///
+/// Keys left unset take the value of the `profile` (or of the default profile); keys that are
+/// set override the profile.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     /// The name, also its path under `/resources/`.
     pub name: String,
-    /// The `aud` value tokens must carry.
-    pub audience: String,
-    /// Scopes a token must hold.
+    /// Logical audience values accepted besides the identifier (`"books-api"` or a list).
+    #[serde(default, skip_serializing_if = "Audience::is_empty")]
+    pub audience: Audience,
+    /// Scopes every call needs (all of them).
     #[serde(default)]
     pub required_scopes: Vec<String>,
+    /// Scopes per method and path, added to `required_scopes`; the first matching rule counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// `jwt` (default) or `introspection`.
+    #[serde(default)]
+    pub validation: Validation,
+    /// A named set of defaults reproducing a verifier (`GET /admin/api/resource-profiles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The client the simulated API introspects as (introspection mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_client: Option<String>,
+    /// The `iss` the API expects; default: Latchkey's issuer, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_issuer: Option<String>,
+    /// Clock tolerance for `exp`, `nbf` and `iat`, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway: Option<Seconds>,
+    /// The API's clock relative to Latchkey's (virtual) clock, in seconds (negative: behind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset: Option<i64>,
+    /// How long the API keeps a JWKS it fetched, in seconds (measured on the API's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_cache: Option<Seconds>,
+    /// Refetch the JWKS when a token names an unknown `kid` (with a cooldown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_refetch_on_unknown_kid: Option<bool>,
+    /// Accepted header `typ` values (compared case-insensitively, `application/` optional,
+    /// RFC 7515 §4.1.9); an empty list accepts any `typ`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_typ: Option<Vec<String>>,
+    /// Accepted JWS `alg` values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithms: Option<Vec<String>>,
+    /// Where the token may be sent: `header`, `body`, `query` (RFC 6750 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_methods: Option<Vec<BearerMethod>>,
+    /// The JSON a successful call returns (default: resource, method, path, sub, client_id,
+    /// scope). TOML has no null: a `response` cannot contain one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub response: Option<serde_json::Value>,
+    /// The explaining proxy: forward calls to this `http://` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    /// `enforce` (default) or `observe`; only with `upstream`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ProxyMode>,
+}
+
+/// The header `typ` of JWT access tokens (RFC 9068 §2.1 requires `at+jwt`; some older
+/// verifiers refuse it and want `JWT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+pub enum AccessTokenTyp {
+    /// `at+jwt` (RFC 9068 §2.1).
+    #[default]
+    #[serde(rename = "at+jwt")]
+    AtJwt,
+    /// `JWT` (RFC 7519 §5.1), for verifiers that refuse `at+jwt`.
+    #[serde(rename = "JWT")]
+    Jwt,
+}
+
+impl AccessTokenTyp {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenTyp::AtJwt => "at+jwt",
+            AccessTokenTyp::Jwt => "JWT",
+        }
+    }
 }
 
 /// Server-wide settings (`[server]` and `[introspection]`).
@@ -401,6 +598,9 @@ pub struct Settings {
     pub introspection_require_scope: bool,
     /// The token's `aud` must be among the caller's scopes or audiences.
     pub introspection_validate_audience: bool,
+    /// The header `typ` of JWT access tokens (`at+jwt` or `JWT`).
+    #[serde(default)]
+    pub access_token_typ: AccessTokenTyp,
 }
 
 impl Default for Settings {
@@ -415,6 +615,7 @@ impl Default for Settings {
             refresh_token_rotation: true,
             introspection_require_scope: false,
             introspection_validate_audience: false,
+            access_token_typ: AccessTokenTyp::AtJwt,
         }
     }
 }

@@ -105,6 +105,8 @@ pub struct Provider {
     pub events: EventBus,
     /// Browser sessions and authorizations waiting for the user.
     pub interactions: crate::oauth::session::Interactions,
+    /// The resource-server simulator's resources and recent calls.
+    pub resource_server: crate::resources::ResourceServer,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -142,6 +144,7 @@ impl Provider {
             clock,
             events,
             interactions: crate::oauth::session::Interactions::default(),
+            resource_server: crate::resources::ResourceServer::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
@@ -149,6 +152,7 @@ impl Provider {
         };
         p.reload_clients().await?;
         p.reload_scopes().await?;
+        p.reload_resources().await?;
         Ok(p)
     }
 
@@ -207,6 +211,19 @@ impl Provider {
         write(&self.scopes, Arc::new(all));
         self.invalidate_discovery();
         Ok(())
+    }
+
+    async fn reload_resources(&self) -> Result<(), StoreError> {
+        let all = self.store.list_resources().await?;
+        self.resource_server.load(&self.issuer, all);
+        Ok(())
+    }
+
+    /// Every resource, by name (from the in-memory mirror).
+    pub fn resources(&self) -> Vec<Resource> {
+        let mut v: Vec<Resource> = self.resource_server.all().iter().map(|c| c.resource.clone()).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
     }
 
     /// The cached discovery document, built by `build` when missing.
@@ -306,7 +323,10 @@ impl Provider {
             .list_resources()
             .await?
             .into_iter()
-            .filter(|r| r.required_scopes.iter().any(|s| s == name))
+            .filter(|r| {
+                r.required_scopes.iter().any(|s| s == name)
+                    || r.rules.iter().any(|rule| rule.scopes.iter().any(|s| s == name))
+            })
             .map(|r| r.name)
             .collect();
         if !resources.is_empty() {
@@ -387,10 +407,12 @@ impl Provider {
             return Err(ChangeError::Invalid(errs));
         }
         let created = self.store.upsert_resource(&r, self.clock.now()).await?;
+        self.reload_resources().await?;
+        let view = Box::new(crate::resources::ResourceView::of(&self.issuer, r));
         let ev = if created {
-            Event::ResourceCreated(r)
+            Event::ResourceCreated(view)
         } else {
-            Event::ResourceUpdated(r)
+            Event::ResourceUpdated(view)
         };
         self.events.publish(self.clock.now_ms(), ev);
         Ok(created)
@@ -401,6 +423,7 @@ impl Provider {
         if !self.store.delete_resource(name).await? {
             return Err(ChangeError::NotFound(format!("resource `{name}`")));
         }
+        self.reload_resources().await?;
         self.events
             .publish(self.clock.now_ms(), Event::ResourceDeleted { name: name.to_string() });
         Ok(())
@@ -417,9 +440,6 @@ impl Provider {
         for s in cfg.scopes {
             self.upsert_scope(s).await?;
         }
-        for r in cfg.resources {
-            self.upsert_resource(r).await?;
-        }
         for c in cfg.clients {
             let unchanged = self.client(&c.client_id).is_some_and(|old| {
                 let mut n = c.clone();
@@ -432,6 +452,12 @@ impl Provider {
         }
         for u in cfg.users {
             self.upsert_user(u).await?;
+        }
+        for r in cfg.resources {
+            let unchanged = self.resource_server.get(&r.name).is_some_and(|c| c.resource == r);
+            if !unchanged {
+                self.upsert_resource(r).await?;
+            }
         }
         Ok(())
     }

@@ -342,25 +342,183 @@ pub fn user(u: &User) -> Vec<FieldError> {
     errs
 }
 
-/// Validates a resource.
+/// JWS algorithms a resource may allow (RFC 7518 §3.1, RFC 8037); never `none` or HMAC, which
+/// a JWKS cannot verify.
+pub const RESOURCE_ALGORITHMS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+fn contains_null(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(a) => a.iter().any(contains_null),
+        serde_json::Value::Object(m) => m.values().any(contains_null),
+        _ => false,
+    }
+}
+
+/// Validates a resource: its name is a URL path segment (RFC 3986 unreserved characters), the
+/// scopes exist, rule patterns parse, the profile is known, the algorithms are asymmetric JWS
+/// algorithms, the times are bounded, `response` has no null (TOML cannot write one) and
+/// `mode` comes with an http(s) `upstream`.
 pub fn resource(r: &Resource, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    if !is_identifier(&r.name) || r.name.contains('/') {
+    let unreserved = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+    if r.name.is_empty() || !r.name.chars().all(unreserved) || r.name == "." || r.name == ".." {
         errs.push(FieldError::new(
             Path::key("name"),
-            "must be non-empty, without `/` or control characters",
+            "must be a URL path segment: letters, digits, `-`, `.`, `_` or `~` (it is served at /resources/{name})",
         ));
     }
-    if !is_identifier(&r.audience) {
-        errs.push(FieldError::new(Path::key("audience"), "must be non-empty"));
-    }
-    for (i, s) in r.required_scopes.iter().enumerate() {
-        if !scope_exists(s) {
+    for (i, a) in r.audience.values().iter().enumerate() {
+        if !is_identifier(a) {
             errs.push(FieldError::new(
-                Path::key("required_scopes").at(i),
-                format!("scope `{s}` does not exist"),
+                Path::key("audience").at(i),
+                "must be non-empty, without control characters or surrounding spaces",
             ));
         }
+    }
+    let check_scopes = |path: Path, scopes: &[String], errs: &mut Vec<FieldError>| {
+        for (i, s) in scopes.iter().enumerate() {
+            if !scope_exists(s) {
+                errs.push(FieldError::new(
+                    path.at(i),
+                    format!("scope `{s}` does not exist; define it in [[scopes]] first"),
+                ));
+            }
+        }
+    };
+    check_scopes(Path::key("required_scopes"), &r.required_scopes, &mut errs);
+    for (i, rule) in r.rules.iter().enumerate() {
+        let at = Path::key("rules").at(i);
+        if let Some(m) = &rule.method
+            && m != "*"
+            && (m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            errs.push(FieldError::new(
+                at.then("method"),
+                format!("`{m}` is not an HTTP method; use GET, POST, ... or `*` for any"),
+            ));
+        }
+        if let Err(m) = crate::resources::pattern::check_pattern(&rule.path) {
+            errs.push(FieldError::new(at.then("path"), m));
+        }
+        check_scopes(at.then("scopes"), &rule.scopes, &mut errs);
+    }
+    if let Some(name) = &r.profile
+        && crate::resources::profiles::find(name).is_none()
+    {
+        errs.push(FieldError::new(
+            Path::key("profile"),
+            format!(
+                "unknown profile `{name}`; use one of {}",
+                crate::resources::profiles::names().join(", ")
+            ),
+        ));
+    }
+    if let Some(c) = &r.introspection_client
+        && !is_identifier(c)
+    {
+        errs.push(FieldError::new(
+            Path::key("introspection_client"),
+            "must be a client id",
+        ));
+    }
+    if let Some(iss) = &r.expected_issuer
+        && iss.is_empty()
+    {
+        errs.push(FieldError::new(
+            Path::key("expected_issuer"),
+            "must not be empty (omit it to expect Latchkey's issuer)",
+        ));
+    }
+    if let Some(l) = r.leeway
+        && l.0 > 86_400
+    {
+        errs.push(FieldError::new(
+            Path::key("leeway"),
+            "must be at most a day (86400 seconds)",
+        ));
+    }
+    if let Some(o) = r.clock_offset
+        && o.unsigned_abs() > 100 * 365 * 86_400
+    {
+        errs.push(FieldError::new(Path::key("clock_offset"), "must be within 100 years"));
+    }
+    if let Some(c) = r.jwks_cache
+        && c.0 > MAX_LIFETIME
+    {
+        errs.push(FieldError::new(Path::key("jwks_cache"), "must be at most 10 years"));
+    }
+    if let Some(t) = &r.accepted_typ {
+        for (i, v) in t.iter().enumerate() {
+            if !is_identifier(v) {
+                errs.push(FieldError::new(
+                    Path::key("accepted_typ").at(i),
+                    "must be a media type such as at+jwt",
+                ));
+            }
+        }
+    }
+    if let Some(algs) = &r.algorithms {
+        if algs.is_empty() {
+            errs.push(FieldError::new(
+                Path::key("algorithms"),
+                "must list at least one algorithm (omit it for the profile's)",
+            ));
+        }
+        for (i, a) in algs.iter().enumerate() {
+            if !RESOURCE_ALGORITHMS.contains(&a.as_str()) {
+                errs.push(FieldError::new(
+                    Path::key("algorithms").at(i),
+                    format!(
+                        "`{a}` is not an asymmetric JWS algorithm a JWKS can verify; use {}",
+                        RESOURCE_ALGORITHMS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(m) = &r.bearer_methods {
+        if m.is_empty() {
+            errs.push(FieldError::new(
+                Path::key("bearer_methods"),
+                "must list at least one of header, body, query",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, b) in m.iter().enumerate() {
+            if !seen.insert(*b) {
+                errs.push(FieldError::new(
+                    Path::key("bearer_methods").at(i),
+                    format!("`{}` is listed twice", b.as_str()),
+                ));
+            }
+        }
+    }
+    if let Some(v) = &r.response
+        && contains_null(v)
+    {
+        errs.push(FieldError::new(
+            Path::key("response"),
+            "must not contain null (the config file, TOML, cannot hold it); leave the key out instead",
+        ));
+    }
+    match (&r.upstream, r.mode) {
+        (Some(u), _) => {
+            let ok = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            if !ok {
+                errs.push(FieldError::new(
+                    Path::key("upstream"),
+                    format!("`{u}` is not an http(s) URL such as http://127.0.0.1:3000"),
+                ));
+            }
+        }
+        (None, Some(_)) => errs.push(FieldError::new(
+            Path::key("mode"),
+            "only applies with an upstream (the explaining proxy); set upstream or remove mode",
+        )),
+        (None, None) => {}
     }
     errs
 }

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod keys;
 pub mod registry;
 pub mod requests;
+pub mod resources;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use crate::config::{self, ConfigFile};
 use crate::events::Event;
 use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, Settings, User, builtin_scopes};
 use crate::provider::Provider;
+use crate::resources::ResourceView;
 
 // ---- clients ----
 
@@ -253,43 +254,30 @@ pub async fn delete_user(p: &Provider, username: &str) -> Result<(), AdminError>
 
 // ---- resources ----
 
-/// Every resource, by name.
-pub async fn list_resources(p: &Provider) -> Result<Vec<Resource>, AdminError> {
-    Ok(p.store.list_resources().await?)
-}
-
-/// One resource.
-pub async fn get_resource(p: &Provider, name: &str) -> Result<Resource, AdminError> {
-    list_resources(p)
-        .await?
-        .into_iter()
-        .find(|r| r.name == name)
-        .ok_or_else(|| AdminError::not_found(format!("resource `{name}`")))
-}
-
 /// Creates a resource (409 if the name is taken).
-pub async fn create_resource(p: &Provider, r: Resource) -> Result<Resource, AdminError> {
-    if get_resource(p, &r.name).await.is_ok() {
+pub async fn create_resource(p: &Provider, r: Resource) -> Result<ResourceView, AdminError> {
+    if p.resource_server.get(&r.name).is_some() {
         return Err(AdminError::conflict(format!(
             "resource `{}` already exists; use PUT to change it",
             r.name
         )));
     }
-    p.upsert_resource(r.clone()).await?;
-    Ok(r)
+    let name = r.name.clone();
+    p.upsert_resource(r).await?;
+    super::resources::get(p, &name)
 }
 
 /// Replaces a resource. The body's `name` must match the URL.
-pub async fn replace_resource(p: &Provider, name: &str, r: Resource) -> Result<Resource, AdminError> {
+pub async fn replace_resource(p: &Provider, name: &str, r: Resource) -> Result<ResourceView, AdminError> {
     if r.name != name {
         return Err(AdminError::field(
             "name",
             format!("must match the URL (`{name}`); a resource cannot be renamed"),
         ));
     }
-    get_resource(p, name).await?;
-    p.upsert_resource(r.clone()).await?;
-    Ok(r)
+    super::resources::get(p, name)?;
+    p.upsert_resource(r).await?;
+    super::resources::get(p, name)
 }
 
 /// Deletes a resource.
@@ -491,7 +479,7 @@ pub async fn status(a: &Admin) -> Result<Status, AdminError> {
             clients: p.clients().len(),
             users: p.store.list_users().await?.len(),
             scopes: p.scopes().len(),
-            resources: p.store.list_resources().await?.len(),
+            resources: p.resources().len(),
             tokens,
         },
         admin_token_required: a.token.is_some(),

@@ -18,6 +18,7 @@ use super::{AdminError, Page, page_limit};
 use crate::events::{Event, EventBus};
 use crate::oauth::client_auth::BasicAuth;
 use crate::oauth::form::{Form, decode_component};
+use crate::resources::Verdict;
 
 /// How many requests are kept.
 pub const CAPACITY: usize = 1000;
@@ -184,6 +185,11 @@ pub struct LoggedRequest {
     pub response: ResponseSummary,
     /// A `curl` command reproducing the request, secrets as shell placeholders.
     pub curl: String,
+    /// For a call to a protected resource (or through the explaining proxy): Latchkey's
+    /// verdict on the token presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Verdict>)]
+    pub verdict: Option<Arc<Verdict>>,
 }
 
 /// A request and its response as the HTTP layer saw them.
@@ -213,6 +219,8 @@ pub struct Captured {
     pub response_json: Option<Bytes>,
     /// How long it took.
     pub duration_ms: f64,
+    /// The resource verdict the response carried (a shared pointer: logging stays cheap).
+    pub verdict: Option<Arc<Verdict>>,
 }
 
 impl Captured {
@@ -401,6 +409,7 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
         body_note,
         response: summarize(c),
         curl: curl(c, &raw_params, form_body, &basic),
+        verdict: c.verdict.clone(),
     }
 }
 
@@ -620,6 +629,7 @@ mod tests {
                 .to_string(),
             )),
             duration_ms: 1.234,
+            verdict: None,
         }
     }
 

@@ -23,9 +23,11 @@ use super::error::no_store;
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
 use crate::admin::requests::LoggedRequest;
+use crate::admin::resources::{self as admin_resources, CheckRequest};
 use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
 use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
 use crate::model::{Client, Resource, Scope, Settings, User};
+use crate::resources::{Profile, ResourceCall, ResourceView, Verdict};
 
 /// Shared state of the admin routes.
 pub type AdminState = Arc<Admin>;
@@ -300,38 +302,54 @@ pub async fn delete_user(State(a): State<AdminState>, Path(name): Path<String>) 
 
 // ---- resources ----
 
-/// Lists the simulated protected APIs.
+/// Lists the simulated protected APIs, each with its read-only `identifier` and
+/// `metadata_url`.
 #[utoipa::path(get, path = "/admin/api/resources", tag = "resources",
-    responses((status = 200, body = [Resource])))]
+    responses((status = 200, body = [ResourceView])))]
 pub async fn list_resources(State(a): State<AdminState>) -> Response {
-    respond(registry::list_resources(&a.provider).await)
+    ok(admin_resources::list(&a.provider))
 }
 
-/// Creates a resource.
+/// Reads a resource body: JSON, with the read-only `identifier` and `metadata_url` ignored.
+async fn resource_body(req: Request) -> Result<Resource, AdminError> {
+    if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+        return Err(AdminError::bad_request(
+            "the body must be JSON: send `Content-Type: application/json`",
+        ));
+    }
+    let body = Bytes::from_request(req, &())
+        .await
+        .map_err(|e| AdminError::bad_request(format!("the body could not be read: {e}")))?;
+    admin_resources::decode_resource(&body)
+}
+
+/// Creates a resource (`identifier` and `metadata_url` in the body are ignored).
 #[utoipa::path(post, path = "/admin/api/resources", tag = "resources", request_body = Resource,
-    responses((status = 201, body = Resource), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_resource(State(a): State<AdminState>, AppJson(r): AppJson<Resource>) -> Response {
-    respond_created(registry::create_resource(&a.provider, r).await)
+    responses((status = 201, body = ResourceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_resource(State(a): State<AdminState>, req: Request) -> Response {
+    match resource_body(req).await {
+        Ok(r) => respond_created(registry::create_resource(&a.provider, r).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// One resource.
 #[utoipa::path(get, path = "/admin/api/resources/{name}", tag = "resources",
     params(("name" = String, Path, description = "The resource name")),
-    responses((status = 200, body = Resource), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ResourceView), (status = 404, body = ErrorBody)))]
 pub async fn get_resource(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
-    respond(registry::get_resource(&a.provider, &name).await)
+    respond(admin_resources::get(&a.provider, &name))
 }
 
-/// Replaces a resource.
+/// Replaces a resource (`identifier` and `metadata_url` in the body are ignored).
 #[utoipa::path(put, path = "/admin/api/resources/{name}", tag = "resources", request_body = Resource,
     params(("name" = String, Path, description = "The resource name")),
-    responses((status = 200, body = Resource), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn replace_resource(
-    State(a): State<AdminState>,
-    Path(name): Path<String>,
-    AppJson(r): AppJson<Resource>,
-) -> Response {
-    respond(registry::replace_resource(&a.provider, &name, r).await)
+    responses((status = 200, body = ResourceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_resource(State(a): State<AdminState>, Path(name): Path<String>, req: Request) -> Response {
+    match resource_body(req).await {
+        Ok(r) => respond(registry::replace_resource(&a.provider, &name, r).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Deletes a resource.
@@ -340,6 +358,53 @@ pub async fn replace_resource(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_resource(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
     respond_empty(registry::delete_resource(&a.provider, &name).await)
+}
+
+/// The resource profiles: what each checks and the defaults it gives a resource.
+#[utoipa::path(get, path = "/admin/api/resource-profiles", tag = "resources",
+    responses((status = 200, body = [Profile])))]
+pub async fn resource_profiles() -> Response {
+    ok(admin_resources::profiles())
+}
+
+/// Checks a token against a resource as a call with `method` and `path` would, without
+/// recording a call; publishes `resource.checked`.
+#[utoipa::path(post, path = "/admin/api/resources/{name}/check", tag = "resources", request_body = CheckRequest,
+    params(("name" = String, Path, description = "The resource name")),
+    responses((status = 200, body = Verdict), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check_resource(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(r): AppJson<CheckRequest>,
+) -> Response {
+    match admin_resources::check(&a.provider, &name, r).await {
+        Ok((c, mut verdict)) => {
+            super::resources::fill_challenge(&c, &mut verdict);
+            crate::resources::publish_checked(&a.provider, &verdict);
+            ok(verdict)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The resource's recent calls with their verdicts, newest first (the last 100 per resource).
+#[utoipa::path(get, path = "/admin/api/resources/{name}/calls", tag = "resources",
+    params(("name" = String, Path, description = "The resource name")),
+    responses((status = 200, body = [ResourceCall]), (status = 404, body = ErrorBody)))]
+pub async fn resource_calls(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_resources::calls(&a.provider, &name))
+}
+
+/// One recent call with its verdict (the `Latchkey-Verdict` header of a call links here).
+#[utoipa::path(get, path = "/admin/api/resources/{name}/calls/{id}", tag = "resources",
+    params(("name" = String, Path, description = "The resource name"), ("id" = i64, Path, description = "The call id")),
+    responses((status = 200, body = ResourceCall), (status = 404, body = ErrorBody)))]
+pub async fn resource_call(State(a): State<AdminState>, Path((name, id)): Path<(String, String)>) -> Response {
+    let r = id
+        .parse::<i64>()
+        .map_err(|_| AdminError::not_found(format!("call `{id}`")))
+        .and_then(|id| admin_resources::call(&a.provider, &name, id));
+    respond(r)
 }
 
 // ---- tokens ----
@@ -543,6 +608,10 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_user, replace_user, delete_user))
         .routes(routes!(list_resources, create_resource))
         .routes(routes!(get_resource, replace_resource, delete_resource))
+        .routes(routes!(resource_profiles))
+        .routes(routes!(check_resource))
+        .routes(routes!(resource_calls))
+        .routes(routes!(resource_call))
         .routes(routes!(list_tokens, mint_token))
         .routes(routes!(inspect_token))
         .routes(routes!(get_token))

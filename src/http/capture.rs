@@ -71,6 +71,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    captured.verdict = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::resources::Verdict>>()
+        .cloned();
     captured.location = resp
         .headers()
         .get(header::LOCATION)

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod oauth;
 pub mod oidc;
 pub mod pages;
+pub mod resources;
 pub mod serve;
 pub mod sse;
 pub mod ui;
@@ -20,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
@@ -56,6 +57,19 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// The resource-server simulator's routes, relative to the issuer's path (their own CORS).
+fn resource_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/resources/{name}", any(resources::call))
+        .route("/resources/{name}/", any(resources::call))
+        .route("/resources/{name}/{*path}", any(resources::call))
+        .layer(middleware::from_fn_with_state(state, resources::cors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+}
+
 /// The whole application, with an admin API that requires no token and trusts the issuer's
 /// port (see [`router_with`]).
 pub fn router(state: AppState) -> Router {
@@ -70,13 +84,24 @@ pub fn router(state: AppState) -> Router {
 /// The whole application: protocol routes, the admin API (guarded) and the request log.
 pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
     let issuer_path = state.issuer.path.clone();
-    let mut app = Router::new();
+    // RFC 9728 §3.1: the well-known segment goes between the host and the identifier's whole
+    // path, so before the issuer's path too.
+    let mut app = Router::new().route(
+        &format!(
+            "{}{}{}/{{name}}",
+            crate::resources::METADATA_SEGMENT,
+            issuer_path,
+            crate::resources::RESOURCES_PATH
+        ),
+        get(resources::metadata),
+    );
+    let routes = protocol_routes(state.clone()).merge(resource_routes(state.clone()));
     if issuer_path.is_empty() {
-        app = app.merge(protocol_routes(state.clone()));
+        app = app.merge(routes);
     } else {
         // An issuer with a path (`http://localhost:8000/realms/dev`) serves its endpoints under
         // that path, and RFC 8414 §3.1's path-inserted metadata URL at the root.
-        app = app.nest(&issuer_path, protocol_routes(state.clone())).route(
+        app = app.nest(&issuer_path, routes).route(
             &format!("{}{}", paths::OAUTH_METADATA, issuer_path),
             get(oauth::discovery),
         );

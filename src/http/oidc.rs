@@ -226,7 +226,7 @@ fn origin_of(uri: &str) -> Option<String> {
 }
 
 /// Whether `origin` is that of a registered redirect or post-logout URI.
-fn registered_origin(p: &Provider, origin: &str) -> bool {
+pub fn registered_origin(p: &Provider, origin: &str) -> bool {
     p.clients().iter().any(|c| {
         c.redirect_uris
             .iter()

@@ -26,30 +26,54 @@ pub fn inactive() -> Value {
 /// `token` is required; `token_type_hint` is only a hint.
 pub async fn introspect(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<Value, OAuthError> {
     let caller = client_auth::authenticate(p, basic, form, false)?;
-    let settings = p.settings();
-    if settings.introspection_require_scope && !caller.scopes.iter().any(|s| s == INTROSPECTION_SCOPE) {
-        return Err(OAuthError::unauthorized_client(format!(
-            "client `{}` may not introspect: it lacks the `{INTROSPECTION_SCOPE}` scope ([introspection] require_scope = true)",
-            caller.client_id
-        ))
-        .forbidden());
-    }
+    may_introspect(p, Some(&caller))?;
     let token = form.require("token")?;
     let _hint = form.get("token_type_hint")?;
+    Ok(introspect_as(p, Some(&caller), token).await?.0)
+}
+
+/// Introspects `token` for an already-authenticated `caller` (the HTTP endpoint, and the
+/// resource-server simulator, which introspects in process as its `introspection_client`),
+/// honouring `[introspection]`: without a caller, `require_scope` refuses and
+/// `validate_audience` finds no audience. Publishes `token.introspected`. Returns the answer
+/// and Latchkey's record of the token.
+pub async fn introspect_as(
+    p: &Provider,
+    caller: Option<&Client>,
+    token: &str,
+) -> Result<(Value, Option<TokenRecord>), OAuthError> {
+    may_introspect(p, caller)?;
     let record = p.store.find_token_by_hash(crate::ids::token_hash(token)).await?;
     let response = match &record {
-        Some(r) if is_active(p, r) && audience_ok(p, &caller, r) => active_response(r),
+        Some(r) if is_active(p, r) && audience_ok(p, caller, r) => active_response(r),
         _ => inactive(),
     };
     p.events.publish(
         p.clock.now_ms(),
         Event::TokenIntrospected {
-            token_id: record.map(|r| r.id),
-            caller: caller.client_id.clone(),
+            token_id: record.as_ref().map(|r| r.id.clone()),
+            caller: caller.map_or_else(String::new, |c| c.client_id.clone()),
             active: response.get("active") == Some(&Value::Bool(true)),
         },
     );
-    Ok(response)
+    Ok((response, record))
+}
+
+/// `[introspection] require_scope`: the caller must hold `token_introspection` (403
+/// `unauthorized_client` otherwise; a caller without a client never does).
+pub fn may_introspect(p: &Provider, caller: Option<&Client>) -> Result<(), OAuthError> {
+    let holds_scope = caller.is_some_and(|c| c.scopes.iter().any(|s| s == INTROSPECTION_SCOPE));
+    if p.settings().introspection_require_scope && !holds_scope {
+        let who = caller.map_or_else(
+            || "a caller without a client".to_string(),
+            |c| format!("client `{}`", c.client_id),
+        );
+        return Err(OAuthError::unauthorized_client(format!(
+            "{who} may not introspect: it lacks the `{INTROSPECTION_SCOPE}` scope ([introspection] require_scope = true)"
+        ))
+        .forbidden());
+    }
+    Ok(())
 }
 
 /// Whether a recorded token is live now: an access or refresh token, not revoked or consumed,
@@ -74,10 +98,11 @@ pub fn issued_here(p: &Provider, r: &TokenRecord) -> bool {
 
 /// `[introspection] validate_audience`: the token's `aud` must be among the caller's scopes or
 /// audiences (django-oidc-provider's OIDC_INTROSPECTION_VALIDATE_AUDIENCE_SCOPE).
-fn audience_ok(p: &Provider, caller: &Client, r: &TokenRecord) -> bool {
+pub fn audience_ok(p: &Provider, caller: Option<&Client>, r: &TokenRecord) -> bool {
     if !p.settings().introspection_validate_audience {
         return true;
     }
+    let Some(caller) = caller else { return false };
     r.audience
         .iter()
         .any(|a| caller.scopes.iter().any(|s| s == a) || caller.audiences.iter().any(|s| s == a))

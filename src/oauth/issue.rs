@@ -90,7 +90,8 @@ pub async fn access_token(p: &Provider, req: AccessTokenRequest<'_>) -> Result<I
 
     let (token, kid) = match format {
         TokenFormat::Jwt => {
-            let (t, kid) = p.keys.sign_jwt("at+jwt", &claims)?;
+            let typ = req.client.access_token_typ.unwrap_or(settings.access_token_typ);
+            let (t, kid) = p.keys.sign_jwt(typ.as_str(), &claims)?;
             (t, Some(kid))
         }
         TokenFormat::Opaque => (ids::opaque_token(), None),

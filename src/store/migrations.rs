@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (username, client_id)
     );
     "#,
+    // v3: resources keep their whole definition as JSON (rules, validation, profile, the
+    // simulated API's expectations, the proxy); the v1 columns stay for older rows.
+    r#"
+    ALTER TABLE resources ADD COLUMN data TEXT;
+    "#,
 ];
 
 /// Errors while migrating.

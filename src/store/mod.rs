@@ -380,20 +380,31 @@ impl Store {
 
     // ---- resources ----
 
-    /// Every resource, by name.
+    /// Every resource, by name. Rows written before schema v3 (name, audience, scopes only)
+    /// are read from their columns.
     pub async fn list_resources(&self) -> Result<Vec<Resource>, StoreError> {
         self.r(|c| {
-            let mut st = c.prepare_cached("SELECT name, audience, required_scopes FROM resources ORDER BY name")?;
+            let mut st =
+                c.prepare_cached("SELECT name, audience, required_scopes, data FROM resources ORDER BY name")?;
             let rows = st.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (name, audience, req) = row?;
-                out.push(Resource {
-                    name,
-                    audience,
-                    required_scopes: from_json(&req)?,
+                let (name, audience, req, data) = row?;
+                out.push(match data {
+                    Some(d) => from_json(&d)?,
+                    None => Resource {
+                        name,
+                        audience: crate::model::Audience(if audience.is_empty() { vec![] } else { vec![audience] }),
+                        required_scopes: from_json(&req)?,
+                        ..Resource::default()
+                    },
                 });
             }
             Ok(out)
@@ -403,13 +414,15 @@ impl Store {
 
     /// Inserts or replaces a resource. Returns true when it was created.
     pub async fn upsert_resource(&self, r: &Resource, now: i64) -> Result<bool, StoreError> {
-        let (name, audience, req) = (r.name.clone(), r.audience.clone(), json(&r.required_scopes)?);
+        let (name, req, data) = (r.name.clone(), json(&r.required_scopes)?, json(r)?);
+        let audience = r.audience.values().first().cloned().unwrap_or_default();
         self.w(move |c| {
             let existed = c.query_row("SELECT 1 FROM resources WHERE name = ?1", [&name], |_| Ok(())).optional()?.is_some();
             c.execute(
-                "INSERT INTO resources (name, audience, required_scopes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT (name) DO UPDATE SET audience = excluded.audience, required_scopes = excluded.required_scopes, updated_at = excluded.updated_at",
-                params![name, audience, req, now],
+                "INSERT INTO resources (name, audience, required_scopes, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (name) DO UPDATE SET audience = excluded.audience, required_scopes = excluded.required_scopes,
+                    data = excluded.data, updated_at = excluded.updated_at",
+                params![name, audience, req, data, now],
             )?;
             Ok(!existed)
         })

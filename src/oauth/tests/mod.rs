@@ -80,6 +80,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         access_token_ttl: None,
         access_token_format: None,
         require_consent: false,
+        access_token_typ: None,
     }
 }
 

@@ -1,0 +1,268 @@
+//! The resource-server simulator over HTTP: `{issuer}/resources/{name}/{*path}` (any method)
+//! answering as RFC 6750 says, and each resource's RFC 9728 metadata. Extract, one call into
+//! [`crate::resources`], convert.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::{http_error, no_store};
+use super::oauth::AppState;
+use super::oidc::registered_origin;
+use crate::resources::{self, BearerInput, ChallengePieces, Compiled, RESOURCES_PATH, Verdict};
+
+/// The response header linking a successful call to its verdict (the admin API's call URL).
+pub const VERDICT_HEADER: &str = "latchkey-verdict";
+
+/// Quotes an auth-param value (RFC 9110 §11.2 quoted-string), ASCII only: `"` and `\` are
+/// escaped, anything outside printable ASCII becomes `?`.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `WWW-Authenticate` value of an RFC 6750 §3 challenge:
+/// `Bearer realm="…"[, error="…"][, error_description="…"][, scope="…"][, resource_metadata="…"]`
+/// (RFC 9728 §5.1 for `resource_metadata`). `error_description` keeps to the §3 characters.
+pub fn bearer_challenge(c: &ChallengePieces) -> String {
+    let mut out = format!("Bearer realm={}", quote(&c.realm));
+    if let Some(e) = c.error {
+        out.push_str(&format!(", error={}", quote(e.as_str())));
+    }
+    if let Some(d) = &c.error_description {
+        out.push_str(&format!(
+            ", error_description={}",
+            quote(&resources::verdict::description_chars(d))
+        ));
+    }
+    if let Some(s) = &c.scope {
+        out.push_str(&format!(", scope={}", quote(s)));
+    }
+    if let Some(m) = &c.resource_metadata {
+        out.push_str(&format!(", resource_metadata={}", quote(m)));
+    }
+    out
+}
+
+/// Fills the verdict's `challenge` for resource `c` (realm: the resource's name).
+pub fn fill_challenge(c: &Compiled, v: &mut Verdict) {
+    v.challenge = v
+        .challenge_pieces(&c.resource.name, Some(&c.metadata_url))
+        .map(|p| bearer_challenge(&p));
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+fn access_tokens(raw: &[u8]) -> Vec<String> {
+    url::form_urlencoded::parse(raw)
+        .filter(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+/// The credentials of a request (RFC 6750 §2): every `Authorization` header, `access_token`
+/// in a form body, `access_token` in the query.
+pub fn bearer_input(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> BearerInput {
+    BearerInput {
+        authorization: headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect(),
+        body_tokens: if is_form(headers) {
+            access_tokens(body)
+        } else {
+            Vec::new()
+        },
+        query_tokens: query.map(|q| access_tokens(q.as_bytes())).unwrap_or_default(),
+    }
+}
+
+/// The path relative to the resource: what follows `{issuer path}/resources/{name}`.
+fn relative_path(full: &str, issuer_path: &str, name: &str) -> String {
+    let prefix = format!("{issuer_path}{RESOURCES_PATH}/{name}");
+    let rest = full.strip_prefix(&prefix).unwrap_or("");
+    if rest.is_empty() {
+        "/".to_string()
+    } else {
+        rest.to_string()
+    }
+}
+
+fn unknown(p: &AppState, name: &str) -> Response {
+    let mut known: Vec<String> = p
+        .resource_server
+        .all()
+        .iter()
+        .map(|c| c.resource.name.clone())
+        .collect();
+    known.sort();
+    http_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        if known.is_empty() {
+            format!("no resource `{name}`; define one in [[resources]] or at /admin/api/resources")
+        } else {
+            format!("no resource `{name}`; the resources are: {}", known.join(", "))
+        },
+    )
+}
+
+/// Turns a verdict into the API's answer: 200 with the resource's response and a
+/// `Latchkey-Verdict` link, or the RFC 6750 status with the challenge and the verdict as JSON.
+pub fn respond(p: &AppState, c: &Compiled, verdict: Arc<Verdict>, call_id: i64) -> Response {
+    let mut resp = if verdict.allowed {
+        let mut r = (StatusCode::OK, Json(resources::success_body(c, &verdict))).into_response();
+        let link = p
+            .issuer
+            .url(&format!("/admin/api/resources/{}/calls/{call_id}", c.resource.name));
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            r.headers_mut().insert(VERDICT_HEADER, v);
+        }
+        r
+    } else {
+        let status = StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::UNAUTHORIZED);
+        let mut r = (status, Json(&*verdict)).into_response();
+        if let Some(v) = verdict.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        r
+    };
+    resp.extensions_mut().insert(verdict);
+    no_store(resp)
+}
+
+/// `{issuer}/resources/{name}[/{*path}]`, any method: the simulated protected API.
+pub async fn call(
+    State(p): State<AppState>,
+    Path(params): Path<Vec<(String, String)>>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let name = params.first().map(|(_, v)| v.as_str()).unwrap_or("");
+    let Some(c) = p.resource_server.get(name) else {
+        return unknown(&p, name);
+    };
+    let path = relative_path(uri.path(), &p.issuer.path, name);
+    let input = bearer_input(&headers, uri.query(), &body);
+    let mut verdict = resources::evaluate(&p, &c, &input, method.as_str(), &path).await;
+    fill_challenge(&c, &mut verdict);
+    let verdict = Arc::new(verdict);
+    let call = p.resource_server.record(&p, verdict.clone());
+    respond(&p, &c, verdict, call.id)
+}
+
+/// RFC 9728 §3: the resource's metadata at the location §3.1 derives from its identifier.
+pub async fn metadata(State(p): State<AppState>, Path(name): Path<String>) -> Response {
+    let Some(c) = p.resource_server.get(&name) else {
+        return unknown(&p, &name);
+    };
+    let mut resp = Json(resources::metadata::document(&p, &c)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp
+}
+
+/// CORS for the resources (Fetch standard): the origins of registered redirect URIs, any
+/// method, `Authorization` allowed, and `WWW-Authenticate` and `Latchkey-Verdict` exposed so a
+/// browser app can read the challenge and the verdict link. Preflights are answered here.
+pub async fn cors(State(p): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
+        return next.run(req).await;
+    };
+    let allowed = registered_origin(&p, &origin);
+    let add = |resp: &mut Response| {
+        if let Ok(v) = HeaderValue::from_str(&origin) {
+            let h = resp.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("WWW-Authenticate, Latchkey-Verdict"),
+            );
+        }
+    };
+    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        if allowed {
+            add(&mut resp);
+            let h = resp.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("Authorization, Content-Type, DPoP"),
+            );
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if allowed {
+        add(&mut resp);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::BearerError;
+
+    #[test]
+    fn challenges_are_ascii_and_ordered() {
+        let c = ChallengePieces {
+            realm: "books".into(),
+            error: Some(BearerError::InsufficientScope),
+            error_description: Some("needs \"add_books\" — ok".into()),
+            scope: Some("read_books add_books".into()),
+            resource_metadata: Some(
+                "http://localhost:8000/.well-known/oauth-protected-resource/resources/books".into(),
+            ),
+        };
+        assert_eq!(
+            bearer_challenge(&c),
+            "Bearer realm=\"books\", error=\"insufficient_scope\", error_description=\"needs 'add_books' - ok\", \
+             scope=\"read_books add_books\", resource_metadata=\"http://localhost:8000/.well-known/oauth-protected-resource/resources/books\""
+        );
+        assert_eq!(
+            relative_path("/realms/dev/resources/books/a/b", "/realms/dev", "books"),
+            "/a/b"
+        );
+        assert_eq!(relative_path("/resources/books", "", "books"), "/");
+    }
+}

@@ -1,0 +1,225 @@
+//! The `request` row: where the token is and whether the request carries it correctly
+//! (RFC 6750 §2). One method only (§2: "Clients MUST NOT use more than one method"); the
+//! `Authorization` header with the `Bearer` scheme and a b64token (§2.1); a form body only on
+//! a method with body semantics, never GET (§2.2); the query only when the policy allows it
+//! (§2.3 says it SHOULD NOT be used; the `lenient` profile and `bearer_methods` turn it on).
+
+use serde_json::{Value, json};
+
+use super::BearerInput;
+use super::profiles::Policy;
+use super::verdict::{Check, CheckName};
+use crate::model::BearerMethod;
+
+/// A refused request: the row, and whether it simply had no token (401 without an error code,
+/// §3.1) rather than a malformed one (400 `invalid_request`).
+#[derive(Debug, Clone)]
+pub struct Refused {
+    /// The failed `request` row.
+    pub row: Check,
+    /// True: no usable credentials at all.
+    pub no_token: bool,
+}
+
+/// Whether `s` is a b64token (RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`).
+pub fn is_b64token(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+fn methods_json(p: &Policy) -> Value {
+    json!(p.bearer_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>())
+}
+
+fn malformed(p: &Policy, actual: Value, explanation: impl Into<String>, fix: impl Into<String>) -> Box<Refused> {
+    Box::new(Refused {
+        row: Check::failed(CheckName::Request, methods_json(p), actual, explanation, fix),
+        no_token: false,
+    })
+}
+
+fn missing(p: &Policy, actual: Value, explanation: impl Into<String>, fix: impl Into<String>) -> Box<Refused> {
+    Box::new(Refused {
+        row: Check::failed(CheckName::Request, methods_json(p), actual, explanation, fix),
+        no_token: true,
+    })
+}
+
+/// Where a token was found.
+enum Found {
+    Header(String),
+    Body(String),
+    Query(String),
+}
+
+/// The `request` row and the token, or the refusal.
+pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Check, String), Box<Refused>> {
+    if input.authorization.len() > 1 {
+        return Err(malformed(
+            p,
+            json!({"authorization_headers": input.authorization.len()}),
+            format!(
+                "the request has {} Authorization headers; an API reads one",
+                input.authorization.len()
+            ),
+            "send a single Authorization: Bearer <token> header",
+        ));
+    }
+    let mut found: Vec<Found> = Vec::new();
+    let mut other_scheme: Option<String> = None;
+    if let Some(raw) = input.authorization.first() {
+        let Ok(value) = std::str::from_utf8(raw) else {
+            return Err(malformed(
+                p,
+                json!({"authorization": "not valid UTF-8"}),
+                "the Authorization header is not valid text",
+                "send Authorization: Bearer <token> with the token as ASCII",
+            ));
+        };
+        let trimmed = value.trim();
+        let (scheme, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+        if scheme.eq_ignore_ascii_case("bearer") {
+            let token = rest.trim();
+            if token.is_empty() {
+                return Err(malformed(
+                    p,
+                    json!({"authorization": "Bearer"}),
+                    "the Authorization header says Bearer but carries no token",
+                    "put the access token after `Bearer ` (RFC 6750 §2.1)",
+                ));
+            }
+            if !is_b64token(token) {
+                return Err(malformed(
+                    p,
+                    json!({"authorization": "Bearer <not a b64token>"}),
+                    "the Bearer credentials contain characters a token cannot have (spaces, quotes, commas?); \
+                     RFC 6750 §2.1 allows letters, digits and - . _ ~ + / then = padding",
+                    "send the token exactly as issued, with no quotes or extra words",
+                ));
+            }
+            found.push(Found::Header(token.to_string()));
+        } else {
+            other_scheme = Some(scheme.to_string());
+        }
+    }
+    if input.body_tokens.len() > 1 || input.query_tokens.len() > 1 {
+        return Err(malformed(
+            p,
+            json!({"body_access_tokens": input.body_tokens.len(), "query_access_tokens": input.query_tokens.len()}),
+            "access_token is repeated",
+            "send the token once",
+        ));
+    }
+    if let Some(t) = input.body_tokens.first() {
+        found.push(Found::Body(t.clone()));
+    }
+    if let Some(t) = input.query_tokens.first() {
+        found.push(Found::Query(t.clone()));
+    }
+    if found.len() > 1 {
+        let places: Vec<&str> = found
+            .iter()
+            .map(|f| match f {
+                Found::Header(_) => "header",
+                Found::Body(_) => "body",
+                Found::Query(_) => "query",
+            })
+            .collect();
+        return Err(malformed(
+            p,
+            json!({"token_in": places}),
+            format!(
+                "the token was sent in more than one place ({}); RFC 6750 §2 allows one method per request",
+                places.join(" and ")
+            ),
+            "send the token only in the Authorization header",
+        ));
+    }
+    let allows = |m: BearerMethod| p.bearer_methods.contains(&m);
+    match found.pop() {
+        None => {
+            let (actual, explanation) = match other_scheme {
+                Some(s) => (
+                    json!({"authorization": format!("{s} ...")}),
+                    format!("the Authorization header uses the {s} scheme; this API expects Bearer"),
+                ),
+                None => (json!(null), "the request carries no access token".to_string()),
+            };
+            Err(missing(
+                p,
+                actual,
+                explanation,
+                "send Authorization: Bearer <access token> (RFC 6750 §2.1)",
+            ))
+        }
+        Some(Found::Header(t)) => {
+            if !allows(BearerMethod::Header) {
+                return Err(missing(
+                    p,
+                    json!("header"),
+                    "the token is in the Authorization header, which this API does not read",
+                    "send the token where the API reads it (bearer_methods)",
+                ));
+            }
+            Ok((
+                Check::passed(
+                    CheckName::Request,
+                    methods_json(p),
+                    json!("header"),
+                    "one Bearer token in the Authorization header (RFC 6750 §2.1)",
+                ),
+                t,
+            ))
+        }
+        Some(Found::Body(t)) => {
+            if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+                return Err(malformed(
+                    p,
+                    json!("body"),
+                    format!("the token is in the body of a {method} request; RFC 6750 §2.2 forbids it on GET"),
+                    "send the token in the Authorization header",
+                ));
+            }
+            if !allows(BearerMethod::Body) {
+                return Err(missing(
+                    p,
+                    json!("body"),
+                    "the token is in the form body, which this API does not read",
+                    "send the token in the Authorization header",
+                ));
+            }
+            Ok((
+                Check::passed(
+                    CheckName::Request,
+                    methods_json(p),
+                    json!("body"),
+                    "one access_token in an application/x-www-form-urlencoded body (RFC 6750 §2.2)",
+                ),
+                t,
+            ))
+        }
+        Some(Found::Query(t)) => {
+            if !allows(BearerMethod::Query) {
+                return Err(missing(
+                    p,
+                    json!("query"),
+                    "the token is in the query string, which this API does not read (RFC 6750 §2.3: SHOULD NOT be used; \
+                     it ends up in logs and browser history)",
+                    "send the token in the Authorization header, or add \"query\" to the resource's bearer_methods",
+                ));
+            }
+            Ok((
+                Check::passed(
+                    CheckName::Request,
+                    methods_json(p),
+                    json!("query"),
+                    "one access_token in the query string (RFC 6750 §2.3; allowed by this API)",
+                ),
+                t,
+            ))
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The verdict: one row per check, in evaluation order, and what the API answers (RFC 6750 §3).
+//!
+//! Evaluation order (see [`CheckName`]): `request`, `format`, `kind`, `typ`, `alg`, `kid`,
+//! `signature`, `iss`, `aud`, `exp`, `nbf`, `iat`, `scope`, `active`, `revocation`. The first
+//! row that fails decides the status (`decided_by`). Rows after it are still evaluated when
+//! their inputs exist (so one look shows every problem of a token, e.g. expired *and* the wrong
+//! audience); a row that cannot be evaluated is `skipped` with the reason. Claims rows after a
+//! failed signature say that they read an unverified payload.
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The checks, in evaluation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    /// Credentials present and well-formed (RFC 6750 §2).
+    Request,
+    /// JWS compact serialization, opaque string, or something else.
+    Format,
+    /// Access token vs id_token vs refresh token.
+    Kind,
+    /// The JOSE header `typ` (RFC 9068 §4, RFC 8725 §3.11).
+    Typ,
+    /// The JOSE header `alg` against the allowed list (RFC 8725 §3.1).
+    Alg,
+    /// The `kid` in the JWKS the simulated API holds.
+    Kid,
+    /// The JWS signature.
+    Signature,
+    /// `iss`, exact string comparison (RFC 9068 §4, OIDC Core §3.1.3.7).
+    Iss,
+    /// `aud` (RFC 7519 §4.1.3, RFC 9068 §4).
+    Aud,
+    /// `exp` against the API's clock (RFC 7519 §4.1.4).
+    Exp,
+    /// `nbf` against the API's clock (RFC 7519 §4.1.5).
+    Nbf,
+    /// `iat` against the API's clock (RFC 7519 §4.1.6).
+    Iat,
+    /// The required scopes (RFC 6750 §3.1 `insufficient_scope`).
+    Scope,
+    /// Introspection `active` (RFC 7662 §2.2), introspection mode only.
+    Active,
+    /// The status Latchkey recorded for the token (revoked, consumed).
+    Revocation,
+}
+
+impl CheckName {
+    /// Every check, in evaluation order.
+    pub const ALL: [CheckName; 15] = [
+        CheckName::Request,
+        CheckName::Format,
+        CheckName::Kind,
+        CheckName::Typ,
+        CheckName::Alg,
+        CheckName::Kid,
+        CheckName::Signature,
+        CheckName::Iss,
+        CheckName::Aud,
+        CheckName::Exp,
+        CheckName::Nbf,
+        CheckName::Iat,
+        CheckName::Scope,
+        CheckName::Active,
+        CheckName::Revocation,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Request => "request",
+            CheckName::Format => "format",
+            CheckName::Kind => "kind",
+            CheckName::Typ => "typ",
+            CheckName::Alg => "alg",
+            CheckName::Kid => "kid",
+            CheckName::Signature => "signature",
+            CheckName::Iss => "iss",
+            CheckName::Aud => "aud",
+            CheckName::Exp => "exp",
+            CheckName::Nbf => "nbf",
+            CheckName::Iat => "iat",
+            CheckName::Scope => "scope",
+            CheckName::Active => "active",
+            CheckName::Revocation => "revocation",
+        }
+    }
+}
+
+/// A row's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    /// The check was made and passed.
+    Passed,
+    /// The check was made and failed.
+    Failed,
+    /// Not made (not applicable, not done by this profile, or its input is missing); the
+    /// explanation says why.
+    Skipped,
+}
+
+/// One row of a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Check {
+    /// Which check.
+    pub check: CheckName,
+    /// Its outcome.
+    pub result: CheckResult,
+    /// What the API expects (any JSON; `null` when nothing is compared).
+    #[schema(value_type = Object)]
+    pub expected: Value,
+    /// What the token (or request) has.
+    #[schema(value_type = Object)]
+    pub actual: Value,
+    /// One sentence: what was compared and what happened.
+    pub explanation: String,
+    /// One sentence: how to fix it (`null` when passed).
+    pub fix: Option<String>,
+}
+
+impl Check {
+    /// A passed row.
+    pub fn passed(check: CheckName, expected: Value, actual: Value, explanation: impl Into<String>) -> Check {
+        Check {
+            check,
+            result: CheckResult::Passed,
+            expected,
+            actual,
+            explanation: explanation.into(),
+            fix: None,
+        }
+    }
+
+    /// A failed row.
+    pub fn failed(
+        check: CheckName,
+        expected: Value,
+        actual: Value,
+        explanation: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Check {
+        Check {
+            check,
+            result: CheckResult::Failed,
+            expected,
+            actual,
+            explanation: explanation.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// A skipped row.
+    pub fn skipped(check: CheckName, explanation: impl Into<String>) -> Check {
+        Check {
+            check,
+            result: CheckResult::Skipped,
+            expected: Value::Null,
+            actual: Value::Null,
+            explanation: explanation.into(),
+            fix: None,
+        }
+    }
+
+    /// The same row with `fix` set (a skipped row can still carry advice).
+    #[must_use]
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Check {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// The same row with expected/actual values.
+    #[must_use]
+    pub fn with_values(mut self, expected: Value, actual: Value) -> Check {
+        self.expected = expected;
+        self.actual = actual;
+        self
+    }
+}
+
+/// The RFC 6750 error code of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BearerError {
+    /// §3.1: malformed request (400).
+    InvalidRequest,
+    /// §3.1: the token is expired, revoked, malformed or invalid for other reasons (401).
+    InvalidToken,
+    /// §3.1: the token lacks the scopes the call needs (403).
+    InsufficientScope,
+}
+
+impl BearerError {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BearerError::InvalidRequest => "invalid_request",
+            BearerError::InvalidToken => "invalid_token",
+            BearerError::InsufficientScope => "insufficient_scope",
+        }
+    }
+
+    /// The HTTP status §3.1 gives it.
+    pub fn status(self) -> u16 {
+        match self {
+            BearerError::InvalidRequest => 400,
+            BearerError::InvalidToken => 401,
+            BearerError::InsufficientScope => 403,
+        }
+    }
+}
+
+/// The pieces of an RFC 6750 §3 `WWW-Authenticate: Bearer` challenge. Values are plain text;
+/// the HTTP layer quotes them (and keeps `error_description` to the characters §3 allows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengePieces {
+    /// `realm`.
+    pub realm: String,
+    /// `error`: absent when the request carried no token at all (§3.1).
+    pub error: Option<BearerError>,
+    /// `error_description`.
+    pub error_description: Option<String>,
+    /// `scope`: the scopes the call needs (with `insufficient_scope`).
+    pub scope: Option<String>,
+    /// `resource_metadata` (RFC 9728 §5.1).
+    pub resource_metadata: Option<String>,
+}
+
+/// A summary of the presented token (what a successful call and the call list show).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct TokenSummary {
+    /// `sub`.
+    pub sub: Option<String>,
+    /// `client_id` (RFC 9068 §2.2).
+    pub client_id: Option<String>,
+    /// The scopes found (from `scope` or `scp`), space-separated.
+    pub scope: Option<String>,
+    /// `jti`, or Latchkey's token id.
+    pub jti: Option<String>,
+    /// `access_token`, `id_token`, `refresh_token`, `authorization_code`, or `unknown`.
+    pub kind: Option<String>,
+}
+
+/// The outcome of checking one request against one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Verdict {
+    /// Whether the API accepts the call.
+    pub allowed: bool,
+    /// The HTTP status the API answers (200, 400, 401 or 403).
+    pub status: u16,
+    /// The resource's name.
+    pub resource: String,
+    /// The request method.
+    pub method: String,
+    /// The path relative to the resource (`/books/1`).
+    pub path: String,
+    /// The profile in force (`latchkey` when none is set).
+    pub profile: String,
+    /// `jwt` or `introspection`.
+    pub validation: String,
+    /// The scopes this method and path need (required_scopes plus the matching rule).
+    pub required_scopes: Vec<String>,
+    /// The check whose failure decided the status.
+    pub decided_by: Option<CheckName>,
+    /// The RFC 6750 error code, when refused.
+    pub error: Option<BearerError>,
+    /// A one-sentence reason, when refused (§3 characters only).
+    pub error_description: Option<String>,
+    /// The rows, in evaluation order.
+    pub checks: Vec<Check>,
+    /// The `WWW-Authenticate` value the API answers with (`null` when allowed).
+    pub challenge: Option<String>,
+    /// What the token says (sub, client_id, scope), when it could be read.
+    pub token: Option<TokenSummary>,
+}
+
+impl Verdict {
+    /// The row for `check`, if any.
+    pub fn row(&self, check: CheckName) -> Option<&Check> {
+        self.checks.iter().find(|c| c.check == check)
+    }
+
+    /// The RFC 6750 challenge pieces of this verdict (`None` when allowed). `realm` and
+    /// `resource_metadata` come from the resource.
+    pub fn challenge_pieces(&self, realm: &str, resource_metadata: Option<&str>) -> Option<ChallengePieces> {
+        if self.allowed {
+            return None;
+        }
+        Some(ChallengePieces {
+            realm: realm.to_string(),
+            error: self.error,
+            error_description: self.error.and(self.error_description.clone()),
+            scope: match self.error {
+                Some(BearerError::InsufficientScope) => Some(self.required_scopes.join(" ")),
+                _ => None,
+            },
+            resource_metadata: resource_metadata.map(str::to_string),
+        })
+    }
+}
+
+/// Keeps only the characters RFC 6750 §3 allows in `error_description`
+/// (`%x20-21 / %x23-5B / %x5D-7E`): `"` becomes `'`, `\` becomes `/`, anything else `?`.
+pub fn description_chars(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            '\u{20}'..='\u{7e}' => c,
+            '\u{2014}' | '\u{2013}' => '-',
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201c}' | '\u{201d}' => '\'',
+            _ => '?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_keep_to_rfc6750_characters() {
+        assert_eq!(description_chars("a \"b\" c\\d é"), "a 'b' c/d ?");
+        assert_eq!(description_chars("it's §3 — fine"), "it's ?3 - fine");
+    }
+}
