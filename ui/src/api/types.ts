@@ -14,6 +14,8 @@ export type AuthMethod =
   | 'none'
 
 export type TokenFormat = 'jwt' | 'opaque'
+/** The header `typ` of JWT access tokens: `at+jwt` (RFC 9068 §2.1) or `JWT` for verifiers that refuse it. */
+export type AccessTokenTyp = 'at+jwt' | 'JWT'
 export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
 
 export interface Client {
@@ -29,6 +31,8 @@ export interface Client {
   /** Seconds (the server also accepts "15m"-style strings on input). */
   access_token_ttl?: number
   access_token_format?: TokenFormat
+  /** Overrides `[server] access_token_typ` for this client. */
+  access_token_typ?: AccessTokenTyp
   require_consent: boolean
 }
 
@@ -335,6 +339,7 @@ export interface Settings {
   refresh_token_rotation: boolean
   introspection_require_scope: boolean
   introspection_validate_audience: boolean
+  access_token_typ?: AccessTokenTyp
 }
 
 export interface ClockView {

@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
 import { api } from '../api/client'
 import { keys, useClients, useScopes } from '../api/queries'
-import type { AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
+import type { AccessTokenTyp, AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, CopyButton, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
@@ -26,12 +26,13 @@ export interface ClientForm {
   audiences: string[]
   access_token_ttl: string
   access_token_format: '' | TokenFormat
+  access_token_typ: '' | AccessTokenTyp
   require_consent: boolean
 }
 
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
-  'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'require_consent',
+  'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'access_token_typ', 'require_consent',
 ] as const
 
 const GRANTS: { value: GrantType; label: string; desc: string }[] = [
@@ -69,6 +70,7 @@ export function toForm(c?: Client): ClientForm {
     audiences: c?.audiences ?? [],
     access_token_ttl: c?.access_token_ttl ? formatTtl(c.access_token_ttl) : '',
     access_token_format: c?.access_token_format ?? '',
+    access_token_typ: c?.access_token_typ ?? '',
     require_consent: c?.require_consent ?? false,
   }
 }
@@ -91,6 +93,7 @@ export function fromForm(f: ClientForm): Client {
   const ttl = parseTtl(f.access_token_ttl)
   if (ttl !== null) c.access_token_ttl = ttl
   if (f.access_token_format) c.access_token_format = f.access_token_format
+  if (f.access_token_typ) c.access_token_typ = f.access_token_typ
   return c
 }
 
@@ -417,6 +420,13 @@ function ClientFormView({ existing }: { existing?: Client }) {
                     <option value="">Server default</option>
                     <option value="jwt">JWT (RFC 9068, signed)</option>
                     <option value="opaque">Opaque (use introspection)</option>
+                  </select>
+                </Field>
+                <Field label="Access token typ" htmlFor="access_token_typ" error={errors.access_token_typ?.message} help="The JWT header typ. Some older verifiers refuse at+jwt: JWT lets them accept this client's tokens.">
+                  <select id="access_token_typ" className="input" {...register('access_token_typ')}>
+                    <option value="">Server default</option>
+                    <option value="at+jwt">at+jwt (RFC 9068)</option>
+                    <option value="JWT">JWT</option>
                   </select>
                 </Field>
               </div>
