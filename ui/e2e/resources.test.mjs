@@ -193,7 +193,7 @@ test('a token lacking a rule\'s scope gets 403 insufficient_scope with the missi
   const check = await first.getAttribute('data-check')
   assert.match(check, /scope/)
   assert.match(await first.innerText(), /add_books/)
-  await page.getByTestId('verdict-summary').getByText('insufficient_scope').waitFor()
+  await page.getByTestId('verdict-summary').getByText('insufficient_scope', { exact: true }).waitFor()
 })
 
 test('a call made from outside the UI arrives live in the call list, expandable to its verdict', async () => {
@@ -209,7 +209,7 @@ test('a call made from outside the UI arrives live in the call list, expandable 
   const row = rows.first()
   await row.locator('[data-status="200"]').waitFor()
   await row.getByText('GET').waitFor()
-  await row.getByText('books-client').waitFor()
+  assert.equal(await row.locator('td').nth(4).innerText(), 'books-client')
   // And one refused call from outside, without a token: 401 with a bare challenge.
   const bare = await fetch(`${server.base}/resources/books/books`)
   assert.equal(bare.status, 401)
@@ -252,8 +252,8 @@ test('a token\'s page checks it against a resource, inline', async () => {
   await page.goto(url(`tokens/${t.jti}`))
   await page.getByRole('button', { name: 'Check against a resource' }).click()
   const panel = page.getByRole('region', { name: 'Check against a resource' })
-  await panel.getByLabel('Resource').selectOption('books')
-  await panel.getByLabel('Path').fill('/books')
+  await panel.getByLabel('Resource', { exact: true }).selectOption('books')
+  await panel.getByLabel('Path', { exact: true }).fill('/books')
   await panel.getByRole('button', { name: 'Check', exact: true }).click()
   await panel.getByTestId('check-verdict').waitFor()
   assert.equal(await panel.locator('tr.first-failure').getAttribute('data-check'), 'aud')
