@@ -89,7 +89,7 @@ export function TokenPicker({ value, onChange }: { value: TokenChoice; onChange:
       {value.mode === 'recent' ? (
         recent.length === 0 ? (
           <p className="muted small" style={{ minHeight: 32, display: 'flex', alignItems: 'center' }}>
-            {tokens.isPending ? 'Loading tokens…' : <span>No access token issued yet. Get one from a client (the <Link to="/">Overview</Link> has the curl), or paste one.</span>}
+            {tokens.isPending ? 'Loading tokens…' : <span>No access token issued yet. Get one with a client (the token command under “From your own API tests”, or the <Link to="/">Overview</Link>): it shows up here at once. Or paste one.</span>}
           </p>
         ) : (
           <select id={`${id}-tok`} className="input" value={value.id} onChange={(e) => onChange({ mode: 'recent', id: e.target.value })} aria-label="Recent access token">

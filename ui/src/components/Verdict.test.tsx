@@ -92,3 +92,23 @@ describe('verdict rendering', () => {
     expect(verdictLine({ allowed: true, status: 200, checks: [] })).toBe('allowed')
   })
 })
+
+describe('compared values', () => {
+  it('shows objects as key: value lines and UNIX times with the time of day', () => {
+    const v: Verdict = {
+      allowed: false, status: 401,
+      checks: [
+        { check: 'exp', result: 'failed', expected: { api_now: 1795968183, leeway: 0 }, actual: 1795960000 },
+        { check: 'scope', result: 'passed', expected: ['read_books'], actual: { claim: 'scope', scopes: ['read_books', 'add_books'] } },
+      ],
+    }
+    const { container } = render(<VerdictTable verdict={v} />)
+    const [exp, act] = container.querySelectorAll('tr[data-check="exp"] td.cmp')
+    const lines = [...exp.querySelectorAll('.vv.list > span')].map((x) => x.textContent)
+    expect(lines[0]).toMatch(/^api_now: 1795968183 \d\d:\d\d:\d\d/)
+    expect(lines[1]).toBe('leeway: 0')
+    expect(act.textContent).toMatch(/^1795960000 /)
+    const scope = container.querySelectorAll('tr[data-check="scope"] td.cmp')[1]
+    expect([...scope.querySelectorAll('.vv.list > span')].map((x) => x.textContent)).toEqual(['claim: scope', 'scopes: read_books add_books'])
+  })
+})

@@ -57,6 +57,11 @@ export function diffStrings(a: string, b: string): { prefix: string; a: string; 
   return { prefix: a.slice(0, p), a: a.slice(p, a.length - s), b: b.slice(p, b.length - s), suffix: a.slice(a.length - s) }
 }
 
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+/** A number that reads as a UNIX time in seconds (2001–2286), shown with the time of day. */
+const isUnixTime = (n: number): boolean => Number.isInteger(n) && n >= 1_000_000_000 && n < 10_000_000_000
+
 function show(v: unknown): string {
   if (v === undefined) return ''
   if (v === null) return 'null'
@@ -81,6 +86,21 @@ function Value({ value, other, side }: { value: unknown; other: unknown; side: '
         </span>
       )
     }
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    // `{api_now, leeway}`, `{claim, scopes}`, `{alg, kid}`: one `key: value` per line.
+    const entries = Object.entries(value as Record<string, unknown>)
+    if (entries.length === 0) return <span className="faint">—</span>
+    return (
+      <span className="vv list">
+        {entries.map(([k, v]) => (
+          <span key={k}><span className="k">{k}:</span> {typeof v === 'number' && isUnixTime(v) ? <span title={new Date(v * 1000).toISOString()}>{v} <span className="t">{timeFmt.format(new Date(v * 1000))}</span></span> : show(v)}</span>
+        ))}
+      </span>
+    )
+  }
+  if (typeof value === 'number' && isUnixTime(value)) {
+    return <span className="vv" title={new Date(value * 1000).toISOString()}>{value} <span className="t">{timeFmt.format(new Date(value * 1000))}</span></span>
   }
   if (Array.isArray(value) && value.length > 1 && value.every((x) => typeof x === 'string' || typeof x === 'number')) {
     // One value per line: a list of audiences or algorithms reads as a list.

@@ -22,11 +22,11 @@ function LastCall({ call, now }: { call: ResourceCall | undefined; now: number }
   if (!call) return <span className="faint">no call yet</span>
   const f = firstFailure(call.verdict)
   return (
-    <span className="row" style={{ gap: 6, flexWrap: 'nowrap' }} title={f?.explanation}>
+    <span className="row" style={{ gap: 8, flexWrap: 'nowrap', alignItems: 'flex-start' }} title={f?.explanation}>
       <StatusCode status={call.status} />
-      <span className="sub nowrap">
-        {call.method} {call.path} · {relative(call.at / 1000, now)}
-        {f && <> · {checkLabel(f.check)} failed</>}
+      <span className="sub" style={{ minWidth: 0 }}>
+        <span className="mono">{call.method} {call.path}</span> · {relative(call.at / 1000, now)}
+        {f && <div>{checkLabel(f.check)} failed</div>}
       </span>
     </span>
   )
@@ -89,7 +89,7 @@ export function ResourcesPage() {
                     <tr key={r.name} className="clickable" data-resource={r.name} tabIndex={0} onClick={() => nav(href)} onKeyDown={(e) => e.key === 'Enter' && nav(href)}>
                       <td style={{ minWidth: 200 }}>
                         <strong className="mono">{r.name}</strong>
-                        <div className="sub mono ellipsis" style={{ maxWidth: 300 }} title={r.identifier}>{r.identifier ?? `${issuer}/resources/${r.name}`}</div>
+                        <div className="sub mono" style={{ overflowWrap: 'anywhere' }} title={r.identifier}>{r.identifier ?? `${issuer}/resources/${r.name}`}</div>
                       </td>
                       <td><div className="chips">{audienceList(r).length ? audienceList(r).map((a) => <span key={a} className="tag">{a}</span>) : <span className="faint small">identifier only</span>}</div></td>
                       <td>
