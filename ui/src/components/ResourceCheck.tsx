@@ -62,12 +62,17 @@ export function useChosenToken(choice: TokenChoice): { token: string; loading: b
   return { token: q.data?.token ?? '', loading: !!id && q.isPending, error: q.error }
 }
 
-/** Pick one of the recent access tokens, or paste any token. */
+/**
+ * Pick one of the recent access tokens, or paste any token. Recent id_tokens are offered too,
+ * apart: sending one to an API is a classic mistake, and the verdict's `kind` row says so.
+ */
 export function TokenPicker({ value, onChange }: { value: TokenChoice; onChange: (c: TokenChoice) => void }) {
   const tokens = useTokens({ kind: 'access_token' })
+  const idTokens = useTokens({ kind: 'id_token' })
   const now = useServerNow()
   const id = useId()
   const recent = useMemo(() => (tokens.data?.items ?? []).slice(0, 50), [tokens.data])
+  const recentId = useMemo(() => (idTokens.data?.items ?? []).slice(0, 10), [idTokens.data])
   // Start on the newest active token when there is one and nothing was chosen.
   useEffect(() => {
     if (value.mode === 'recent' && !value.id && recent.length) {
@@ -93,7 +98,14 @@ export function TokenPicker({ value, onChange }: { value: TokenChoice; onChange:
           </p>
         ) : (
           <select id={`${id}-tok`} className="input" value={value.id} onChange={(e) => onChange({ mode: 'recent', id: e.target.value })} aria-label="Recent access token">
-            {recent.map((t) => <option key={t.id} value={t.id}>{tokenLabel(t, now)}</option>)}
+            <optgroup label="Access tokens">
+              {recent.map((t) => <option key={t.id} value={t.id}>{tokenLabel(t, now)}</option>)}
+            </optgroup>
+            {recentId.length > 0 && (
+              <optgroup label="ID tokens (not meant for APIs: see what one says)">
+                {recentId.map((t) => <option key={t.id} value={t.id}>id_token · {tokenLabel(t, now)}</option>)}
+              </optgroup>
+            )}
           </select>
         )
       ) : (
