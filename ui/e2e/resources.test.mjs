@@ -247,6 +247,33 @@ test('the edit form shows the resource, with the profile\'s values as placeholde
   await shots('07-edit')
 })
 
+test('an API expecting the issuer with a trailing slash: the iss row marks the difference', async () => {
+  await page.goto(url('resources/books/edit'))
+  await page.getByLabel('Expected issuer').fill(`${server.base}/`)
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await page.waitForURL('**/admin/resources/books')
+  const t = await tokenFor('books-client', 'books-client-secret', 'read_books')
+  const picker = page.getByLabel('Recent access token')
+  await picker.locator(`option[value="${t.jti}"]`).waitFor({ state: 'attached', timeout: 3000 })
+  await picker.selectOption(t.jti)
+  await page.getByLabel('Path', { exact: true }).fill('/books')
+  await page.getByRole('button', { name: 'Check only' }).click()
+  const first = page.locator('[data-testid="verdict-table"] tr.first-failure')
+  await first.waitFor()
+  assert.equal(await first.getAttribute('data-check'), 'iss')
+  // Expected has the slash, the token's iss has none: the slash is marked on one side, a gap on the other.
+  assert.equal(await first.locator('td.cmp').nth(0).locator('mark.diff').innerText(), '/')
+  assert.equal(await first.locator('td.cmp').nth(1).locator('mark.diff.gap').count(), 1)
+  await shots('07b-iss-trailing-slash')
+
+  // Back to the default: the field left empty means Latchkey's issuer.
+  await page.goto(url('resources/books/edit'))
+  await page.getByLabel('Expected issuer').fill('')
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await page.waitForURL('**/admin/resources/books')
+  assert.equal((await admin('GET', '/resources/books')).expected_issuer, undefined)
+})
+
 test('a token\'s page checks it against a resource, inline', async () => {
   const t = await tokenFor('web-app', 'web-app-secret', 'read_books')
   await page.goto(url(`tokens/${t.jti}`))
