@@ -147,7 +147,7 @@ test('a resource is created from the form, with a rule, and the server refuses a
 
 test('a token for the wrong audience is refused, and the verdict names the check and the fix', async () => {
   await page.goto(url('resources/books'))
-  await page.getByRole('heading', { name: 'books' }).waitFor()
+  await page.getByRole('heading', { name: 'books', exact: true }).waitFor()
   await page.locator('[data-testid="connection"][data-state="live"]').waitFor()
   await page.getByText('No calls yet').waitFor()
   await shots('03-resource-empty')
@@ -219,6 +219,18 @@ test('a call made from outside the UI arrives live in the call list, expandable 
   await page.locator('[data-testid="calls-table"] [data-testid="verdict-summary"][data-allowed="true"]').waitFor()
   await page.waitForTimeout(2300) // the fresh-row highlight fades
   await shots('05-calls-live')
+})
+
+test('the request log shows the verdict of a call to a resource', async () => {
+  await page.goto(url('requests'))
+  const row = page.locator('[data-testid="requests-table"] tbody tr', { hasText: '/resources/books/books' }).filter({ hasText: '401' }).first()
+  await row.waitFor()
+  await row.getByText('verdict:').waitFor()
+  await row.click()
+  const v = page.getByTestId('request-verdict')
+  await v.waitFor()
+  assert.equal(await v.getByTestId('verdict-summary').getAttribute('data-allowed'), 'false')
+  await shots('05b-request-log-verdict')
 })
 
 test('the list shows each resource with its last call', async () => {

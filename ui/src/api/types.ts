@@ -310,6 +310,8 @@ export interface LoggedRequest {
   body_note?: string
   response: ResponseSummary
   curl: string
+  /** A call to a protected resource (or through the explaining proxy): the verdict on its token. */
+  verdict?: Verdict | null
 }
 
 export interface KeyView {

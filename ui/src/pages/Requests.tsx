@@ -4,6 +4,7 @@ import { useRequests } from '../api/queries'
 import type { LoggedRequest } from '../api/types'
 import { Code, Json } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
+import { verdictLine, VerdictView } from '../components/Verdict'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -32,7 +33,21 @@ function ParamTable({ rows, empty }: { rows: { name: string; value: string; sour
 
 function Detail({ r }: { r: LoggedRequest }) {
   return (
-    <div className="grid2" style={{ padding: 16 }}>
+    <div className="stack" style={{ padding: 16, gap: 16 }}>
+      {r.verdict && (
+        <div className="stack-sm" data-testid="request-verdict">
+          <h3>Latchkey's verdict on the token</h3>
+          <VerdictView verdict={r.verdict} />
+        </div>
+      )}
+      <DetailGrid r={r} />
+    </div>
+  )
+}
+
+function DetailGrid({ r }: { r: LoggedRequest }) {
+  return (
+    <div className="grid2">
       <div className="stack-sm">
         <h3>Request</h3>
         <ParamTable rows={r.params} empty="No parameters." />
@@ -83,7 +98,7 @@ export function RequestsPage() {
         <div className="toolbar" role="search" aria-label="Filter requests">
           <input className="input" type="search" placeholder="Filter by path, error, parameter…" value={text} onChange={(e) => setText(e.target.value)} aria-label="Search" style={{ minWidth: 240 }} />
           <select className="input" value={method} onChange={(e) => setMethod(e.target.value)} aria-label="Method">
-            <option value="">Any method</option><option>GET</option><option>POST</option>
+            <option value="">Any method</option><option>GET</option><option>POST</option><option>PUT</option><option>PATCH</option><option>DELETE</option>
           </select>
           <select className="input" value={outcome} onChange={(e) => setOutcome(e.target.value)} aria-label="Outcome">
             <option value="">Any status</option><option value="ok">Success (1xx–3xx)</option><option value="error">Errors (4xx–5xx)</option>
@@ -107,7 +122,9 @@ export function RequestsPage() {
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
-                  const outcomeText = r.response.error
+                  const outcomeText = r.verdict
+                    ? r.verdict.allowed ? 'verdict: allowed' : `verdict: ${verdictLine(r.verdict)}`
+                    : r.response.error
                     ? `${r.response.error}${r.response.error_description ? `: ${r.response.error_description}` : ''}`
                     : r.response.issued?.length ? `issued ${r.response.issued.join(', ')}`
                     : r.response.active !== undefined ? `active: ${r.response.active}`
