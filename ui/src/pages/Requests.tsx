@@ -117,7 +117,19 @@ export function RequestsPage() {
           )
         ) : (
           <div className="table-wrap">
-            <table className="table" data-testid="requests-table">
+            <table className="table fixed" data-testid="requests-table">
+              {/* Fixed widths: a long outcome is cut with an ellipsis instead of widening the table
+                  (and the expanded detail with it) past the window. */}
+              <colgroup>
+                <col style={{ width: 40 }} />
+                <col style={{ width: 104 }} />
+                <col style={{ width: '28%' }} />
+                <col style={{ width: 72 }} />
+                <col style={{ width: '13%' }} />
+                <col />
+                <col style={{ width: 84 }} />
+                <col style={{ width: 48 }} />
+              </colgroup>
               <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Outcome</th><th style={{ textAlign: 'right' }}>Duration</th><th className="actions"><span className="sr-only">Copy</span></th></tr></thead>
               <tbody>
                 {rows.map((r) => {
@@ -138,10 +150,10 @@ export function RequestsPage() {
                           </button>
                         </td>
                         <td className="nowrap num muted">{formatTime(r.at / 1000)}</td>
-                        <td className="mono"><strong>{r.method}</strong> {r.path}</td>
+                        <td className="mono" style={{ overflowWrap: 'anywhere' }}><strong>{r.method}</strong> {r.path}</td>
                         <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
-                        <td className="mono">{r.client_id ?? <span className="faint">—</span>}</td>
-                        <td className="small ellipsis" style={{ maxWidth: 320 }} title={outcomeText}><Ticks text={outcomeText} /></td>
+                        <td className="mono ellipsis" title={r.client_id ?? undefined}>{r.client_id ?? <span className="faint">—</span>}</td>
+                        <td className="small ellipsis" title={outcomeText}><Ticks text={outcomeText} /></td>
                         <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
                         <td className="actions" onClick={(e) => e.stopPropagation()}><CopyButton text={r.curl} small title="Copy as curl" /></td>
                       </tr>
