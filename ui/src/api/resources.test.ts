@@ -1,4 +1,4 @@
-import { QueryClient } from '@tanstack/react-query'
+import { QueryClient, QueryObserver } from '@tanstack/react-query'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { api, isVerdict, resourceUrl } from './client'
 import { applyEvent } from './events'
@@ -149,6 +149,23 @@ describe('resource events', () => {
     applyEvent(qc, { ...e, id: ++seq })
     expect(qc.getQueryData<ResourceCall[]>(keys.resourceCalls('books'))!.map((c) => c.id)).toEqual([2, 1])
     expect(qc.getQueryData<ResourceCall[]>(keys.resourceCalls('films'))).toEqual([])
+  })
+
+  it('refetches a call list that was being fetched when a call arrived (its answer may predate it)', async () => {
+    let answer: (l: ResourceCall[]) => void = () => {}
+    let fetches = 0
+    const queryFn = () => {
+      fetches++
+      return fetches === 1 ? new Promise<ResourceCall[]>((r) => { answer = r }) : Promise.resolve([call(7)])
+    }
+    // A mounted page watching the list: its first fetch is in flight when the call arrives.
+    const off = new QueryObserver(qc, { queryKey: keys.resourceCalls('books'), queryFn }).subscribe(() => {})
+    expect(qc.getQueryCache().find({ queryKey: keys.resourceCalls('books') })?.state.fetchStatus).toBe('fetching')
+    applyEvent(qc, env({ type: 'resource.called', data: call(7) }))
+    answer([])
+    await vi.waitFor(() => expect(qc.getQueryData<ResourceCall[]>(keys.resourceCalls('books'))?.map((c) => c.id)).toEqual([7]))
+    expect(fetches).toBe(2)
+    off()
   })
 
   it('keeps a bounded list, and leaves an unloaded list for its first fetch', () => {

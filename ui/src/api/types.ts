@@ -113,6 +113,27 @@ export interface Resource {
   identifier?: string
   /** Read-only: the RFC 9728 metadata document's URL. */
   metadata_url?: string
+  /** Read-only: what the simulated API checks (the profile's defaults with the resource's keys applied). */
+  effective?: ResourcePolicy
+}
+
+/** Everything a simulated API checks, resolved (times in seconds). */
+export interface ResourcePolicy {
+  leeway: number
+  accepted_typ: string[]
+  typ_required: boolean
+  algorithms: string[]
+  jwks_cache: number
+  jwks_refetch_on_unknown_kid: boolean
+  jwks_refetch_cooldown: number
+  bearer_methods: BearerMethod[]
+  exp_required: boolean
+  check_nbf: boolean
+  iat: 'ignore' | 'numeric' | 'not_in_future' | 'required'
+  aud_required: boolean
+  iss_required: boolean
+  scope_claims: string[]
+  reject_other_kinds: boolean
 }
 
 /** The defaults a profile gives the expectations, under the resource's own key names. */

@@ -3,11 +3,11 @@
 
 import { useMutation } from '@tanstack/react-query'
 import { ChevronDown, ChevronRight, ExternalLink, Pencil, Radio, Send, ShieldQuestion } from 'lucide-react'
-import { Fragment, useCallback, useMemo, useRef, useState } from 'react'
+import { Fragment, useCallback, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Link, useParams } from 'react-router'
 import { api, type ResourceCallInput } from '../api/client'
 import { useClients, useDiscovery, useResourceCalls, useResourceProfiles, useResources, useStatus } from '../api/queries'
-import type { Resource, ResourceCall, ResourceResponse, Verdict } from '../api/types'
+import type { Resource, ResourceCall, ResourcePolicy, ResourceResponse, Verdict } from '../api/types'
 import { Code } from '../components/Code'
 import {
   CALL_METHODS, callUrl, curlForCall, samplePath, TokenPicker, useChosenToken, type TokenChoice,
@@ -85,6 +85,7 @@ function ResourceView({ r }: { r: Resource }) {
         actions={<Link className="btn" to={`/resources/${encodeURIComponent(r.name)}/edit`}><Pencil size={14} /> Edit</Link>}
       />
       <div className="grid2" style={{ alignItems: 'start' }}>
+        <div className="stack">
         <Panel title="Where it is">
           <div className="kv">
             <span className="k">Identifier</span><span className="v" data-testid="identifier">{identifier}</span><span className="c"><CopyButton text={identifier} small /></span>
@@ -106,12 +107,16 @@ function ResourceView({ r }: { r: Resource }) {
             </span><span className="c" />
             <span className="k">Validation</span>
             <span className="v" style={{ fontFamily: 'var(--font)' }}>
-              {r.validation === 'introspection' ? 'introspection (RFC 7662)' : 'JWT, against the cached JWKS'} · profile <span className="mono">&nbsp;{r.profile ?? DEFAULT_PROFILE}</span>
-              {ov.length > 0 && <span className="muted">&nbsp;· overrides {ov.join(', ')}</span>}
+              <span>
+                {r.validation === 'introspection' ? 'introspection (RFC 7662)' : 'JWT, against the cached JWKS'} · profile <span className="mono">{r.profile ?? DEFAULT_PROFILE}</span>
+                {ov.length > 0 && <span className="muted"> · overrides {ov.join(', ')}</span>}
+              </span>
             </span><span className="c" />
           </div>
           {profile && <p className="muted small" style={{ marginTop: 10 }}>{profile.description}</p>}
         </Panel>
+        {r.effective && <Effective r={r} policy={r.effective} profile={profile?.name ?? r.profile ?? DEFAULT_PROFILE} />}
+        </div>
         <Panel title="From your own API tests" hint="what a client of this API sends">
           <div className="stack-sm">
             <TokenRecipe r={r} />
@@ -119,7 +124,6 @@ function ResourceView({ r }: { r: Resource }) {
             <Code language="bash" wrap code={curlForCall(callUrl(r, examplePath, issuer), 'GET', '$ACCESS_TOKEN')} />
             <p className="muted small">
               A refusal answers 401 or 403 with <code>WWW-Authenticate</code> and the verdict as JSON; an accepted call carries a <code>Latchkey-Verdict</code> header.
-              {r.leeway !== undefined && <> Leeway {formatTtl(r.leeway)}.</>}
             </p>
           </div>
         </Panel>
@@ -127,6 +131,42 @@ function ResourceView({ r }: { r: Resource }) {
       <TryIt r={r} issuer={issuer} defaultPath={examplePath} />
       <Calls r={r} />
     </div>
+  )
+}
+
+const IAT: Record<ResourcePolicy['iat'], string> = {
+  ignore: 'not looked at',
+  numeric: 'must be a number when present',
+  not_in_future: 'not in the future, when present',
+  required: 'required, not in the future',
+}
+
+/** What the simulated API checks, resolved; the values the resource sets itself are marked. */
+function Effective({ r, policy: p, profile }: { r: Resource; policy: ResourcePolicy; profile: string }) {
+  const own = new Set(overrides(r))
+  const mark = (k: string) => (own.has(k) ? <span className="tag accent" style={{ marginLeft: 6 }} title="Set on this resource, overriding the profile">override</span> : null)
+  const rows: [string, string, ReactNode][] = [
+    ['accepted_typ', 'typ', <>{p.accepted_typ.length ? p.accepted_typ.join(', ') : 'any'}{p.typ_required ? ' (required)' : ' (when present)'}</>],
+    ['algorithms', 'alg', p.algorithms.join(', ')],
+    ['jwks_cache', 'JWKS', <>cached {formatTtl(p.jwks_cache)}; {p.jwks_refetch_on_unknown_kid ? `refetched on an unknown kid (at most every ${formatTtl(p.jwks_refetch_cooldown)})` : 'not refetched on an unknown kid'}{own.has('jwks_refetch_on_unknown_kid') && !own.has('jwks_cache') ? mark('jwks_refetch_on_unknown_kid') : null}</>],
+    ['expected_issuer', 'iss', <>{r.expected_issuer ?? 'the issuer'}, exactly{p.iss_required ? '; required' : ''}</>],
+    ['aud', 'aud', p.aud_required ? 'required; the identifier or an audience' : 'checked when present'],
+    ['leeway', 'exp, nbf, iat', <>exp {p.exp_required ? 'required' : 'when present'}; nbf {p.check_nbf ? 'checked' : 'ignored'}; iat {IAT[p.iat]}; leeway {formatTtl(p.leeway)}{r.clock_offset ? `; the API's clock is ${r.clock_offset > 0 ? 'ahead' : 'behind'} by ${formatTtl(Math.abs(r.clock_offset))}` : ''}{own.has('clock_offset') ? mark('clock_offset') : null}</>],
+    ['scope', 'scopes', <>read from {p.scope_claims.join(', then ')}</>],
+    ['kind', 'kind', p.reject_other_kinds ? 'id_tokens and refresh tokens refused' : 'not told apart'],
+    ['bearer_methods', 'token in', p.bearer_methods.map((m) => (m === 'header' ? 'Authorization header' : m === 'body' ? 'form body' : 'query')).join(', ')],
+  ]
+  return (
+    <Panel title="What it checks" hint={<>profile <span className="mono">{profile}</span>{own.size ? `, ${own.size} override${own.size === 1 ? '' : 's'}` : ''}</>} right={<Link className="btn sm ghost" to={`/resources/${encodeURIComponent(r.name)}/edit`}>Change</Link>}>
+      <div className="kv two policy" data-testid="effective">
+        {rows.map(([k, label, v]) => (
+          <Fragment key={k}>
+            <span className="k mono">{label}</span>
+            <span className="v" style={{ fontFamily: 'var(--font)' }}><span>{v}{mark(k)}</span></span>
+          </Fragment>
+        ))}
+      </div>
+    </Panel>
   )
 }
 
