@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { Activity, Boxes, Coins, Gauge, KeyRound, ScanSearch, Settings, Tags, Users } from 'lucide-react'
+import { Activity, Boxes, Coins, Gauge, KeyRound, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
 import { Suspense, useEffect, type ReactNode } from 'react'
 import { NavLink, Outlet, ScrollRestoration, useLocation } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
@@ -29,7 +29,7 @@ function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode;
 
 const TITLES: Record<string, string> = {
   '': 'Overview', clients: 'Clients', scopes: 'Scopes', users: 'Users', tokens: 'Tokens',
-  requests: 'Requests', keys: 'Keys', settings: 'Settings',
+  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources',
 }
 
 export function Layout({ queryClient }: { queryClient: QueryClient }) {
@@ -62,6 +62,7 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           <Item to="/clients" icon={<Boxes size={s} />} count={c?.clients}>Clients</Item>
           <Item to="/scopes" icon={<Tags size={s} />} count={c?.scopes}>Scopes</Item>
           <Item to="/users" icon={<Users size={s} />} count={c?.users}>Users</Item>
+          <Item to="/resources" icon={<ShieldCheck size={s} />} count={c?.resources}>Resources</Item>
           <div className="nav-section">Live</div>
           <Item to="/tokens" end icon={<Coins size={s} />} count={c?.tokens.active}>Tokens</Item>
           <Item to="/tokens/inspect" icon={<ScanSearch size={s} />}>Inspect a token</Item>

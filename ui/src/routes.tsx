@@ -38,6 +38,9 @@ const TokensPage = page(() => import('./pages/Tokens'), (m) => m.TokensPage)
 const TokenPage = page(() => import('./pages/Token'), (m) => m.TokenPage)
 const InspectPage = page(() => import('./pages/Inspect'), (m) => m.InspectPage)
 const RequestsPage = page(() => import('./pages/Requests'), (m) => m.RequestsPage)
+const ResourcesPage = page(() => import('./pages/Resources'), (m) => m.ResourcesPage)
+const ResourcePage = page(() => import('./pages/Resource'), (m) => m.ResourcePage)
+const ResourceEditPage = page(() => import('./pages/ResourceEdit'), (m) => m.ResourceEditPage)
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
 
@@ -55,6 +58,10 @@ export function routes(qc: QueryClient): RouteObject[] {
         { path: 'users', element: <UsersPage /> },
         { path: 'users/new', element: <UserEditPage /> },
         { path: 'users/:name', element: <UserEditPage /> },
+        { path: 'resources', element: <ResourcesPage /> },
+        { path: 'resources/new', element: <ResourceEditPage /> },
+        { path: 'resources/:name', element: <ResourcePage /> },
+        { path: 'resources/:name/edit', element: <ResourceEditPage /> },
         { path: 'tokens', element: <TokensPage /> },
         { path: 'tokens/inspect', element: <InspectPage /> },
         { path: 'tokens/:id', element: <TokenPage /> },

@@ -2,9 +2,9 @@
 // any failure into an ApiError with a readable message and, for validation errors, the fields.
 
 import type {
-  Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
-  LoggedRequest, MintRequest, Page, Revoked, RotateRequest, Scope, ScopeView, Settings, Status,
-  TokenDetail, TokenItem, TokenQuery, User, UserView,
+  CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
+  LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
+  RotateRequest, Scope, ScopeView, Settings, Status, TokenDetail, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
 
 export class ApiError extends Error {
@@ -77,6 +77,90 @@ function query(q: object): string {
 
 const a = (path: string) => `${apiBase()}${path}`
 
+/** `books` + `books/1` → `/resources/books/books/1` under the issuer's path (same origin as the UI). */
+export function resourceUrl(name: string, path: string, prefix: string = serverPrefix()): string {
+  const p = path.trim()
+  return `${prefix}/resources/${enc(name)}${p === '' || p.startsWith('/') ? p : `/${p}`}`
+}
+
+/** Whether a JSON value has the shape of a verdict. */
+export function isVerdict(v: unknown): v is Verdict {
+  return !!v && typeof v === 'object' && Array.isArray((v as Verdict).checks) && typeof (v as Verdict).allowed === 'boolean'
+}
+
+/**
+ * The verdict of a call to a protected resource: a refusal carries it in its JSON body; an
+ * accepted call has a `Latchkey-Verdict` header holding it (JSON) or a link to it.
+ */
+async function verdictOf(res: Response, body: string): Promise<Verdict | null> {
+  try {
+    const j: unknown = JSON.parse(body)
+    if (isVerdict(j)) return j
+    if (j && typeof j === 'object' && isVerdict((j as { verdict?: unknown }).verdict)) return (j as { verdict: Verdict }).verdict
+  } catch {
+    // Not JSON: look at the header.
+  }
+  const h = res.headers.get('Latchkey-Verdict')?.trim()
+  if (!h) return null
+  if (h.startsWith('{')) {
+    try {
+      const j: unknown = JSON.parse(h)
+      return isVerdict(j) ? j : null
+    } catch {
+      return null
+    }
+  }
+  // A link (`<url>` or a bare URL/path), possibly followed by attributes. It names the call
+  // under the issuer's URL; the admin API answers only its own origin, so ask it there.
+  const link = /^<([^>]+)>/.exec(h)?.[1] ?? h.split(/[\s;,]/)[0]
+  try {
+    const u = new URL(link, globalThis.location?.href ?? 'http://localhost/')
+    const r = await fetch(`${u.pathname}${u.search}`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    if (!r.ok) return null
+    const j: unknown = await r.json()
+    if (isVerdict(j)) return j
+    if (j && typeof j === 'object' && isVerdict((j as { verdict?: unknown }).verdict)) return (j as { verdict: Verdict }).verdict
+  } catch {
+    // The verdict is a convenience: the response itself is still shown.
+  }
+  return null
+}
+
+export interface ResourceCallInput {
+  method: string
+  path: string
+  /** Sent as `Authorization: Bearer …`; empty sends no credentials. */
+  token: string
+  body?: string
+}
+
+/** Calls a protected resource the way an app would, and reads the answer whatever its status. */
+async function callResource(name: string, c: ResourceCallInput): Promise<ResourceResponse> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  if (c.token.trim()) headers.Authorization = `Bearer ${c.token.trim()}`
+  const hasBody = !!c.body && !['GET', 'HEAD'].includes(c.method)
+  if (hasBody) headers['Content-Type'] = 'application/json'
+  const started = performance.now()
+  let res: Response
+  try {
+    res = await fetch(resourceUrl(name, c.path), {
+      method: c.method, headers, body: hasBody ? c.body : undefined, credentials: 'omit', redirect: 'manual',
+    })
+  } catch (e) {
+    throw new ApiError(0, 'network', `Cannot reach the Latchkey server (${(e as Error).message}). Is it still running?`)
+  }
+  const body = await res.text().catch(() => '')
+  const durationMs = performance.now() - started
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    headers: [...res.headers.entries()],
+    body,
+    verdict: await verdictOf(res, body),
+    durationMs,
+  }
+}
+
 export const api = {
   status: () => request<Status>('GET', a('/status')),
   discovery: () => request<Discovery>('GET', `${serverPrefix()}/.well-known/openid-configuration`),
@@ -107,6 +191,17 @@ export const api = {
 
   requests: (q: { limit?: number; cursor?: number } = {}) =>
     request<Page<LoggedRequest>>('GET', a(`/requests${query(q)}`)),
+
+  resources: () => request<Resource[]>('GET', a('/resources')),
+  resource: (name: string) => request<Resource>('GET', a(`/resources/${enc(name)}`)),
+  createResource: (r: Resource) => request<Resource>('POST', a('/resources'), { json: r }),
+  updateResource: (name: string, r: Resource) => request<Resource>('PUT', a(`/resources/${enc(name)}`), { json: r }),
+  deleteResource: (name: string) => request<void>('DELETE', a(`/resources/${enc(name)}`)),
+  resourceProfiles: () => request<ResourceProfile[]>('GET', a('/resource-profiles')),
+  /** The verdict without calling the resource (nothing recorded). */
+  checkResource: (name: string, c: CheckRequest) => request<Verdict>('POST', a(`/resources/${enc(name)}/check`), { json: c }),
+  resourceCalls: (name: string) => request<ResourceCall[]>('GET', a(`/resources/${enc(name)}/calls`)),
+  callResource,
 
   keys: () => request<KeyView[]>('GET', a('/keys')),
   rotateKey: (r: RotateRequest) => request<KeyView[]>('POST', a('/keys/rotate'), { json: r }),

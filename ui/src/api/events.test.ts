@@ -1,4 +1,4 @@
-import { QueryClient } from '@tanstack/react-query'
+import { QueryClient, QueryObserver } from '@tanstack/react-query'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { applyEvent, EventStream, type EventSourceLike } from './events'
 import { keys, TOKEN_PAGE } from './queries'
@@ -44,6 +44,24 @@ describe('applyEvent', () => {
     expect(all.items[0]).not.toHaveProperty('token')
     expect(qc.getQueryData<Page<TokenItem>>(keys.tokenList({ client_id: 'other' }))!.items).toEqual([])
     expect(qc.getQueryData<Status>(keys.status)!.counts.tokens.active).toBe(2)
+  })
+
+  it('refetches a token list whose first load was in flight when a token was issued', async () => {
+    let answer: (p: Page<TokenItem>) => void = () => {}
+    let fetches = 0
+    const item = { ...record('t9'), state: 'active' as const }
+    const queryFn = () => {
+      fetches++
+      return fetches === 1
+        ? new Promise<Page<TokenItem>>((r) => { answer = r })
+        : Promise.resolve({ items: [item], next_cursor: null })
+    }
+    const off = new QueryObserver(qc, { queryKey: keys.tokenList({}), queryFn }).subscribe(() => {})
+    applyEvent(qc, env({ type: 'token.issued', data: record('t9') }))
+    answer({ items: [], next_cursor: null }) // read before the token was stored
+    await vi.waitFor(() => expect(qc.getQueryData<Page<TokenItem>>(keys.tokenList({}))?.items.map((t) => t.id)).toEqual(['t9']))
+    expect(fetches).toBe(2)
+    off()
   })
 
   it('marks revoked tokens in every list and refetches their views', () => {

@@ -7,9 +7,9 @@
 import type { QueryClient } from '@tanstack/react-query'
 import { useEffect, useSyncExternalStore } from 'react'
 import { apiBase } from './client'
-import { keys, REQUEST_PAGE } from './queries'
+import { CALLS_KEPT, keys, REQUEST_PAGE } from './queries'
 import type {
-  Client, Envelope, LoggedRequest, Page, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+  Client, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
 } from './types'
 import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
@@ -19,7 +19,7 @@ export const EVENT_TYPES = [
   'client.created', 'client.updated', 'client.deleted',
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
-  'resource.created', 'resource.updated', 'resource.deleted',
+  'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
   'key.rotated', 'settings.updated', 'request.logged', 'clock.moved',
 ] as const
 
@@ -40,18 +40,50 @@ function upsertBy<T>(list: T[] | undefined, item: T, key: (x: T) => string): T[]
   return next
 }
 
+/**
+ * A list being fetched while an event arrives may have been read before the change: its
+ * answer would overwrite the event's update with the older state. Fetch it again instead.
+ * Returns whether it did.
+ */
+function refetchIfInFlight(qc: QueryClient, key: readonly unknown[]): boolean {
+  const q = qc.getQueryCache().find({ queryKey: key, exact: true })
+  if (q?.state.fetchStatus !== 'fetching') return false
+  // A first load would only be joined by a refetch, not restarted: cancel it, then fetch anew.
+  void qc.cancelQueries({ queryKey: key, exact: true }).then(() => qc.invalidateQueries({ queryKey: key, exact: true }))
+  return true
+}
+
 function patchStatus(qc: QueryClient, f: (s: Status) => Status) {
   qc.setQueryData<Status>(keys.status, (s) => (s ? f(s) : s))
 }
 
-/** Applies one event to the cache. Pure with respect to the cache: no network. */
+/** The list an event changes, for the in-flight check (token lists are handled per query). */
+function listOf(env: Envelope): readonly unknown[] | null {
+  switch (env.type) {
+    case 'client.created': case 'client.updated': case 'client.deleted': return keys.clients
+    case 'scope.created': case 'scope.updated': case 'scope.deleted': return keys.scopes
+    case 'user.created': case 'user.updated': case 'user.deleted': return keys.users
+    case 'resource.created': case 'resource.updated': case 'resource.deleted': return keys.resources
+    case 'request.logged': return keys.requests
+    default: return null
+  }
+}
+
+/**
+ * Applies one event to the cache. No network, except that a list whose fetch was in flight
+ * is fetched again (its answer may predate the event).
+ */
 export function applyEvent(qc: QueryClient, env: Envelope): void {
+  const list = listOf(env)
+  if (list) refetchIfInFlight(qc, list)
   switch (env.type) {
     case 'token.issued': {
       const item = itemFromRecord(env.data)
       for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
         const q = (key[2] ?? {}) as TokenQuery
-        if (!page || !matches(q, item) || page.items.some((t) => t.id === item.id)) continue
+        if (!matches(q, item)) continue
+        if (refetchIfInFlight(qc, key)) continue
+        if (!page || page.items.some((t) => t.id === item.id)) continue
         qc.setQueryData<Page<TokenItem>>(key, { ...page, items: [item, ...page.items] })
       }
       patchStatus(qc, (s) => ({
@@ -64,6 +96,7 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       const ids = new Set(env.data.ids)
       let wasActive = 0
       for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
+        refetchIfInFlight(qc, key)
         if (!page || !page.items.some((t) => ids.has(t.id))) continue
         const items = page.items.map((t) =>
           ids.has(t.id) ? { ...t, state: 'revoked' as const, status_reason: env.data.reason, status_at: Math.floor(env.at / 1000) } : t,
@@ -155,9 +188,33 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, users: Math.max(0, s.counts.users - 1) } }))
       break
     case 'resource.created':
-    case 'resource.updated':
+    case 'resource.updated': {
+      const r = env.data
+      const prev = qc.getQueryData<Resource[]>(keys.resources)?.find((x) => x.name === r.name)
+      // The event may carry the resource as configured, without the read-only URLs: keep them.
+      const merged: Resource = { identifier: prev?.identifier, metadata_url: prev?.metadata_url, ...r }
+      qc.setQueryData<Resource[]>(keys.resources, (l) => upsertBy(l, merged, (x) => x.name))
+      qc.setQueryData<Resource>(keys.resource(r.name), (old) => ({ ...old, ...merged }))
+      if (!merged.identifier) void qc.invalidateQueries({ queryKey: keys.resources })
+      if (env.type === 'resource.created') patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, resources: s.counts.resources + 1 } }))
+      break
+    }
     case 'resource.deleted':
-      void qc.invalidateQueries({ queryKey: keys.status })
+      qc.setQueryData<Resource[]>(keys.resources, (l) => l?.filter((x) => x.name !== env.data.name))
+      qc.removeQueries({ queryKey: keys.resource(env.data.name), exact: true })
+      patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, resources: Math.max(0, s.counts.resources - 1) } }))
+      break
+    case 'resource.called': {
+      const c = env.data
+      if (refetchIfInFlight(qc, keys.resourceCalls(c.resource))) break
+      qc.setQueryData<ResourceCall[]>(keys.resourceCalls(c.resource), (l) => {
+        if (!l || l.some((x) => x.id === c.id)) return l
+        return [c, ...l].slice(0, CALLS_KEPT)
+      })
+      break
+    }
+    case 'resource.checked':
+      // A check records nothing; whoever asked already has the verdict.
       break
     case 'key.rotated':
       void qc.invalidateQueries({ queryKey: keys.keys })

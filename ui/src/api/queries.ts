@@ -18,6 +18,10 @@ export const keys = {
   tokenList: (q: TokenQuery) => ['tokens', 'list', q] as const,
   token: (id: string) => ['token', id] as const,
   requests: ['requests'] as const,
+  resources: ['resources'] as const,
+  resource: (name: string) => ['resources', 'one', name] as const,
+  resourceProfiles: ['resource-profiles'] as const,
+  resourceCalls: (name: string) => ['resource-calls', name] as const,
   keys: ['keys'] as const,
   settings: ['settings'] as const,
   clock: ['clock'] as const,
@@ -25,12 +29,19 @@ export const keys = {
 
 export const TOKEN_PAGE = 200
 export const REQUEST_PAGE = 300
+/** Calls kept per resource in the UI (the newest first). */
+export const CALLS_KEPT = 100
 
 export const useStatus = () => useQuery({ queryKey: keys.status, queryFn: api.status })
 export const useDiscovery = () => useQuery({ queryKey: keys.discovery, queryFn: api.discovery, staleTime: 60_000 })
 export const useClients = () => useQuery({ queryKey: keys.clients, queryFn: api.clients })
 export const useScopes = () => useQuery({ queryKey: keys.scopes, queryFn: api.scopes })
 export const useUsers = () => useQuery({ queryKey: keys.users, queryFn: api.users })
+export const useResources = () => useQuery({ queryKey: keys.resources, queryFn: api.resources })
+export const useResourceProfiles = () =>
+  useQuery({ queryKey: keys.resourceProfiles, queryFn: api.resourceProfiles, staleTime: Infinity })
+export const useResourceCalls = (name: string) =>
+  useQuery({ queryKey: keys.resourceCalls(name), queryFn: () => api.resourceCalls(name) })
 export const useKeys = () => useQuery({ queryKey: keys.keys, queryFn: api.keys })
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
 export const useTokens = (q: TokenQuery) =>

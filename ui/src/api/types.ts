@@ -14,6 +14,8 @@ export type AuthMethod =
   | 'none'
 
 export type TokenFormat = 'jwt' | 'opaque'
+/** The header `typ` of JWT access tokens: `at+jwt` (RFC 9068 §2.1) or `JWT` for verifiers that refuse it. */
+export type AccessTokenTyp = 'at+jwt' | 'JWT'
 export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
 
 export interface Client {
@@ -29,6 +31,8 @@ export interface Client {
   /** Seconds (the server also accepts "15m"-style strings on input). */
   access_token_ttl?: number
   access_token_format?: TokenFormat
+  /** Overrides `[server] access_token_typ` for this client. */
+  access_token_typ?: AccessTokenTyp
   require_consent: boolean
   /** Absent: remembered for confidential clients, asked every time for public ones (RFC 8252 §8.6). */
   remember_consent?: boolean
@@ -65,10 +69,155 @@ export interface UserView {
   has_password: boolean
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS'
+
+/**
+ * A per-method, per-path rule: `path` is a pattern (`*` one segment, `**` any number);
+ * `method` absent or `*` means any method.
+ */
+export interface ResourceRule {
+  method?: string
+  path: string
+  scopes: string[]
+}
+
+/** Where a resource accepts the bearer token (RFC 6750 §2). */
+export type BearerMethod = 'header' | 'body' | 'query'
+
+export type ResourceValidation = 'jwt' | 'introspection'
+export type ProxyMode = 'enforce' | 'observe'
+
+/**
+ * A protected resource (`[[resources]]`), served at `{issuer}/resources/{name}/{*path}`.
+ * Times are seconds. Optional expectations override the profile's defaults.
+ */
 export interface Resource {
   name: string
-  audience: string
+  audience?: string | string[]
   required_scopes: string[]
+  rules?: ResourceRule[]
+  validation?: ResourceValidation
+  profile?: string
+  /** The client the simulated API introspects as (introspection mode). */
+  introspection_client?: string
+  expected_issuer?: string
+  leeway?: number
+  clock_offset?: number
+  jwks_cache?: number
+  jwks_refetch_on_unknown_kid?: boolean
+  accepted_typ?: string[]
+  algorithms?: string[]
+  bearer_methods?: BearerMethod[]
+  response?: unknown
+  upstream?: string
+  mode?: ProxyMode
+  /** Read-only: `{issuer}/resources/{name}` (RFC 8707 §2, RFC 9728 §1.2). */
+  identifier?: string
+  /** Read-only: the RFC 9728 metadata document's URL. */
+  metadata_url?: string
+  /** Read-only: what the simulated API checks (the profile's defaults with the resource's keys applied). */
+  effective?: ResourcePolicy
+}
+
+/** Everything a simulated API checks, resolved (times in seconds). */
+export interface ResourcePolicy {
+  leeway: number
+  accepted_typ: string[]
+  typ_required: boolean
+  algorithms: string[]
+  jwks_cache: number
+  jwks_refetch_on_unknown_kid: boolean
+  jwks_refetch_cooldown: number
+  bearer_methods: BearerMethod[]
+  exp_required: boolean
+  check_nbf: boolean
+  iat: 'ignore' | 'numeric' | 'not_in_future' | 'required'
+  aud_required: boolean
+  iss_required: boolean
+  scope_claims: string[]
+  reject_other_kinds: boolean
+}
+
+/** The defaults a profile gives the expectations, under the resource's own key names. */
+export type ProfileDefaults = Partial<Pick<Resource,
+  'expected_issuer' | 'leeway' | 'clock_offset' | 'jwks_cache' | 'jwks_refetch_on_unknown_kid' | 'accepted_typ' | 'algorithms' | 'bearer_methods'
+>> & Record<string, unknown>
+
+/** A named verifier strictness (`rfc9068`, `lenient`, library-named ones). */
+export interface ResourceProfile {
+  name: string
+  description: string
+  /** What it checks, one line each. */
+  checks: string[]
+  defaults: ProfileDefaults
+  /** For library-named profiles: the library and version it agrees with. */
+  library?: { ecosystem: string; package: string; version: string; usage: string } | null
+}
+
+export type CheckResult = 'passed' | 'failed' | 'skipped'
+
+/** One row of a verdict: the values compared, why, and how to fix it. */
+export interface VerdictCheck {
+  check: string
+  result: CheckResult
+  expected?: unknown
+  actual?: unknown
+  explanation?: string
+  fix?: string | null
+}
+
+/** Every check a resource made on a token, in order; the first failing row decides `status`. */
+export interface Verdict {
+  allowed: boolean
+  status: number
+  resource?: string
+  method?: string
+  path?: string
+  checks: VerdictCheck[]
+  /** The `WWW-Authenticate` challenge sent (absent when allowed). */
+  challenge?: string | null
+  /** The profile in force. */
+  profile?: string
+  validation?: string
+  /** The scopes this method and path need. */
+  required_scopes?: string[]
+  /** The check whose failure decided the status. */
+  decided_by?: string | null
+  /** The RFC 6750 error code, when refused. */
+  error?: string | null
+  error_description?: string | null
+  /** What the token says, when it could be read. */
+  token?: { sub?: string | null; client_id?: string | null; scope?: string | null; jti?: string | null; kind?: string | null } | null
+}
+
+export interface CheckRequest {
+  token: string
+  method: string
+  path: string
+}
+
+/** One recorded call to a resource (`resource.called`). `at` is UNIX milliseconds. */
+export interface ResourceCall {
+  id: number | string
+  at: number
+  resource: string
+  method: string
+  path: string
+  status: number
+  verdict: Verdict
+  client_id?: string | null
+  sub?: string | null
+}
+
+/** What the protected API answered to a call made from the UI. */
+export interface ResourceResponse {
+  status: number
+  statusText: string
+  headers: [string, string][]
+  body: string
+  /** The verdict: from the body of a refusal, or the `Latchkey-Verdict` header's link. */
+  verdict: Verdict | null
+  durationMs: number
 }
 
 export type TokenKind = 'access_token' | 'refresh_token' | 'id_token' | 'authorization_code'
@@ -184,6 +333,8 @@ export interface LoggedRequest {
   body_note?: string
   response: ResponseSummary
   curl: string
+  /** A call to a protected resource (or through the explaining proxy): the verdict on its token. */
+  verdict?: Verdict | null
 }
 
 export interface KeyView {
@@ -213,6 +364,7 @@ export interface Settings {
   refresh_token_rotation: boolean
   introspection_require_scope: boolean
   introspection_validate_audience: boolean
+  access_token_typ?: AccessTokenTyp
 }
 
 export interface ClockView {
@@ -291,6 +443,8 @@ export type ServerEvent =
   | { type: 'user.deleted'; data: { username: string } }
   | { type: 'resource.created' | 'resource.updated'; data: Resource }
   | { type: 'resource.deleted'; data: { name: string } }
+  | { type: 'resource.called'; data: ResourceCall }
+  | { type: 'resource.checked'; data: { resource: string; verdict: Verdict } }
   | { type: 'key.rotated'; data: { kid: string; alg: string } }
   | { type: 'settings.updated'; data: Settings }
   | { type: 'request.logged'; data: LoggedRequest }

@@ -1,7 +1,7 @@
 // Everything about one token: segments, header and payload (table or JSON), the signature
 // check, the live status and the introspection answer, with copy, revoke and re-introspect.
 
-import { BadgeCheck, RefreshCw, ShieldAlert, ShieldCheck, Ban } from 'lucide-react'
+import { BadgeCheck, RefreshCw, ShieldAlert, ShieldCheck, ShieldQuestion, Ban } from 'lucide-react'
 import { useEffect, useRef, useState } from 'react'
 import { Link } from 'react-router'
 import type { TokenDetail } from '../api/types'
@@ -10,6 +10,7 @@ import { formatDateTime } from '../lib/format'
 import { liveState } from '../lib/tokenState'
 import { Json } from './Code'
 import { ClaimsTable, JwtSegments } from './Jwt'
+import { CheckAgainstResource } from './ResourceCheck'
 import { Countdown, StatusBadge } from './TokenStatus'
 import { ConfirmDialog, CopyButton, Panel, Segmented, Ticks } from './ui'
 
@@ -78,6 +79,17 @@ export function TokenView(props: {
         right={
           <>
             <CopyButton text={detail.token} label="Copy token" small />
+            <button
+              type="button"
+              className="btn sm"
+              onClick={() => {
+                const el = document.getElementById('check-resource')
+                el?.scrollIntoView({ behavior: 'smooth', block: 'start' })
+                el?.querySelector<HTMLElement>('select, input, a')?.focus({ preventScroll: true })
+              }}
+            >
+              <ShieldQuestion size={13} /> Check against a resource
+            </button>
             <button type="button" className="btn sm" onClick={props.onRefresh} disabled={props.refreshing}>
               <RefreshCw size={13} className={props.refreshing ? 'spin' : ''} /> Re-introspect
             </button>
@@ -91,6 +103,8 @@ export function TokenView(props: {
       >
         <JwtSegments token={detail.token} />
       </Panel>
+
+      <CheckAgainstResource token={detail.token} />
 
       <div className="token-grid">
         <div className="stack">

@@ -116,7 +116,7 @@ export function FieldError({ message, id }: { message?: string; id?: string }) {
   return (
     <div className="error" id={id} role="alert">
       <AlertCircle size={13} />
-      <span>{message}</span>
+      <span><Ticks text={message} /></span>
     </div>
   )
 }

@@ -5,7 +5,7 @@ import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
 import { api } from '../api/client'
 import { keys, useClients, useScopes } from '../api/queries'
-import type { AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
+import type { AccessTokenTyp, AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, CopyButton, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
@@ -26,6 +26,7 @@ export interface ClientForm {
   audiences: string[]
   access_token_ttl: string
   access_token_format: '' | TokenFormat
+  access_token_typ: '' | AccessTokenTyp
   require_consent: boolean
   /** '' = the default for the client type. */
   remember_consent: '' | 'true' | 'false'
@@ -33,7 +34,7 @@ export interface ClientForm {
 
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
-  'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'require_consent',
+  'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'access_token_typ', 'require_consent',
   'remember_consent',
 ] as const
 
@@ -72,6 +73,7 @@ export function toForm(c?: Client): ClientForm {
     audiences: c?.audiences ?? [],
     access_token_ttl: c?.access_token_ttl ? formatTtl(c.access_token_ttl) : '',
     access_token_format: c?.access_token_format ?? '',
+    access_token_typ: c?.access_token_typ ?? '',
     require_consent: c?.require_consent ?? false,
     remember_consent: c?.remember_consent === undefined || c?.remember_consent === null ? '' : c.remember_consent ? 'true' : 'false',
   }
@@ -96,6 +98,7 @@ export function fromForm(f: ClientForm): Client {
   if (ttl !== null) c.access_token_ttl = ttl
   if (f.access_token_format) c.access_token_format = f.access_token_format
   if (f.remember_consent) c.remember_consent = f.remember_consent === 'true'
+  if (f.access_token_typ) c.access_token_typ = f.access_token_typ
   return c
 }
 
@@ -423,6 +426,13 @@ function ClientFormView({ existing }: { existing?: Client }) {
                     <option value="">Server default</option>
                     <option value="jwt">JWT (RFC 9068, signed)</option>
                     <option value="opaque">Opaque (use introspection)</option>
+                  </select>
+                </Field>
+                <Field label="Access token typ" htmlFor="access_token_typ" error={errors.access_token_typ?.message} help="The JWT header typ. Some older verifiers refuse at+jwt: JWT lets them accept this client's tokens.">
+                  <select id="access_token_typ" className="input" {...register('access_token_typ')}>
+                    <option value="">Server default</option>
+                    <option value="at+jwt">at+jwt (RFC 9068)</option>
+                    <option value="JWT">JWT</option>
                   </select>
                 </Field>
               </div>

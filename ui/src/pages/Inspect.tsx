@@ -3,6 +3,7 @@ import { ScanSearch } from 'lucide-react'
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { api } from '../api/client'
+import { CheckAgainstResource } from '../components/ResourceCheck'
 import { TokenView } from '../components/TokenView'
 import { ErrorBox, PageHeader, Panel } from '../components/ui'
 
@@ -18,7 +19,7 @@ export function InspectPage() {
     <div className="page">
       <PageHeader
         title="Inspect a token"
-        sub="Paste any JWT or opaque token: decoded, its signature checked against this server's keys, and introspected."
+        sub="Paste any JWT or opaque token: decoded, its signature checked against this server's keys, introspected, and checked against any protected resource."
       />
       <Panel>
         <form onSubmit={submit} className="stack-sm">
@@ -45,6 +46,8 @@ export function InspectPage() {
         </form>
       </Panel>
       {inspect.error && <ErrorBox error={inspect.error} title="This is not a token Latchkey can read" />}
+      {/* A resource still has a verdict on what Latchkey cannot decode (the format check). */}
+      {inspect.error && inspect.variables && <CheckAgainstResource token={inspect.variables} />}
       {d && <TokenView detail={d} refreshing={inspect.isPending} onRefresh={() => inspect.mutate(d.token)} />}
     </div>
   )

@@ -4,6 +4,7 @@ import { useRequests } from '../api/queries'
 import type { LoggedRequest } from '../api/types'
 import { Code, Json } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
+import { verdictLine, VerdictView } from '../components/Verdict'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -32,7 +33,21 @@ function ParamTable({ rows, empty }: { rows: { name: string; value: string; sour
 
 function Detail({ r }: { r: LoggedRequest }) {
   return (
-    <div className="grid2" style={{ padding: 16 }}>
+    <div className="stack" style={{ padding: 16, gap: 16 }}>
+      {r.verdict && (
+        <div className="stack-sm" data-testid="request-verdict">
+          <h3>Latchkey's verdict on the token</h3>
+          <VerdictView verdict={r.verdict} />
+        </div>
+      )}
+      <DetailGrid r={r} />
+    </div>
+  )
+}
+
+function DetailGrid({ r }: { r: LoggedRequest }) {
+  return (
+    <div className="grid2">
       <div className="stack-sm">
         <h3>Request</h3>
         <ParamTable rows={r.params} empty="No parameters." />
@@ -83,7 +98,7 @@ export function RequestsPage() {
         <div className="toolbar" role="search" aria-label="Filter requests">
           <input className="input" type="search" placeholder="Filter by path, error, parameter…" value={text} onChange={(e) => setText(e.target.value)} aria-label="Search" style={{ minWidth: 240 }} />
           <select className="input" value={method} onChange={(e) => setMethod(e.target.value)} aria-label="Method">
-            <option value="">Any method</option><option>GET</option><option>POST</option>
+            <option value="">Any method</option><option>GET</option><option>POST</option><option>PUT</option><option>PATCH</option><option>DELETE</option>
           </select>
           <select className="input" value={outcome} onChange={(e) => setOutcome(e.target.value)} aria-label="Outcome">
             <option value="">Any status</option><option value="ok">Success (1xx–3xx)</option><option value="error">Errors (4xx–5xx)</option>
@@ -102,12 +117,26 @@ export function RequestsPage() {
           )
         ) : (
           <div className="table-wrap">
-            <table className="table" data-testid="requests-table">
+            <table className="table fixed" data-testid="requests-table">
+              {/* Fixed widths: a long outcome is cut with an ellipsis instead of widening the table
+                  (and the expanded detail with it) past the window. */}
+              <colgroup>
+                <col style={{ width: 40 }} />
+                <col style={{ width: 104 }} />
+                <col style={{ width: '28%' }} />
+                <col style={{ width: 72 }} />
+                <col style={{ width: '13%' }} />
+                <col />
+                <col style={{ width: 84 }} />
+                <col style={{ width: 48 }} />
+              </colgroup>
               <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Outcome</th><th style={{ textAlign: 'right' }}>Duration</th><th className="actions"><span className="sr-only">Copy</span></th></tr></thead>
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
-                  const outcomeText = r.response.error
+                  const outcomeText = r.verdict
+                    ? r.verdict.allowed ? 'verdict: allowed' : `verdict: ${verdictLine(r.verdict)}`
+                    : r.response.error
                     ? `${r.response.error}${r.response.error_description ? `: ${r.response.error_description}` : ''}`
                     : r.response.issued?.length ? `issued ${r.response.issued.join(', ')}`
                     : r.response.active !== undefined ? `active: ${r.response.active}`
@@ -121,10 +150,10 @@ export function RequestsPage() {
                           </button>
                         </td>
                         <td className="nowrap num muted">{formatTime(r.at / 1000)}</td>
-                        <td className="mono"><strong>{r.method}</strong> {r.path}</td>
+                        <td className="mono" style={{ overflowWrap: 'anywhere' }}><strong>{r.method}</strong> {r.path}</td>
                         <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
-                        <td className="mono">{r.client_id ?? <span className="faint">—</span>}</td>
-                        <td className="small ellipsis" style={{ maxWidth: 320 }} title={outcomeText}><Ticks text={outcomeText} /></td>
+                        <td className="mono ellipsis" title={r.client_id ?? undefined}>{r.client_id ?? <span className="faint">—</span>}</td>
+                        <td className="small ellipsis" title={outcomeText}><Ticks text={outcomeText} /></td>
                         <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
                         <td className="actions" onClick={(e) => e.stopPropagation()}><CopyButton text={r.curl} small title="Copy as curl" /></td>
                       </tr>

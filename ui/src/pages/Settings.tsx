@@ -23,6 +23,7 @@ interface SettingsForm {
   refresh_token_rotation: boolean
   introspection_require_scope: boolean
   introspection_validate_audience: boolean
+  access_token_typ?: Settings['access_token_typ']
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -89,6 +90,12 @@ function SettingsPanel({ settings }: { settings: Settings }) {
             <select id="access_token_format" className="input" {...register('access_token_format')}>
               <option value="jwt">JWT (RFC 9068, signed)</option>
               <option value="opaque">Opaque reference</option>
+            </select>
+          </Field>
+          <Field label="Access token typ" htmlFor="access_token_typ" help="The JWT header typ (RFC 9068 §2.1). JWT for APIs whose verifier refuses at+jwt; clients can override it.">
+            <select id="access_token_typ" className="input" {...register('access_token_typ')}>
+              <option value="at+jwt">at+jwt (RFC 9068)</option>
+              <option value="JWT">JWT</option>
             </select>
           </Field>
           <Field label="Signing algorithm" htmlFor="signing_alg" help="A change takes effect with a new key; the old one stays published." error={errors.signing_alg?.message}>
