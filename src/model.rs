@@ -552,6 +552,11 @@ pub struct Resource {
     /// `enforce` (default) or `observe`; only with `upstream`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ProxyMode>,
+    /// The explaining proxy's first-byte timeout, in seconds (default 60): how long the
+    /// upstream may stay silent, while Latchkey is not waiting for the client's body, before
+    /// its response headers arrive (then 504). Connecting counts too. Only with `upstream`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_timeout: Option<Seconds>,
 }
 
 /// The header `typ` of JWT access tokens (RFC 9068 §2.1 requires `at+jwt`; some older
