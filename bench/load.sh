@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Latchkey's own load benchmark: client-credentials tokens, introspection and discovery at
-# concurrency 16 against a release build on loopback, with wrk (installed if missing).
+# Latchkey's own load benchmark: client-credentials tokens, introspection, a call to a protected
+# resource (GET /resources/books/..., JWT mode) and discovery at concurrency 16 against a
+# release build on loopback, with wrk (installed if missing).
 #
 #   bench/load.sh            # 10 s per scenario
 #   DURATION=30 bench/load.sh
@@ -68,6 +69,10 @@ wrk.headers["Authorization"] = "Basic $auth"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "token=$token&token_type_hint=access_token"
 LUA
+cat >"$work/resource.lua" <<LUA
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
 cat >"$work/report.lua" <<'LUA'
 done = function(summary, latency, requests)
   local non2xx = summary.errors.status
@@ -77,10 +82,11 @@ done = function(summary, latency, requests)
     summary.requests, non2xx, errs))
 end
 LUA
-for scenario in token introspect discovery; do
+for scenario in token introspect resource discovery; do
   case $scenario in
     token) url="$BASE/token"; script="$work/token.lua" ;;
     introspect) url="$BASE/introspect"; script="$work/introspect.lua" ;;
+    resource) url="$BASE/resources/books/books/1"; script="$work/resource.lua" ;;
     discovery) url="$BASE/.well-known/openid-configuration"; script="" ;;
   esac
   cat "$work/report.lua" >>"$work/$scenario.run.lua"

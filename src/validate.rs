@@ -345,7 +345,7 @@ pub fn user(u: &User) -> Vec<FieldError> {
 /// JWS algorithms a resource may allow (RFC 7518 §3.1, RFC 8037); never `none` or HMAC, which
 /// a JWKS cannot verify.
 pub const RESOURCE_ALGORITHMS: &[&str] = &[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 ];
 
 fn contains_null(v: &serde_json::Value) -> bool {

@@ -35,8 +35,6 @@ struct State {
     /// When the snapshot was taken (API clock, UNIX seconds); `None`: never fetched.
     fetched_at: Option<i64>,
     keys: Arc<Vec<Arc<ApiKey>>>,
-    /// The last refetch caused by an unknown `kid` (API clock).
-    last_kid_refetch: Option<i64>,
 }
 
 /// How the key for a `kid` was found, or why not.
@@ -74,7 +72,7 @@ pub enum KidLookup {
     },
     /// Unknown; a refetch would be allowed but the cooldown has not passed.
     CoolingDown {
-        /// Seconds since the last unknown-kid refetch.
+        /// Seconds since the last fetch.
         since: i64,
         /// The cooldown.
         cooldown: u64,
@@ -189,7 +187,8 @@ impl ApiJwks {
                 in_current_jwks,
             };
         }
-        if let Some(last) = st.last_kid_refetch {
+        // As jose's RemoteJWKSet does: the cooldown runs from the last fetch of any kind.
+        if let Some(last) = st.fetched_at {
             let since = api_now.saturating_sub(last);
             if since >= 0 && since < i64::try_from(cooldown).unwrap_or(i64::MAX) {
                 return KidLookup::CoolingDown {
@@ -201,7 +200,6 @@ impl ApiJwks {
         }
         st.keys = current;
         st.fetched_at = Some(api_now);
-        st.last_kid_refetch = Some(api_now);
         match find(&st.keys, kid, alg) {
             Some(key) => KidLookup::Refetched { key, stale_age: age },
             None => KidLookup::NotPublished { fetched: true },

@@ -420,7 +420,7 @@ fn kid_row(lookup: &KidLookup, kid: Option<&str>, policy: &Policy) -> Check {
             expected,
             actual,
             format!(
-                "kid {kid_s} is not in the API's cached JWKS, and the API refetched it only {since} s ago (cooldown \
+                "kid {kid_s} is not in the API's cached JWKS, and the API fetched it only {since} s ago (cooldown \
                  {cooldown} s), so it did not fetch again{}",
                 if *in_current_jwks {
                     "; Latchkey's current JWKS has the key"
@@ -750,17 +750,20 @@ fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str)
     [exp, nbf, iat]
 }
 
-/// The scopes a token carries, and the claim they were found under, per the policy's order.
+/// The scopes a token carries, and the claim they were found under: the first claim of the
+/// policy's order that holds any (an empty `scope` falls through to `scp` when both are read),
+/// else the first one present.
 pub fn token_scopes(policy: &Policy, claims: &Map<String, Value>) -> Option<(ScopeClaim, Vec<String>)> {
-    policy.scope_claims.iter().find_map(|c| {
-        let v = claims.get(c.as_str())?;
-        let list = match v {
+    let read = |c: &ScopeClaim| {
+        let list: Vec<String> = match claims.get(c.as_str())? {
             Value::String(s) => s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect(),
             Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => return None,
         };
         Some((*c, list))
-    })
+    };
+    let all: Vec<(ScopeClaim, Vec<String>)> = policy.scope_claims.iter().filter_map(read).collect();
+    all.iter().find(|(_, v)| !v.is_empty()).or_else(|| all.first()).cloned()
 }
 
 /// The `scope` row.
@@ -786,8 +789,21 @@ pub fn scope_row(policy: &Policy, claims: &Map<String, Value>, required: &[Strin
         );
     }
     let missing_s: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-    let explanation = match claim {
-        Some(c) => format!(
+    // Scopes in a claim this API does not read (scp for an API reading scope, ...).
+    let elsewhere = ["scope", "scp", "scopes", "roles"].iter().find(|k| {
+        !looked.contains(k)
+            && match claims.get(**k) {
+                Some(Value::String(s)) => !s.trim().is_empty(),
+                Some(Value::Array(a)) => !a.is_empty(),
+                _ => false,
+            }
+    });
+    let explanation = match (elsewhere, claim) {
+        (Some(k), _) if have.is_empty() => format!(
+            "{note}this API reads scopes from {} but the token carries them in {k}",
+            looked.join(" or ")
+        ),
+        (_, Some(c)) => format!(
             "{note}missing {} in the token's {c} claim (it has: {})",
             missing_s.join(", "),
             if have.is_empty() {
@@ -796,18 +812,7 @@ pub fn scope_row(policy: &Policy, claims: &Map<String, Value>, required: &[Strin
                 have.join(" ")
             }
         ),
-        None => {
-            let elsewhere = ["scope", "scp", "scopes", "roles"]
-                .iter()
-                .find(|k| !looked.contains(k) && claims.contains_key(**k));
-            match elsewhere {
-                Some(k) => format!(
-                    "{note}this API reads scopes from {} but the token carries them in {k}",
-                    looked.join(" or ")
-                ),
-                None => format!("{note}the token has no {} claim", looked.join(" or ")),
-            }
-        }
+        (_, None) => format!("{note}the token has no {} claim", looked.join(" or ")),
     };
     Check::failed(
         CheckName::Scope,
