@@ -139,7 +139,7 @@ pub fn explain(v: &Verdict, upstream_status: u16, upstream_challenge: Option<&st
     match (upstream_status, decisive) {
         (401 | 403, Some(row)) => {
             let mut s = format!(
-                "The upstream answered {upstream_status}{challenge}; Latchkey refuses this token too, at the `{}` check: {}",
+                "The upstream answered {upstream_status}{challenge}; Latchkey refuses the call too, at the `{}` check: {}",
                 row.check.as_str(),
                 row.explanation
             );
