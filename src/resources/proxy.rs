@@ -20,7 +20,7 @@ use crate::model::ProxyMode;
 /// The request header carrying Latchkey's verdict to the upstream, and the response header
 /// linking to the recorded call.
 pub const VERDICT_HEADER: &str = "latchkey-verdict";
-/// Longest value of one parameter of the verdict request header, in bytes.
+/// Longest value of one parameter of the verdict request header, in characters (before escaping).
 pub const MAX_HEADER_PARAM: usize = 200;
 
 /// How a proxied call went (on the call in `resource.called`, and on the request-log entry).
@@ -71,11 +71,10 @@ pub fn has_dot_segment(rest: &str) -> bool {
 }
 
 /// Quotes a parameter value for the verdict header: printable ASCII, `"` and `\` escaped,
-/// anything else `?`, at most [`MAX_HEADER_PARAM`] bytes (cut with `...`).
+/// anything else `?`, at most [`MAX_HEADER_PARAM`] characters (cut with `...`).
 fn quoted(s: &str) -> String {
     let mut out = String::from("\"");
-    let mut n = 0;
-    for c in s.chars() {
+    for (n, c) in s.chars().enumerate() {
         if n >= MAX_HEADER_PARAM {
             out.push_str("...");
             break;
@@ -88,7 +87,6 @@ fn quoted(s: &str) -> String {
             ' '..='~' => out.push(c),
             _ => out.push('?'),
         }
-        n += 1;
     }
     out.push('"');
     out
