@@ -1,5 +1,5 @@
 //! The admin side of the resource-server simulator: resources as the admin API shows them
-//! (with `identifier` and `metadata_url`), the profiles, checking a token without a call, and
+//! (with `identifier`, `metadata_url` and `effective`), the profiles, checking a token without a call, and
 //! the recent calls.
 
 use std::sync::Arc;
@@ -13,10 +13,10 @@ use crate::provider::Provider;
 use crate::resources::{self, BearerInput, Compiled, Profile, ResourceCall, ResourceView, Verdict};
 
 /// The read-only keys of a resource in the admin API, accepted and ignored on input.
-pub const READ_ONLY_KEYS: &[&str] = &["identifier", "metadata_url"];
+pub const READ_ONLY_KEYS: &[&str] = &["identifier", "metadata_url", "effective"];
 
-/// Decodes a resource written to the admin API: `identifier` and `metadata_url` (what a GET
-/// returned) are dropped first, so a read resource can be written back as is.
+/// Decodes a resource written to the admin API: `identifier`, `metadata_url` and `effective`
+/// (what a GET returned) are dropped first, so a read resource can be written back as is.
 pub fn decode_resource(body: &[u8]) -> Result<Resource, AdminError> {
     let mut value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AdminError::bad_request(format!("the body is not valid JSON: {e}")))?;

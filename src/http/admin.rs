@@ -302,15 +302,15 @@ pub async fn delete_user(State(a): State<AdminState>, Path(name): Path<String>) 
 
 // ---- resources ----
 
-/// Lists the simulated protected APIs, each with its read-only `identifier` and
-/// `metadata_url`.
+/// Lists the simulated protected APIs, each with its read-only `identifier`,
+/// `metadata_url` and `effective` (the resolved policy).
 #[utoipa::path(get, path = "/admin/api/resources", tag = "resources",
     responses((status = 200, body = [ResourceView])))]
 pub async fn list_resources(State(a): State<AdminState>) -> Response {
     ok(admin_resources::list(&a.provider))
 }
 
-/// Reads a resource body: JSON, with the read-only `identifier` and `metadata_url` ignored.
+/// Reads a resource body: JSON, with the read-only `identifier`, `metadata_url` and `effective` ignored.
 async fn resource_body(req: Request) -> Result<Resource, AdminError> {
     if !is_json(req.headers().get(header::CONTENT_TYPE)) {
         return Err(AdminError::bad_request(
@@ -323,7 +323,7 @@ async fn resource_body(req: Request) -> Result<Resource, AdminError> {
     admin_resources::decode_resource(&body)
 }
 
-/// Creates a resource (`identifier` and `metadata_url` in the body are ignored).
+/// Creates a resource (read-only `identifier`, `metadata_url` and `effective` in the body are ignored).
 #[utoipa::path(post, path = "/admin/api/resources", tag = "resources", request_body = Resource,
     responses((status = 201, body = ResourceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_resource(State(a): State<AdminState>, req: Request) -> Response {
@@ -341,7 +341,7 @@ pub async fn get_resource(State(a): State<AdminState>, Path(name): Path<String>)
     respond(admin_resources::get(&a.provider, &name))
 }
 
-/// Replaces a resource (`identifier` and `metadata_url` in the body are ignored).
+/// Replaces a resource (read-only `identifier`, `metadata_url` and `effective` in the body are ignored).
 #[utoipa::path(put, path = "/admin/api/resources/{name}", tag = "resources", request_body = Resource,
     params(("name" = String, Path, description = "The resource name")),
     responses((status = 200, body = ResourceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -10,6 +10,7 @@ use super::jwt::{self, Format};
 use super::verdict::{Check, CheckName, TokenSummary};
 use super::{Compiled, Outcome};
 use crate::oauth::introspect::{self, is_active};
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 use crate::store::{TokenRecord, TokenStatus};
 
@@ -51,10 +52,16 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
     let mut rows = Vec::with_capacity(14);
     rows.push(jwt::format_row(format, false));
     let caller = c.resource.introspection_client.as_deref().and_then(|id| p.client(id));
-    let answer = if matches!(format, Format::Jws | Format::Opaque) {
-        Some(introspect::introspect_as(p, caller.as_deref(), token).await)
-    } else {
-        None
+    let answer = match (&c.resource.introspection_client, &caller) {
+        // The API's credentials name no client: the introspection endpoint answers 401.
+        (Some(id), None) => Some(Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            format!("introspection_client `{id}` is not a registered client"),
+        ))),
+        _ if matches!(format, Format::Jws | Format::Opaque) => {
+            Some(introspect::introspect_as(p, caller.as_deref(), token).await)
+        }
+        _ => None,
     };
     let record = match &answer {
         Some(Ok((_, r))) => r.clone(),
@@ -127,6 +134,8 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
                 "give the resource an introspection_client holding the token_introspection scope, or turn off \
                  [introspection] require_scope"
                     .to_string()
+            } else if caller.is_none() {
+                "register the introspection_client as a client, or name an existing one".to_string()
             } else {
                 "give the introspection_client the token_introspection scope, or turn off [introspection] \
                  require_scope"

@@ -967,3 +967,46 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
         summary: Some(summary(parsed.payload.as_ref(), policy, kind)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_differences_are_named() {
+        assert!(issuer_difference("http://localhost:8000/", "http://localhost:8000").contains("the API expects one"));
+        assert!(issuer_difference("http://localhost:8000", "http://localhost:8000/").contains("ends with /"));
+        assert!(
+            issuer_difference("http://latchkey:8000", "http://localhost:8000")
+                .contains("the host (localhost vs latchkey")
+        );
+        assert!(
+            issuer_difference("https://localhost:8000", "http://localhost:8000").contains("the scheme (http vs https)")
+        );
+        assert!(
+            issuer_difference("http://localhost:9000", "http://localhost:8000").contains("the port (8000 vs 9000)")
+        );
+        assert!(
+            issuer_difference("http://localhost:8000/realms/a", "http://localhost:8000/realms/b").contains("the path")
+        );
+        assert!(issuer_difference("HTTP://LOCALHOST:8000", "http://localhost:8000").contains("letter case"));
+    }
+
+    #[test]
+    fn typ_compares_case_insensitively_with_an_optional_application_prefix() {
+        assert_eq!(normalize_typ("application/at+jwt"), "at+jwt");
+        assert_eq!(normalize_typ("AT+JWT"), "at+jwt");
+        assert_eq!(normalize_typ("JWT"), "jwt");
+    }
+
+    #[test]
+    fn formats_are_told_apart() {
+        assert_eq!(parse("abc").0, Format::Opaque);
+        assert_eq!(parse("a.b.c.d.e").0, Format::Jwe);
+        assert_eq!(parse("a.b").0, Format::Other);
+        assert_eq!(parse("not base64.x.y").0, Format::Other);
+        assert_eq!(parse("").0, Format::Other);
+        // {"alg":"RS256"} . {} . sig
+        assert_eq!(parse("eyJhbGciOiJSUzI1NiJ9.e30.c2ln").0, Format::Jws);
+    }
+}

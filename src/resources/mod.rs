@@ -56,9 +56,9 @@ pub fn metadata_url(issuer: &Issuer, name: &str) -> String {
     )
 }
 
-/// A resource as the admin API shows it: the stored object plus read-only `identifier` and
-/// `metadata_url`. Both are ignored when a resource is written (so what was read can be
-/// written back).
+/// A resource as the admin API shows it: the stored object plus read-only `identifier`,
+/// `metadata_url` and `effective` (the resolved policy). They are ignored when a resource is
+/// written (so what was read can be written back).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ResourceView {
     /// The resource.
@@ -68,6 +68,9 @@ pub struct ResourceView {
     pub identifier: String,
     /// The RFC 9728 metadata URL (read-only).
     pub metadata_url: String,
+    /// What the simulated API checks: the profile's defaults with the resource's own keys
+    /// applied (read-only).
+    pub effective: Policy,
 }
 
 impl ResourceView {
@@ -76,6 +79,7 @@ impl ResourceView {
         ResourceView {
             identifier: identifier(issuer, &r.name),
             metadata_url: metadata_url(issuer, &r.name),
+            effective: Policy::resolve(&r),
             resource: r,
         }
     }
