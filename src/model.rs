@@ -546,7 +546,8 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub response: Option<serde_json::Value>,
-    /// The explaining proxy: forward calls to this `http://` URL.
+    /// The explaining proxy: forward calls to this `http://` or `https://` base URL (its path
+    /// is a prefix; no user info, query or fragment: [`crate::validate::upstream_url`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
     /// `enforce` (default) or `observe`; only with `upstream`.

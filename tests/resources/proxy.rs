@@ -652,3 +652,127 @@ async fn a_dot_segment_path_is_refused() {
     }
     assert_eq!(state.hits.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_slow_client_upload_is_not_an_upstream_timeout() {
+    let (up, _state) = upstream().await;
+    let lk = proxy(&up, "enforce", json!({"upstream_timeout": 1})).await;
+    let t = lk.books_token().await;
+    // The client pauses 2.5 s mid-upload (longer than upstream_timeout): the upstream is
+    // waiting for the client, not the other way round.
+    let body = futures_util::stream::unfold(0u8, |i| async move {
+        match i {
+            0 => Some((Ok::<_, Infallible>(Bytes::from_static(b"first,")), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                Some((Ok(Bytes::from_static(b"second")), 2))
+            }
+            _ => None,
+        }
+    });
+    let r = lk
+        .http
+        .post(format!("{}/resources/api/upload", lk.url))
+        .bearer_auth(&t)
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .unwrap();
+    let r = resp(r).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["bytes"], 12);
+}
+
+#[tokio::test]
+async fn an_announced_body_over_the_limit_is_a_413_before_forwarding() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (up, state) = upstream().await;
+    let lk = proxy(&up, "observe", json!({})).await;
+    let mut s = tokio::net::TcpStream::connect(lk.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    s.write_all(
+        b"POST /resources/api/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2147483648\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut out = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out[..n]);
+    assert!(out.starts_with("HTTP/1.1 413 "), "{out}");
+    assert!(out.contains("1024 MiB"), "{out}");
+    assert_eq!(state.hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn proxy_keys_round_trip_through_the_config_file() {
+    let config = format!(
+        "{CONFIG}\n[[resources]]\nname = \"api\"\nupstream = \"http://127.0.0.1:3000/base\"\nmode = \"observe\"\nupstream_timeout = \"90s\"\n"
+    );
+    let lk = start_with(&config, None).await;
+    let r = lk.get("/resources/api").await.json;
+    assert_eq!(r["upstream"], "http://127.0.0.1:3000/base");
+    assert_eq!(r["mode"], "observe");
+    assert_eq!(r["upstream_timeout"], 90);
+    let toml = lk
+        .http
+        .get(lk.api("/config"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(toml.contains("upstream_timeout = 90"), "{toml}");
+    let other = start_with("", None).await;
+    let imported = other
+        .http
+        .put(other.api("/config"))
+        .header("content-type", "application/toml")
+        .body(toml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), 200);
+    assert_eq!(other.get("/resources/api").await.json["upstream_timeout"], 90);
+}
+
+#[tokio::test]
+async fn cors_preflights_go_to_the_upstream_unchecked_and_unrecorded() {
+    let (up, state) = upstream().await;
+    let lk = proxy(&up, "enforce", json!({})).await;
+    let r = lk
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/resources/api/v1/books", lk.url))
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    let r = resp(r).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["method"], "OPTIONS");
+    assert_eq!(r.json["headers"]["access-control-request-method"], "POST");
+    assert!(r.header("latchkey-verdict").is_none());
+    assert_eq!(state.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(lk.get("/resources/api/calls").await.json, json!([]));
+
+    // Latchkey's own refusal carries CORS for a registered origin (the spa's redirect URI).
+    let r = lk
+        .http
+        .get(format!("{}/resources/api/v1/books", lk.url))
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:3000");
+    assert_eq!(
+        r.headers()["access-control-expose-headers"],
+        "WWW-Authenticate, Latchkey-Verdict"
+    );
+}
