@@ -776,3 +776,45 @@ async fn cors_preflights_go_to_the_upstream_unchecked_and_unrecorded() {
         "WWW-Authenticate, Latchkey-Verdict"
     );
 }
+
+#[tokio::test]
+async fn under_an_issuer_with_a_path() {
+    let (up, _state) = upstream().await;
+    let config = format!("{CONFIG}\n[[resources]]\nname = \"api\"\nupstream = \"{up}\"\nmode = \"observe\"\n");
+    let lk = start_with(&config, Some("https://idp.test/realms/dev")).await;
+    let r = lk
+        .http
+        .post(format!("{}/realms/dev/resources/api/v1/x?y=1", lk.url))
+        .body("payload")
+        .send()
+        .await
+        .unwrap();
+    let r = resp(r).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json["path"], "/v1/x");
+    assert_eq!(r.json["query"], "y=1");
+    assert_eq!(r.json["body"], "payload");
+    assert_eq!(r.json["headers"]["x-forwarded-proto"], "https");
+    assert!(
+        r.header("latchkey-verdict")
+            .unwrap()
+            .starts_with("https://idp.test/realms/dev/admin/api/resources/api/calls/"),
+        "{r:?}"
+    );
+    let log = lk
+        .http
+        .get(format!("{}/realms/dev/admin/api/requests", lk.url))
+        .send()
+        .await
+        .unwrap();
+    let log: Value = log.json().await.unwrap();
+    let entry = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/realms/dev/resources/api/v1/x")
+        .unwrap_or_else(|| panic!("{log}"))
+        .clone();
+    assert_eq!(entry["proxy"]["upstream_url"], format!("{up}/v1/x"));
+    assert_eq!(entry["verdict"]["decided_by"], "request");
+}
