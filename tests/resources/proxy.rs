@@ -818,3 +818,30 @@ async fn under_an_issuer_with_a_path() {
     assert_eq!(entry["proxy"]["upstream_url"], format!("{up}/v1/x"));
     assert_eq!(entry["verdict"]["decided_by"], "request");
 }
+
+#[tokio::test]
+async fn the_proxy_record_is_in_the_openapi_document() {
+    let lk = start().await;
+    let doc = lk.get("/openapi.json").await.json;
+    let schemas = &doc["components"]["schemas"];
+    let rec = &schemas["ProxyRecord"]["properties"];
+    for field in [
+        "mode",
+        "upstream_url",
+        "forwarded",
+        "upstream_status",
+        "upstream_challenge",
+        "error",
+        "explanation",
+    ] {
+        assert!(rec.get(field).is_some(), "ProxyRecord.{field} missing: {rec}");
+    }
+    for owner in ["ResourceCall", "LoggedRequest"] {
+        let text = schemas[owner]["properties"]["proxy"].to_string();
+        assert!(
+            text.contains("#/components/schemas/ProxyRecord"),
+            "{owner}.proxy: {text}"
+        );
+    }
+    assert!(schemas["Resource"]["properties"].get("upstream_timeout").is_some());
+}
