@@ -323,6 +323,10 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A sentence for a connect failure, from the io error underneath when there is one.
 fn connect_cause(e: &(dyn std::error::Error + 'static), authority: &str) -> String {
+    let text = chain(e);
+    if text.contains("dns error") {
+        return format!("cannot resolve the host of {authority}: {text}");
+    }
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
@@ -335,17 +339,12 @@ fn connect_cause(e: &(dyn std::error::Error + 'static), authority: &str) -> Stri
                     "connecting to {authority} took longer than {} s",
                     CONNECT_TIMEOUT.as_secs()
                 ),
-                _ => format!("cannot connect to {authority}: {}", chain(e)),
+                _ => format!("cannot connect to {authority}: {text}"),
             };
         }
         cur = err.source();
     }
-    let text = chain(e);
-    if text.contains("dns error") {
-        format!("cannot resolve the host of {authority}: {text}")
-    } else {
-        format!("cannot connect to {authority}: {text}")
-    }
+    format!("cannot connect to {authority}: {text}")
 }
 
 /// Sends `req` and waits for the response headers, with the first-byte watchdog.
@@ -700,6 +699,23 @@ mod tests {
         let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         left.sort_unstable();
         assert_eq!(left, ["authorization", "x-custom"]);
+    }
+
+    #[test]
+    fn connect_failures_name_their_cause() {
+        use std::io::{Error, ErrorKind};
+        let refused = Error::new(ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        assert_eq!(
+            connect_cause(&refused, "127.0.0.1:3000"),
+            "connection refused: nothing is listening at 127.0.0.1:3000; is your API running?"
+        );
+        let slow = Error::new(ErrorKind::TimedOut, "timed out");
+        assert_eq!(
+            connect_cause(&slow, "10.0.0.1:80"),
+            "connecting to 10.0.0.1:80 took longer than 10 s"
+        );
+        let dns = Error::other("dns error: failed to lookup address information");
+        assert!(connect_cause(&dns, "api.invalid").starts_with("cannot resolve the host of api.invalid: dns error"));
     }
 
     #[test]

@@ -574,7 +574,7 @@ async fn an_unreachable_upstream_is_a_502_naming_it_and_the_cause() {
         r.json["error_description"]
             .as_str()
             .unwrap()
-            .contains("no-such-host.invalid"),
+            .contains("cannot resolve the host of no-such-host.invalid:3000"),
         "{r:?}"
     );
 }
