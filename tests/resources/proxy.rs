@@ -845,3 +845,21 @@ async fn the_proxy_record_is_in_the_openapi_document() {
     }
     assert!(schemas["Resource"]["properties"].get("upstream_timeout").is_some());
 }
+
+#[tokio::test]
+async fn a_401_for_a_token_latchkey_accepts_says_the_api_expects_something_else() {
+    let (up, _state) = upstream().await;
+    let lk = proxy(&up, "enforce", json!({})).await;
+    let t = lk.books_token().await;
+    let r = lk.call(reqwest::Method::GET, "api/protected", Some(&t)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json, Value::String("Unauthorized".into()));
+    let calls = lk.get("/resources/api/calls").await.json;
+    assert_eq!(calls[0]["verdict"]["allowed"], true);
+    assert_eq!(calls[0]["status"], 401);
+    let why = calls[0]["proxy"]["explanation"].as_str().unwrap();
+    assert!(
+        why.contains("answered 401") && why.contains("passes every check") && why.contains("Invalid audience"),
+        "{why}"
+    );
+}
