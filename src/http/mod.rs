@@ -14,6 +14,7 @@ pub mod resources;
 pub mod serve;
 pub mod sse;
 pub mod ui;
+pub mod upstream;
 
 use std::time::{Duration, Instant};
 
