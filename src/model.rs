@@ -558,12 +558,18 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub response: Option<serde_json::Value>,
-    /// The explaining proxy: forward calls to this `http://` URL.
+    /// The explaining proxy: forward calls to this `http://` or `https://` base URL (its path
+    /// is a prefix; no user info, query or fragment: [`crate::validate::upstream_url`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
     /// `enforce` (default) or `observe`; only with `upstream`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ProxyMode>,
+    /// The explaining proxy's first-byte timeout, in seconds (default 60): how long the
+    /// upstream may stay silent, while Latchkey is not waiting for the client's body, before
+    /// its response headers arrive (then 504). Connecting counts too. Only with `upstream`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_timeout: Option<Seconds>,
 }
 
 /// The header `typ` of JWT access tokens (RFC 9068 §2.1 requires `at+jwt`; some older

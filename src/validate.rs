@@ -597,12 +597,8 @@ pub fn resource(r: &Resource, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldE
     }
     match (&r.upstream, r.mode) {
         (Some(u), _) => {
-            let ok = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
-            if !ok {
-                errs.push(FieldError::new(
-                    Path::key("upstream"),
-                    format!("`{u}` is not an http(s) URL such as http://127.0.0.1:3000"),
-                ));
+            if let Err(why) = upstream_url(u) {
+                errs.push(FieldError::new(Path::key("upstream"), why));
             }
         }
         (None, Some(_)) => errs.push(FieldError::new(
@@ -611,7 +607,45 @@ pub fn resource(r: &Resource, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldE
         )),
         (None, None) => {}
     }
+    if let Some(t) = r.upstream_timeout {
+        if r.upstream.is_none() {
+            errs.push(FieldError::new(
+                Path::key("upstream_timeout"),
+                "only applies with an upstream (the explaining proxy); set upstream or remove upstream_timeout",
+            ));
+        } else if !(1..=MAX_UPSTREAM_TIMEOUT).contains(&t.0) {
+            errs.push(FieldError::new(
+                Path::key("upstream_timeout"),
+                format!("must be between 1 and {MAX_UPSTREAM_TIMEOUT} seconds"),
+            ));
+        }
+    }
     errs
+}
+
+/// The longest `upstream_timeout` accepted, in seconds (one hour).
+pub const MAX_UPSTREAM_TIMEOUT: u64 = 3600;
+
+/// Checks an explaining-proxy `upstream`: an absolute `http` or `https` URL with a host, and
+/// no user info, query or fragment (the request's own path and query are appended to it).
+/// Returns the reason otherwise.
+pub fn upstream_url(u: &str) -> Result<url::Url, String> {
+    let example = "such as http://127.0.0.1:3000 or https://api.example.test/v1";
+    let parsed = url::Url::parse(u).map_err(|e| format!("`{u}` is not a URL ({e}); use an http(s) URL {example}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(format!("`{u}` is not an http(s) URL {example}"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "`{u}` has user info; the proxy forwards the caller's own Authorization header, so put no credentials in the URL"
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "`{u}` has a query or fragment; the upstream is a base URL (scheme, host, port and an optional path prefix) and each request's own path and query are appended"
+        ));
+    }
+    Ok(parsed)
 }
 
 #[cfg(test)]

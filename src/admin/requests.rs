@@ -196,6 +196,11 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Verdict>)]
     pub verdict: Option<Arc<Verdict>>,
+    /// For a call through the explaining proxy: where it went, what the upstream answered
+    /// (status, `WWW-Authenticate`) and how that relates to the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::resources::proxy::ProxyRecord>)]
+    pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
 }
 
 impl LoggedRequest {
@@ -250,6 +255,8 @@ pub struct Captured {
     pub duration_ms: f64,
     /// The resource verdict the response carried (a shared pointer: logging stays cheap).
     pub verdict: Option<Arc<Verdict>>,
+    /// What the explaining proxy did, when the response came through it.
+    pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
 }
 
 impl Captured {
@@ -463,6 +470,7 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
         response: summarize(c),
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
+        proxy: c.proxy.clone(),
     }
 }
 
@@ -707,6 +715,7 @@ mod tests {
             )),
             duration_ms: 1.234,
             verdict: None,
+            proxy: None,
         }
     }
 

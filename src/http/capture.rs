@@ -1,6 +1,7 @@
 //! Captures protocol requests for the request log ([`crate::admin::requests`] redacts and
 //! renders them). Request bodies up to 64 KiB and JSON responses are buffered; the admin API's
-//! own requests are not logged.
+//! own requests are not logged. Calls through the explaining proxy are logged without their
+//! bodies (they stream), with the proxy's record.
 
 use std::time::Instant;
 
@@ -44,21 +45,14 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
     let started = Instant::now();
     let at_ms = a.provider.clock.now_ms();
     let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(super::BODY_TIMEOUT, to_bytes(body, MAX_CAPTURE)).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) => {
-            return http_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                format!("the request body is larger than {} KiB", MAX_CAPTURE / 1024),
-            );
-        }
-        Err(_) => {
-            return http_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "invalid_request",
-                "the request took too long to arrive or to answer".into(),
-            );
+    // The explaining proxy streams bodies both ways: nothing is buffered for the log.
+    let streamed = super::proxy::proxied(&a.provider, &path).is_some();
+    let (bytes, body) = if streamed {
+        (None, body)
+    } else {
+        match capture_body(body).await {
+            Ok(b) => (Some(b.clone()), Body::from(b)),
+            Err(resp) => return *resp,
         }
     };
     let mut captured = Captured {
@@ -73,10 +67,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
             .filter(|(k, _)| crate::admin::requests::captures_header(k.as_str()))
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), clip(v))))
             .collect(),
-        body: Some(bytes.clone()),
+        body: bytes,
         ..Captured::default()
     };
-    let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let resp = next.run(Request::from_parts(parts, body)).await;
     captured.status = resp.status().as_u16();
     captured.response_content_type = resp
         .headers()
@@ -87,13 +81,18 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .extensions()
         .get::<std::sync::Arc<crate::resources::Verdict>>()
         .cloned();
+    captured.proxy = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::resources::proxy::ProxyRecord>>()
+        .cloned();
     captured.location = resp
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let passthrough = resp.extensions().get::<super::proxy::Passthrough>().is_some();
     let small = resp.body().size_hint().exact().is_some_and(|n| n <= MAX_CAPTURE as u64);
-    let resp = if is_json(&resp) && small {
+    let resp = if is_json(&resp) && small && !passthrough {
         let (rparts, rbody) = resp.into_parts();
         match to_bytes(rbody, MAX_CAPTURE).await {
             Ok(b) => {
@@ -108,4 +107,22 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
     captured.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     a.requests.record(captured);
     resp
+}
+
+/// Reads a request body for the log: at most [`MAX_CAPTURE`] bytes within
+/// [`super::BODY_TIMEOUT`] (413 and 408 otherwise).
+async fn capture_body(body: Body) -> Result<axum::body::Bytes, Box<Response>> {
+    match tokio::time::timeout(super::BODY_TIMEOUT, to_bytes(body, MAX_CAPTURE)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(Box::new(http_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("the request body is larger than {} KiB", MAX_CAPTURE / 1024),
+        ))),
+        Err(_) => Err(Box::new(http_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request",
+            "the request took too long to arrive or to answer".into(),
+        ))),
+    }
 }

@@ -10,10 +10,12 @@ pub mod headers;
 pub mod oauth;
 pub mod oidc;
 pub mod pages;
+pub mod proxy;
 pub mod resources;
 pub mod serve;
 pub mod sse;
 pub mod ui;
+pub mod upstream;
 
 use std::time::{Duration, Instant};
 
@@ -59,16 +61,19 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
 }
 
 /// The resource-server simulator's routes, relative to the issuer's path (their own CORS).
+/// A resource with an `upstream` is served by the explaining proxy instead, outside the 30 s
+/// request timeout (it has its own connect and first-byte timeouts, and streams).
 fn resource_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/resources/{name}", any(resources::call))
         .route("/resources/{name}/", any(resources::call))
         .route("/resources/{name}/{*path}", any(resources::call))
-        .layer(middleware::from_fn_with_state(state, resources::cors))
+        .layer(middleware::from_fn_with_state(state.clone(), resources::cors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(middleware::from_fn_with_state(state, proxy::intercept))
 }
 
 /// The whole application, with an admin API that requires no token and trusts the issuer's
@@ -148,11 +153,13 @@ async fn log_and_shape(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut resp = next.run(req).await;
     let status = resp.status();
-    // JSON errors and Latchkey's own HTML pages (login, consent, error pages) keep their body.
-    let is_json_or_page = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
+    // JSON errors and Latchkey's own HTML pages (login, consent, error pages) keep their body,
+    // and so does whatever an upstream answered through the explaining proxy.
+    let is_json_or_page = resp.extensions().get::<proxy::Passthrough>().is_some()
+        || resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
     if !is_json_or_page {
         let shaped = match status {
             StatusCode::METHOD_NOT_ALLOWED => {

@@ -131,18 +131,12 @@ fn unknown(p: &AppState, name: &str) -> Response {
     )
 }
 
-/// Turns a verdict into the API's answer: 200 with the resource's response and a
-/// `Latchkey-Verdict` link, or the RFC 6750 status with the challenge and the verdict as JSON.
+/// Turns a verdict into the API's answer: 200 with the resource's response, or the RFC 6750
+/// status with the challenge and the verdict as JSON; both with a `Latchkey-Verdict` header
+/// linking to the recorded call (`call_id`) in the admin API.
 pub fn respond(p: &AppState, c: &Compiled, verdict: Arc<Verdict>, call_id: i64) -> Response {
     let mut resp = if verdict.allowed {
-        let mut r = (StatusCode::OK, Json(resources::success_body(c, &verdict))).into_response();
-        let link = p
-            .issuer
-            .url(&format!("/admin/api/resources/{}/calls/{call_id}", c.resource.name));
-        if let Ok(v) = HeaderValue::from_str(&link) {
-            r.headers_mut().insert(VERDICT_HEADER, v);
-        }
-        r
+        (StatusCode::OK, Json(resources::success_body(c, &verdict))).into_response()
     } else {
         let status = StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::UNAUTHORIZED);
         let mut r = (status, Json(&*verdict)).into_response();
@@ -151,6 +145,12 @@ pub fn respond(p: &AppState, c: &Compiled, verdict: Arc<Verdict>, call_id: i64) 
         }
         r
     };
+    let link = p
+        .issuer
+        .url(&format!("/admin/api/resources/{}/calls/{call_id}", c.resource.name));
+    if let Ok(v) = HeaderValue::from_str(&link) {
+        resp.headers_mut().insert(VERDICT_HEADER, v);
+    }
     resp.extensions_mut().insert(verdict);
     no_store(resp)
 }

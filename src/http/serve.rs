@@ -184,7 +184,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -194,7 +194,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(builder.clone(), stream, app.clone(), stopped.clone()));
+                tokio::spawn(connection(builder.clone(), stream, peer, app.clone(), stopped.clone()));
             }
             () = &mut shutdown => break,
         }
@@ -211,13 +211,16 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
 async fn connection(
     builder: Arc<Builder<TokioExecutor>>,
     stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     mut stopped: watch::Receiver<bool>,
 ) {
     let activity = Activity::new();
     let tracker = activity.clone();
-    let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         let guard = tracker.start();
+        // The client's address (the explaining proxy's X-Forwarded-For).
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         let call = app.clone().oneshot(req);
         async move {
             let res = call.await?;

@@ -35,6 +35,11 @@ pub struct ResourceCall {
     pub client_id: Option<String>,
     /// The token's `sub`, when it could be read.
     pub sub: Option<String>,
+    /// For a resource with an `upstream` (the explaining proxy): what was forwarded and what
+    /// the upstream answered; absent for simulated calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::proxy::ProxyRecord>)]
+    pub proxy: Option<Arc<super::proxy::ProxyRecord>>,
 }
 
 /// The rings, by resource name.

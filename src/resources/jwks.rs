@@ -5,7 +5,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use aws_lc_rs::signature::{self, ParsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 
 use super::profiles::{KeyWithoutKid, Policy};
 use crate::model::SigningAlg;
@@ -17,8 +21,94 @@ pub struct ApiKey {
     pub kid: String,
     /// Its algorithm.
     pub alg: SigningAlg,
-    /// The public key.
+    /// The public key, for jsonwebtoken.
     pub key: DecodingKey,
+    /// The same key parsed once for aws-lc-rs (the backend jsonwebtoken uses), so a call does
+    /// not rebuild the key for every signature; `None` falls back to jsonwebtoken.
+    pub parsed: Option<ParsedPublicKey>,
+}
+
+/// DER of a length (X.690 §8.1.3).
+fn der_len(n: usize, out: &mut Vec<u8>) {
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n <= 0xff {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, (n & 0xff) as u8]);
+    }
+}
+
+/// DER of an unsigned INTEGER from big-endian bytes.
+fn der_uint(bytes: &[u8], out: &mut Vec<u8>) {
+    let trimmed: &[u8] = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => &bytes[i..],
+        None => &[0],
+    };
+    let pad = trimmed.first().is_some_and(|b| b & 0x80 != 0);
+    out.push(0x02);
+    der_len(trimmed.len() + usize::from(pad), out);
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(trimmed);
+}
+
+/// The PKCS#1 `RSAPublicKey` DER (RFC 8017 §A.1.1) of a modulus and exponent.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    der_uint(n, &mut body);
+    der_uint(e, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(0x30);
+    der_len(body.len(), &mut out);
+    out.extend(body);
+    out
+}
+
+/// Parses a published JWK once for verification with aws-lc-rs.
+fn parse_once(jwk: &Jwk, alg: SigningAlg) -> Option<ParsedPublicKey> {
+    let b64 = |s: &str| B64.decode(s.trim_end_matches('=')).ok();
+    match (&jwk.algorithm, alg) {
+        (AlgorithmParameters::RSA(rsa), SigningAlg::RS256 | SigningAlg::PS256) => {
+            let der = rsa_public_key_der(&b64(&rsa.n)?, &b64(&rsa.e)?);
+            let params: &'static dyn signature::VerificationAlgorithm = if alg == SigningAlg::RS256 {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &signature::RSA_PSS_2048_8192_SHA256
+            };
+            ParsedPublicKey::new(params, der).ok()
+        }
+        (AlgorithmParameters::EllipticCurve(ec), SigningAlg::ES256) => {
+            let mut point = vec![0x04];
+            point.extend(b64(&ec.x)?);
+            point.extend(b64(&ec.y)?);
+            ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).ok()
+        }
+        (AlgorithmParameters::OctetKeyPair(okp), SigningAlg::EdDSA) => {
+            ParsedPublicKey::new(&signature::ED25519, b64(&okp.x)?).ok()
+        }
+        _ => None,
+    }
+}
+
+impl ApiKey {
+    /// Verifies a JWS signature (`signature`: base64url) over `signing_input` with this key,
+    /// for the key's own algorithm.
+    pub fn verify(&self, signing_input: &[u8], signature_b64: &str) -> bool {
+        if let Some(parsed) = &self.parsed {
+            return B64
+                .decode(signature_b64.trim_end_matches('='))
+                .is_ok_and(|sig| parsed.verify_sig(signing_input, &sig).is_ok());
+        }
+        let alg = match self.alg {
+            SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+            SigningAlg::PS256 => jsonwebtoken::Algorithm::PS256,
+            SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+            SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        };
+        jsonwebtoken::crypto::verify(signature_b64, signing_input, &self.key, alg).unwrap_or(false)
+    }
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -115,6 +205,7 @@ fn snapshot(p: &Provider) -> Arc<Vec<Arc<ApiKey>>> {
                     kid: k.kid.clone(),
                     alg: k.alg,
                     key,
+                    parsed: parse_once(&k.jwk, k.alg),
                 })
             })
         })
@@ -223,12 +314,14 @@ impl ApiJwks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::{Keys, SigningKey};
 
     fn key(kid: &str, alg: SigningAlg) -> Arc<ApiKey> {
         Arc::new(ApiKey {
             kid: kid.into(),
             alg,
             key: DecodingKey::from_secret(b"unused"),
+            parsed: None,
         })
     }
 
@@ -254,5 +347,32 @@ mod tests {
                 .as_deref(),
             Some("b")
         );
+    }
+
+    #[test]
+    fn keys_parsed_once_verify_what_latchkey_signs_and_nothing_else() {
+        for alg in [
+            SigningAlg::RS256,
+            SigningAlg::PS256,
+            SigningAlg::ES256,
+            SigningAlg::EdDSA,
+        ] {
+            let stored = SigningKey::generate(alg, 0).unwrap();
+            let keys = Keys::from_stored(std::slice::from_ref(&stored)).unwrap();
+            let (token, _) = keys.sign_jwt("at+jwt", &serde_json::json!({"sub": "x"})).unwrap();
+            let k = &keys.published()[0];
+            let api = ApiKey {
+                kid: k.kid.clone(),
+                alg,
+                key: DecodingKey::from_jwk(&k.jwk).unwrap(),
+                parsed: parse_once(&k.jwk, alg),
+            };
+            assert!(api.parsed.is_some(), "{alg}");
+            let (input, sig) = token.rsplit_once('.').unwrap();
+            assert!(api.verify(input.as_bytes(), sig), "{alg}");
+            assert!(!api.verify(format!("{input}x").as_bytes(), sig), "{alg}");
+            let jwt_only = ApiKey { parsed: None, ..api };
+            assert!(jwt_only.verify(input.as_bytes(), sig), "{alg} via jsonwebtoken");
+        }
     }
 }

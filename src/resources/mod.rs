@@ -20,6 +20,7 @@ pub mod jwt;
 pub mod metadata;
 pub mod pattern;
 pub mod profiles;
+pub mod proxy;
 pub mod verdict;
 
 use std::collections::HashMap;
@@ -166,17 +167,33 @@ impl ResourceServer {
     /// Records a call (newest kept, oldest dropped) and publishes `resource.called` to
     /// whoever watches the event stream. Returns the call.
     pub fn record(&self, p: &Provider, verdict: Arc<Verdict>) -> Arc<ResourceCall> {
+        self.record_with(p, verdict, None)
+    }
+
+    /// [`Self::record`] with what the explaining proxy did (`proxy`), for resources with an
+    /// `upstream`; `status` is then what the client got (the upstream's, or Latchkey's own).
+    pub fn record_with(
+        &self,
+        p: &Provider,
+        verdict: Arc<Verdict>,
+        proxy: Option<(u16, Arc<proxy::ProxyRecord>)>,
+    ) -> Arc<ResourceCall> {
         let token = verdict.token.as_ref();
+        let (status, proxy) = match proxy {
+            Some((status, rec)) => (status, Some(rec)),
+            None => (verdict.status, None),
+        };
         let call = Arc::new(ResourceCall {
             id: self.calls.next_id(),
             at: p.clock.now_ms(),
             resource: verdict.resource.clone(),
             method: verdict.method.clone(),
             path: verdict.path.clone(),
-            status: verdict.status,
+            status,
             client_id: token.and_then(|t| t.client_id.clone()),
             sub: token.and_then(|t| t.sub.clone()),
             verdict,
+            proxy,
         });
         self.calls.push(call.clone());
         p.events

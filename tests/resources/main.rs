@@ -7,4 +7,5 @@ mod common;
 mod admin;
 mod http;
 mod profiles;
+mod proxy;
 mod verdicts;

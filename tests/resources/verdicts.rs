@@ -21,6 +21,7 @@ fn assert_refused(r: &Resp, status: u16, row: &str, error: &str) {
     assert_eq!(r.json["decided_by"], row);
     assert_eq!(r.json["allowed"], false);
     assert_eq!(r.json["error"], error);
+    assert!(r.header("latchkey-verdict").unwrap().contains("/admin/api/resources/"));
     let www = r.header("www-authenticate").expect("a challenge");
     assert_eq!(Some(www), r.json["challenge"].as_str());
     assert!(
