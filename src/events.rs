@@ -334,6 +334,7 @@ mod tests {
                 response: Default::default(),
                 curl: "x".repeat(60_000),
                 verdict: None,
+                proxy: None,
             }))
         };
         let per = big().approx_size();

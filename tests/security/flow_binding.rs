@@ -206,10 +206,13 @@ async fn a_forged_binding_cookie_is_refused() {
     let (_, challenge) = pkce_s256();
     let login = start(&mut victim, &challenge).await;
     let mut forger = srv.browser();
+    let real = victim.flow.clone().unwrap();
+    // The real value with its last character changed (never to itself).
+    let last = if real.ends_with('A') { 'B' } else { 'A' };
     for forged in [
         "x".to_string(),
         "A".repeat(43),
-        format!("{}A", &victim.flow.clone().unwrap()[..42]),
+        format!("{}{last}", &real[..42]),
         format!("{}; latchkey_flow=", "A".repeat(43)),
     ] {
         forger.flow = Some(forged);
