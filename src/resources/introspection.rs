@@ -67,7 +67,7 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
         Some(Ok((_, r))) => r.clone(),
         _ => None,
     };
-    let (kind, source) = jwt::kind_of(record.as_ref(), parsed.as_ref());
+    let (kind, source) = jwt::kind_of(record.as_ref().map(|r| r.kind), parsed.as_ref());
     rows.push(jwt::kind_row(policy, kind, source));
     for name in [CheckName::Typ, CheckName::Alg, CheckName::Kid, CheckName::Signature] {
         rows.push(Check::skipped(name, NOT_LOCAL));

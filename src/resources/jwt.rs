@@ -16,7 +16,7 @@ use super::verdict::{Check, CheckName, TokenSummary};
 use super::{Compiled, Outcome, api_now};
 use crate::model::SigningAlg;
 use crate::provider::Provider;
-use crate::store::{TokenRecord, TokenStatus};
+use crate::store::{TokenBrief, TokenKind, TokenStatus};
 
 /// What a token string looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,9 +180,9 @@ fn string_claims_row(policy: &Policy, claims: Option<&Map<String, Value>>) -> Op
 
 /// What kind of token it is, from Latchkey's record or (for tokens it did not record) from
 /// the header and claims.
-pub fn kind_of(record: Option<&TokenRecord>, parsed: Option<&Parsed>) -> (&'static str, &'static str) {
-    if let Some(r) = record {
-        return (r.kind.as_str(), "Latchkey's record of this token");
+pub fn kind_of(record: Option<TokenKind>, parsed: Option<&Parsed>) -> (&'static str, &'static str) {
+    if let Some(kind) = record {
+        return (kind.as_str(), "Latchkey's record of this token");
     }
     let Some(p) = parsed else {
         return ("unknown", "not recorded by Latchkey");
@@ -898,7 +898,7 @@ pub fn scope_row(policy: &Policy, claims: &Map<String, Value>, required: &[Strin
 }
 
 /// The `revocation` row in a mode that cannot see revocation (JWT): informational.
-pub fn revocation_info(record: Option<&TokenRecord>) -> Check {
+pub fn revocation_info(record: Option<&TokenBrief>) -> Check {
     match record {
         None => Check::skipped(
             CheckName::Revocation,
@@ -941,10 +941,10 @@ fn summary(claims: Option<&Map<String, Value>>, policy: &Policy, kind: &str) -> 
     }
 }
 
-/// The record Latchkey keeps of `token`, if any (the in-memory cache first).
-pub async fn record_of(p: &Provider, token: &str) -> Option<TokenRecord> {
+/// What Latchkey recorded of `token`, if anything (the in-memory cache first).
+pub async fn record_of(p: &Provider, token: &str) -> Option<TokenBrief> {
     p.store
-        .find_token_by_hash(crate::ids::token_hash(token))
+        .token_summary_by_hash(crate::ids::token_hash(token))
         .await
         .ok()
         .flatten()
@@ -958,7 +958,7 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
     rows.push(format_row(format, true));
     let record = record_of(p, token).await;
     let Some(parsed) = parsed else {
-        let (kind, source) = kind_of(record.as_ref(), None);
+        let (kind, source) = kind_of(record.as_ref().map(|r| r.kind), None);
         rows.push(kind_row(policy, kind, source));
         for name in &CheckName::ALL[3..CheckName::ALL.len() - 1] {
             rows.push(Check::skipped(*name, "not a JWS: nothing to read"));
@@ -971,7 +971,7 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
     {
         rows[0] = refused;
     }
-    let (kind, source) = kind_of(record.as_ref(), Some(&parsed));
+    let (kind, source) = kind_of(record.as_ref().map(|r| r.kind), Some(&parsed));
     rows.push(kind_row(policy, kind, source));
     rows.push(typ_row(policy, &parsed.header));
     let alg = alg_row(p, policy, &parsed);

@@ -9,7 +9,18 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::tokens::{TokenRecord, TokenStatus};
+use super::tokens::{TokenKind, TokenRecord, TokenStatus};
+
+/// What Latchkey recorded about a token, in short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBrief {
+    /// Access, refresh, id token or code.
+    pub kind: TokenKind,
+    /// The stored status.
+    pub status: TokenStatus,
+    /// Why it was revoked or consumed.
+    pub status_reason: Option<String>,
+}
 
 /// How many tokens are kept.
 pub const CAPACITY: usize = 4096;
@@ -38,6 +49,16 @@ impl TokenCache {
     /// The cached token with this hash.
     pub fn get(&self, hash: &[u8]) -> Option<TokenRecord> {
         self.lock().by_hash.get(hash).cloned()
+    }
+
+    /// The kind, status and status reason of the cached token with this hash, without copying
+    /// the whole record (the resource-server simulator asks on every call).
+    pub fn status(&self, hash: &[u8]) -> Option<TokenBrief> {
+        self.lock().by_hash.get(hash).map(|r| TokenBrief {
+            kind: r.kind,
+            status: r.status,
+            status_reason: r.status_reason.clone(),
+        })
     }
 
     /// Adds (or replaces) a token, evicting the oldest beyond [`CAPACITY`].
@@ -71,7 +92,6 @@ impl TokenCache {
 mod tests {
     use super::*;
     use crate::model::TokenFormat;
-    use crate::store::TokenKind;
 
     fn rec(n: usize) -> TokenRecord {
         TokenRecord {

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use tokio_rusqlite::Connection;
 use tokio_rusqlite::rusqlite::{self, OptionalExtension, params};
 
+pub use cache::TokenBrief;
 pub use migrations::MigrationError;
 pub use tokens::{TokenFilter, TokenKind, TokenRecord, TokenStatus};
 

@@ -257,6 +257,19 @@ impl Store {
         Ok(found)
     }
 
+    /// The kind and status of the token whose value hashes to `hash` (the cache first, without
+    /// copying the record).
+    pub async fn token_summary_by_hash(&self, hash: Vec<u8>) -> Result<Option<super::cache::TokenBrief>, StoreError> {
+        if let Some(hit) = self.tokens.status(&hash) {
+            return Ok(Some(hit));
+        }
+        Ok(self.find_token_by_hash(hash).await?.map(|r| super::cache::TokenBrief {
+            kind: r.kind,
+            status: r.status,
+            status_reason: r.status_reason,
+        }))
+    }
+
     /// The token with this id.
     pub async fn find_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         let id = id.to_string();
