@@ -19,46 +19,18 @@ use crate::resources::{self, BearerInput, ChallengePieces, Compiled, RESOURCES_P
 /// The response header linking a successful call to its verdict (the admin API's call URL).
 pub const VERDICT_HEADER: &str = "latchkey-verdict";
 
-/// Quotes an auth-param value (RFC 9110 §11.2 quoted-string), ASCII only: `"` and `\` are
-/// escaped, anything outside printable ASCII becomes `?`.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            _ => out.push('?'),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The `WWW-Authenticate` value of an RFC 6750 §3 challenge:
 /// `Bearer realm="…"[, error="…"][, error_description="…"][, scope="…"][, resource_metadata="…"]`
 /// (RFC 9728 §5.1 for `resource_metadata`). `error_description` keeps to the §3 characters.
 pub fn bearer_challenge(c: &ChallengePieces) -> String {
-    let mut out = format!("Bearer realm={}", quote(&c.realm));
-    if let Some(e) = c.error {
-        out.push_str(&format!(", error={}", quote(e.as_str())));
-    }
-    if let Some(d) = &c.error_description {
-        out.push_str(&format!(
-            ", error_description={}",
-            quote(&resources::verdict::description_chars(d))
-        ));
-    }
-    if let Some(s) = &c.scope {
-        out.push_str(&format!(", scope={}", quote(s)));
-    }
-    if let Some(m) = &c.resource_metadata {
-        out.push_str(&format!(", resource_metadata={}", quote(m)));
-    }
-    out
+    let v = super::error::bearer_challenge(
+        &c.realm,
+        c.error.map(|e| e.as_str()),
+        c.error_description.as_deref(),
+        c.scope.as_deref(),
+        c.resource_metadata.as_deref(),
+    );
+    String::from_utf8_lossy(v.as_bytes()).into_owned()
 }
 
 /// Fills the verdict's `challenge` for resource `c` (realm: the resource's name).

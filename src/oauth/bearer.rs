@@ -92,6 +92,116 @@ pub fn access_token(r: &BearerRequest<'_>) -> Result<String, OAuthError> {
     }
 }
 
+/// A faithful ASCII rendering of `s` for a challenge's auth-param value: only the characters
+/// RFC 6750 §3 allows in `error_description` (`%x20-21 / %x23-5B / %x5D-7E`), which is also
+/// safe inside any quoted-string. `§` becomes `section`, typographic quotes, dashes, arrows and
+/// ellipses their ASCII forms, accented Latin letters their base letter (`é` → `e`, `ß` →
+/// `ss`), `"` becomes `'` and `\` becomes `/`; control characters become spaces, and any other
+/// character is dropped (never replaced by `?`). Runs of spaces are collapsed. The full text
+/// belongs in the JSON body, which has no such limit.
+pub fn ascii_param(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let push = |out: &mut String, t: &str| {
+        for c in t.chars() {
+            if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+                continue;
+            }
+            out.push(c);
+        }
+    };
+    for c in s.chars() {
+        match c {
+            '"' => out.push('\''),
+            '\\' => out.push('/'),
+            c if c.is_ascii_control() || (c as u32 >= 0x80 && c.is_control()) || c.is_whitespace() => {
+                push(&mut out, " ")
+            }
+            c if c.is_ascii() => out.push(c),
+            c => push(&mut out, transliterate(c)),
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// The ASCII form of one non-ASCII character ("" when there is none worth keeping).
+fn transliterate(c: char) -> &'static str {
+    match c {
+        '§' => " section ",
+        '¶' => " paragraph ",
+        '‘' | '’' | '‚' | '′' | '´' => "'",
+        '“' | '”' | '„' | '″' | '«' | '»' => "'",
+        '‹' => "<",
+        '›' => ">",
+        '–' | '—' | '‐' | '‑' | '‒' | '−' => "-",
+        '…' => "...",
+        '→' | '⟶' => "->",
+        '←' => "<-",
+        '↔' => "<->",
+        '⇒' => "=>",
+        '•' | '·' => "-",
+        '×' => "x",
+        '÷' => "/",
+        '≤' => "<=",
+        '≥' => ">=",
+        '≠' => "!=",
+        '±' => "+/-",
+        '©' => "(c)",
+        '®' => "(r)",
+        '™' => "(tm)",
+        '°' => " degrees",
+        '€' => "EUR",
+        '£' => "GBP",
+        '¥' => "JPY",
+        '¿' | '¡' => "",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'Æ' => "AE",
+        'æ' => "ae",
+        'Ç' | 'Ć' | 'Ĉ' | 'Ċ' | 'Č' => "C",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'Ð' | 'Ď' | 'Đ' => "D",
+        'ð' | 'ď' | 'đ' => "d",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ĕ' | 'Ė' | 'Ę' | 'Ě' => "E",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'Ĝ' | 'Ğ' | 'Ġ' | 'Ģ' => "G",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'Ĥ' | 'Ħ' => "H",
+        'ĥ' | 'ħ' => "h",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'Ĩ' | 'Ī' | 'Ĭ' | 'Į' | 'İ' => "I",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'Ĵ' => "J",
+        'ĵ' => "j",
+        'Ķ' => "K",
+        'ķ' => "k",
+        'Ĺ' | 'Ļ' | 'Ľ' | 'Ŀ' | 'Ł' => "L",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'Ñ' | 'Ń' | 'Ņ' | 'Ň' => "N",
+        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' | 'Ŏ' | 'Ő' => "O",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'Œ' => "OE",
+        'œ' => "oe",
+        'Ŕ' | 'Ŗ' | 'Ř' => "R",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'Ś' | 'Ŝ' | 'Ş' | 'Š' => "S",
+        'ś' | 'ŝ' | 'ş' | 'š' => "s",
+        'ß' => "ss",
+        'Ţ' | 'Ť' | 'Ŧ' => "T",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'Þ' => "Th",
+        'þ' => "th",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ũ' | 'Ū' | 'Ŭ' | 'Ů' | 'Ű' | 'Ų' => "U",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'Ŵ' => "W",
+        'ŵ' => "w",
+        'Ý' | 'Ÿ' | 'Ŷ' => "Y",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,7 +285,7 @@ fn verdict_of(
             };
             let status = error.map_or(401, BearerError::status);
             let description = error.map(|_| {
-                let mut d = verdict::description_chars(&format!("{}: {}", row.check.as_str(), row.explanation));
+                let mut d = crate::oauth::bearer::ascii_param(&format!("{}: {}", row.check.as_str(), row.explanation));
                 if d.len() > 300 {
                     d.truncate(297);
                     d.push_str("...");

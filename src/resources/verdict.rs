@@ -300,30 +300,3 @@ impl Verdict {
         })
     }
 }
-
-/// Keeps only the characters RFC 6750 §3 allows in `error_description`
-/// (`%x20-21 / %x23-5B / %x5D-7E`): `"` becomes `'`, `\` becomes `/`, anything else `?`.
-pub fn description_chars(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '"' => '\'',
-            '\\' => '/',
-            '\u{20}'..='\u{7e}' => c,
-            '\u{2014}' | '\u{2013}' => '-',
-            '\u{2018}' | '\u{2019}' => '\'',
-            '\u{201c}' | '\u{201d}' => '\'',
-            _ => '?',
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn descriptions_keep_to_rfc6750_characters() {
-        assert_eq!(description_chars("a \"b\" c\\d é"), "a 'b' c/d ?");
-        assert_eq!(description_chars("it's §3 — fine"), "it's ?3 - fine");
-    }
-}
