@@ -11,7 +11,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::model::{Client, Scope, Settings, User};
-use crate::resources::{ResourceCall, ResourceView, Verdict};
+use crate::resources::calls::ResourceCall;
+use crate::resources::verdict::Verdict;
+use crate::resources::view::ResourceView;
 use crate::store::TokenRecord;
 
 /// How many past events are kept for replay.
@@ -124,7 +126,7 @@ pub enum Event {
     SettingsUpdated(Box<Settings>),
     /// A protocol request was logged (secrets redacted).
     #[serde(rename = "request.logged")]
-    RequestLogged(Box<crate::admin::requests::LoggedRequest>),
+    RequestLogged(Box<crate::admin::log_entry::LoggedRequest>),
     /// The virtual clock moved.
     #[serde(rename = "clock.moved")]
     ClockMoved {
@@ -320,7 +322,7 @@ mod tests {
     fn the_replay_buffer_is_bounded_by_bytes() {
         let bus = EventBus::new();
         let big = || {
-            Event::RequestLogged(Box::new(crate::admin::requests::LoggedRequest {
+            Event::RequestLogged(Box::new(crate::admin::log_entry::LoggedRequest {
                 id: 1,
                 at: 0,
                 method: "GET".into(),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod issuer;
 pub mod keys;
 pub mod model;
 pub mod oauth;

@@ -18,56 +18,7 @@ use crate::model::{Client, Resource, Scope, Settings, User, builtin_scopes};
 use crate::store::{Store, StoreError};
 use crate::validate::{self, FieldError};
 
-/// The issuer identifier and the URLs derived from it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer {
-    /// Exactly as configured: the `iss` of every token and discovery's `issuer`.
-    pub id: String,
-    base: String,
-    /// The issuer's path (`""` for `http://localhost:8000`, `"/realms/dev"` for a path issuer).
-    pub path: String,
-    /// `scheme://host[:port]`.
-    pub origin: String,
-}
-
-impl Issuer {
-    /// Validates an issuer URL (http or https, no query or fragment: OIDC Discovery §3).
-    pub fn parse(id: &str) -> Result<Issuer, String> {
-        let url = url::Url::parse(id).map_err(|e| format!("issuer `{id}` is not a URL: {e}"))?;
-        if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(format!("issuer `{id}` must use http or https"));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("issuer `{id}` must not have a query or fragment"));
-        }
-        if url.host_str().is_none() {
-            return Err(format!("issuer `{id}` has no host"));
-        }
-        let base = id.trim_end_matches('/').to_string();
-        let path = url.path().trim_end_matches('/').to_string();
-        Ok(Issuer {
-            id: id.to_string(),
-            base,
-            path,
-            origin: url.origin().ascii_serialization(),
-        })
-    }
-
-    /// The absolute URL of an endpoint at `path` (a router path constant).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// The issuer's host (with port), for the admin guard.
-    pub fn host(&self) -> Option<String> {
-        let url = url::Url::parse(&self.id).ok()?;
-        let host = url.host_str()?;
-        Some(match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_string(),
-        })
-    }
-}
+pub use crate::issuer::Issuer;
 
 /// Why a registry change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +59,7 @@ pub struct Provider {
     /// Authorization requests waiting for the user (bounded, browser-bound).
     pub pending: crate::oauth::pending::PendingRequests,
     /// The resource-server simulator's resources and recent calls.
-    pub resource_server: crate::resources::ResourceServer,
+    pub resource_server: crate::resources::server::ResourceServer,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -147,7 +98,7 @@ impl Provider {
             events,
             sessions: crate::oauth::session::Sessions::default(),
             pending: crate::oauth::pending::PendingRequests::default(),
-            resource_server: crate::resources::ResourceServer::default(),
+            resource_server: crate::resources::server::ResourceServer::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
@@ -411,7 +362,7 @@ impl Provider {
         }
         let created = self.store.upsert_resource(&r, self.clock.now()).await?;
         self.reload_resources().await?;
-        let view = Box::new(crate::resources::ResourceView::of(&self.issuer, r));
+        let view = Box::new(crate::resources::view::ResourceView::of(&self.issuer, r));
         let ev = if created {
             Event::ResourceCreated(view)
         } else {

@@ -7,6 +7,7 @@
 
 pub mod guard;
 pub mod keys;
+pub mod log_entry;
 pub mod registry;
 pub mod requests;
 pub mod resources;
@@ -275,4 +276,34 @@ pub fn page_limit(limit: Option<usize>) -> Result<usize, AdminError> {
         Some(n) if n > PAGE_MAX => Err(AdminError::field("limit", format!("must be at most {PAGE_MAX}"))),
         Some(n) => Ok(n),
     }
+}
+
+/// The field named by a serde error at the root (`missing field `x``, `unknown field `x``).
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message.get(start..)?.find('`')?;
+    message.get(start..end).map(str::to_string)
+}
+
+/// Decodes a JSON body into `T`, naming the offending field.
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." || path.is_empty() {
+                    field_of(&inner.to_string()).unwrap_or_else(|| "body".into())
+                } else {
+                    path
+                };
+                AdminError::field(field, inner.to_string())
+            }
+            _ => AdminError::bad_request(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| AdminError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }

@@ -26,7 +26,7 @@ pub fn decode_resource(body: &[u8]) -> Result<Resource, AdminError> {
         }
     }
     let bytes = serde_json::to_vec(&value).map_err(AdminError::internal)?;
-    crate::http::admin::decode_json(&bytes)
+    super::decode_json(&bytes)
 }
 
 /// Every resource, by name.

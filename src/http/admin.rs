@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::no_store;
+use crate::admin::decode_json;
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
 use crate::admin::requests::LoggedRequest;
@@ -66,36 +67,6 @@ fn is_json(ct: Option<&HeaderValue>) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|m| m.trim().to_ascii_lowercase())
         .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
-}
-
-/// The field named by a serde error at the root (`missing field `x``, `unknown field `x``).
-fn field_of(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message.get(start..)?.find('`')?;
-    message.get(start..end).map(str::to_string)
-}
-
-/// Decodes a JSON body into `T`, naming the offending field.
-pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." || path.is_empty() {
-                    field_of(&inner.to_string()).unwrap_or_else(|| "body".into())
-                } else {
-                    path
-                };
-                AdminError::field(field, inner.to_string())
-            }
-            _ => AdminError::bad_request(format!("the body is not valid JSON: {inner}")),
-        }
-    })?;
-    de.end()
-        .map_err(|e| AdminError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {

@@ -12,8 +12,8 @@ use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 
 use super::profiles::{KeyWithoutKid, Policy};
+use crate::keys::Keys;
 use crate::model::SigningAlg;
-use crate::provider::Provider;
 
 /// A verification key in the API's snapshot.
 pub struct ApiKey {
@@ -194,9 +194,8 @@ pub struct ApiJwks {
     state: Mutex<State>,
 }
 
-fn snapshot(p: &Provider) -> Arc<Vec<Arc<ApiKey>>> {
-    let keys = p
-        .keys
+fn snapshot(keys: &Keys) -> Arc<Vec<Arc<ApiKey>>> {
+    let keys = keys
         .published()
         .iter()
         .filter_map(|k| {
@@ -247,7 +246,7 @@ impl ApiJwks {
     /// lifetime, refetch switch and cooldown of `policy`.
     pub fn lookup(
         &self,
-        p: &Provider,
+        keys: &Keys,
         kid: Option<&str>,
         alg: Option<SigningAlg>,
         api_now: i64,
@@ -266,7 +265,7 @@ impl ApiJwks {
             Some(_) => None,
         };
         if let Some(reason) = fresh_reason {
-            st.keys = snapshot(p);
+            st.keys = snapshot(keys);
             st.fetched_at = Some(api_now);
             return match find(&st.keys, kid, alg, policy.key_without_kid) {
                 Some(key) => KidLookup::Fetched { key, reason },
@@ -277,7 +276,7 @@ impl ApiJwks {
         if let Some(key) = find(&st.keys, kid, alg, policy.key_without_kid) {
             return KidLookup::Cached { key, age };
         }
-        let current = snapshot(p);
+        let current = snapshot(keys);
         let in_current_jwks = find(&current, kid, alg, policy.key_without_kid).is_some();
         if !refetch_on_unknown {
             return KidLookup::StaleNoRefetch {

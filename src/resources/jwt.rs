@@ -986,7 +986,7 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
             .get("alg")
             .and_then(Value::as_str)
             .and_then(SigningAlg::parse);
-        let lookup = c.jwks.lookup(p, kid, signing_alg, now, policy);
+        let lookup = c.jwks.lookup(&p.keys, kid, signing_alg, now, policy);
         rows.push(kid_row(&lookup, kid, policy));
         let sig = signature_row(&lookup, &parsed);
         verified = sig.result == super::CheckResult::Passed;

@@ -21,149 +21,23 @@ pub mod metadata;
 pub mod pattern;
 pub mod profiles;
 pub mod proxy;
+pub mod server;
 pub mod verdict;
+pub mod view;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
-use serde::Serialize;
-use utoipa::ToSchema;
+use std::sync::Arc;
 
 pub use calls::{CALLS_PER_RESOURCE, ResourceCall};
 pub use profiles::{Policy, Profile};
+pub use server::{Compiled, METADATA_SEGMENT, RESOURCES_PATH, ResourceServer, identifier, metadata_url};
 pub use verdict::{BearerError, ChallengePieces, Check, CheckName, CheckResult, TokenSummary, Verdict};
+pub use view::ResourceView;
 
 use crate::events::Event;
 use crate::model::{Resource, Validation};
-use crate::provider::{Issuer, Provider};
-
-/// The path under the issuer where resources are served (`{issuer}/resources/{name}`).
-pub const RESOURCES_PATH: &str = "/resources";
-/// The RFC 9728 §3 well-known segment.
-pub const METADATA_SEGMENT: &str = "/.well-known/oauth-protected-resource";
-
-/// The resource identifier (RFC 8707 §2, RFC 9728 §1.2): `{issuer}/resources/{name}`.
-pub fn identifier(issuer: &Issuer, name: &str) -> String {
-    issuer.url(&format!("{RESOURCES_PATH}/{name}"))
-}
-
-/// Where RFC 9728 §3.1 puts the resource's metadata: the well-known segment inserted between
-/// the host and the identifier's whole path (so before the issuer's own path too).
-pub fn metadata_url(issuer: &Issuer, name: &str) -> String {
-    format!(
-        "{}{METADATA_SEGMENT}{}{RESOURCES_PATH}/{name}",
-        issuer.origin, issuer.path
-    )
-}
-
-/// A resource as the admin API shows it: the stored object plus read-only `identifier`,
-/// `metadata_url` and `effective` (the resolved policy). They are ignored when a resource is
-/// written (so what was read can be written back).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct ResourceView {
-    /// The resource.
-    #[serde(flatten)]
-    pub resource: Resource,
-    /// `{issuer}/resources/{name}`: tokens whose `aud` is this are accepted (read-only).
-    pub identifier: String,
-    /// The RFC 9728 metadata URL (read-only).
-    pub metadata_url: String,
-    /// What the simulated API checks: the profile's defaults with the resource's own keys
-    /// applied (read-only).
-    pub effective: Policy,
-}
-
-impl ResourceView {
-    /// The view of `r` under `issuer`.
-    pub fn of(issuer: &Issuer, r: Resource) -> ResourceView {
-        ResourceView {
-            identifier: identifier(issuer, &r.name),
-            metadata_url: metadata_url(issuer, &r.name),
-            effective: Policy::resolve(&r),
-            resource: r,
-        }
-    }
-}
-
-/// A resource ready to answer calls: its policy resolved, its JWKS cache.
-pub struct Compiled {
-    /// The resource as configured.
-    pub resource: Resource,
-    /// What it checks.
-    pub policy: Policy,
-    /// `{issuer}/resources/{name}`.
-    pub identifier: String,
-    /// The RFC 9728 metadata URL.
-    pub metadata_url: String,
-    /// The JWKS the API holds.
-    pub jwks: jwks::ApiJwks,
-}
-
-impl Compiled {
-    /// Compiles `r` for `issuer`.
-    pub fn new(issuer: &Issuer, r: Resource) -> Compiled {
-        Compiled {
-            policy: Policy::resolve(&r),
-            identifier: identifier(issuer, &r.name),
-            metadata_url: metadata_url(issuer, &r.name),
-            resource: r,
-            jwks: jwks::ApiJwks::default(),
-        }
-    }
-}
-
-/// The runtime side of the simulator, held by the [`Provider`]: the resources (an in-memory
-/// mirror of the store, so a call never waits for the database) and their recent calls.
-#[derive(Default)]
-pub struct ResourceServer {
-    resources: RwLock<Arc<HashMap<String, Arc<Compiled>>>>,
-    /// The recent calls.
-    pub calls: calls::CallLog,
-}
+use crate::provider::Provider;
 
 impl ResourceServer {
-    /// The resource named `name`.
-    pub fn get(&self, name: &str) -> Option<Arc<Compiled>> {
-        let map = match self.resources.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        map.get(name).cloned()
-    }
-
-    /// Every resource (unordered).
-    pub fn all(&self) -> Vec<Arc<Compiled>> {
-        let map = match self.resources.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        map.values().cloned().collect()
-    }
-
-    /// Replaces the mirror. A resource whose definition did not change keeps its JWKS cache;
-    /// a changed one starts afresh (its simulated API restarts).
-    pub fn load(&self, issuer: &Issuer, all: Vec<Resource>) {
-        let old = match self.resources.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        let map: HashMap<String, Arc<Compiled>> = all
-            .into_iter()
-            .map(|r| {
-                let kept = old.get(&r.name).filter(|c| c.resource == r).cloned();
-                let c = kept.unwrap_or_else(|| Arc::new(Compiled::new(issuer, r)));
-                (c.resource.name.clone(), c)
-            })
-            .collect();
-        for name in old.keys().filter(|n| !map.contains_key(*n)) {
-            self.calls.forget(name);
-        }
-        match self.resources.write() {
-            Ok(mut g) => *g = Arc::new(map),
-            Err(p) => *p.into_inner() = Arc::new(map),
-        }
-    }
-
     /// Records a call (newest kept, oldest dropped) and publishes `resource.called` to
     /// whoever watches the event stream. Returns the call.
     pub fn record(&self, p: &Provider, verdict: Arc<Verdict>) -> Arc<ResourceCall> {

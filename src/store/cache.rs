@@ -9,18 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::tokens::{TokenKind, TokenRecord, TokenStatus};
-
-/// What Latchkey recorded about a token, in short.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenBrief {
-    /// Access, refresh, id token or code.
-    pub kind: TokenKind,
-    /// The stored status.
-    pub status: TokenStatus,
-    /// Why it was revoked or consumed.
-    pub status_reason: Option<String>,
-}
+use super::tokens::{TokenBrief, TokenRecord, TokenStatus};
 
 /// How many tokens are kept.
 pub const CAPACITY: usize = 4096;

@@ -18,9 +18,8 @@ use std::path::{Path, PathBuf};
 use tokio_rusqlite::Connection;
 use tokio_rusqlite::rusqlite::{self, OptionalExtension, params};
 
-pub use cache::TokenBrief;
 pub use migrations::MigrationError;
-pub use tokens::{TokenFilter, TokenKind, TokenRecord, TokenStatus};
+pub use tokens::{TokenBrief, TokenFilter, TokenKind, TokenRecord, TokenStatus};
 
 use crate::model::{Client, Resource, Scope, Settings, User};
 

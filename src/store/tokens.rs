@@ -10,6 +10,17 @@ use tokio_rusqlite::rusqlite::{self, OptionalExtension, Row, params};
 use super::{Store, StoreError, from_json, json};
 use crate::model::TokenFormat;
 
+/// What Latchkey recorded about a token, in short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBrief {
+    /// Access, refresh, id token or code.
+    pub kind: TokenKind,
+    /// The stored status.
+    pub status: TokenStatus,
+    /// Why it was revoked or consumed.
+    pub status_reason: Option<String>,
+}
+
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -259,11 +270,11 @@ impl Store {
 
     /// The kind and status of the token whose value hashes to `hash` (the cache first, without
     /// copying the record).
-    pub async fn token_summary_by_hash(&self, hash: Vec<u8>) -> Result<Option<super::cache::TokenBrief>, StoreError> {
+    pub async fn token_summary_by_hash(&self, hash: Vec<u8>) -> Result<Option<TokenBrief>, StoreError> {
         if let Some(hit) = self.tokens.status(&hash) {
             return Ok(Some(hit));
         }
-        Ok(self.find_token_by_hash(hash).await?.map(|r| super::cache::TokenBrief {
+        Ok(self.find_token_by_hash(hash).await?.map(|r| TokenBrief {
             kind: r.kind,
             status: r.status,
             status_reason: r.status_reason,

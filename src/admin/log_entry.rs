@@ -1,0 +1,119 @@
+//! One entry of the request log as the admin API and the `request.logged` event show it
+//! (plain data: the log itself is [`super::requests`]).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::resources::proxy::ProxyRecord;
+use crate::resources::verdict::Verdict;
+
+/// One request parameter or header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Its value, or `[redacted]`.
+    pub value: String,
+    /// `query` or `body` (parameters only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+}
+
+/// What the response said, without any token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct ResponseSummary {
+    /// HTTP status.
+    pub status: u16,
+    /// The response's content type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The RFC 6749 §5.2 error code, for an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    /// `token_type` of a token response (or an introspection answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// The granted scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Lifetime of the issued token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// Which tokens the response carried (names only: `access_token`, `id_token`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub issued: Vec<String>,
+    /// `active` of an introspection answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Where a redirect went (codes and tokens redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// One logged request.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LoggedRequest {
+    /// Increasing from 1.
+    pub id: i64,
+    /// When it arrived (server clock), UNIX milliseconds.
+    pub at: i64,
+    /// The HTTP method.
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The response status.
+    pub status: u16,
+    /// How long the answer took.
+    pub duration_ms: f64,
+    /// The client, from HTTP Basic or a `client_id` parameter.
+    pub client_id: Option<String>,
+    /// Query and form parameters, secrets redacted.
+    pub params: Vec<Param>,
+    /// Notable request headers (`Authorization` and `Cookie` redacted).
+    pub headers: Vec<Param>,
+    /// A note on a body that was not a form (its type and size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_note: Option<String>,
+    /// The response, without tokens.
+    pub response: ResponseSummary,
+    /// A `curl` command reproducing the request, secrets as shell placeholders.
+    pub curl: String,
+    /// For a call to a protected resource (or through the explaining proxy): Latchkey's
+    /// verdict on the token presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Verdict>)]
+    pub verdict: Option<Arc<Verdict>>,
+    /// For a call through the explaining proxy: where it went, what the upstream answered
+    /// (status, `WWW-Authenticate`) and how that relates to the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ProxyRecord>)]
+    pub proxy: Option<Arc<ProxyRecord>>,
+}
+
+impl LoggedRequest {
+    /// Approximate bytes this entry holds (for the event replay buffer's byte bound).
+    pub fn approx_size(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let params = |v: &[Param]| v.iter().map(|p| p.name.len() + p.value.len() + 64).sum::<usize>();
+        let r = &self.response;
+        std::mem::size_of::<LoggedRequest>()
+            + self.method.len()
+            + self.path.len()
+            + opt(&self.client_id)
+            + params(&self.params)
+            + params(&self.headers)
+            + opt(&self.body_note)
+            + self.curl.len()
+            + opt(&r.content_type)
+            + opt(&r.error)
+            + opt(&r.error_description)
+            + opt(&r.scope)
+            + opt(&r.location)
+            + r.issued.iter().map(String::len).sum::<usize>()
+    }
+}

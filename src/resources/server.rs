@@ -1,0 +1,112 @@
+//! The simulator's runtime state, held by the provider: each resource compiled (its policy
+//! resolved, the JWKS cache its simulated API holds) and the recent calls. Plain state: the
+//! checks live in the sibling modules, recording a call (which publishes an event) in
+//! [`super::ResourceServer::record`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::calls;
+use super::jwks;
+use super::profiles::Policy;
+use crate::issuer::Issuer;
+use crate::model::Resource;
+
+/// The path under the issuer where resources are served (`{issuer}/resources/{name}`).
+pub const RESOURCES_PATH: &str = "/resources";
+/// The RFC 9728 §3 well-known segment.
+pub const METADATA_SEGMENT: &str = "/.well-known/oauth-protected-resource";
+
+/// The resource identifier (RFC 8707 §2, RFC 9728 §1.2): `{issuer}/resources/{name}`.
+pub fn identifier(issuer: &Issuer, name: &str) -> String {
+    issuer.url(&format!("{RESOURCES_PATH}/{name}"))
+}
+
+/// Where RFC 9728 §3.1 puts the resource's metadata: the well-known segment inserted between
+/// the host and the identifier's whole path (so before the issuer's own path too).
+pub fn metadata_url(issuer: &Issuer, name: &str) -> String {
+    format!(
+        "{}{METADATA_SEGMENT}{}{RESOURCES_PATH}/{name}",
+        issuer.origin, issuer.path
+    )
+}
+
+/// A resource ready to answer calls: its policy resolved, its JWKS cache.
+pub struct Compiled {
+    /// The resource as configured.
+    pub resource: Resource,
+    /// What it checks.
+    pub policy: Policy,
+    /// `{issuer}/resources/{name}`.
+    pub identifier: String,
+    /// The RFC 9728 metadata URL.
+    pub metadata_url: String,
+    /// The JWKS the API holds.
+    pub jwks: jwks::ApiJwks,
+}
+
+impl Compiled {
+    /// Compiles `r` for `issuer`.
+    pub fn new(issuer: &Issuer, r: Resource) -> Compiled {
+        Compiled {
+            policy: Policy::resolve(&r),
+            identifier: identifier(issuer, &r.name),
+            metadata_url: metadata_url(issuer, &r.name),
+            resource: r,
+            jwks: jwks::ApiJwks::default(),
+        }
+    }
+}
+
+/// The runtime side of the simulator, held by the provider: the resources (an in-memory
+/// mirror of the store, so a call never waits for the database) and their recent calls.
+#[derive(Default)]
+pub struct ResourceServer {
+    resources: RwLock<Arc<HashMap<String, Arc<Compiled>>>>,
+    /// The recent calls.
+    pub calls: calls::CallLog,
+}
+
+impl ResourceServer {
+    /// The resource named `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Compiled>> {
+        let map = match self.resources.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        map.get(name).cloned()
+    }
+
+    /// Every resource (unordered).
+    pub fn all(&self) -> Vec<Arc<Compiled>> {
+        let map = match self.resources.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        map.values().cloned().collect()
+    }
+
+    /// Replaces the mirror. A resource whose definition did not change keeps its JWKS cache;
+    /// a changed one starts afresh (its simulated API restarts).
+    pub fn load(&self, issuer: &Issuer, all: Vec<Resource>) {
+        let old = match self.resources.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        let map: HashMap<String, Arc<Compiled>> = all
+            .into_iter()
+            .map(|r| {
+                let kept = old.get(&r.name).filter(|c| c.resource == r).cloned();
+                let c = kept.unwrap_or_else(|| Arc::new(Compiled::new(issuer, r)));
+                (c.resource.name.clone(), c)
+            })
+            .collect();
+        for name in old.keys().filter(|n| !map.contains_key(*n)) {
+            self.calls.forget(name);
+        }
+        match self.resources.write() {
+            Ok(mut g) => *g = Arc::new(map),
+            Err(p) => *p.into_inner() = Arc::new(map),
+        }
+    }
+}
