@@ -56,7 +56,7 @@ use super::upstream::{Failure, MAX_PROXY_BODY, Progress, Upload, send};
 use crate::model::ProxyMode;
 use crate::provider::Provider;
 use crate::resources::proxy::{ProxyRecord, VERDICT_HEADER, explain, has_dot_segment, target_url, verdict_header};
-use crate::resources::{self, Compiled, RESOURCES_PATH, Verdict};
+use crate::resources::{self, Compiled, Verdict};
 
 /// How long an upstream may stay silent before its response headers, unless the resource sets
 /// `upstream_timeout`.
@@ -69,28 +69,19 @@ const MAX_CHALLENGE: usize = 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Passthrough;
 
-/// Splits a path relative to the issuer (`/resources/{name}{rest}`) into the name and the rest.
-fn split(path: &str) -> Option<(&str, &str)> {
-    let after = path.strip_prefix(RESOURCES_PATH)?.strip_prefix('/')?;
-    match after.find('/') {
-        Some(i) => Some((&after[..i], &after[i..])),
-        None => Some((after, "")),
-    }
-}
-
 /// The resource with an `upstream` that a request path (as the client sent it, with the
 /// issuer's path) is addressed to, if any: its body must stream, not be captured.
 pub fn proxied(p: &Provider, full_path: &str) -> Option<Arc<Compiled>> {
-    let (name, _) = split(full_path.strip_prefix(p.issuer.path.as_str())?)?;
-    p.resource_server.get(name).filter(|c| c.resource.upstream.is_some())
+    let (name, _) = resources::split_resource_path(full_path.strip_prefix(p.issuer.path.as_str())?)?;
+    p.resource_server.get(&name).filter(|c| c.resource.upstream.is_some())
 }
 
 /// Middleware on the resource routes: a call to a resource with an `upstream` is proxied
 /// (outside the protocol routes' 30 s timeout and body limit); any other goes on to the
 /// simulator.
 pub async fn intercept(State(p): State<AppState>, req: Request, next: Next) -> Response {
-    let target = split(req.uri().path())
-        .and_then(|(name, rest)| p.resource_server.get(name).map(|c| (c, rest.to_string())))
+    let target = resources::split_resource_path(req.uri().path())
+        .and_then(|(name, rest)| p.resource_server.get(&name).map(|c| (c, rest.to_string())))
         .filter(|(c, _)| c.resource.upstream.is_some());
     match target {
         Some((c, rest)) => forward(p, c, rest, req).await,
@@ -481,13 +472,5 @@ mod tests {
         let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         left.sort_unstable();
         assert_eq!(left, ["authorization", "x-custom"]);
-    }
-
-    #[test]
-    fn paths_split_into_name_and_rest() {
-        assert_eq!(split("/resources/books/v1/x"), Some(("books", "/v1/x")));
-        assert_eq!(split("/resources/books"), Some(("books", "")));
-        assert_eq!(split("/resources/books/"), Some(("books", "/")));
-        assert_eq!(split("/token"), None);
     }
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::{http_error, no_store};
 use super::oauth::AppState;
 use super::oidc::registered_origin;
-use crate::resources::{self, BearerInput, ChallengePieces, Compiled, RESOURCES_PATH, Verdict};
+use crate::resources::{self, BearerInput, ChallengePieces, Compiled, Verdict};
 
 /// The response header linking a successful call to its verdict (the admin API's call URL).
 pub const VERDICT_HEADER: &str = "latchkey-verdict";
@@ -73,10 +73,14 @@ pub fn bearer_input(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Be
     }
 }
 
-/// The path relative to the resource: what follows `{issuer path}/resources/{name}`.
-fn relative_path(full: &str, issuer_path: &str, name: &str) -> String {
-    let prefix = format!("{issuer_path}{RESOURCES_PATH}/{name}");
-    let rest = full.strip_prefix(&prefix).unwrap_or("");
+/// The path relative to the resource, as sent: what follows `{issuer path}/resources/{name}`,
+/// whatever the name's percent-encoding (the router has already decoded it to find the
+/// resource).
+fn relative_path(full: &str, issuer_path: &str) -> String {
+    let rest = full
+        .strip_prefix(issuer_path)
+        .and_then(resources::split_resource_path)
+        .map_or("", |(_, rest)| rest);
     if rest.is_empty() {
         "/".to_string()
     } else {
@@ -140,7 +144,7 @@ pub async fn call(
     let Some(c) = p.resource_server.get(name) else {
         return unknown(&p, name);
     };
-    let path = relative_path(uri.path(), &p.issuer.path, name);
+    let path = relative_path(uri.path(), &p.issuer.path);
     let input = bearer_input(&headers, uri.query(), &body);
     let mut verdict = resources::evaluate(&p, &c, &input, method.as_str(), &path).await;
     fill_challenge(&c, &mut verdict);
@@ -231,10 +235,8 @@ mod tests {
             "Bearer realm=\"books\", error=\"insufficient_scope\", error_description=\"needs 'add_books' - ok\", \
              scope=\"read_books add_books\", resource_metadata=\"http://localhost:8000/.well-known/oauth-protected-resource/resources/books\""
         );
-        assert_eq!(
-            relative_path("/realms/dev/resources/books/a/b", "/realms/dev", "books"),
-            "/a/b"
-        );
-        assert_eq!(relative_path("/resources/books", "", "books"), "/");
+        assert_eq!(relative_path("/realms/dev/resources/books/a/b", "/realms/dev"), "/a/b");
+        assert_eq!(relative_path("/resources/%62ooks/books/1", ""), "/books/1");
+        assert_eq!(relative_path("/resources/books", ""), "/");
     }
 }

@@ -80,9 +80,23 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
             ));
         };
         let trimmed = value.trim();
-        let (scheme, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+        // The scheme ends at the first white space (RFC 9110 §11.4 allows only spaces there,
+        // RFC 6750 §2.1: `Bearer 1*SP b64token`); a tab is told apart, never read as part of
+        // the scheme (which would put the token itself into the verdict).
+        let (scheme, sep, rest) = match trimmed.find([' ', '\t']) {
+            Some(i) => (&trimmed[..i], trimmed[i..].chars().next(), &trimmed[i + 1..]),
+            None => (trimmed, None, ""),
+        };
         if scheme.eq_ignore_ascii_case("bearer") {
-            let token = rest.trim();
+            if sep == Some('\t') {
+                return Err(malformed(
+                    p,
+                    json!({"authorization": "Bearer<TAB><token>"}),
+                    "the Authorization header separates Bearer and the token with a tab; RFC 6750 §2.1 wants a space",
+                    "send `Authorization: Bearer <token>` with one space after Bearer",
+                ));
+            }
+            let token = rest.trim_matches(' ');
             if token.is_empty() {
                 return Err(malformed(
                     p,
@@ -102,7 +116,8 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
             }
             found.push(Found::Header(token.to_string()));
         } else {
-            other_scheme = Some(scheme.to_string());
+            // Only the scheme's name, bounded: never the credentials after it.
+            other_scheme = Some(scheme.chars().take(32).collect());
         }
     }
     if input.body_tokens.len() > 1 || input.query_tokens.len() > 1 {

@@ -29,7 +29,9 @@ use std::sync::Arc;
 
 pub use calls::{CALLS_PER_RESOURCE, ResourceCall};
 pub use profiles::{Policy, Profile};
-pub use server::{Compiled, METADATA_SEGMENT, RESOURCES_PATH, ResourceServer, identifier, metadata_url};
+pub use server::{
+    Compiled, METADATA_SEGMENT, RESOURCES_PATH, ResourceServer, identifier, metadata_url, split_resource_path,
+};
 pub use verdict::{BearerError, ChallengePieces, Check, CheckName, CheckResult, TokenSummary, Verdict};
 pub use view::ResourceView;
 
@@ -97,10 +99,31 @@ pub fn api_now(p: &Provider, r: &Resource) -> i64 {
 /// (the token cache first); records nothing and publishes nothing. The verdict's
 /// `challenge` is left for the HTTP layer to fill from [`Verdict::challenge_pieces`].
 pub async fn evaluate(p: &Provider, c: &Compiled, input: &BearerInput, method: &str, path: &str) -> Verdict {
-    let required = required_scopes(&c.resource, method, path);
     let mut rows: Vec<Check> = Vec::with_capacity(CheckName::ALL.len());
     let mut summary = None;
     let mut no_token = false;
+    let normalized = match pattern::normalize(path) {
+        Ok(n) => n,
+        Err(why) => {
+            // A path the rules cannot judge is refused, never matched by no rule (fail closed).
+            rows.push(Check::failed(
+                CheckName::Request,
+                serde_json::json!("a path without encoded separators or dot segments"),
+                serde_json::json!(path),
+                format!("{why}; a rule cannot say which scopes such a call needs"),
+                "send the path as the API's routes spell it",
+            ));
+            for name in CheckName::ALL.iter().skip(1) {
+                rows.push(Check::skipped(
+                    *name,
+                    "the request was refused before its token was checked",
+                ));
+            }
+            let required = c.resource.required_scopes.clone();
+            return verdict_of(c, method, path, required, rows, summary, no_token);
+        }
+    };
+    let required = required_scopes(&c.resource, method, &normalized);
     match bearer::request_row(&c.policy, input, method) {
         Err(refused) => {
             let bearer::Refused { row, no_token: none } = *refused;

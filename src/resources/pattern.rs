@@ -2,8 +2,15 @@
 //!
 //! The path is split at `/`; empty segments (a trailing `/`, doubled slashes) are ignored. A
 //! pattern segment `*` matches exactly one segment, `**` matches any number of segments (zero
-//! included), any other segment matches itself exactly (case-sensitive, after percent-decoding
-//! neither side: patterns are compared with the path as sent).
+//! included), any other segment matches itself, ignoring ASCII letter case.
+//!
+//! Rules are matched against the path as the API behind them would read it, so that no
+//! spelling of a path slips past a rule the API's router would still route to the protected
+//! handler ([`normalize`]): percent-encoded characters are decoded (RFC 3986 §6.2.2.2, `%62ooks`
+//! is `books`), `;parameters` are removed from each segment (Tomcat and Spring route
+//! `/books;x=1/1` as `/books/1`), letter case is ignored (ASP.NET Core routes `/BOOKS/1` as
+//! `/books/1`), and a path that cannot be judged safely (an encoded `/` or `\`, a `.` or `..`
+//! segment, more than [`MAX_SEGMENTS`] segments) is refused rather than matched by no rule.
 
 use crate::model::Rule;
 
@@ -16,16 +23,64 @@ fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
         Some((&"*", rest)) => !path.is_empty() && match_segments(rest, &path[1..]),
-        Some((lit, rest)) => path.first() == Some(lit) && match_segments(rest, &path[1..]),
+        Some((lit, rest)) => {
+            path.first().is_some_and(|p| p.eq_ignore_ascii_case(lit)) && match_segments(rest, &path[1..])
+        }
     }
 }
 
-/// Whether `path` (relative to the resource, e.g. `/books/1`) matches `pattern`.
+/// The most path segments a call may have (`**` backtracks; bounding the path bounds the work).
+pub const MAX_SEGMENTS: usize = 64;
+
+/// The path (relative to the resource, as sent) as rules see it: each segment without its
+/// `;parameters` and percent-decoded, joined with `/`. `Err` says why the path cannot be judged
+/// safely: an encoded `/` or `\\` (the API may read it as a separator), a `.` or `..` segment
+/// (the API may resolve it), invalid UTF-8 or a control character after decoding, or more than
+/// [`MAX_SEGMENTS`] segments. Such a call is refused with `invalid_request` (RFC 6750 §3.1).
+pub fn normalize(path: &str) -> Result<String, String> {
+    let raw = segments(path);
+    if raw.len() > MAX_SEGMENTS {
+        return Err(format!("the path has more than {MAX_SEGMENTS} segments"));
+    }
+    let mut out = String::with_capacity(path.len());
+    for seg in raw {
+        let seg = seg.split(';').next().unwrap_or("");
+        let decoded = percent_encoding::percent_decode_str(seg)
+            .decode_utf8()
+            .map_err(|_| format!("the path segment `{seg}` is not UTF-8 once percent-decoded"))?;
+        if decoded.contains('/') || decoded.contains('\\') {
+            return Err(format!(
+                "the path segment `{seg}` hides a `/` or `\\` in percent-encoding, which the API may read as a separator"
+            ));
+        }
+        if decoded == "." || decoded == ".." {
+            return Err(format!(
+                "the path has a `{decoded}` segment, which the API may resolve to another path (RFC 3986 §5.2.4)"
+            ));
+        }
+        if decoded.chars().any(char::is_control) {
+            return Err(format!(
+                "the path segment `{seg}` has a control character once percent-decoded"
+            ));
+        }
+        if decoded.is_empty() {
+            continue;
+        }
+        out.push('/');
+        out.push_str(&decoded);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+/// Whether `path` (relative to the resource and already [`normalize`]d, e.g. `/books/1`)
+/// matches `pattern`.
 pub fn path_matches(pattern: &str, path: &str) -> bool {
     let pattern = segments(pattern);
     let path = segments(path);
-    // `**` backtracks; patterns are short, but bound the work on long paths anyway.
-    if path.len() > 64 {
+    if path.len() > MAX_SEGMENTS {
         return false;
     }
     match_segments(&pattern, &path)
@@ -83,7 +138,7 @@ mod tests {
         assert!(!path_matches("/books/*/notes", "/books/7/pages"));
         assert!(path_matches("/a/**/z", "/a/z"));
         assert!(path_matches("/a/**/z", "/a/b/c/z"));
-        assert!(!path_matches("/Books", "/books"));
+        assert!(path_matches("/Books", "/books"), "letter case is ignored");
     }
 
     #[test]
@@ -114,5 +169,34 @@ mod tests {
         assert!(check_pattern("books").is_err());
         assert!(check_pattern("/books*").is_err());
         assert!(check_pattern("/b?x=1").is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_a_path_meets_its_rule() {
+        for spelled in [
+            "/%62ooks/1",
+            "/books;x=1/1",
+            "/BOOKS/1",
+            "/Books/1",
+            "//books//1/",
+            "/b%6Fok%73/1",
+        ] {
+            let n = normalize(spelled).unwrap();
+            assert!(path_matches("/books/*", &n), "{spelled} -> {n}");
+        }
+        for refused in [
+            "/books%2F1",
+            "/books%2f1",
+            "/books%5C1",
+            "/../books/1",
+            "/books/%2e%2e/1",
+            "/books/./1",
+            "/books/%00",
+        ] {
+            assert!(normalize(refused).is_err(), "{refused}");
+        }
+        let deep = "/a".repeat(MAX_SEGMENTS + 1);
+        assert!(normalize(&deep).is_err());
+        assert_eq!(normalize("/").unwrap(), "/");
     }
 }

@@ -31,6 +31,20 @@ pub fn metadata_url(issuer: &Issuer, name: &str) -> String {
     )
 }
 
+/// Splits a path below the issuer's (`/resources/{name}{rest}`) into the resource name,
+/// percent-decoded as a router decodes it (`/resources/%62ooks/1` names `books`, RFC 3986
+/// §6.2.2.2), and the rest exactly as sent (`""` or starting with `/`). `None`: not a
+/// resource path, or a name that is not UTF-8 once decoded.
+pub fn split_resource_path(path: &str) -> Option<(String, &str)> {
+    let after = path.strip_prefix(RESOURCES_PATH)?.strip_prefix('/')?;
+    let (raw, rest) = match after.find('/') {
+        Some(i) => (&after[..i], &after[i..]),
+        None => (after, ""),
+    };
+    let name = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    Some((name.into_owned(), rest))
+}
+
 /// A resource ready to answer calls: its policy resolved, its JWKS cache.
 pub struct Compiled {
     /// The resource as configured.
@@ -108,5 +122,25 @@ impl ResourceServer {
             Ok(mut g) => *g = Arc::new(map),
             Err(p) => *p.into_inner() = Arc::new(map),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_path_splits_at_its_decoded_name() {
+        assert_eq!(
+            split_resource_path("/resources/books/a/b"),
+            Some(("books".into(), "/a/b"))
+        );
+        assert_eq!(
+            split_resource_path("/resources/%62ooks/a%2Fb"),
+            Some(("books".into(), "/a%2Fb"))
+        );
+        assert_eq!(split_resource_path("/resources/books"), Some(("books".into(), "")));
+        assert_eq!(split_resource_path("/resourcesx/books"), None);
+        assert_eq!(split_resource_path("/resources/%ff/x"), None);
     }
 }

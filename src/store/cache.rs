@@ -81,6 +81,7 @@ impl TokenCache {
 mod tests {
     use super::*;
     use crate::model::TokenFormat;
+    use crate::store::TokenKind;
 
     fn rec(n: usize) -> TokenRecord {
         TokenRecord {

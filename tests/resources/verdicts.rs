@@ -411,6 +411,67 @@ async fn a_missing_scope_per_rule_is_insufficient_scope() {
     assert_eq!(lk.call(Method::POST, "books/authors", Some(&t)).await.status, 200);
 }
 
+/// Rules see the path as the API's router would (issue 10 review): no spelling of a path slips
+/// past a rule, and a path that cannot be judged is refused, never matched by no rule.
+#[tokio::test]
+async fn every_spelling_of_a_ruled_path_meets_the_rule() {
+    let lk = start().await;
+    let t = lk.books_token().await;
+    for spelled in [
+        "books/%62ooks/1",
+        "books/books;x=1/1",
+        "books/BOOKS/1",
+        "books/Books/1",
+        "%62ooks/books/1",
+        "bo%6Fks/books/1",
+    ] {
+        let r = lk.call(Method::POST, spelled, Some(&t)).await;
+        assert_refused(&r, 403, "scope", "insufficient_scope");
+        assert_eq!(
+            r.json["path"],
+            format!("/{}", spelled.split_once('/').unwrap().1),
+            "{spelled}"
+        );
+    }
+    for unjudgeable in [
+        "books/books%2F1",
+        "books/books%5c1",
+        &format!("books{}", "/a".repeat(65)),
+    ] {
+        let r = lk.call(Method::POST, unjudgeable, Some(&t)).await;
+        assert_refused(&r, 400, "request", "invalid_request");
+    }
+}
+
+/// A tab after `Bearer` is a malformed request, and the token never reaches the verdict.
+#[tokio::test]
+async fn a_tab_after_bearer_is_invalid_request_and_the_token_is_not_echoed() {
+    let lk = start().await;
+    let t = lk.books_token().await;
+    let r = resp(
+        reqwest::Client::new()
+            .get(format!("{}/resources/books/books", lk.issuer()))
+            .header("Authorization", format!("Bearer\t{t}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_refused(&r, 400, "request", "invalid_request");
+    assert!(!r.json.to_string().contains(&t), "the token is echoed: {}", r.json);
+    let r = resp(
+        reqwest::Client::new()
+            .get(format!("{}/resources/books/books", lk.issuer()))
+            .header("Authorization", format!("Token{t}x {t}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(!r.json.to_string().contains(&t), "the token is echoed: {}", r.json);
+}
+
 #[tokio::test]
 async fn typ_at_jwt_fails_an_api_that_only_knows_jwt_and_the_setting_fixes_it() {
     let lk = start().await;
