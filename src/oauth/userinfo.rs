@@ -19,8 +19,21 @@ pub async fn userinfo(p: &Provider, token: String) -> Result<Value, OAuthError> 
         .store
         .find_token_by_hash(ids::token_hash(&token))
         .await?
-        .filter(|r| r.kind == TokenKind::AccessToken)
         .ok_or_else(|| invalid("the access token was not issued by this server"))?;
+    match record.kind {
+        TokenKind::AccessToken => {}
+        TokenKind::IdToken => {
+            return Err(invalid(
+                "this is an id_token; UserInfo takes the access token issued with it (OIDC Core §5.3.1)",
+            ));
+        }
+        TokenKind::RefreshToken => {
+            return Err(invalid(
+                "this is a refresh token; UserInfo takes an access token (exchange the refresh token at /token first)",
+            ));
+        }
+        _ => return Err(invalid("this is not an access token; UserInfo takes an access token")),
+    }
     if !is_active(p, &record) {
         return Err(invalid("the access token is expired or revoked"));
     }

@@ -163,6 +163,8 @@ async fn userinfo_without_a_valid_token_is_401_invalid_token() {
     )
     .await;
     assert_invalid_token(&id);
+    let said = id.json["error_description"].as_str().unwrap_or_default();
+    assert!(said.contains("this is an id_token"), "{said}");
 }
 
 #[tokio::test]
