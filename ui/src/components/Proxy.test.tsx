@@ -57,7 +57,7 @@ describe('a call through the explaining proxy', () => {
 
   it('a 504 (no answer from the API) shows the error, not "Accepted · 200"', () => {
     render(<CallDetail verdict={accepted} proxy={silent} status={504} />)
-    expect(screen.getByTestId('upstream-headline').textContent).toMatch(/^No answer from your API \(504\): the upstream .* sent no response headers within 60 s/)
+    expect(screen.getByTestId('upstream-headline').textContent).toBe('No answer from your API, so the client got 504: it sent no response headers within upstream_timeout.')
     expect(screen.getByTestId('upstream-status').textContent).toBe('no answer (client got 504)')
     expect(screen.getByTestId('upstream-error').textContent).toContain('upstream_timeout')
     expect(screen.queryByTestId('upstream-challenge')).toBeNull()

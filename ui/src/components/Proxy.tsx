@@ -12,7 +12,10 @@ const refusedByApi = (p: ProxyRecord) => p.upstream_status === 401 || p.upstream
 /** What the client got, relating the upstream's answer to the verdict, in one sentence. */
 export function proxyHeadline(p: ProxyRecord, v: Verdict, status: number): { text: string; tone: 'ok' | 'bad' | 'warn' } {
   if (!p.forwarded) return { text: `Not forwarded: Latchkey refused the token (${p.mode} mode) and answered ${status} itself; your API never saw this call.`, tone: 'bad' }
-  if (p.upstream_status === null) return { text: `No answer from your API (${status}): ${p.error ?? 'the upstream did not respond'}.`, tone: 'bad' }
+  if (p.upstream_status === null) {
+    const why = status === 504 ? ': it sent no response headers within upstream_timeout' : status === 502 ? ': it could not be reached' : ''
+    return { text: `No answer from your API, so the client got ${status}${why}.`, tone: 'bad' }
+  }
   if (refusedByApi(p)) {
     return v.allowed
       ? { text: `Your API refused (${p.upstream_status}) a token Latchkey accepts.`, tone: 'bad' }
