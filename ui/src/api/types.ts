@@ -111,6 +111,8 @@ export interface Resource {
   response?: unknown
   upstream?: string
   mode?: ProxyMode
+  /** Seconds the upstream may take before its response headers (default 60); only with `upstream`. */
+  upstream_timeout?: number
   /** Read-only: `{issuer}/resources/{name}` (RFC 8707 §2, RFC 9728 §1.2). */
   identifier?: string
   /** Read-only: the RFC 9728 metadata document's URL. */
@@ -207,6 +209,28 @@ export interface ResourceCall {
   verdict: Verdict
   client_id?: string | null
   sub?: string | null
+  /** For a resource with an `upstream`: what was forwarded and what the upstream answered (absent for simulated calls). */
+  proxy?: ProxyRecord
+}
+
+/**
+ * How a call through the explaining proxy went (`ProxyRecord` in src/resources/proxy.rs):
+ * on the call (`resource.called`, the call list) and on the request-log entry.
+ */
+export interface ProxyRecord {
+  mode: ProxyMode
+  /** Where the request went (or would have gone), without the query. */
+  upstream_url: string
+  /** Whether the request was forwarded (an `enforce` refusal is not). */
+  forwarded: boolean
+  /** The status the upstream answered (`null`: not forwarded, or no answer). */
+  upstream_status: number | null
+  /** The upstream's `WWW-Authenticate` challenges, joined with `, ` (`null`: none). */
+  upstream_challenge: string | null
+  /** Why the upstream gave no answer (unreachable: 502; silent: 504). */
+  error: string | null
+  /** How the upstream's answer relates to Latchkey's verdict (a 401/403 from the upstream, or a disagreement). */
+  explanation: string | null
 }
 
 /** What the protected API answered to a call made from the UI. */
@@ -335,6 +359,8 @@ export interface LoggedRequest {
   curl: string
   /** A call to a protected resource (or through the explaining proxy): the verdict on its token. */
   verdict?: Verdict | null
+  /** A call through the explaining proxy: where it went and what the upstream answered. */
+  proxy?: ProxyRecord | null
 }
 
 export interface KeyView {

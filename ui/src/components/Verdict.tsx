@@ -3,7 +3,7 @@
 
 import { CircleCheck, CircleMinus, CircleX, ShieldAlert, ShieldCheck } from 'lucide-react'
 import type { ReactElement } from 'react'
-import type { CheckResult, Verdict, VerdictCheck } from '../api/types'
+import type { CheckResult, ProxyRecord, Verdict, VerdictCheck } from '../api/types'
 import { Ticks } from './ui'
 
 /** Human names of the checks (the wire names stay visible beside them). */
@@ -181,7 +181,11 @@ export function verdictLine(v: Verdict): string {
 }
 
 /** The answer in a sentence, with the deciding row's explanation and fix, above the table. */
-export function VerdictSummary({ verdict }: { verdict: Verdict }) {
+/**
+ * With `proxy` (a call through the explaining proxy) the summary speaks of Latchkey's verdict
+ * only: the status the client got is the upstream's, and "your API would accept" is not claimed.
+ */
+export function VerdictSummary({ verdict, proxy }: { verdict: Verdict; proxy?: ProxyRecord | null }) {
   const f = firstFailure(verdict)
   const code = verdict.error ?? challengeError(verdict.challenge)
   const counts = { passed: 0, failed: 0, skipped: 0 }
@@ -191,7 +195,9 @@ export function VerdictSummary({ verdict }: { verdict: Verdict }) {
       {verdict.allowed ? <ShieldCheck size={18} /> : <ShieldAlert size={18} />}
       <div className="stack-sm" style={{ gap: 4, minWidth: 0 }}>
         <div className="t">
-          {verdict.allowed ? 'Accepted' : 'Refused'} · {verdict.status}
+          {proxy
+            ? <>{verdict.allowed ? 'Latchkey accepts the token' : `Latchkey refuses the token · ${verdict.status}`}</>
+            : <>{verdict.allowed ? 'Accepted' : 'Refused'} · {verdict.status}</>}
           {code ? <span className="mono"> {code}</span> : null}
           <span className="counts">
             {counts.passed} passed{counts.failed ? ` · ${counts.failed} failed` : ''}{counts.skipped ? ` · ${counts.skipped} skipped` : ''}
@@ -204,23 +210,27 @@ export function VerdictSummary({ verdict }: { verdict: Verdict }) {
           </div>
         ) : (
           <div className="m">
-            {verdict.allowed
+            {!verdict.allowed
+              ? 'Refused, though no check failed.'
+              : !proxy
               ? 'Every check passed: your API, configured like this resource, would accept this token.'
-              : 'Refused, though no check failed.'}
+              : proxy.upstream_status === 401 || proxy.upstream_status === 403
+              ? `Every check Latchkey makes passed, yet your API answered ${proxy.upstream_status}: it expects something this resource's settings do not reproduce (compare its audience, issuer, algorithms, typ and scopes with the expected values below).`
+              : 'Every check Latchkey makes passed.'}
           </div>
         )}
         {verdict.challenge && (
-          <div className="m challenge"><span className="muted">WWW-Authenticate:</span> <code className="mono">{verdict.challenge}</code></div>
+          <div className="m challenge"><span className="muted">{proxy ? "Latchkey's WWW-Authenticate:" : 'WWW-Authenticate:'}</span> <code className="mono">{verdict.challenge}</code></div>
         )}
       </div>
     </div>
   )
 }
 
-export function VerdictView({ verdict }: { verdict: Verdict }) {
+export function VerdictView({ verdict, proxy }: { verdict: Verdict; proxy?: ProxyRecord | null }) {
   return (
     <div className="stack-sm" style={{ gap: 12 }}>
-      <VerdictSummary verdict={verdict} />
+      <VerdictSummary verdict={verdict} proxy={proxy} />
       <VerdictTable verdict={verdict} caption="Checks made on the token" />
     </div>
   )

@@ -4,7 +4,8 @@ import { useRequests } from '../api/queries'
 import type { LoggedRequest } from '../api/types'
 import { Code, Json } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
-import { verdictLine, VerdictView } from '../components/Verdict'
+import { CallDetail, proxyRowText } from '../components/Proxy'
+import { verdictLine } from '../components/Verdict'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -34,12 +35,14 @@ function ParamTable({ rows, empty }: { rows: { name: string; value: string; sour
 function Detail({ r }: { r: LoggedRequest }) {
   return (
     <div className="stack" style={{ padding: 16, gap: 16 }}>
-      {r.verdict && (
+      {r.verdict && (r.proxy ? (
+        <div data-testid="request-verdict"><CallDetail verdict={r.verdict} proxy={r.proxy} status={r.status} /></div>
+      ) : (
         <div className="stack-sm" data-testid="request-verdict">
           <h3>Latchkey's verdict on the token</h3>
-          <VerdictView verdict={r.verdict} />
+          <CallDetail verdict={r.verdict} status={r.status} />
         </div>
-      )}
+      ))}
       <DetailGrid r={r} />
     </div>
   )
@@ -134,7 +137,9 @@ export function RequestsPage() {
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
-                  const outcomeText = r.verdict
+                  const outcomeText = r.verdict && r.proxy
+                    ? proxyRowText(r.proxy, r.verdict, r.status)
+                    : r.verdict
                     ? r.verdict.allowed ? 'verdict: allowed' : `verdict: ${verdictLine(r.verdict)}`
                     : r.response.error
                     ? `${r.response.error}${r.response.error_description ? `: ${r.response.error_description}` : ''}`

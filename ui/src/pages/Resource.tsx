@@ -12,6 +12,7 @@ import { Code } from '../components/Code'
 import {
   CALL_METHODS, callUrl, curlForCall, samplePath, TokenPicker, useChosenToken, type TokenChoice,
 } from '../components/ResourceCheck'
+import { CallDetail, proxyRowText } from '../components/Proxy'
 import { checkLabel, firstFailure, VerdictView } from '../components/Verdict'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { useServerNow } from '../lib/clock'
@@ -92,6 +93,17 @@ function ResourceView({ r }: { r: Resource }) {
             <span className="k">Metadata</span>
             <span className="v">{r.metadata_url ? <a href={r.metadata_url} target="_blank" rel="noreferrer">{r.metadata_url} <ExternalLink size={11} /></a> : <span className="muted">—</span>}</span>
             <span className="c">{r.metadata_url && <CopyButton text={r.metadata_url} small />}</span>
+            {r.upstream && (
+              <>
+                <span className="k">Upstream</span>
+                <span className="v" data-testid="proxy-settings">
+                  <span>
+                    {r.upstream} <span style={{ fontFamily: 'var(--font)' }}>· mode <span className="mono">{r.mode ?? 'enforce'}</span> ({(r.mode ?? 'enforce') === 'observe' ? 'every call forwarded, refusals explained' : 'refusals answered by Latchkey, accepted calls forwarded'}) · timeout {formatTtl(r.upstream_timeout ?? 60)}{r.upstream_timeout === undefined ? ' (default)' : ''}</span>
+                  </span>
+                </span>
+                <span className="c"><CopyButton text={r.upstream} small /></span>
+              </>
+            )}
             <span className="k">Accepts aud</span>
             <span className="v"><span className="chips">{[...aud, identifier].map((a) => <span key={a} className="tag">{a}</span>)}</span></span><span className="c" />
             <span className="k">Requires</span>
@@ -344,12 +356,12 @@ function Calls({ r }: { r: Resource }) {
                       <td><StatusCode status={c.status} /></td>
                       <td className="mono ellipsis" title={c.client_id ?? undefined}>{c.client_id ?? <span className="faint">—</span>}</td>
                       <td className="mono ellipsis" title={c.sub ?? undefined}>{c.sub ?? <span className="faint">—</span>}</td>
-                      <td className="first ellipsis" title={f?.explanation}>
-                        {c.verdict.allowed ? <span className="muted">all checks passed</span> : f ? <><strong>{checkLabel(f.check)}</strong>: <Ticks text={f.explanation ?? 'failed'} /></> : <span className="muted">refused</span>}
+                      <td className="first ellipsis" title={c.proxy ? proxyRowText(c.proxy, c.verdict, c.status) : f?.explanation} data-testid="call-outcome">
+                        {c.proxy ? <Ticks text={proxyRowText(c.proxy, c.verdict, c.status)} /> : c.verdict.allowed ? <span className="muted">all checks passed</span> : f ? <><strong>{checkLabel(f.check)}</strong>: <Ticks text={f.explanation ?? 'failed'} /></> : <span className="muted">refused</span>}
                       </td>
                     </tr>
                     {isOpen && (
-                      <tr><td colSpan={7} className="detail"><div style={{ padding: 16 }}><VerdictView verdict={c.verdict} /></div></td></tr>
+                      <tr><td colSpan={7} className="detail"><div style={{ padding: 16 }}><CallDetail verdict={c.verdict} proxy={c.proxy} status={c.status} /></div></td></tr>
                     )}
                   </Fragment>
                 )
