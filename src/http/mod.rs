@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod capture;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod guard;

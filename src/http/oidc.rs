@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -317,77 +317,16 @@ pub async fn end_session(
     resp
 }
 
-/// The origin (`scheme://host[:port]`) of a URL.
-fn origin_of(uri: &str) -> Option<String> {
-    let u = url::Url::parse(uri).ok()?;
-    match u.origin() {
-        url::Origin::Tuple(..) => Some(u.origin().ascii_serialization()),
-        url::Origin::Opaque(_) => None,
-    }
-}
-
-/// Whether `origin` is that of a registered redirect or post-logout URI.
-pub fn registered_origin(p: &Provider, origin: &str) -> bool {
-    p.clients().iter().any(|c| {
-        c.redirect_uris
-            .iter()
-            .chain(c.post_logout_redirect_uris.iter())
-            .any(|u| origin_of(u).as_deref() == Some(origin))
-    })
-}
-
 /// CORS for browser apps (Fetch standard): discovery and JWKS are public; token, userinfo,
 /// revocation and introspection answer the origins of registered redirect URIs, so an SPA on
 /// `http://localhost:3000` can complete the whole flow. Preflights are answered here.
 pub async fn cors(State(p): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-    else {
-        return next.run(req).await;
-    };
-    let path = req.uri().path().trim_start_matches(p.issuer.path.as_str()).to_string();
+    let path = req.uri().path().trim_start_matches(p.issuer.path.as_str());
     let public = path == paths::JWKS || path.starts_with("/.well-known/");
-    let allowed = public || registered_origin(&p, &origin);
-    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        let mut resp = StatusCode::NO_CONTENT.into_response();
-        if allowed {
-            add_cors(&mut resp, &origin, public);
-            let h = resp.headers_mut();
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, OPTIONS"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Authorization, Content-Type, DPoP"),
-            );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        }
-        return resp;
-    }
-    let mut resp = next.run(req).await;
-    if allowed {
-        add_cors(&mut resp, &origin, public);
-    }
-    resp
-}
-
-fn add_cors(resp: &mut Response, origin: &str, public: bool) {
-    let h = resp.headers_mut();
-    if public {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    } else if let Ok(v) = HeaderValue::from_str(origin) {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
-    } else {
-        return;
-    }
-    // A browser app reads the RFC 6750 challenge (why its token was refused) only if exposed.
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("WWW-Authenticate"),
-    );
+    let policy = super::cors::Policy {
+        public,
+        methods: "GET, POST, OPTIONS",
+        expose: "WWW-Authenticate",
+    };
+    super::cors::apply(&p, policy, req, next).await
 }

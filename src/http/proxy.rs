@@ -48,9 +48,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::time::Instant;
 
+use super::cors::registered_origin;
 use super::error::no_store;
 use super::oauth::AppState;
-use super::oidc::registered_origin;
 use super::resources::{bearer_input, fill_challenge, respond};
 use super::upstream::{Failure, MAX_PROXY_BODY, Progress, Upload, send};
 use crate::model::ProxyMode;

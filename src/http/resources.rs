@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{http_error, no_store};
 use super::oauth::AppState;
-use super::oidc::registered_origin;
 use crate::resources::{self, BearerInput, ChallengePieces, Compiled, Verdict};
 
 /// The response header linking a successful call to its verdict (the admin API's call URL).
@@ -170,48 +169,12 @@ pub async fn metadata(State(p): State<AppState>, Path(name): Path<String>) -> Re
 /// method, `Authorization` allowed, and `WWW-Authenticate` and `Latchkey-Verdict` exposed so a
 /// browser app can read the challenge and the verdict link. Preflights are answered here.
 pub async fn cors(State(p): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-    else {
-        return next.run(req).await;
+    let policy = super::cors::Policy {
+        public: false,
+        methods: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        expose: "WWW-Authenticate, Latchkey-Verdict",
     };
-    let allowed = registered_origin(&p, &origin);
-    let add = |resp: &mut Response| {
-        if let Ok(v) = HeaderValue::from_str(&origin) {
-            let h = resp.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-            h.append(header::VARY, HeaderValue::from_static("Origin"));
-            h.insert(
-                header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                HeaderValue::from_static("WWW-Authenticate, Latchkey-Verdict"),
-            );
-        }
-    };
-    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        let mut resp = StatusCode::NO_CONTENT.into_response();
-        if allowed {
-            add(&mut resp);
-            let h = resp.headers_mut();
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Authorization, Content-Type, DPoP"),
-            );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        }
-        return resp;
-    }
-    let mut resp = next.run(req).await;
-    if allowed {
-        add(&mut resp);
-    }
-    resp
+    super::cors::apply(&p, policy, req, next).await
 }
 
 #[cfg(test)]
