@@ -958,6 +958,32 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
     rows.push(format_row(format, true));
     let record = record_of(p, token).await;
     let Some(parsed) = parsed else {
+        match record.as_ref().map(|r| r.kind) {
+            // Latchkey knows what this opaque string is: the kind row says it better ("you sent
+            // a refresh token") than the format row would ("an opaque token").
+            Some(k) if k != TokenKind::AccessToken => {
+                rows[0] = Check::skipped(
+                    CheckName::Format,
+                    format!(
+                        "an opaque string that Latchkey issued as a {}: see the kind row",
+                        k.as_str()
+                    ),
+                )
+                .with_values(json!("jws"), json!(format.as_str()));
+            }
+            // Not a JWS and not anything Latchkey issued.
+            None if format == Format::Opaque => {
+                rows[0] = Check::failed(
+                    CheckName::Format,
+                    json!("jws"),
+                    json!(format.as_str()),
+                    "not a JWT, and not a token Latchkey issued (no JWT, opaque token, code or refresh token of this \
+                     server has this value)",
+                    "send the access_token value from a token response of this issuer, as is",
+                );
+            }
+            _ => {}
+        }
         let (kind, source) = kind_of(record.as_ref().map(|r| r.kind), None);
         rows.push(kind_row(policy, kind, source));
         for name in &CheckName::ALL[3..CheckName::ALL.len() - 1] {

@@ -44,7 +44,7 @@ access_token_format = "opaque"
 [[clients]]
 client_id = "web-app"
 client_secret = "web-secret"
-grant_types = ["password"]
+grant_types = ["password", "refresh_token"]
 scopes = ["openid", "read_books"]
 audiences = ["books-api"]
 

@@ -578,3 +578,33 @@ async fn introspection_honours_require_scope_and_validate_audience() {
             .contains("introspection_client")
     );
 }
+
+/// A token Latchkey knows is not an access token is named by the `kind` row (it decides), and a
+/// string Latchkey never issued is not called "an opaque token" as if it might be one.
+#[tokio::test]
+async fn a_refresh_token_is_decided_by_kind_and_garbage_is_named_as_such() {
+    let lk = start().await;
+    let grant = lk.password_grant().await;
+    if let Some(refresh) = grant["refresh_token"].as_str() {
+        let r = lk.check("books", refresh, "GET", "/books").await;
+        assert_eq!(r.json["decided_by"], "kind", "{:#}", r.json);
+        assert_eq!(r.row("format")["result"], "skipped");
+        assert!(
+            r.row("kind")["explanation"].as_str().unwrap().contains("refresh"),
+            "{:#}",
+            r.json
+        );
+    } else {
+        panic!("the test client gets no refresh token: {grant:#}");
+    }
+    let r = lk.check("books", "not-a-token-at-all", "GET", "/books").await;
+    assert_eq!(r.json["decided_by"], "format");
+    assert!(
+        r.row("format")["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("not a token Latchkey issued"),
+        "{:#}",
+        r.json
+    );
+}
