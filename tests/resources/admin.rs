@@ -1,58 +1,9 @@
 //! The admin side: checking without calling, recent calls, events, validation, and the config
 //! round trip of every resource key.
 
-use std::time::Duration;
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
-
-/// Reads Server-Sent Events from the admin stream.
-struct Events {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Events {
-    async fn open(lk: &Lk) -> Events {
-        let resp = lk.http.get(lk.api("/events")).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        Events {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The data of the next event named `name`, within 5 s.
-    async fn next_of(&mut self, name: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            while let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut event = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = Some(v.trim().to_string());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if event.as_deref() == Some(name) {
-                    let envelope: Value = serde_json::from_str(&data).unwrap();
-                    assert_eq!(envelope["type"], name);
-                    return envelope["data"].clone();
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no {name} event within 5 s"))
-                .unwrap()
-                .unwrap();
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
 
 #[tokio::test]
 async fn check_explains_without_recording_and_publishes_resource_checked() {

@@ -315,3 +315,50 @@ pub fn header(token: &str) -> Value {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
 }
+
+/// Reads Server-Sent Events from the admin stream.
+pub struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    pub async fn open(lk: &Lk) -> Events {
+        let resp = lk.http.get(lk.api("/events")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        Events {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The data of the next event named `name`, within 5 s.
+    pub async fn next_of(&mut self, name: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut event = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if event.as_deref() == Some(name) {
+                    let envelope: Value = serde_json::from_str(&data).unwrap();
+                    assert_eq!(envelope["type"], name);
+                    return envelope["data"].clone();
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {name} event within 5 s"))
+                .unwrap()
+                .unwrap();
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
