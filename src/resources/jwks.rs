@@ -26,6 +26,56 @@ pub struct ApiKey {
     /// The same key parsed once for aws-lc-rs (the backend jsonwebtoken uses), so a call does
     /// not rebuild the key for every signature; `None` falls back to jsonwebtoken.
     pub parsed: Option<ParsedPublicKey>,
+    /// Signatures this key has verified: see [`Verified`].
+    pub verified: Verified,
+}
+
+/// How many verified signatures each key remembers.
+pub const VERIFIED_PER_KEY: usize = 1024;
+
+/// The signatures a key has verified, newest kept ([`VERIFIED_PER_KEY`] at most): a token
+/// sent again is not verified again. Whether a signature verifies depends only on the signing
+/// input, the signature and the key, so the answer cannot go stale; everything that does
+/// change (the clock, the API's JWKS, revocation) is checked on every call. API gateways do
+/// the same (Envoy's `jwt_cache_config`). Keyed by the signature (base64url), the signing
+/// input compared in full on a hit; only successes are kept.
+#[derive(Debug)]
+pub struct Verified(Mutex<hashlink::LruCache<Box<str>, Box<[u8]>>>);
+
+impl Default for Verified {
+    fn default() -> Self {
+        Verified(Mutex::new(hashlink::LruCache::new(VERIFIED_PER_KEY)))
+    }
+}
+
+impl Verified {
+    fn lock(&self) -> std::sync::MutexGuard<'_, hashlink::LruCache<Box<str>, Box<[u8]>>> {
+        match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Whether `signature_b64` over `signing_input` verified before.
+    fn contains(&self, signing_input: &[u8], signature_b64: &str) -> bool {
+        self.lock()
+            .get(signature_b64)
+            .is_some_and(|input| &input[..] == signing_input)
+    }
+
+    fn insert(&self, signing_input: &[u8], signature_b64: &str) {
+        self.lock().insert(signature_b64.into(), signing_input.into());
+    }
+
+    /// How many signatures are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// DER of a length (X.690 §8.1.3).
@@ -95,7 +145,19 @@ fn parse_once(jwk: &Jwk, alg: SigningAlg) -> Option<ParsedPublicKey> {
 impl ApiKey {
     /// Verifies a JWS signature (`signature`: base64url) over `signing_input` with this key,
     /// for the key's own algorithm.
+    /// A signature verified before (see [`Verified`]) is not verified again.
     pub fn verify(&self, signing_input: &[u8], signature_b64: &str) -> bool {
+        if self.verified.contains(signing_input, signature_b64) {
+            return true;
+        }
+        let ok = self.verify_uncached(signing_input, signature_b64);
+        if ok {
+            self.verified.insert(signing_input, signature_b64);
+        }
+        ok
+    }
+
+    fn verify_uncached(&self, signing_input: &[u8], signature_b64: &str) -> bool {
         if let Some(parsed) = &self.parsed {
             return B64
                 .decode(signature_b64.trim_end_matches('='))
@@ -205,6 +267,7 @@ fn snapshot(keys: &Keys) -> Arc<Vec<Arc<ApiKey>>> {
                     alg: k.alg,
                     key,
                     parsed: parse_once(&k.jwk, k.alg),
+                    verified: Verified::default(),
                 })
             })
         })
@@ -321,6 +384,7 @@ mod tests {
             alg,
             key: DecodingKey::from_secret(b"unused"),
             parsed: None,
+            verified: Verified::default(),
         })
     }
 
@@ -365,12 +429,26 @@ mod tests {
                 alg,
                 key: DecodingKey::from_jwk(&k.jwk).unwrap(),
                 parsed: parse_once(&k.jwk, alg),
+                verified: Verified::default(),
             };
             assert!(api.parsed.is_some(), "{alg}");
             let (input, sig) = token.rsplit_once('.').unwrap();
             assert!(api.verify(input.as_bytes(), sig), "{alg}");
             assert!(!api.verify(format!("{input}x").as_bytes(), sig), "{alg}");
-            let jwt_only = ApiKey { parsed: None, ..api };
+            // Remembered once verified; a changed signing input with the same signature is
+            // still refused (the input is compared in full), and failures are not remembered.
+            assert_eq!(api.verified.len(), 1, "{alg}");
+            assert!(api.verify(input.as_bytes(), sig), "{alg} again");
+            assert!(
+                !api.verify(format!("{input}x").as_bytes(), sig),
+                "{alg} changed after a hit"
+            );
+            assert_eq!(api.verified.len(), 1, "{alg}");
+            let jwt_only = ApiKey {
+                parsed: None,
+                verified: Verified::default(),
+                ..api
+            };
             assert!(jwt_only.verify(input.as_bytes(), sig), "{alg} via jsonwebtoken");
         }
     }
