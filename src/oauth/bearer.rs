@@ -22,11 +22,20 @@ pub struct BearerRequest<'a> {
 /// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 pub fn is_b64token(s: &str) -> bool {
     let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+    !body.is_empty() && body.bytes().all(|b| B64TOKEN[b as usize])
 }
+
+/// The `b64token` characters as a table (a token is checked on every protected call).
+const B64TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    t
+};
 
 /// The token of an `Authorization` header value: `Ok(None)` for another scheme (Basic, ...),
 /// `Err(invalid_request)` for a Bearer header without a well-formed token.

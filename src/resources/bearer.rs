@@ -21,14 +21,7 @@ pub struct Refused {
     pub no_token: bool,
 }
 
-/// Whether `s` is a b64token (RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`).
-pub fn is_b64token(s: &str) -> bool {
-    let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
-}
+pub use crate::oauth::bearer::is_b64token;
 
 fn methods_json(p: &Policy) -> Value {
     json!(p.bearer_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>())
@@ -53,6 +46,24 @@ enum Found {
     Header(String),
     Body(String),
     Query(String),
+}
+
+impl Found {
+    fn method(&self) -> BearerMethod {
+        match self {
+            Found::Header(_) => BearerMethod::Header,
+            Found::Body(_) => BearerMethod::Body,
+            Found::Query(_) => BearerMethod::Query,
+        }
+    }
+
+    fn place(&self) -> &'static str {
+        match self {
+            Found::Header(_) => "header",
+            Found::Body(_) => "body",
+            Found::Query(_) => "query",
+        }
+    }
 }
 
 /// The `request` row and the token, or the refusal.
@@ -134,15 +145,22 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
     if let Some(t) = input.query_tokens.first() {
         found.push(Found::Query(t.clone()));
     }
+    let allows = |m: BearerMethod| p.bearer_methods.contains(&m);
+    // A place the API does not read is invisible to it (an `access_token` left in the query
+    // of a call that also sends the header is ignored, as a real API would); it only counts
+    // when it is the one place the token is.
+    let mut ignored: Vec<&'static str> = Vec::new();
+    if found.iter().any(|f| allows(f.method())) {
+        found.retain(|f| {
+            let read = allows(f.method());
+            if !read {
+                ignored.push(f.place());
+            }
+            read
+        });
+    }
     if found.len() > 1 {
-        let places: Vec<&str> = found
-            .iter()
-            .map(|f| match f {
-                Found::Header(_) => "header",
-                Found::Body(_) => "body",
-                Found::Query(_) => "query",
-            })
-            .collect();
+        let places: Vec<&str> = found.iter().map(Found::place).collect();
         return Err(malformed(
             p,
             json!({"token_in": places}),
@@ -153,7 +171,15 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
             "send the token only in the Authorization header",
         ));
     }
-    let allows = |m: BearerMethod| p.bearer_methods.contains(&m);
+    let passed = |place: &str, explanation: &str| {
+        let mut explanation = explanation.to_string();
+        for other in &ignored {
+            explanation.push_str(&format!(
+                "; the access_token in the {other} was ignored: this API does not read it there"
+            ));
+        }
+        Check::passed(CheckName::Request, methods_json(p), json!(place), explanation)
+    };
     match found.pop() {
         None => {
             let (actual, explanation) = match other_scheme {
@@ -180,12 +206,7 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
                 ));
             }
             Ok((
-                Check::passed(
-                    CheckName::Request,
-                    methods_json(p),
-                    json!("header"),
-                    "one Bearer token in the Authorization header (RFC 6750 §2.1)",
-                ),
+                passed("header", "one Bearer token in the Authorization header (RFC 6750 §2.1)"),
                 t,
             ))
         }
@@ -207,10 +228,8 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
                 ));
             }
             Ok((
-                Check::passed(
-                    CheckName::Request,
-                    methods_json(p),
-                    json!("body"),
+                passed(
+                    "body",
                     "one access_token in an application/x-www-form-urlencoded body (RFC 6750 §2.2)",
                 ),
                 t,
@@ -227,10 +246,8 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
                 ));
             }
             Ok((
-                Check::passed(
-                    CheckName::Request,
-                    methods_json(p),
-                    json!("query"),
+                passed(
+                    "query",
                     "one access_token in the query string (RFC 6750 §2.3; allowed by this API)",
                 ),
                 t,

@@ -11,11 +11,12 @@ async fn malformed_requests_are_invalid_request() {
     let lk = start().await;
     let t = lk.books_token().await;
     let url = format!("{}/resources/books/books", lk.url);
-    // The token in the header and the query.
+    // The token in the header and in a form body of a POST: both places are read, so two.
     let r = resp(
         lk.http
-            .get(format!("{url}?access_token={t}"))
+            .post(format!("{}/resources/books/authors", lk.url))
             .bearer_auth(&t)
+            .form(&[("access_token", t.as_str())])
             .send()
             .await
             .unwrap(),
@@ -32,7 +33,7 @@ async fn malformed_requests_are_invalid_request() {
         r.row("request")["explanation"]
             .as_str()
             .unwrap()
-            .contains("more than one place")
+            .contains("more than one place (header and body)")
     );
     // Two Authorization headers.
     let r = resp(
@@ -80,6 +81,29 @@ async fn body_tokens_are_read_on_post_and_query_tokens_only_when_allowed() {
     )
     .await;
     assert_eq!(r.status, 200, "{:#}", r.json);
+    // A query token beside the header is invisible to an API that does not read the query:
+    // the call passes and the request row says the query was ignored.
+    let r = resp(
+        lk.http
+            .get(format!("{}/resources/books/books?access_token=whatever", lk.url))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:#}", r.json);
+    let link = r.header("latchkey-verdict").unwrap().to_string();
+    let call = resp(lk.http.get(&link).send().await.unwrap()).await;
+    let request = verdict_row(&call.json["verdict"], "request");
+    assert_eq!(request["result"], "passed", "{:#}", call.json);
+    assert!(
+        request["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("the access_token in the query was ignored"),
+        "{request:#}"
+    );
     // The query (§2.3, SHOULD NOT): not read by default...
     let r = resp(
         lk.http
@@ -112,6 +136,23 @@ async fn body_tokens_are_read_on_post_and_query_tokens_only_when_allowed() {
     )
     .await;
     assert_eq!(r.status, 200, "{:#}", r.json);
+    // Now the query is read, the header and the query are two places.
+    let r = resp(
+        lk.http
+            .get(format!("{}/resources/books/books?access_token={t}", lk.url))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{:#}", r.json);
+    assert!(
+        r.row("request")["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("more than one place (header and query)")
+    );
     let meta = resp(lk.http.get(lk.metadata_url("books")).send().await.unwrap()).await;
     assert_eq!(meta.json["bearer_methods_supported"], json!(["header", "query"]));
 }
