@@ -691,8 +691,10 @@ pub fn aud_row(accepted: &[String], aud: Option<&Value>, policy: &Policy, note: 
             near.unwrap_or_default()
         ),
         format!(
-            "give the client the audience {} (its audiences), or add the token's aud to the resource's audience",
-            accepted.last().map_or("", String::as_str)
+            "add {} to the client's audiences (its tokens then carry it in aud), or add {} to this resource's \
+             audience",
+            accepted.last().map_or("", String::as_str),
+            values.join(" or ")
         ),
     )
 }

@@ -181,13 +181,15 @@ fn verdict_of(
                 _ => Some(BearerError::InvalidToken),
             };
             let status = error.map_or(401, BearerError::status);
+            // The JSON keeps the explanation as written; the challenge folds it to ASCII and
+            // shortens it (`Verdict::challenge_pieces`).
             let description = error.map(|_| {
-                let mut d = crate::oauth::bearer::ascii_param(&format!("{}: {}", row.check.as_str(), row.explanation));
-                if d.len() > 300 {
-                    d.truncate(297);
-                    d.push_str("...");
+                let name = row.check.as_str();
+                if row.explanation.starts_with(name) {
+                    row.explanation.clone()
+                } else {
+                    format!("{name}: {}", row.explanation)
                 }
-                d
             });
             (status, error, description, Some(row.check))
         }

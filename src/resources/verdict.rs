@@ -8,8 +8,13 @@
 //! failed signature say that they read an unverified payload.
 
 use serde::Serialize;
+
 use serde_json::Value;
 use utoipa::ToSchema;
+
+/// The longest `error_description` put in a challenge header (bytes, ASCII); the verdict's
+/// JSON carries the whole text.
+pub const CHALLENGE_DESCRIPTION_MAX: usize = 300;
 
 /// The checks, in evaluation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema, PartialOrd, Ord)]
@@ -266,7 +271,8 @@ pub struct Verdict {
     pub decided_by: Option<CheckName>,
     /// The RFC 6750 error code, when refused.
     pub error: Option<BearerError>,
-    /// A one-sentence reason, when refused (§3 characters only).
+    /// A one-sentence reason, when refused: the deciding row's explanation (the challenge
+    /// carries it folded to the RFC 6750 §3 characters, at most [`CHALLENGE_DESCRIPTION_MAX`] bytes).
     pub error_description: Option<String>,
     /// The rows, in evaluation order.
     pub checks: Vec<Check>,
@@ -291,7 +297,14 @@ impl Verdict {
         Some(ChallengePieces {
             realm: realm.to_string(),
             error: self.error,
-            error_description: self.error.and(self.error_description.clone()),
+            error_description: self.error.and(self.error_description.as_deref()).map(|d| {
+                let mut d = crate::oauth::bearer::ascii_param(d);
+                if d.len() > CHALLENGE_DESCRIPTION_MAX {
+                    d.truncate(CHALLENGE_DESCRIPTION_MAX - 3);
+                    d.push_str("...");
+                }
+                d
+            }),
             scope: match self.error {
                 Some(BearerError::InsufficientScope) => Some(self.required_scopes.join(" ")),
                 _ => None,

@@ -52,6 +52,13 @@ async fn malformed_requests_are_invalid_request() {
         let r = resp(lk.http.get(&url).header("authorization", bad).send().await.unwrap()).await;
         assert_eq!(r.status, 400, "{bad}: {:#}", r.json);
         assert_eq!(r.json["error"], "invalid_request");
+        // The JSON keeps the explanation as written (§ and all); the header folds it to the
+        // characters RFC 6750 §3 allows.
+        let d = r.json["error_description"].as_str().unwrap();
+        if bad != "Bearer " {
+            assert!(d.contains("RFC 6750 §2.1"), "{d}");
+        }
+        assert!(r.header("www-authenticate").unwrap().is_ascii());
     }
     // A form body on GET (RFC 6750 §2.2 forbids it).
     let r = resp(

@@ -268,7 +268,7 @@ async fn enforce_answers_refusals_itself_without_calling_the_upstream() {
     assert!(
         r.header("www-authenticate")
             .unwrap()
-            .starts_with("Bearer realm=\"api\", error=\"invalid_token\", error_description=\"aud: "),
+            .starts_with("Bearer realm=\"api\", error=\"invalid_token\", error_description=\"aud "),
         "{r:?}"
     );
     assert_eq!(r.json["decided_by"], "aud");

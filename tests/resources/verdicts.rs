@@ -142,7 +142,7 @@ async fn a_wrong_audience_fails_aud() {
             &lk,
             "books",
             "invalid_token",
-            "aud: aud other-app names none of the audiences this API accepts; tokens minted for another API (or an \
+            "aud other-app names none of the audiences this API accepts; tokens minted for another API (or an \
              id_token, whose aud is the client) end up here"
         )
     );
@@ -250,7 +250,7 @@ async fn an_issuer_with_a_trailing_slash_fails_iss_and_says_so() {
             "slash",
             "invalid_token",
             &format!(
-                "iss: iss {} is not {expected}: they differ only by a trailing slash: the API expects one, the token's \
+                "iss {} is not {expected}: they differ only by a trailing slash: the API expects one, the token's \
                  iss has none",
                 lk.issuer()
             )
