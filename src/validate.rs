@@ -635,6 +635,17 @@ pub fn upstream_url(u: &str) -> Result<url::Url, String> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(format!("`{u}` is not an http(s) URL {example}"));
     }
+    // The WHATWG parser reads `http:///x` and `http:x` as host `x`: a URL whose host is not
+    // written right after `scheme://` is refused rather than guessed at.
+    let written_host = u
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with(['/', '\\', '?', '#']));
+    if !written_host {
+        return Err(format!(
+            "`{u}` has no host after `{}://`; use a URL {example}",
+            parsed.scheme()
+        ));
+    }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(format!(
             "`{u}` has user info; the proxy forwards the caller's own Authorization header, so put no credentials in the URL"

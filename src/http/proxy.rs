@@ -51,7 +51,7 @@ use tokio::time::Instant;
 use super::cors::registered_origin;
 use super::error::no_store;
 use super::oauth::AppState;
-use super::resources::{bearer_input, fill_challenge, respond};
+use super::resources::{bearer_input, fill_challenge, is_form, respond};
 use super::upstream::{Failure, MAX_PROXY_BODY, Progress, Upload, send};
 use crate::model::ProxyMode;
 use crate::provider::Provider;
@@ -150,13 +150,6 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     }
 }
 
-fn is_form(h: &HeaderMap) -> bool {
-    h.get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-}
-
 fn content_length(h: &HeaderMap) -> Option<u64> {
     h.get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -172,6 +165,21 @@ fn append_list(h: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(&joined) {
         h.insert(name, v);
     }
+}
+
+/// Whether a `Via` header names Latchkey (RFC 9110 §7.6.3): the request is on its second pass,
+/// an upstream pointing back at Latchkey (answered 508 Loop Detected, RFC 5842 §7.2, at once
+/// instead of looping until a timeout).
+fn came_through_latchkey(h: &HeaderMap) -> bool {
+    h.get_all("via").iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',').any(|hop| {
+                hop.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|by| by.eq_ignore_ascii_case("latchkey"))
+            })
+        })
+    })
 }
 
 /// Forwards one call to resource `c`'s upstream (`rest`: the path after the resource name).
@@ -209,6 +217,17 @@ async fn forward(p: AppState, c: Arc<Compiled>, rest: String, req: Request) -> R
                 .into(),
         );
     }
+    if came_through_latchkey(&parts.headers) {
+        return own(
+            StatusCode::LOOP_DETECTED,
+            "upstream_loop",
+            format!(
+                "this request already came through Latchkey's proxy (Via: 1.1 latchkey), so resource `{}`'s upstream \
+                 leads back to Latchkey; point it at your API instead",
+                c.resource.name
+            ),
+        );
+    }
     if content_length(&parts.headers).is_some_and(|n| n > MAX_PROXY_BODY) {
         return own(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -220,10 +239,10 @@ async fn forward(p: AppState, c: Arc<Compiled>, rest: String, req: Request) -> R
         );
     }
     // RFC 6750 §2.2: a small form body may carry the token, so it is read first.
-    let small_form =
-        is_form(&parts.headers) && content_length(&parts.headers).is_some_and(|n| n <= super::MAX_BODY as u64);
+    let small_form = is_form(&parts.headers)
+        && content_length(&parts.headers).is_some_and(|n| n <= resources::FORM_BODY_READ as u64);
     let (body, form) = if small_form {
-        match axum::body::to_bytes(body, super::MAX_BODY).await {
+        match axum::body::to_bytes(body, resources::FORM_BODY_READ).await {
             Ok(b) => (Body::from(b.clone()), b),
             Err(_) => {
                 return own(
@@ -242,7 +261,8 @@ async fn forward(p: AppState, c: Arc<Compiled>, rest: String, req: Request) -> R
     let verdict: Option<Arc<Verdict>> = if preflight {
         None
     } else {
-        let input = bearer_input(&parts.headers, parts.uri.query(), &form);
+        let mut input = bearer_input(&parts.headers, parts.uri.query(), &form);
+        input.body_unread = is_form(&parts.headers) && !small_form;
         let relative = if rest.is_empty() { "/" } else { rest.as_str() };
         let mut v = resources::evaluate(&p, &c, &input, parts.method.as_str(), relative).await;
         fill_challenge(&c, &mut v);

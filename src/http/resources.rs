@@ -39,7 +39,8 @@ pub fn fill_challenge(c: &Compiled, v: &mut Verdict) {
         .map(|p| bearer_challenge(&p));
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
+/// Whether the request's body is `application/x-www-form-urlencoded` (RFC 6750 §2.2).
+pub fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -69,6 +70,7 @@ pub fn bearer_input(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Be
             Vec::new()
         },
         query_tokens: query.map(|q| access_tokens(q.as_bytes())).unwrap_or_default(),
+        body_unread: false,
     }
 }
 

@@ -187,6 +187,14 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
                     json!({"authorization": format!("{s} ...")}),
                     format!("the Authorization header uses the {s} scheme; this API expects Bearer"),
                 ),
+                None if input.body_unread => (
+                    json!({"form_body": "not read"}),
+                    format!(
+                        "no access token in the Authorization header or the query, and the form body was not searched: \
+                         it is larger than {} KiB or its length was not announced (Content-Length)",
+                        super::FORM_BODY_READ / 1024
+                    ),
+                ),
                 None => (json!(null), "the request carries no access token".to_string()),
             };
             Err(missing(

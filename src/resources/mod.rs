@@ -87,7 +87,13 @@ pub struct BearerInput {
     pub body_tokens: Vec<String>,
     /// `access_token` values of the query string (§2.3), in order.
     pub query_tokens: Vec<String>,
+    /// A form body that was not searched for `access_token` (the explaining proxy streams
+    /// bodies larger than [`FORM_BODY_READ`] bytes, or of unannounced length, unread).
+    pub body_unread: bool,
 }
+
+/// The largest form body (bytes) searched for an `access_token` (RFC 6750 §2.2).
+pub const FORM_BODY_READ: usize = 64 * 1024;
 
 /// What the API's clock says: Latchkey's clock plus the resource's offset (seconds).
 pub fn api_now(p: &Provider, r: &Resource) -> i64 {

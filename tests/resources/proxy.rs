@@ -494,6 +494,23 @@ async fn a_form_body_token_is_checked_and_forwarded() {
     let r = resp(r).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json["body"], format!("access_token={t}&x=1"));
+    // A form body over 64 KiB is streamed unread: the verdict says the body was not searched
+    // instead of claiming the request had no token.
+    let big = "y".repeat(70 * 1024);
+    let r = lk
+        .http
+        .post(format!("{}/resources/api/v1/form", lk.url))
+        .form(&[("access_token", t.as_str()), ("x", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let r = resp(r).await;
+    assert_eq!(r.status, 401, "{r:?}");
+    let why = r.row("request")["explanation"].as_str().unwrap().to_string();
+    assert!(
+        why.contains("form body was not searched") && why.contains("64 KiB"),
+        "{why}"
+    );
 }
 
 #[tokio::test]
@@ -558,6 +575,9 @@ async fn upstreams_are_validated() {
         ("http://user:pw@127.0.0.1:3000", "user info"),
         ("http://127.0.0.1:3000/?a=1", "query"),
         ("http://127.0.0.1:3000/#x", "fragment"),
+        ("http:///x", "no host"),
+        ("http:x", "no host"),
+        ("https:/api.example.test", "no host"),
     ] {
         let r = lk
             .post("/resources", json!({"name": "bad", "upstream": upstream}))
@@ -816,4 +836,29 @@ async fn a_401_for_a_token_latchkey_accepts_says_the_api_expects_something_else(
         why.contains("answered 401") && why.contains("passes every check") && why.contains("Invalid audience"),
         "{why}"
     );
+}
+
+#[tokio::test]
+async fn an_upstream_leading_back_to_latchkey_is_a_508_at_once() {
+    let lk = start().await;
+    lk.resource(json!({
+        "name": "api",
+        "audience": "books-api",
+        "upstream": format!("{}/resources/api", lk.url),
+        "mode": "observe",
+    }))
+    .await;
+    let t = lk.books_token().await;
+    let started = std::time::Instant::now();
+    let r = lk.call(reqwest::Method::GET, "api/v1/books", Some(&t)).await;
+    assert_eq!(r.status, 508, "{r:?}");
+    assert_eq!(r.json["error"], "upstream_loop");
+    assert!(
+        r.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("leads back to Latchkey"),
+        "{r:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
