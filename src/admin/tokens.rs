@@ -440,10 +440,28 @@ pub struct MintRequest {
     pub scopes: Option<Vec<String>>,
     /// Lifetime in seconds (default: the client's or the server's access-token lifetime).
     pub ttl: Option<u64>,
-    /// Extra claims; they cannot replace registered ones (`iss`, `sub`, `aud`, `exp`, ...).
+    /// Extra claims (`nbf`, `acr`, a custom `role`, ...). The claims Latchkey sets itself
+    /// ([`SET_BY_LATCHKEY`]) are refused with a field error saying where each comes from.
     #[schema(value_type = Option<Object>)]
     pub claims: Option<Map<String, Value>>,
 }
+
+/// The claims of an access token that Latchkey sets itself, and where each comes from: a
+/// minted token cannot carry other values (its record, introspection and the resources read
+/// them from the same place).
+pub const SET_BY_LATCHKEY: &[(&str, &str)] = &[
+    ("iss", "the issuer URL (the server's `issuer` setting)"),
+    ("sub", "the user (`username`), or the client id without one"),
+    (
+        "aud",
+        "the client's `audiences` (its id when it has none); mint for a client with the audience you need",
+    ),
+    ("client_id", "`client_id`"),
+    ("scope", "`scopes`"),
+    ("iat", "the (virtual) clock; move the clock to mint a token in the past"),
+    ("exp", "`ttl` (seconds from now)"),
+    ("jti", "the token's id, unique per token"),
+];
 
 /// A minted access token.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -467,6 +485,21 @@ pub async fn mint(p: &Provider, req: MintRequest) -> Result<Minted, AdminError> 
         .ok_or_else(|| AdminError::field("client_id", format!("no client `{}`", req.client_id)))?;
     if let Some(Err(m)) = req.ttl.map(|t| crate::validate::lifetime(Seconds(t))) {
         return Err(AdminError::field("ttl", m));
+    }
+    if let Some(claims) = &req.claims {
+        let errs: Vec<super::FieldIssue> = SET_BY_LATCHKEY
+            .iter()
+            .filter(|(name, _)| claims.contains_key(*name))
+            .map(|(name, from)| {
+                super::FieldIssue::new(
+                    format!("claims.{name}"),
+                    format!("`{name}` is set by Latchkey from {from}"),
+                )
+            })
+            .collect();
+        if !errs.is_empty() {
+            return Err(AdminError::invalid(errs));
+        }
     }
     let scopes = match &req.scopes {
         None => client.scopes.clone(),
