@@ -356,7 +356,16 @@ impl Provider {
 
     /// Creates or replaces a resource.
     pub async fn upsert_resource(&self, r: Resource) -> Result<bool, ChangeError> {
-        let errs = validate::resource(&r, &|s| self.scope_exists(s));
+        let mut errs = validate::resource(&r, &|s| self.scope_exists(s));
+        if let Some(c) = &r.introspection_client
+            && validate::is_identifier(c)
+            && self.client(c).is_none()
+        {
+            errs.push(validate::FieldError::new(
+                validate::Path::key("introspection_client"),
+                format!("no client `{c}`; name the client the API authenticates to /introspect as"),
+            ));
+        }
         if !errs.is_empty() {
             return Err(ChangeError::Invalid(errs));
         }

@@ -108,7 +108,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(path: Path, message: impl Into<String>) -> Self {
+    /// A failure at `path`.
+    pub fn new(path: Path, message: impl Into<String>) -> Self {
         FieldError {
             path,
             message: message.into(),
@@ -130,7 +131,7 @@ pub fn is_scope_token(s: &str) -> bool {
 }
 
 /// Whether `s` is a usable identifier: non-empty, printable, no surrounding spaces.
-fn is_identifier(s: &str) -> bool {
+pub fn is_identifier(s: &str) -> bool {
     !s.is_empty() && s.trim() == s && !s.chars().any(char::is_control)
 }
 
@@ -448,6 +449,9 @@ fn contains_null(v: &serde_json::Value) -> bool {
     }
 }
 
+/// The longest resource name (characters).
+pub const MAX_RESOURCE_NAME: usize = 100;
+
 /// Validates a resource: its name is a URL path segment (RFC 3986 unreserved characters), the
 /// scopes exist, rule patterns parse, the profile is known, the algorithms are asymmetric JWS
 /// algorithms, the times are bounded, `response` has no null (TOML cannot write one) and
@@ -459,6 +463,11 @@ pub fn resource(r: &Resource, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldE
         errs.push(FieldError::new(
             Path::key("name"),
             "must be a URL path segment: letters, digits, `-`, `.`, `_` or `~` (it is served at /resources/{name})",
+        ));
+    } else if r.name.len() > MAX_RESOURCE_NAME {
+        errs.push(FieldError::new(
+            Path::key("name"),
+            format!("must be at most {MAX_RESOURCE_NAME} characters (it is part of every URL of the resource)"),
         ));
     }
     for (i, a) in r.audience.values().iter().enumerate() {

@@ -209,6 +209,11 @@ async fn resources_are_validated_field_by_field() {
             "bearer_methods[1]",
         ),
         (json!({"name": "x", "leeway": 90000}), "leeway"),
+        (json!({"name": "x".repeat(101)}), "name"),
+        (
+            json!({"name": "x", "validation": "introspection", "introspection_client": "nobody"}),
+            "introspection_client",
+        ),
     ] {
         let r = lk.post("/resources", body.clone()).await;
         assert_eq!(r.status, 422, "{body}: {r:?}");
