@@ -232,6 +232,12 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     if parsed.fragment().is_some() {
         return Err(format!("`{uri}` must not contain a fragment (RFC 6749 §3.1.2)"));
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "`{uri}` is refused: it has user information before `@` (deprecated by RFC 3986 §3.2.1), which makes \
+             an address such as https://app.example@evil.example look like another site"
+        ));
+    }
     if parsed.cannot_be_a_base() && parsed.scheme() != "urn" {
         return Err(format!("`{uri}` is not a hierarchical URI"));
     }
@@ -824,6 +830,14 @@ mod tests {
     #[test]
     fn fragments_are_refused_in_redirect_uris() {
         assert!(check_redirect_uri("http://localhost:3000/cb#x").is_err());
+        for userinfo in [
+            "https://app.example@evil.example/cb",
+            "http://u:p@localhost:3000/cb",
+            "http://:p@localhost/cb",
+        ] {
+            let e = check_redirect_uri(userinfo).expect_err(userinfo);
+            assert!(e.contains("user information"), "{e}");
+        }
         assert!(check_redirect_uri("http://localhost:3000/cb?x=1").is_ok());
         assert!(check_redirect_uri("com.example.app:/callback").is_ok());
     }

@@ -222,3 +222,22 @@ async fn a_stored_script_uri_is_never_rendered_or_redirected_to() {
         assert!(!page.body.contains("<script>alert"), "{}", page.body);
     }
 }
+
+/// Advisory class: a redirect URI with user information (`https://app.example@evil.example/cb`)
+/// reads as one site and goes to another (RFC 3986 §3.2.1 deprecates user information; RFC
+/// 9700 §4.1). Refused at registration with a field error, like a script scheme.
+#[tokio::test]
+async fn admin_api_refuses_redirect_uris_with_user_information() {
+    let srv = spawn_default().await;
+    for bad in [
+        "https://app.example@evil.example/cb",
+        "http://user:pass@localhost:3000/cb",
+        "http://:secret@localhost:3000/cb",
+    ] {
+        let body = json!({"client_id": "evil", "client_secret": "s", "redirect_uris": [bad]});
+        let (s, e) = admin(&srv, Method::POST, "/clients", Some(body)).await;
+        assert_eq!(s, 422, "{bad}: {e}");
+        assert_eq!(field_names(&e), vec!["redirect_uris[0]".to_string()], "{bad}: {e}");
+        assert!(e.to_string().contains("user information"), "{e}");
+    }
+}
