@@ -742,8 +742,8 @@ fn time_rows(policy: &Policy, claims: &Map<String, Value>, now: i64, note: &str)
                 "{note}the token expired {} s ago by the API's clock (exp {e}, API now {now}, leeway {leeway} s)",
                 now - e
             ),
-            "get a new token (refresh it); if the API's clock is ahead of Latchkey's, fix the clock_offset or allow \
-             some leeway",
+            "get a new token (with the refresh token, or by asking the token endpoint again); if the API's clock is \
+             ahead of Latchkey's, fix the clock_offset or allow some leeway",
         ),
         Some(Ok(e)) => Check::passed(
             CheckName::Exp,

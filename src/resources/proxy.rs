@@ -141,8 +141,19 @@ pub fn explain(v: &Verdict, upstream_status: u16, upstream_challenge: Option<&st
                 row.check.as_str(),
                 row.explanation
             );
+            if !s.ends_with('.') {
+                s.push('.');
+            }
             if let Some(fix) = &row.fix {
-                s.push_str(&format!(" Fix: {fix}"));
+                let mut chars = fix.chars();
+                if let Some(first) = chars.next() {
+                    s.push_str(" Fix: ");
+                    s.extend(first.to_uppercase());
+                    s.push_str(chars.as_str());
+                    if !s.ends_with('.') {
+                        s.push('.');
+                    }
+                }
             }
             Some(s)
         }
@@ -185,8 +196,8 @@ mod tests {
                     CheckName::Aud,
                     serde_json::json!("books-api"),
                     serde_json::json!("other"),
-                    "aud is `other`.",
-                    "Request a token for books-api.",
+                    "aud is `other`",
+                    "request a token for books-api",
                 )]
             },
             challenge: None,
@@ -246,7 +257,9 @@ mod tests {
     fn explanations_relate_upstream_and_verdict() {
         let e = explain(&verdict(false), 401, Some("Bearer error=\"invalid_token\"")).unwrap();
         assert!(
-            e.contains("answered 401") && e.contains("`aud`") && e.contains("Fix: Request"),
+            e.contains("answered 401")
+                && e.contains("`aud`")
+                && e.contains("aud is `other`. Fix: Request a token for books-api."),
             "{e}"
         );
         assert!(
