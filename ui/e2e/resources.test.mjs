@@ -174,7 +174,7 @@ test('a token for the wrong audience is refused, and the verdict names the check
   assert.equal(await page.locator('[data-testid="verdict-table"] tr.first-failure').getAttribute('data-check'), 'aud')
   await page.getByText('The same call with curl').waitFor()
   const curl = await page.locator('[data-testid="try-result"] pre').last().innerText()
-  assert.match(curl, new RegExp(`curl -i ${server.base}/resources/books/books`))
+  assert.match(curl, new RegExp(`curl -i ${server.base}/resources/books/ `))
   assert.ok(curl.includes(wrong.token), 'the curl command carries the picked token')
   await page.locator('[data-testid="calls-table"] tbody tr[data-call-id]').first().waitFor({ timeout: 3000 })
   await shots('04-tryit-refused')

@@ -73,8 +73,9 @@ function ResourceView({ r }: { r: Resource }) {
   const issuer = status.data?.issuer
   const identifier = r.identifier ?? `${issuer ?? ''}/resources/${r.name}`
   const aud = audienceList(r)
-  const firstRule = r.rules?.[0]
-  const examplePath = firstRule && (ruleMethod(firstRule) ?? 'GET') === 'GET' ? samplePath(firstRule.path) : `/${r.name}`
+  // A path the API serves: the first rule that matches GET, else the resource's root.
+  const getRule = r.rules?.find((rule) => (ruleMethod(rule) ?? 'GET') === 'GET')
+  const examplePath = getRule ? samplePath(getRule.path) : '/'
   const profile = profiles.data?.find((p) => p.name === (r.profile ?? DEFAULT_PROFILE))
   const ov = overrides(r)
   return (

@@ -18,6 +18,12 @@ audience = "books-api"
 required_scopes = ["read_books"]
 rules = [{ method = "POST", path = "/books/*", scopes = ["add_books"] }]`
 
+/** What went wrong, in a few words: the `request` row is about the request, not a check. */
+function lastCallFailure(check: string, error?: string | null): string {
+  if (check === 'request') return error ? 'Malformed request' : 'No token sent'
+  return `${checkLabel(check)} check failed`
+}
+
 function LastCall({ call, now }: { call: ResourceCall | undefined; now: number }) {
   if (!call) return <span className="faint">no call yet</span>
   const f = firstFailure(call.verdict)
@@ -26,7 +32,7 @@ function LastCall({ call, now }: { call: ResourceCall | undefined; now: number }
       <StatusCode status={call.status} />
       <span className="sub" style={{ minWidth: 0 }}>
         <span className="mono">{call.method} {call.path}</span> · {relative(call.at / 1000, now)}
-        {f && <div>{checkLabel(f.check)} failed</div>}
+        {f && <div>{lastCallFailure(f.check, call.verdict.error)}</div>}
       </span>
     </span>
   )
