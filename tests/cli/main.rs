@@ -3,4 +3,5 @@
 mod common;
 mod errors;
 mod machine;
+mod reset;
 mod serve;
