@@ -2,4 +2,6 @@
 
 mod common;
 mod errors;
+mod machine;
+mod reset;
 mod serve;
