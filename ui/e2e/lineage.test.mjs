@@ -173,3 +173,91 @@ test('the lineage of a code exchange grows live through two refreshes and shows 
   assert.equal(await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').count(), 10)
   await everywhere(`tokens?grant_id=${encodeURIComponent(codeRec.id)}`, 'tokens-grant', (pg) => pg.getByTestId('grant-filter').waitFor())
 })
+
+test('rotating with a retention of 0 asks first, then the token shows as key retired everywhere and introspection agrees', async () => {
+  const [s, cc] = await token(server.base, 'svc', 'svc-secret-e2e', { grant_type: 'client_credentials', scope: 'read_books' })
+  assert.equal(s, 200)
+  const rec = await recordOf(server.base, cc.access_token)
+  assert.equal((await introspect(server.base, 'svc', 'svc-secret-e2e', cc.access_token)).active, true)
+
+  // The token page is open in another tab while the key is rotated away.
+  const tokenTab = pages['1366-dark']
+  await tokenTab.goto(url(`tokens/${rec.id}`))
+  await tokenTab.locator('[data-testid="connection"][data-state="live"]').waitFor()
+  await tokenTab.locator('h1 [data-testid="status-badge"][data-state="active"]').waitFor()
+
+  await page.goto(url('keys'))
+  await page.locator('[data-testid="keys-table"] tr[data-status="active"]').waitFor()
+  const oldKid = await page.locator('[data-testid="keys-table"] tr[data-status="active"]').getAttribute('data-kid')
+  assert.equal(oldKid, rec.kid)
+  await page.getByLabel('Keep the old key published for').fill('0')
+  await page.getByRole('button', { name: 'Rotate now' }).click()
+  const impact = page.getByTestId('rotation-impact')
+  await impact.waitFor()
+  const dialog = page.getByRole('dialog')
+  assert.match(await dialog.getByRole('heading').innerText(), /token(s)? will stop verifying/)
+  assert.match(await impact.innerText(), /stop verifying immediately/)
+  assert.match(await impact.innerText(), /Keeping the old key for 1h keeps every one of them valid/)
+  await shot(page, 'lineage-keys-confirm-1366-light')
+  // Cancel changes nothing.
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  assert.equal((await introspect(server.base, 'svc', 'svc-secret-e2e', cc.access_token)).active, true)
+  await page.getByRole('button', { name: 'Rotate now' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Rotate anyway' }).click()
+  await page.locator(`[data-testid="keys-table"] tr[data-kid="${oldKid}"][data-status="unpublished"]`).waitFor()
+  const oldRow = await page.locator(`[data-testid="keys-table"] tr[data-kid="${oldKid}"]`).innerText()
+  assert.match(oldRow, /left JWKS/i)
+  assert.match(oldRow, /unverifiable/)
+
+  // Introspection says inactive, and so does every view of the token, live.
+  assert.deepEqual(await introspect(server.base, 'svc', 'svc-secret-e2e', cc.access_token), { active: false })
+  await tokenTab.locator('h1 [data-testid="status-badge"][data-state="key_retired"]').waitFor()
+  await tokenTab.getByTestId('status-reason').getByText(/left the JWKS/).waitFor()
+  await page.goto(url('tokens'))
+  await page.locator(`tr[data-token-id="${rec.id}"] [data-testid="status-badge"][data-state="key_retired"]`).waitFor()
+  assert.match(await page.locator(`tr[data-token-id="${rec.id}"] [data-testid="status-badge"]`).innerText(), /^key retired$/i)
+  // The status filter agrees with the server.
+  await page.getByLabel('Status').selectOption('key_retired')
+  await page.locator(`tr[data-token-id="${rec.id}"]`).waitFor()
+  assert.equal(await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').count(), 1)
+  await page.getByLabel('Status').selectOption('active')
+  await page.locator(`tr[data-token-id="${rec.id}"]`).waitFor({ state: 'detached' })
+
+  await everywhere('keys', 'keys', (pg) => pg.locator('[data-testid="keys-table"] tr[data-status="unpublished"]').waitFor())
+  await everywhere(`tokens/${rec.id}`, 'token-key-retired', (pg) => pg.locator('h1 [data-testid="status-badge"][data-state="key_retired"]').waitFor())
+  await everywhere('tokens', 'tokens', (pg) => pg.locator('[data-testid="tokens-table"] [data-state="key_retired"]').first().waitFor())
+})
+
+test('a user\'s tokens: the user filter, "See their tokens" and user names as links', async () => {
+  await codeFlow('bob')
+  await page.goto(url('users'))
+  await page.getByRole('link', { name: 'Tokens of bob' }).waitFor()
+  await everywhere('users', 'users', (pg) => pg.getByRole('link', { name: 'Tokens of bob' }).waitFor())
+  await everywhere('users/alice', 'user', (pg) => pg.getByTestId('user-tokens').waitFor())
+
+  await page.goto(url('users/alice'))
+  await page.getByTestId('user-tokens').click()
+  await page.waitForURL(/\/tokens\?username=alice$/)
+  await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').first().waitFor()
+  assert.equal(await page.getByLabel('User').inputValue(), 'alice')
+  const users = await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id] td:nth-child(4)').allInnerTexts()
+  assert.ok(users.length >= 10)
+  assert.deepEqual([...new Set(users)], ['alice'])
+
+  // Switching the filter to bob keeps it in the URL; a new token of bob's appears live.
+  await page.getByLabel('User').selectOption('bob')
+  await page.waitForURL(/username=bob/)
+  await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').first().waitFor()
+  const before = await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').count()
+  await codeFlow('bob')
+  await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').nth(before + 3).waitFor()
+  assert.deepEqual([...new Set(await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id] td:nth-child(4)').allInnerTexts())], ['bob'])
+  await codeFlow('alice')
+  await page.waitForTimeout(300)
+  assert.deepEqual([...new Set(await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id] td:nth-child(4)').allInnerTexts())], ['bob'], 'alice\'s new tokens stay out')
+
+  // The user name in a row is a link to the user; on the token page too.
+  await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').first().getByRole('link', { name: 'bob' }).click()
+  await page.waitForURL(/\/users\/bob$/)
+  await everywhere('tokens?username=bob', 'tokens-user', (pg) => pg.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').first().waitFor())
+})

@@ -41,11 +41,11 @@ export function Countdown({ token }: { token: Stateful }) {
   const left = token.expires_at - now
   let text: string
   if (state === 'revoked' || state === 'consumed') text = '—'
-  else if (state === 'key_retired') text = `${formatDuration(Math.ceil(left))} (unverifiable)`
+  else if (state === 'key_retired') text = formatDuration(Math.ceil(left))
   else if (left > 0) text = formatDuration(Math.ceil(left))
   else text = `${formatDuration(-left)} ago`
   return (
-    <span className={`countdown num ${state === 'active' ? '' : 'muted'}`} data-testid="countdown" title={state === 'active' ? 'Time left before expiry (server clock)' : undefined}>
+    <span className={`countdown num ${state === 'active' ? '' : 'muted'}`} data-testid="countdown" title={state === 'active' ? 'Time left before expiry (server clock)' : state === 'key_retired' ? 'Time left before expiry; it no longer verifies, since its signing key has left the JWKS' : undefined}>
       {text}
     </span>
   )

@@ -9,7 +9,7 @@ import { Json } from '../components/Code'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, CopyButton, EmptyState, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
 import { useServerNow } from '../lib/clock'
-import { formatDuration, formatShortDateTime, formatTtl, parseTtl, relative } from '../lib/format'
+import { formatShortDateTime, formatTtl, parseTtl, relative } from '../lib/format'
 import '../components/lineage.css'
 
 const ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
@@ -49,6 +49,8 @@ export function KeysPage() {
   })
   const busy = rotate.isPending || check.isPending
   const active = data?.find((k) => k.status === 'active')
+  // The retention that keeps every live token verifiable, rounded up to a whole minute.
+  const safe = preview ? Math.ceil(preview.safe_retention / 60) * 60 : 0
   return (
     <div className="page">
       <PageHeader title="Keys" sub="The keys that sign tokens. Retired keys stay in the JWKS until their retention ends, so tokens they signed still verify; after that those tokens show as key retired." />
@@ -69,7 +71,7 @@ export function KeysPage() {
         </form>
         {active && active.live_tokens > 0 && (
           <p className="muted small" style={{ margin: '10px 0 0' }}>
-            {active.live_tokens} live token{active.live_tokens === 1 ? '' : 's'} use the active key. A retention shorter than their remaining lifetime makes them stop verifying when the key leaves the JWKS; you will be asked first.
+            {active.live_tokens === 1 ? '1 live token uses' : `${active.live_tokens} live tokens use`} the active key. A retention shorter than their remaining lifetime makes them stop verifying when the key leaves the JWKS; you will be asked first.
           </p>
         )}
         {(rotate.error || check.error) && <div style={{ marginTop: 12 }}><ErrorBox error={rotate.error ?? check.error} title="The key was not rotated" /></div>}
@@ -85,16 +87,19 @@ export function KeysPage() {
       >
         {preview && (
           <div data-testid="rotation-impact">
-            <p>
-              {preview.stop_verifying} of the {preview.live_tokens} live token{preview.live_tokens === 1 ? '' : 's'} signed with <span className="mono">{preview.kid.slice(0, 12)}…</span> will
-              {preview.retention === 0 ? ' stop verifying immediately' : <> stop verifying {relative(preview.unpublished_at, now)} ({formatShortDateTime(preview.unpublished_at)})</>}, when the key leaves the JWKS, before they expire.
-              APIs will reject them and <span className="mono">/introspect</span> will answer <span className="mono">active: false</span>; Latchkey shows them as key retired.
+            <p style={{ margin: 0 }}>
+              {preview.stop_verifying === preview.live_tokens
+                ? preview.live_tokens === 1 ? 'The live token' : `All ${preview.live_tokens} live tokens`
+                : `${preview.stop_verifying} of the ${preview.live_tokens} live tokens`}{' '}
+              signed with <span className="mono">{preview.kid.slice(0, 12)}…</span> will
+              {preview.retention === 0 ? ' stop verifying immediately' : <> stop verifying {relative(preview.unpublished_at, now)} ({formatShortDateTime(preview.unpublished_at)})</>}, when the key leaves the JWKS, before {preview.stop_verifying === 1 ? 'it expires' : 'they expire'}.
+              APIs will reject {preview.stop_verifying === 1 ? 'it' : 'them'} and <span className="mono">/introspect</span> will answer <span className="mono">active: false</span>; Latchkey shows {preview.stop_verifying === 1 ? 'it' : 'them'} as key retired.
             </p>
             {preview.last_expiry !== null && (
-              <p>
-                The last one expires {relative(preview.last_expiry, now)}. Keeping the old key for {formatDuration(preview.safe_retention)} keeps every one of them valid.{' '}
-                <button type="button" className="btn sm" onClick={() => { setRetention(formatTtl(preview.safe_retention)); rotate.mutate(preview.safe_retention) }} disabled={rotate.isPending}>
-                  Keep it {formatDuration(preview.safe_retention)} instead
+              <p style={{ margin: '10px 0 0' }}>
+                The last one expires {relative(preview.last_expiry, now)}. Keeping the old key for {formatTtl(safe)} keeps every one of them valid.{' '}
+                <button type="button" className="btn sm" style={{ marginTop: 6 }} onClick={() => { setRetention(formatTtl(safe)); rotate.mutate(safe) }} disabled={rotate.isPending}>
+                  Keep it {formatTtl(safe)} instead
                 </button>
               </p>
             )}
@@ -105,8 +110,8 @@ export function KeysPage() {
       <Panel title="Keys" flush>
         {isPending ? <Loading /> : !data?.length ? <EmptyState icon={<KeyRound size={22} />} title="No keys" /> : (
           <div className="table-wrap">
-            <table className="table" data-testid="keys-table">
-              <thead><tr><th>Status</th><th>Key id (kid)</th><th>Algorithm</th><th>Created</th><th>Retired</th><th>In the JWKS until</th><th style={{ textAlign: 'right' }}>Live tokens</th><th className="actions"><span className="sr-only">Actions</span></th></tr></thead>
+            <table className="table keys-table" data-testid="keys-table">
+              <thead><tr><th>Status</th><th>Key id (kid) · algorithm</th><th>Created · retired</th><th>In the JWKS</th><th style={{ textAlign: 'right' }} title="Tokens it signed that have not expired">Live tokens</th><th className="actions"><span className="sr-only">Actions</span></th></tr></thead>
               <tbody>
                 {data.map((k) => {
                   const st = keyState(k, now)
@@ -118,23 +123,32 @@ export function KeysPage() {
                             {st === 'unpublished' ? 'left JWKS' : st}
                           </span>
                         </td>
-                        <td className="mono"><span className="row" style={{ gap: 2, flexWrap: 'nowrap' }}><span className="ellipsis" style={{ maxWidth: 170 }} title={k.kid}>{k.kid}</span><CopyButton text={k.kid} small title="Copy kid" /></span></td>
-                        <td><span className="tag">{k.alg}</span></td>
-                        <td className="nowrap small">{formatShortDateTime(k.created_at)}</td>
-                        <td className="nowrap small">{k.retired_at ? formatShortDateTime(k.retired_at) : <span className="faint">—</span>}</td>
-                        <td className="nowrap small">
+                        <td className="mono">
+                          <span className="row" style={{ gap: 2, flexWrap: 'nowrap' }}>
+                            <span className="ellipsis key-kid" title={k.kid}>{k.kid}</span>
+                            <CopyButton text={k.kid} small title="Copy kid" />
+                          </span>
+                          <div className="sub"><span className="tag">{k.alg}</span></div>
+                        </td>
+                        <td className="small">
+                          {formatShortDateTime(k.created_at)}
+                          <div className="sub">{k.retired_at ? <>retired {formatShortDateTime(k.retired_at)}</> : 'signing'}</div>
+                        </td>
+                        <td className="small">
                           {k.expires_at
-                            ? st === 'unpublished' ? <span title={formatShortDateTime(k.expires_at)}>left {relative(k.expires_at, now)}</span> : <span title={formatShortDateTime(k.expires_at)}>{relative(k.expires_at, now)}</span>
+                            ? st === 'unpublished'
+                              ? <>left {relative(k.expires_at, now)}<div className="sub">{formatShortDateTime(k.expires_at)}</div></>
+                              : <>until {relative(k.expires_at, now)}<div className="sub">{formatShortDateTime(k.expires_at)}</div></>
                             : <span className="faint">{k.status === 'active' ? 'while active' : '—'}</span>}
                         </td>
                         <td className="num" style={{ textAlign: 'right' }}>
                           {k.live_tokens > 0 && st === 'unpublished'
-                            ? <Link to="/tokens?status=key_retired" title="Not expired, but no longer verifiable">{k.live_tokens} unverifiable</Link>
+                            ? <Link to="/tokens?status=key_retired" title="Not expired, but no longer verifiable">{k.live_tokens}<div className="sub">unverifiable</div></Link>
                             : k.live_tokens}
                         </td>
                         <td className="actions"><button type="button" className="btn sm ghost" aria-expanded={shown === k.kid} onClick={() => setShown(shown === k.kid ? null : k.kid)}>{shown === k.kid ? 'Hide JWK' : 'JWK'}</button></td>
                       </tr>
-                      {shown === k.kid && <tr><td colSpan={8} className="detail"><div style={{ padding: 14 }}><Json value={k.jwk} maxHeight={260} /></div></td></tr>}
+                      {shown === k.kid && <tr><td colSpan={6} className="detail"><div style={{ padding: 14 }}><Json value={k.jwk} maxHeight={260} /></div></td></tr>}
                     </Fragment>
                   )
                 })}
