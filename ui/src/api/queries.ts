@@ -51,14 +51,20 @@ export function useKeyRing(): KeyRing {
   return useMemo(() => keyRing(data), [data])
 }
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
+/**
+ * A token list. Structural sharing is off: the event stream replaces the list on every token
+ * event, and comparing thousands of loaded tokens deeply each time costs more than it saves
+ * (rows are keyed by id and re-render cheaply).
+ */
 export const useTokens = (q: TokenQuery) =>
-  useQuery({ queryKey: keys.tokenList(q), queryFn: () => api.tokens({ ...q, limit: TOKEN_PAGE }) })
+  useQuery({ queryKey: keys.tokenList(q), queryFn: () => api.tokens({ ...q, limit: TOKEN_PAGE }), structuralSharing: false })
 /** Every token of one grant (its lineage), kept up to date by the event stream. */
 export const GRANT_KEPT = 2000
 export const useGrant = (grant_id: string | null | undefined) =>
   useQuery({
     queryKey: keys.tokenList({ grant_id: grant_id ?? '' }),
     enabled: !!grant_id,
+    structuralSharing: false,
     queryFn: async () => {
       const first = await api.tokens({ grant_id: grant_id ?? '', limit: 500 })
       const items = [...first.items]

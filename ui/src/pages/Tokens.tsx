@@ -114,17 +114,37 @@ export function TokensPage() {
   // scroll as smoothly as 10, and a live event re-renders a few dozen rows.
   const tbodyRef = useRef<HTMLTableSectionElement>(null)
   const [scrollMargin, setScrollMargin] = useState(0)
+  const hasRows = rows.length > 0
+  const qKey = JSON.stringify(q)
   useLayoutEffect(() => {
-    const el = tbodyRef.current
-    if (el) setScrollMargin(el.getBoundingClientRect().top + window.scrollY)
-  })
+    // Where the list starts on the page: after the first rows render, on a filter change (the
+    // toolbar may wrap differently) and on resize; not on every event.
+    const read = () => {
+      const el = tbodyRef.current
+      if (el) setScrollMargin(el.getBoundingClientRect().top + window.scrollY)
+    }
+    read()
+    window.addEventListener('resize', read)
+    return () => window.removeEventListener('resize', read)
+  }, [hasRows, qKey, tokens.isPending])
+  // Rows have one height (the scopes cell does not wrap), measured once on the first row: no
+  // per-row measuring, so prepending a live token costs no layout reads.
+  const [rowH, setRowH] = useState(ROW)
+  const measured = useRef(false)
+  const measureFirst = useCallback((el: HTMLTableRowElement | null) => {
+    if (!el || measured.current) return
+    measured.current = true
+    const h = el.getBoundingClientRect().height
+    if (h > 0) setRowH((old) => (Math.abs(old - h) > 0.5 ? h : old))
+  }, [])
   const virtual = useWindowVirtualizer({
     count: rows.length,
-    estimateSize: () => ROW,
+    estimateSize: () => rowH,
     overscan: 12,
     scrollMargin,
     getItemKey: (i) => rows[i]?.id ?? i,
   })
+  useEffect(() => virtual.measure(), [rowH, virtual])
   const items = virtual.getVirtualItems()
   const last = items.length ? items[items.length - 1].index : -1
   useEffect(() => {
@@ -204,7 +224,7 @@ export function TokensPage() {
                   return (
                     <tr
                       key={t.id}
-                      ref={virtual.measureElement}
+                      ref={v.index === items[0].index ? measureFirst : undefined}
                       data-index={v.index}
                       aria-rowindex={v.index + 2}
                       data-token-id={t.id}
@@ -225,7 +245,7 @@ export function TokensPage() {
                       </td>
                       <td className="mono nowrap"><Link to={`/clients/${encodeURIComponent(t.client_id)}`} onClick={(e) => e.stopPropagation()} className="plain-link">{t.client_id}</Link></td>
                       <td>{t.username ? <Link to={`/users/${encodeURIComponent(t.username)}`} onClick={(e) => e.stopPropagation()}>{t.username}</Link> : <span className="faint">—</span>}</td>
-                      <td className="col-scopes"><div className="chips">{t.scope ? t.scope.split(' ').map((s) => <span key={s} className="tag accent">{s}</span>) : <span className="faint">none</span>}</div></td>
+                      <td className="col-scopes"><div className="chips" title={t.scope}>{t.scope ? t.scope.split(' ').map((s) => <span key={s} className="tag accent">{s}</span>) : <span className="faint">none</span>}</div></td>
                       <td className="nowrap num">{formatTime(t.issued_at)}<div className="sub">{relative(t.issued_at, now)}</div></td>
                       <td className="nowrap"><Countdown token={t} /></td>
                       <td className="actions"><Link to={href} className="btn icon ghost" aria-label={`Open token ${t.id}`} onClick={(e) => e.stopPropagation()}><ChevronRight size={15} /></Link></td>
