@@ -218,6 +218,7 @@ test('rotating with a retention of 0 asks first, then the token shows as key ret
   assert.match(await page.locator(`tr[data-token-id="${rec.id}"] [data-testid="status-badge"]`).innerText(), /^key retired$/i)
   // The status filter agrees with the server.
   await page.getByLabel('Status').selectOption('key_retired')
+  await page.getByTestId('token-count').filter({ hasText: /^1 token$/ }).waitFor()
   await page.locator(`tr[data-token-id="${rec.id}"]`).waitFor()
   assert.equal(await page.locator('[data-testid="tokens-table"] tbody tr[data-token-id]').count(), 1)
   await page.getByLabel('Status').selectOption('active')
