@@ -253,6 +253,8 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       break
     case 'key.rotated':
       void qc.invalidateQueries({ queryKey: keys.keys })
+      // A rotation with a short retention turns live tokens key_retired: the counts change.
+      void qc.invalidateQueries({ queryKey: keys.status })
       patchStatus(qc, (s) => ({ ...s, active_kid: env.data.kid, active_alg: env.data.alg }))
       break
     case 'settings.updated':
