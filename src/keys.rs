@@ -2,7 +2,8 @@
 //!
 //! The first start generates a key for `signing_alg` (RS256 2048-bit by default; PS256, ES256
 //! and EdDSA too) and stores it. The `kid` is the key's RFC 7638 thumbprint. Retired keys stay
-//! in the JWKS until their `expires_at`, so tokens they signed still verify.
+//! in the JWKS until their `expires_at`, so tokens they signed still verify; after that their
+//! private key is wiped and only their public metadata stays in the store (for the Keys table).
 //!
 //! Signing uses aws-lc-rs key pairs parsed once at load; jsonwebtoken re-parses the private key
 //! on every signature, which costs more than the signature itself at token-endpoint rates.
@@ -254,14 +255,14 @@ impl Keys {
     /// published for `retention` seconds.
     pub async fn load(store: &Store, alg: SigningAlg, now: i64, retention: i64) -> Result<Keys, KeyError> {
         store.purge_expired_keys(now).await?;
-        let mut stored = store.list_keys().await?;
+        let mut stored = published_at(store.list_keys().await?, now);
         let has_active = stored.iter().any(|k| k.status == "active" && k.alg == alg.as_str());
         if !has_active {
             let fresh = tokio::task::spawn_blocking(move || SigningKey::generate(alg, now))
                 .await
                 .map_err(|e| KeyError::Crypto(e.to_string()))??;
             store.activate_key(fresh, now.saturating_add(retention)).await?;
-            stored = store.list_keys().await?;
+            stored = published_at(store.list_keys().await?, now);
         }
         let keys = Keys {
             ring: RwLock::new(Arc::new(build_ring(&stored)?)),
@@ -289,7 +290,7 @@ impl Keys {
     /// Replaces the loaded keys with the store's (after a rotation).
     pub async fn reload(&self, store: &Store, now: i64) -> Result<(), KeyError> {
         store.purge_expired_keys(now).await?;
-        let ring = build_ring(&store.list_keys().await?)?;
+        let ring = build_ring(&published_at(store.list_keys().await?, now))?;
         if let Ok(mut guard) = self.ring.write() {
             *guard = Arc::new(ring);
         }
@@ -376,6 +377,15 @@ impl Keys {
         B64.encode_string(&sig, &mut token);
         Ok((token, key.kid.clone()))
     }
+}
+
+/// The stored keys still in the JWKS at `now`: the active key and retired keys before their
+/// `expires_at`.
+fn published_at(stored: Vec<StoredKey>, now: i64) -> Vec<StoredKey> {
+    stored
+        .into_iter()
+        .filter(|k| k.status == "active" || (k.expires_at.is_none_or(|e| e > now) && !k.private_der.is_empty()))
+        .collect()
 }
 
 fn build_ring(stored: &[StoredKey]) -> Result<Ring, KeyError> {
@@ -471,5 +481,9 @@ mod tests {
         assert!(k3.is_published(&kid1), "the retired key stays in the JWKS");
         let k4 = Keys::load(&store, SigningAlg::EdDSA, 300 + 3601, 3600).await.unwrap();
         assert!(!k4.is_published(&kid1), "and leaves it after the retention time");
+        let gone = store.list_keys().await.unwrap().into_iter().find(|k| k.kid == kid1);
+        let gone = gone.expect("its public metadata stays");
+        assert!(gone.private_der.is_empty(), "but its private key is wiped");
+        assert_eq!(gone.expires_at, Some(300 + 3600));
     }
 }

@@ -20,13 +20,15 @@ pub struct KeyView {
     pub kid: String,
     /// JOSE algorithm.
     pub alg: String,
-    /// `active` (signs new tokens) or `retired` (still published, verifies only).
+    /// `active` (signs new tokens), `retired` (still published: verifies the tokens it signed)
+    /// or `unpublished` (left the JWKS at `expires_at`: its tokens no longer verify, and its
+    /// private key is gone).
     pub status: String,
     /// When it was created, UNIX seconds.
     pub created_at: i64,
     /// When it stopped signing.
     pub retired_at: Option<i64>,
-    /// When it leaves the JWKS.
+    /// When it leaves (or, for an `unpublished` key, left) the JWKS, UNIX seconds.
     pub expires_at: Option<i64>,
     /// Whether it is in the JWKS now.
     pub published: bool,
@@ -49,7 +51,7 @@ pub struct RotateRequest {
     pub alg: Option<String>,
 }
 
-/// Every stored key, newest first.
+/// Every stored key, newest first, with the keys that have left the JWKS (`unpublished`).
 pub async fn list(p: &Provider) -> Result<Vec<KeyView>, AdminError> {
     let now = p.clock.now();
     let live: HashMap<String, i64> = p.store.count_live_tokens_by_kid(now).await?.into_iter().collect();
@@ -57,13 +59,22 @@ pub async fn list(p: &Provider) -> Result<Vec<KeyView>, AdminError> {
         .list_keys()
         .await?
         .into_iter()
-        .map(|k| KeyView {
-            published: p.keys.is_published(&k.kid) && k.expires_at.is_none_or(|e| e > now),
+        .map(|k| {
+            let published =
+                p.keys.is_published(&k.kid) && (k.status == "active" || k.expires_at.is_none_or(|e| e > now));
+            (k, published)
+        })
+        .map(|(k, published)| KeyView {
+            published,
             live_tokens: live.get(&k.kid).copied().unwrap_or(0),
             jwk: serde_json::from_str(&k.public_jwk).unwrap_or(serde_json::Value::Null),
+            status: if k.status == "active" || published {
+                k.status
+            } else {
+                "unpublished".into()
+            },
             kid: k.kid,
             alg: k.alg,
-            status: k.status,
             created_at: k.created_at,
             retired_at: k.retired_at,
             expires_at: k.expires_at,
@@ -71,10 +82,65 @@ pub async fn list(p: &Provider) -> Result<Vec<KeyView>, AdminError> {
         .collect())
 }
 
+/// What rotating now would do to the tokens of the active key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RotationPreview {
+    /// The active key, which the rotation retires.
+    pub kid: String,
+    /// The retention asked for (or the default), seconds.
+    pub retention: u64,
+    /// When the active key would leave the JWKS, UNIX seconds (now + retention).
+    pub unpublished_at: i64,
+    /// Active, unexpired tokens signed with it now.
+    pub live_tokens: i64,
+    /// How many of them would still be unexpired at `unpublished_at`: these stop verifying
+    /// (and introspect inactive) then, before they expire.
+    pub stop_verifying: i64,
+    /// The latest `exp` among its live tokens, UNIX seconds: a retention reaching it keeps
+    /// every token verifiable.
+    pub last_expiry: Option<i64>,
+    /// The smallest retention in seconds that keeps every live token verifiable until it
+    /// expires (0 when none is live).
+    pub safe_retention: u64,
+}
+
+/// The default retention of a rotation: the longest of the access token and id_token lifetimes.
+fn default_retention(p: &Provider) -> u64 {
+    let settings = p.settings();
+    settings.access_token_ttl.0.max(settings.id_token_ttl.0)
+}
+
+fn check_retention(retention: u64) -> Result<u64, AdminError> {
+    if retention > crate::validate::MAX_LIFETIME {
+        return Err(AdminError::field("retention", "must be at most 10 years"));
+    }
+    Ok(retention)
+}
+
+/// How many live tokens a rotation with `retention` seconds (default as for [`rotate`]) would
+/// leave unverifiable, and when. Changes nothing. Errors: `retention` over 10 years (422).
+pub async fn preview(p: &Provider, retention: Option<u64>) -> Result<RotationPreview, AdminError> {
+    let retention = check_retention(retention.unwrap_or_else(|| default_retention(p)))?;
+    let now = p.clock.now();
+    let (kid, _) = p.keys.active();
+    let unpublished_at = now.saturating_add(i64::try_from(retention).unwrap_or(i64::MAX));
+    let (live_tokens, stop_verifying, last_expiry) = p.store.key_usage(&kid, now, unpublished_at).await?;
+    Ok(RotationPreview {
+        kid,
+        retention,
+        unpublished_at,
+        live_tokens,
+        stop_verifying,
+        last_expiry,
+        safe_retention: last_expiry.map_or(0, |e| u64::try_from(e.saturating_sub(now)).unwrap_or(0)),
+    })
+}
+
 /// Generates a new active key, retires the current one (published for `retention` more
 /// seconds), reloads the JWKS and publishes `key.rotated`. Returns the new key list.
 pub async fn rotate(p: &Provider, req: RotateRequest) -> Result<Vec<KeyView>, AdminError> {
     let settings = p.settings();
+    let retention = check_retention(req.retention.unwrap_or_else(|| default_retention(p)))?;
     let alg = match req.alg.as_deref() {
         None => settings.signing_alg,
         Some(a) => SigningAlg::parse(a).ok_or_else(|| {
@@ -84,11 +150,6 @@ pub async fn rotate(p: &Provider, req: RotateRequest) -> Result<Vec<KeyView>, Ad
             )
         })?,
     };
-    let default_retention = settings.access_token_ttl.0.max(settings.id_token_ttl.0);
-    let retention = req.retention.unwrap_or(default_retention);
-    if retention > crate::validate::MAX_LIFETIME {
-        return Err(AdminError::field("retention", "must be at most 10 years"));
-    }
     let now = p.clock.now();
     let fresh = tokio::task::spawn_blocking(move || SigningKey::generate(alg, now))
         .await

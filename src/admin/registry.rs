@@ -460,11 +460,12 @@ pub struct Status {
 /// The status summary.
 pub async fn status(a: &Admin) -> Result<Status, AdminError> {
     let p = &a.provider;
-    let mut tokens: BTreeMap<String, i64> = ["active", "expired", "revoked", "consumed"]
+    let mut tokens: BTreeMap<String, i64> = ["active", "expired", "revoked", "consumed", "key_retired"]
         .iter()
         .map(|s| (s.to_string(), 0))
         .collect();
-    for (state, n) in p.store.count_token_states(p.clock.now()).await? {
+    let unpublished = super::tokens::unpublished_kids(p).await?;
+    for (state, n) in p.store.count_token_states(p.clock.now(), unpublished).await? {
         tokens.insert(state, n);
     }
     let (kid, alg) = p.keys.active();

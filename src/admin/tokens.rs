@@ -28,16 +28,32 @@ pub enum TokenState {
     Revoked,
     /// Used up (an exchanged code, a rotated refresh token).
     Consumed,
+    /// Not expired, but signed with a key that has left the JWKS: nobody can verify it any
+    /// more, and `/introspect` answers `active: false`.
+    KeyRetired,
 }
 
-/// The live state of a record at `now`.
-pub fn state_of(r: &TokenRecord, now: i64) -> TokenState {
+/// The live state of a record at `now`; `published` says whether a `kid` is still in the
+/// JWKS. Revoked and consumed come first, then expired, then a retired key.
+pub fn state_of(r: &TokenRecord, now: i64, published: impl Fn(&str) -> bool) -> TokenState {
     match r.status {
         TokenStatus::Revoked => TokenState::Revoked,
         TokenStatus::Consumed => TokenState::Consumed,
         TokenStatus::Active if r.expires_at <= now => TokenState::Expired,
+        TokenStatus::Active if r.kid.as_deref().is_some_and(|k| !published(k)) => TokenState::KeyRetired,
         TokenStatus::Active => TokenState::Active,
     }
+}
+
+/// The ids of the stored keys that are no longer in the JWKS.
+pub(crate) async fn unpublished_kids(p: &Provider) -> Result<Vec<String>, AdminError> {
+    Ok(p.store
+        .list_keys()
+        .await?
+        .into_iter()
+        .map(|k| k.kid)
+        .filter(|k| !p.keys.is_published(k))
+        .collect())
 }
 
 /// A recorded token, without its value.
@@ -80,9 +96,12 @@ pub struct TokenItem {
     /// The claims (the JWT payload, or what an opaque token stands for).
     #[schema(value_type = Object)]
     pub claims: Value,
+    /// When this used-up code or refresh token was presented again (a replay, which revoked
+    /// its grant: RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14), UNIX seconds.
+    pub replayed_at: Option<i64>,
 }
 
-fn item(r: &TokenRecord, now: i64) -> TokenItem {
+fn item(p: &Provider, r: &TokenRecord, now: i64) -> TokenItem {
     TokenItem {
         id: r.id.clone(),
         kind: r.kind.as_str().to_string(),
@@ -94,7 +113,7 @@ fn item(r: &TokenRecord, now: i64) -> TokenItem {
         audience: r.audience.clone(),
         issued_at: r.issued_at,
         expires_at: r.expires_at,
-        state: state_of(r, now),
+        state: state_of(r, now, |k| p.keys.is_published(k)),
         status_at: r.status_at,
         status_reason: r.status_reason.clone(),
         grant_type: r.grant_type.clone(),
@@ -102,6 +121,7 @@ fn item(r: &TokenRecord, now: i64) -> TokenItem {
         parent_id: r.parent_id.clone(),
         kid: r.kid.clone(),
         claims: r.claims.clone(),
+        replayed_at: r.replayed_at,
     }
 }
 
@@ -113,9 +133,12 @@ pub struct TokenQuery {
     pub client_id: Option<String>,
     /// Only this user's tokens.
     pub username: Option<String>,
+    /// Only the tokens of this grant (the `grant_id` of a token: its code, every refresh, the
+    /// tokens issued from each).
+    pub grant_id: Option<String>,
     /// `access_token`, `refresh_token`, `id_token` or `authorization_code`.
     pub kind: Option<String>,
-    /// `active`, `expired`, `revoked` or `consumed`.
+    /// `active`, `expired`, `revoked`, `consumed` or `key_retired`.
     pub status: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<usize>,
@@ -143,6 +166,7 @@ pub async fn list(p: &Provider, q: TokenQuery) -> Result<Page<TokenItem>, AdminE
     let mut f = TokenFilter {
         client_id: q.client_id,
         username: q.username,
+        grant_id: q.grant_id,
         kind: q.kind.as_deref().map(parse_kind).transpose()?,
         before_rowid: q.cursor,
         limit: limit + 1,
@@ -153,6 +177,12 @@ pub async fn list(p: &Provider, q: TokenQuery) -> Result<Page<TokenItem>, AdminE
         Some("active") => {
             f.status = Some(TokenStatus::Active);
             f.live_at = Some(now);
+            f.kid_not_in = Some(unpublished_kids(p).await?);
+        }
+        Some("key_retired") => {
+            f.status = Some(TokenStatus::Active);
+            f.live_at = Some(now);
+            f.kid_in = Some(unpublished_kids(p).await?);
         }
         Some("expired") => {
             f.status = Some(TokenStatus::Active);
@@ -163,7 +193,7 @@ pub async fn list(p: &Provider, q: TokenQuery) -> Result<Page<TokenItem>, AdminE
         Some(other) => {
             return Err(AdminError::field(
                 "status",
-                format!("`{other}` is not a status; use active, expired, revoked or consumed"),
+                format!("`{other}` is not a status; use active, expired, revoked, consumed or key_retired"),
             ));
         }
     }
@@ -175,7 +205,7 @@ pub async fn list(p: &Provider, q: TokenQuery) -> Result<Page<TokenItem>, AdminE
         None
     };
     Ok(Page {
-        items: rows.iter().map(|(_, r)| item(r, now)).collect(),
+        items: rows.iter().map(|(_, r)| item(p, r, now)).collect(),
         next_cursor,
     })
 }
@@ -299,8 +329,12 @@ pub fn human_duration(secs: i64) -> String {
 
 fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
     let now = p.clock.now();
-    let state = state_of(r, now);
+    let state = state_of(r, now, |k| p.keys.is_published(k));
     let reason = match state {
+        TokenState::KeyRetired => format!(
+            "not expired, but its signing key `{}` has left the JWKS, so it no longer verifies and /introspect says inactive",
+            r.kid.as_deref().unwrap_or("?")
+        ),
         TokenState::Expired => format!(
             "expired {} ago (server clock)",
             human_duration(now.saturating_sub(r.expires_at))
@@ -310,9 +344,6 @@ fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
             .clone()
             .unwrap_or_else(|| format!("{:?}", r.status).to_lowercase()),
         TokenState::Active => match &r.kid {
-            Some(kid) if !p.keys.is_published(kid) => {
-                format!("not expired, but its signing key `{kid}` has left the JWKS, so it no longer verifies")
-            }
             _ if !introspect::issued_here(p, r) => format!(
                 "not expired, but issued for `{}`, not this server's issuer `{}`, so /introspect says inactive",
                 r.claims.get("iss").and_then(|v| v.as_str()).unwrap_or("?"),
@@ -346,7 +377,7 @@ fn detail(p: &Provider, token: &str, record: Option<&TokenRecord>) -> TokenDetai
     };
     let now = p.clock.now();
     TokenDetail {
-        record: record.map(|r| item(r, now)),
+        record: record.map(|r| item(p, r, now)),
         token: token.to_string(),
         format: if is_jwt {
             TokenFormat::Jwt.as_str()

@@ -459,11 +459,28 @@ pub async fn get_request(State(a): State<AdminState>, Path(id): Path<String>) ->
 
 // ---- keys ----
 
-/// The signing keys: active and retired (still published until `expires_at`).
+/// The signing keys: active, retired (still published until `expires_at`) and unpublished
+/// (left the JWKS; public metadata only).
 #[utoipa::path(get, path = "/admin/api/keys", tag = "keys",
     responses((status = 200, body = [KeyView])))]
 pub async fn list_keys(State(a): State<AdminState>) -> Response {
     respond(crate::admin::keys::list(&a.provider).await)
+}
+
+/// The `retention` query of the rotation preview.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RetentionQuery {
+    /// Seconds the active key would stay published (default: as for a rotation).
+    pub retention: Option<u64>,
+}
+
+/// What rotating now with `retention` would do: how many live tokens of the active key would
+/// stop verifying, and when. Changes nothing.
+#[utoipa::path(get, path = "/admin/api/keys/rotation-preview", tag = "keys", params(RetentionQuery),
+    responses((status = 200, body = crate::admin::keys::RotationPreview), (status = 422, body = ErrorBody)))]
+pub async fn rotation_preview(State(a): State<AdminState>, AppQuery(q): AppQuery<RetentionQuery>) -> Response {
+    respond(crate::admin::keys::preview(&a.provider, q.retention).await)
 }
 
 /// Rotates the signing key; the old key stays in the JWKS for `retention` seconds.
@@ -625,6 +642,7 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_request))
         .routes(routes!(list_keys))
         .routes(routes!(rotate_key))
+        .routes(routes!(rotation_preview))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(get_clock, move_clock))
         .routes(routes!(get_config, put_config))

@@ -45,6 +45,8 @@ pub struct IdTokenRequest<'a> {
     pub code: Option<&'a str>,
     /// The grant family.
     pub grant_id: Option<String>,
+    /// The token it derives from (the code or refresh token exchanged), for the lineage.
+    pub parent_id: Option<String>,
     /// The grant type, for the record.
     pub grant_type: &'static str,
 }
@@ -92,10 +94,11 @@ pub async fn issue(p: &Provider, req: IdTokenRequest<'_>) -> Result<String, OAut
         status_reason: None,
         grant_type: req.grant_type.to_string(),
         grant_id: req.grant_id,
-        parent_id: None,
+        parent_id: req.parent_id,
         kid: Some(kid),
         claims: Value::Object(c),
         token: token.clone(),
+        replayed_at: None,
     };
     p.store.insert_token(record.clone()).await?;
     p.events.publish(p.clock.now_ms(), Event::TokenIssued(Box::new(record)));

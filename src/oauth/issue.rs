@@ -117,6 +117,7 @@ pub async fn access_token(p: &Provider, req: AccessTokenRequest<'_>) -> Result<I
         kid,
         claims: Value::Object(claims),
         token: token.clone(),
+        replayed_at: None,
     };
     p.store.insert_token(record.clone()).await?;
     p.events
@@ -189,6 +190,7 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         kid: None,
         claims,
         token: token.clone(),
+        replayed_at: None,
     };
     p.store.insert_token(record.clone()).await?;
     p.events.publish(p.clock.now_ms(), Event::TokenIssued(Box::new(record)));

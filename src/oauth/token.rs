@@ -181,6 +181,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
     if rec.status != TokenStatus::Active {
         // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
         let reason = "authorization code replayed (RFC 6749 §4.1.2)";
+        p.store.mark_replayed(&rec.id, p.clock.now()).await?;
         revoke_family(p, rec.grant_id.as_deref(), reason).await?;
         return Err(OAuthError::invalid_grant(
             "the authorization code was already used; the tokens issued from it are now revoked (RFC 6749 §4.1.2)",
@@ -241,6 +242,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         .await?
     {
         // Lost a race with another exchange of the same code: that is a replay too.
+        p.store.mark_replayed(&rec.id, now).await?;
         revoke_family(
             p,
             rec.grant_id.as_deref(),
@@ -298,6 +300,7 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
         TokenStatus::Active => {}
         TokenStatus::Consumed => {
             let reason = "rotated refresh token reused";
+            p.store.mark_replayed(&rec.id, p.clock.now()).await?;
             revoke_family(p, rec.grant_id.as_deref(), reason).await?;
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used (it was rotated); every token of its grant is now revoked",
@@ -320,6 +323,7 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
             .set_token_status(&rec.id, TokenStatus::Consumed, "rotated", now)
             .await?
         {
+            p.store.mark_replayed(&rec.id, now).await?;
             revoke_family(p, rec.grant_id.as_deref(), "rotated refresh token reused").await?;
             return Err(OAuthError::invalid_grant("the refresh token was already used"));
         }
@@ -440,6 +444,7 @@ async fn user_tokens(
                     access_token: Some(&issued.token),
                     code: None,
                     grant_id: Some(g.grant_id.clone()),
+                    parent_id: g.parent_id.clone(),
                     grant_type: g.grant_type,
                 },
             )

@@ -80,6 +80,15 @@ impl TokenCache {
             r.status_reason = Some(reason.to_string());
         }
     }
+
+    /// Records the first replay of token `id`, if cached.
+    pub fn set_replayed(&self, id: &str, at: i64) {
+        let mut g = self.lock();
+        let Some(hash) = g.hash_of.get(id).cloned() else { return };
+        if let Some(r) = g.by_hash.get_mut(&hash) {
+            r.replayed_at.get_or_insert(at);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +119,7 @@ mod tests {
             kid: None,
             claims: serde_json::Value::Null,
             token: format!("t{n}"),
+            replayed_at: None,
         }
     }
 

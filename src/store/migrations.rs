@@ -93,6 +93,10 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE resources ADD COLUMN data TEXT;
     "#,
+    // v4: when a used-up code or refresh token was presented again (token lineage).
+    r#"
+    ALTER TABLE tokens ADD COLUMN replayed_at INTEGER;
+    "#,
 ];
 
 /// Errors while migrating.

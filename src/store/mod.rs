@@ -453,7 +453,8 @@ impl Store {
 
     // ---- signing keys ----
 
-    /// Every signing key, newest first.
+    /// Every signing key, newest first, including retired keys that have left the JWKS (their
+    /// `private_der` is empty once [`Store::purge_expired_keys`] ran).
     pub async fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         self.r(|c| {
             let mut st = c.prepare_cached(
@@ -496,11 +497,14 @@ impl Store {
         .await
     }
 
-    /// Deletes retired keys whose publication time has passed. Returns how many.
+    /// Forgets the private key of every retired key whose publication time has passed (it can
+    /// never sign or verify again); the row and its public JWK stay, so the Keys table can
+    /// show when it left the JWKS. Returns how many keys were wiped now.
     pub async fn purge_expired_keys(&self, now: i64) -> Result<usize, StoreError> {
         self.w(move |c| {
             Ok(c.execute(
-                "DELETE FROM signing_keys WHERE status = 'retired' AND expires_at IS NOT NULL AND expires_at <= ?1",
+                "UPDATE signing_keys SET private_der = X'' WHERE status = 'retired' AND expires_at IS NOT NULL
+                 AND expires_at <= ?1 AND length(private_der) > 0",
                 [now],
             )?)
         })

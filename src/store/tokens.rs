@@ -133,6 +133,10 @@ pub struct TokenRecord {
     pub claims: serde_json::Value,
     /// The token value itself.
     pub token: String,
+    /// When this code or refresh token was presented again after it was used up (a replay,
+    /// RFC 6749 §4.1.2 / OAuth 2.0 Security BCP §4.14), UNIX seconds; the first replay counts.
+    #[serde(default)]
+    pub replayed_at: Option<i64>,
 }
 
 /// Filters for listing tokens.
@@ -142,6 +146,12 @@ pub struct TokenFilter {
     pub client_id: Option<String>,
     /// Only this user's tokens.
     pub username: Option<String>,
+    /// Only this grant family's tokens.
+    pub grant_id: Option<String>,
+    /// Only tokens signed with none of these keys (or with no key): still verifiable.
+    pub kid_not_in: Option<Vec<String>>,
+    /// Only tokens signed with one of these keys.
+    pub kid_in: Option<Vec<String>>,
     /// Only this kind.
     pub kind: Option<TokenKind>,
     /// Only this stored status.
@@ -157,7 +167,7 @@ pub struct TokenFilter {
 }
 
 const COLUMNS: &str = "id, hash, kind, format, client_id, subject, username, scope, audience, issued_at, expires_at,
-    status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token";
+    status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token, replayed_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(TokenRecord, String, String)> {
     let kind: String = r.get(2)?;
@@ -196,6 +206,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(TokenRecord, String, String)> {
             kid: r.get(17)?,
             claims: serde_json::Value::Null,
             token: r.get(19)?,
+            replayed_at: r.get(20)?,
         },
         r.get(8)?,
         r.get(18)?,
@@ -218,8 +229,9 @@ impl Store {
         self.w(move |c| {
             let mut st = c.prepare_cached(
                 "INSERT INTO tokens (id, hash, kind, format, client_id, subject, username, scope, audience, issued_at,
-                    expires_at, status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                    expires_at, status, status_at, status_reason, grant_type, grant_id, parent_id, kid, claims, token,
+                    replayed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             )?;
             st.execute(params![
                 t.id,
@@ -241,7 +253,8 @@ impl Store {
                 t.parent_id,
                 t.kid,
                 claims,
-                t.token
+                t.token,
+                t.replayed_at
             ])?;
             Ok(())
         })
@@ -358,6 +371,26 @@ impl Store {
                 sql.push_str(" AND username = ?");
                 args.push(v.into());
             }
+            if let Some(v) = f.grant_id {
+                sql.push_str(" AND grant_id = ?");
+                args.push(v.into());
+            }
+            if let Some(kids) = f.kid_not_in.filter(|k| !k.is_empty()) {
+                sql.push_str(" AND (kid IS NULL OR kid NOT IN (");
+                sql.push_str(&vec!["?"; kids.len()].join(", "));
+                sql.push_str("))");
+                args.extend(kids.into_iter().map(Into::into));
+            }
+            if let Some(kids) = f.kid_in {
+                if kids.is_empty() {
+                    sql.push_str(" AND 0");
+                } else {
+                    sql.push_str(" AND kid IN (");
+                    sql.push_str(&vec!["?"; kids.len()].join(", "));
+                    sql.push(')');
+                    args.extend(kids.into_iter().map(Into::into));
+                }
+            }
             if let Some(v) = f.kind {
                 sql.push_str(" AND kind = ?");
                 args.push(v.as_str().to_string().into());
@@ -382,7 +415,7 @@ impl Store {
             args.push(i64::try_from(f.limit).unwrap_or(i64::MAX).into());
             let mut st = c.prepare(&sql)?;
             let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((r.get::<_, i64>(20)?, from_row(r)?))
+                Ok((r.get::<_, i64>(21)?, from_row(r)?))
             })?;
             let mut out = Vec::new();
             for row in rows {
@@ -395,15 +428,56 @@ impl Store {
     }
 
     /// How many tokens are in each live state at `now`: `active`, `expired` (active but past
-    /// `expires_at`), `revoked`, `consumed`.
-    pub async fn count_token_states(&self, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    /// `expires_at`), `key_retired` (active, unexpired, but signed with a key in `unpublished`,
+    /// which has left the JWKS), `revoked`, `consumed`.
+    pub async fn count_token_states(
+        &self,
+        now: i64,
+        unpublished: Vec<String>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         self.r(move |c| {
+            let kids = serde_json::to_string(&unpublished).unwrap_or_else(|_| "[]".into());
             let mut st = c.prepare_cached(
-                "SELECT CASE WHEN status = 'active' AND expires_at <= ?1 THEN 'expired' ELSE status END AS state,
+                "SELECT CASE WHEN status = 'active' AND expires_at <= ?1 THEN 'expired'
+                    WHEN status = 'active' AND kid IN (SELECT value FROM json_each(?2)) THEN 'key_retired'
+                    ELSE status END AS state,
                     count(*) FROM tokens GROUP BY state",
             )?;
-            let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = st.query_map(params![now, kids], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Marks the used-up code or refresh token `id` as presented again at `now` (the first
+    /// replay is kept). Returns whether it was the first.
+    pub async fn mark_replayed(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let key = id.to_string();
+        let first = self
+            .w(move |c| {
+                Ok(c.execute(
+                    "UPDATE tokens SET replayed_at = ?2 WHERE id = ?1 AND replayed_at IS NULL",
+                    params![key, now],
+                )? > 0)
+            })
+            .await?;
+        if first {
+            self.tokens.set_replayed(id, now);
+        }
+        Ok(first)
+    }
+
+    /// For the key `kid` at `now`: how many active, unexpired tokens it signed, how many of
+    /// them are still unexpired at `cutoff` (UNIX seconds), and the latest `expires_at` among
+    /// them.
+    pub async fn key_usage(&self, kid: &str, now: i64, cutoff: i64) -> Result<(i64, i64, Option<i64>), StoreError> {
+        let kid = kid.to_string();
+        self.r(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT count(*), coalesce(sum(expires_at > ?3), 0), max(expires_at) FROM tokens
+                 WHERE kid = ?1 AND status = 'active' AND expires_at > ?2",
+            )?;
+            Ok(st.query_row(params![kid, now, cutoff], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
         })
         .await
     }

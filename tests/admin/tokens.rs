@@ -203,3 +203,121 @@ async fn inspect_explains_foreign_and_garbage_tokens() {
     );
     lk.server.shutdown().await;
 }
+
+/// Rotating with a retention of 0 takes the old key out of the JWKS at once: its live tokens
+/// are `key_retired` in the list, the detail and the status counts, exactly when /introspect
+/// says inactive; the key stays listed as `unpublished`. The preview said so beforehand.
+#[tokio::test]
+async fn a_token_whose_key_left_the_jwks_is_key_retired_everywhere_introspection_agrees() {
+    let lk = start().await;
+    let (_, tok) = lk.client_credentials("read_books").await;
+    let access = tok["access_token"].as_str().unwrap().to_string();
+    let (_, page) = lk.get("/tokens").await;
+    let id = page["items"][0]["id"].as_str().unwrap().to_string();
+    let old_kid = page["items"][0]["kid"].as_str().unwrap().to_string();
+
+    // The preview: the token lives 3600 s; a retention of 0 leaves it unverifiable at once.
+    let (s, pv) = lk.get("/keys/rotation-preview?retention=0").await;
+    assert_eq!(s, 200, "{pv}");
+    assert_eq!(pv["kid"], old_kid.as_str());
+    assert_eq!(
+        (pv["live_tokens"].as_i64(), pv["stop_verifying"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(pv["last_expiry"], page["items"][0]["expires_at"]);
+    assert_eq!(pv["unpublished_at"], lk.get("/clock").await.1["now"]);
+    let safe = pv["safe_retention"].as_i64().unwrap();
+    assert!((3590..=3600).contains(&safe), "{pv}");
+    let (_, pv) = lk.get(&format!("/keys/rotation-preview?retention={safe}")).await;
+    assert_eq!(pv["stop_verifying"], 0, "the safe retention keeps every token: {pv}");
+    let (s, e) = lk.get("/keys/rotation-preview?retention=999999999999").await;
+    assert_eq!((s, field_names(&e)), (422, vec!["retention".to_string()]));
+    let (s, _) = lk.get("/keys/rotation-preview?retention=soon").await;
+    assert_eq!(s, 400, "not a number");
+    // The default is the rotation's default (the longest token lifetime): nothing stops verifying.
+    assert_eq!(lk.get("/keys/rotation-preview").await.1["stop_verifying"], 0);
+
+    let (s, keys) = lk.post("/keys/rotate", json!({"retention": 0})).await;
+    assert_eq!(s, 200, "{keys}");
+    let old = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == old_kid.as_str())
+        .unwrap();
+    assert_eq!(old["status"], "unpublished", "{old}");
+    assert_eq!(old["published"], false);
+    assert!(old["expires_at"].as_i64().is_some(), "when it left the JWKS");
+    assert_eq!(old["live_tokens"], 1);
+
+    assert_eq!(lk.introspect(&access).await, json!({"active": false}));
+    let (_, page) = lk.get("/tokens").await;
+    assert_eq!(page["items"][0]["state"], "key_retired");
+    let (_, d) = lk.get(&format!("/tokens/{id}")).await;
+    assert_eq!(d["record"]["state"], "key_retired");
+    assert_eq!(d["status"]["state"], "key_retired");
+    assert!(d["status"]["reason"].as_str().unwrap().contains("left the JWKS"), "{d}");
+    assert_eq!(d["signature"]["verified"], false);
+    assert_eq!(d["introspection"], json!({"active": false}));
+    let (_, only) = lk.get("/tokens?status=key_retired").await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1);
+    let (_, active) = lk.get("/tokens?status=active").await;
+    assert_eq!(active["items"], json!([]), "not active any more");
+    let (_, st) = lk.get("/status").await;
+    assert_eq!(st["counts"]["tokens"]["key_retired"], 1, "{st}");
+    assert_eq!(st["counts"]["tokens"]["active"], 0, "{st}");
+
+    // A token from the new key is active; the key list still shows the old one after a restart
+    // of the key ring (another rotation reloads it from the store).
+    let (_, fresh) = lk.client_credentials("read_books").await;
+    assert_eq!(
+        lk.introspect(fresh["access_token"].as_str().unwrap()).await["active"],
+        true
+    );
+    let (_, active) = lk.get("/tokens?status=active").await;
+    assert_eq!(active["items"].as_array().unwrap().len(), 1);
+    let (_, keys) = lk.post("/keys/rotate", json!({"retention": 0})).await;
+    let statuses: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["active", "unpublished", "unpublished"], "{keys}");
+    lk.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_retired_key_expiring_by_the_clock_makes_its_tokens_key_retired() {
+    let lk = start().await;
+    let (_, tok) = lk.client_credentials("read_books").await;
+    let access = tok["access_token"].as_str().unwrap().to_string();
+    let (s, _) = lk.post("/keys/rotate", json!({"retention": 60})).await;
+    assert_eq!(s, 200);
+    assert_eq!(lk.get("/tokens").await.1["items"][0]["state"], "active");
+    let (s, _) = lk.post("/clock", json!({"advance": 61})).await;
+    assert_eq!(s, 200);
+    assert_eq!(lk.introspect(&access).await, json!({"active": false}));
+    assert_eq!(lk.get("/tokens").await.1["items"][0]["state"], "key_retired");
+    let (_, keys) = lk.get("/keys").await;
+    let statuses: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["active", "unpublished"], "{keys}");
+    lk.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_filter_by_grant_and_refuse_an_unknown_status() {
+    let lk = start().await;
+    lk.client_credentials("read_books").await;
+    let (_, page) = lk.get("/tokens?grant_id=nope").await;
+    assert_eq!(page["items"], json!([]));
+    let (s, e) = lk.get("/tokens?status=retired").await;
+    assert_eq!((s, field_names(&e)), (422, vec!["status".to_string()]));
+    assert!(e.to_string().contains("key_retired"), "{e}");
+    lk.server.shutdown().await;
+}

@@ -7,6 +7,7 @@ mod common;
 mod flows;
 mod grants;
 mod implicit;
+mod lineage;
 mod pages_discovery;
 mod sessions;
 mod userinfo_logout;

@@ -75,6 +75,7 @@ async fn issue_response(
             kid: None,
             claims,
             token: code.clone(),
+            replayed_at: None,
         };
         p.store.insert_token(record.clone()).await?;
         p.events
@@ -118,6 +119,7 @@ async fn issue_response(
                 access_token: access.as_deref(),
                 code: code_value.as_deref(),
                 grant_id: Some(grant_id.clone()),
+                parent_id: None,
                 grant_type: GrantType::Implicit.as_str(),
             },
         )

@@ -4,7 +4,7 @@
 import type {
   CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
-  RotateRequest, Scope, ScopeView, Settings, Status, TokenDetail, TokenItem, TokenQuery, User, UserView, Verdict,
+  RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
 
 export class ApiError extends Error {
@@ -205,6 +205,7 @@ export const api = {
 
   keys: () => request<KeyView[]>('GET', a('/keys')),
   rotateKey: (r: RotateRequest) => request<KeyView[]>('POST', a('/keys/rotate'), { json: r }),
+  rotationPreview: (retention?: number) => request<RotationPreview>('GET', a(`/keys/rotation-preview${query({ retention })}`)),
 
   settings: () => request<Settings>('GET', a('/settings')),
   updateSettings: (s: Settings) => request<Settings>('PUT', a('/settings'), { json: s }),

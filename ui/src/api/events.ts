@@ -15,7 +15,7 @@ import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
 
 export const EVENT_TYPES = [
-  'token.issued', 'token.introspected', 'token.revoked',
+  'token.issued', 'token.introspected', 'token.revoked', 'token.consumed',
   'client.created', 'client.updated', 'client.deleted',
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
@@ -26,6 +26,7 @@ export const EVENT_TYPES = [
 function matches(q: TokenQuery, t: TokenItem): boolean {
   if (q.client_id && q.client_id !== t.client_id) return false
   if (q.username && q.username !== t.username) return false
+  if (q.grant_id && q.grant_id !== t.grant_id) return false
   if (q.kind && q.kind !== t.kind) return false
   if (q.status && q.status !== liveState(t, serverNow())) return false
   return true
@@ -103,6 +104,14 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
         )
         qc.setQueryData<Page<TokenItem>>(key, { ...page, items })
       }
+      // A replay marks the token presented again (`replayed_at`), which no event carries:
+      // fetch the grants it touched again (a grant is small).
+      if (/replay|reused/i.test(env.data.reason)) {
+        for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
+          const q = (key[2] ?? {}) as TokenQuery
+          if (q.grant_id && page?.items.some((t) => ids.has(t.id))) void qc.invalidateQueries({ queryKey: key, exact: true })
+        }
+      }
       for (const id of ids) {
         const d = qc.getQueryData<TokenDetail>(keys.token(id))
         if (d?.record) {
@@ -128,6 +137,32 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
             },
           },
         }))
+      break
+    }
+    case 'token.consumed': {
+      // An exchanged code or a rotated refresh token: update it where it is shown.
+      const item = itemFromRecord(env.data)
+      for (const [key, page] of qc.getQueriesData<Page<TokenItem>>({ queryKey: keys.tokens })) {
+        refetchIfInFlight(qc, key)
+        if (!page || !page.items.some((t) => t.id === item.id)) continue
+        qc.setQueryData<Page<TokenItem>>(key, { ...page, items: page.items.map((t) => (t.id === item.id ? { ...t, ...item } : t)) })
+      }
+      const d = qc.getQueryData<TokenDetail>(keys.token(item.id))
+      if (d?.record) {
+        qc.setQueryData<TokenDetail>(keys.token(item.id), { ...d, record: { ...d.record, ...item } })
+        void qc.invalidateQueries({ queryKey: keys.token(item.id) })
+      }
+      patchStatus(qc, (s) => ({
+        ...s,
+        counts: {
+          ...s.counts,
+          tokens: {
+            ...s.counts.tokens,
+            active: Math.max(0, (s.counts.tokens.active ?? 0) - 1),
+            consumed: (s.counts.tokens.consumed ?? 0) + 1,
+          },
+        },
+      }))
       break
     }
     case 'token.introspected':
@@ -218,6 +253,8 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       break
     case 'key.rotated':
       void qc.invalidateQueries({ queryKey: keys.keys })
+      // A rotation with a short retention turns live tokens key_retired: the counts change.
+      void qc.invalidateQueries({ queryKey: keys.status })
       patchStatus(qc, (s) => ({ ...s, active_kid: env.data.kid, active_alg: env.data.alg }))
       break
     case 'settings.updated':

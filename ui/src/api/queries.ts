@@ -2,9 +2,11 @@
 // keeps the same cache entries up to date, so nothing polls.
 
 import { useQuery } from '@tanstack/react-query'
+import { useMemo } from 'react'
 import { api } from './client'
 import type { TokenQuery } from './types'
 import { syncServerClock } from '../lib/clock'
+import { keyRing, type KeyRing } from '../lib/tokenState'
 
 export const keys = {
   status: ['status'] as const,
@@ -43,9 +45,38 @@ export const useResourceProfiles = () =>
 export const useResourceCalls = (name: string) =>
   useQuery({ queryKey: keys.resourceCalls(name), queryFn: () => api.resourceCalls(name) })
 export const useKeys = () => useQuery({ queryKey: keys.keys, queryFn: api.keys })
+/** Which keys are in the JWKS, for live token states (refetched on `key.rotated`). */
+export function useKeyRing(): KeyRing {
+  const { data } = useKeys()
+  return useMemo(() => keyRing(data), [data])
+}
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
+/**
+ * A token list. Structural sharing is off: the event stream replaces the list on every token
+ * event, and comparing thousands of loaded tokens deeply each time costs more than it saves
+ * (rows are keyed by id and re-render cheaply).
+ */
 export const useTokens = (q: TokenQuery) =>
-  useQuery({ queryKey: keys.tokenList(q), queryFn: () => api.tokens({ ...q, limit: TOKEN_PAGE }) })
+  useQuery({ queryKey: keys.tokenList(q), queryFn: () => api.tokens({ ...q, limit: TOKEN_PAGE }), structuralSharing: false })
+/** Every token of one grant (its lineage), kept up to date by the event stream. */
+export const GRANT_KEPT = 2000
+export const useGrant = (grant_id: string | null | undefined) =>
+  useQuery({
+    queryKey: keys.tokenList({ grant_id: grant_id ?? '' }),
+    enabled: !!grant_id,
+    structuralSharing: false,
+    queryFn: async () => {
+      const first = await api.tokens({ grant_id: grant_id ?? '', limit: 500 })
+      const items = [...first.items]
+      let cursor = first.next_cursor
+      while (cursor !== null && items.length < GRANT_KEPT) {
+        const next = await api.tokens({ grant_id: grant_id ?? '', limit: 500, cursor })
+        items.push(...next.items)
+        cursor = next.next_cursor
+      }
+      return { items, next_cursor: cursor }
+    },
+  })
 export const useToken = (id: string) => useQuery({ queryKey: keys.token(id), queryFn: () => api.token(id) })
 export const useRequests = () =>
   useQuery({ queryKey: keys.requests, queryFn: () => api.requests({ limit: REQUEST_PAGE }) })

@@ -245,7 +245,11 @@ export interface ResourceResponse {
 }
 
 export type TokenKind = 'access_token' | 'refresh_token' | 'id_token' | 'authorization_code'
-export type TokenState = 'active' | 'expired' | 'revoked' | 'consumed'
+/**
+ * `key_retired`: stored as active and not expired, but signed with a key that has left the
+ * JWKS, so nobody can verify it (and /introspect says inactive).
+ */
+export type TokenState = 'active' | 'expired' | 'revoked' | 'consumed' | 'key_retired'
 
 export interface TokenItem {
   id: string
@@ -266,6 +270,8 @@ export interface TokenItem {
   parent_id: string | null
   kid: string | null
   claims: Claims
+  /** When this used-up code or refresh token was presented again (a replay), UNIX seconds. */
+  replayed_at?: number | null
 }
 
 /** The record carried by `token.issued` (the stored row: `status`, and the raw token). */
@@ -282,6 +288,7 @@ export interface Page<T> {
 export interface TokenQuery {
   client_id?: string
   username?: string
+  grant_id?: string
   kind?: TokenKind
   status?: TokenState
   limit?: number
@@ -366,13 +373,25 @@ export interface LoggedRequest {
 export interface KeyView {
   kid: string
   alg: string
-  status: 'active' | 'retired' | string
+  /** `unpublished`: left the JWKS at `expires_at`; its tokens no longer verify. */
+  status: 'active' | 'retired' | 'unpublished' | string
   created_at: number
   retired_at: number | null
   expires_at: number | null
   published: boolean
   live_tokens: number
   jwk: Record<string, unknown>
+}
+
+/** `GET /keys/rotation-preview`: what rotating now would do to the active key's tokens. */
+export interface RotationPreview {
+  kid: string
+  retention: number
+  unpublished_at: number
+  live_tokens: number
+  stop_verifying: number
+  last_expiry: number | null
+  safe_retention: number
 }
 
 export interface RotateRequest {
@@ -460,7 +479,8 @@ export interface ErrorBody {
 export type ServerEvent =
   | { type: 'token.issued'; data: TokenRecord }
   | { type: 'token.introspected'; data: { token_id: string | null; caller: string; active: boolean } }
-  | { type: 'token.revoked'; data: { ids: string[]; reason: string } }
+  | { type: 'token.revoked'; data: { ids: string[]; reason: string; tokens?: TokenRecord[] } }
+  | { type: 'token.consumed'; data: TokenRecord }
   | { type: 'client.created' | 'client.updated'; data: Client }
   | { type: 'client.deleted'; data: { client_id: string } }
   | { type: 'scope.created' | 'scope.updated'; data: Scope }

@@ -5,13 +5,11 @@ import { BadgeCheck, RefreshCw, ShieldAlert, ShieldCheck, ShieldQuestion, Ban } 
 import { useEffect, useRef, useState } from 'react'
 import { Link } from 'react-router'
 import type { TokenDetail } from '../api/types'
-import { useServerNow } from '../lib/clock'
 import { formatDateTime } from '../lib/format'
-import { liveState } from '../lib/tokenState'
 import { Json } from './Code'
 import { ClaimsTable, JwtSegments } from './Jwt'
 import { CheckAgainstResource } from './ResourceCheck'
-import { Countdown, StatusBadge } from './TokenStatus'
+import { Countdown, StatusBadge, useLiveState } from './TokenStatus'
 import { ConfirmDialog, CopyButton, Panel, Segmented, Ticks } from './ui'
 
 type View = 'table' | 'json'
@@ -39,8 +37,8 @@ export function TokenView(props: {
 }) {
   const { detail } = props
   const rec = detail.record
-  const now = useServerNow()
-  const state = rec ? liveState(rec, now) : null
+  const recState = useLiveState(rec ?? { state: 'consumed', expires_at: 0 })
+  const state = rec ? recState : null
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [revokeError, setRevokeError] = useState<unknown>(null)

@@ -3,6 +3,7 @@ import { useCallback } from 'react'
 import { Link, useParams } from 'react-router'
 import { api } from '../api/client'
 import { keys, useToken } from '../api/queries'
+import { LineagePanel } from '../components/Lineage'
 import { TokenView } from '../components/TokenView'
 import { LiveStatusBadge } from '../components/TokenStatus'
 import { ErrorBox, Loading, PageHeader } from '../components/ui'
@@ -20,18 +21,28 @@ export function TokenPage() {
       <PageHeader
         crumbs={<><Link to="/tokens">Tokens</Link><span>/</span><span className="mono">{shortId(id, 12)}</span></>}
         title={<span className="row" style={{ gap: 10 }}>{rec ? rec.kind.replace('_', ' ') : 'Token'} {rec && <LiveStatusBadge token={rec} />}</span>}
-        sub={rec ? <>Issued to <span className="mono">{rec.client_id}</span>{rec.username ? <> for <strong>{rec.username}</strong></> : null} at {formatDateTime(rec.issued_at)} · scopes <span className="mono">{rec.scope || 'none'}</span></> : undefined}
+        sub={rec ? (
+          <>
+            Issued to <Link className="mono" to={`/clients/${encodeURIComponent(rec.client_id)}`}>{rec.client_id}</Link>
+            {rec.username ? <> for <Link to={`/users/${encodeURIComponent(rec.username)}`}><strong>{rec.username}</strong></Link></> : null}
+            {' '}at {formatDateTime(rec.issued_at)} · scopes <span className="mono">{rec.scope || 'none'}</span>
+          </>
+        ) : undefined}
       />
       {q.error ? <ErrorBox error={q.error} title="Could not load the token" /> : !q.data ? <Loading rows={8} /> : (
-        <TokenView
-          detail={q.data}
-          refreshing={q.isFetching}
-          onRefresh={refresh}
-          onRevoke={async () => {
-            await api.revokeToken(id)
-            await qc.invalidateQueries({ queryKey: keys.token(id) })
-          }}
-        />
+        <>
+          {rec?.grant_id && <LineagePanel token={rec} />}
+          <TokenView
+            detail={q.data}
+            refreshing={q.isFetching}
+            onRefresh={refresh}
+            onRevoke={async () => {
+              await api.revokeToken(id)
+              await qc.invalidateQueries({ queryKey: keys.token(id) })
+            }}
+          />
+          {rec && !rec.grant_id && <LineagePanel token={rec} />}
+        </>
       )}
     </div>
   )

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { AlertCircle, Eye, EyeOff, Trash2 } from 'lucide-react'
+import { AlertCircle, Coins, Eye, EyeOff, Trash2 } from 'lucide-react'
 import { useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
@@ -134,7 +134,12 @@ function UserFormView({ existing }: { existing?: UserView }) {
         crumbs={<><Link to="/users">Users</Link><span>/</span></>}
         title={editing ? String(existing.claims.name ?? existing.username) : 'New user'}
         sub={editing ? <span className="mono">{existing.username} · sub {existing.sub}</span> : 'A persona your apps can sign in as.'}
-        actions={editing && <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>}
+        actions={editing && (
+          <>
+            <Link className="btn" to={`/tokens?username=${encodeURIComponent(existing.username)}`} data-testid="user-tokens"><Coins size={14} /> See their tokens</Link>
+            <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
+          </>
+        )}
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label="User">
         {(rest.length > 0 || Object.keys(errors).length > 0) && (

@@ -22,7 +22,7 @@ export function UsersPage() {
         ) : data ? (
           <div className="table-wrap">
             <table className="table">
-              <thead><tr><th>User</th><th>Email</th><th>Subject (sub)</th><th>Password</th><th>Other claims</th></tr></thead>
+              <thead><tr><th>User</th><th>Email</th><th>Subject (sub)</th><th>Password</th><th>Other claims</th><th className="actions"><span className="sr-only">Tokens</span></th></tr></thead>
               <tbody>
                 {data.map((u) => {
                   const href = `/users/${encodeURIComponent(u.username)}`
@@ -39,6 +39,7 @@ export function UsersPage() {
                       <td className="mono small">{u.sub}</td>
                       <td>{u.has_password ? <span className="badge plain consumed">set</span> : <span className="badge plain info">one-click</span>}</td>
                       <td><div className="chips">{other.length ? other.map((k) => <span key={k} className="tag">{k}</span>) : <span className="faint">none</span>}</div></td>
+                      <td className="actions"><Link className="btn sm ghost" to={`/tokens?username=${encodeURIComponent(u.username)}`} onClick={(e) => e.stopPropagation()} aria-label={`Tokens of ${u.username}`}>Tokens</Link></td>
                     </tr>
                   )
                 })}
