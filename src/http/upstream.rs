@@ -230,28 +230,6 @@ pub(super) async fn send(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn connect_failures_name_their_cause() {
-        use std::io::{Error, ErrorKind};
-        let refused = Error::new(ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
-        assert_eq!(
-            connect_cause(&refused, "127.0.0.1:3000"),
-            "connection refused: nothing is listening at 127.0.0.1:3000; is your API running?"
-        );
-        let slow = Error::new(ErrorKind::TimedOut, "timed out");
-        assert_eq!(
-            connect_cause(&slow, "10.0.0.1:80"),
-            "connecting to 10.0.0.1:80 took longer than 10 s"
-        );
-        let dns = Error::other("dns error: failed to lookup address information");
-        assert!(connect_cause(&dns, "api.invalid").starts_with("cannot resolve the host of api.invalid: dns error"));
-    }
-}
-
 /// A small `GET` with the proxy's client (no redirects followed): the status and at most
 /// `limit` bytes of body, all within `timeout`, or why not (for people).
 pub(super) async fn get_small(url: &url::Url, limit: usize, timeout: Duration) -> Result<(u16, Bytes), String> {
@@ -277,4 +255,26 @@ pub(super) async fn get_small(url: &url::Url, limit: usize, timeout: Duration) -
     tokio::time::timeout(timeout, fetch)
         .await
         .map_err(|_| format!("did not answer within {} s", timeout.as_secs()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_failures_name_their_cause() {
+        use std::io::{Error, ErrorKind};
+        let refused = Error::new(ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        assert_eq!(
+            connect_cause(&refused, "127.0.0.1:3000"),
+            "connection refused: nothing is listening at 127.0.0.1:3000; is your API running?"
+        );
+        let slow = Error::new(ErrorKind::TimedOut, "timed out");
+        assert_eq!(
+            connect_cause(&slow, "10.0.0.1:80"),
+            "connecting to 10.0.0.1:80 took longer than 10 s"
+        );
+        let dns = Error::other("dns error: failed to lookup address information");
+        assert!(connect_cause(&dns, "api.invalid").starts_with("cannot resolve the host of api.invalid: dns error"));
+    }
 }

@@ -72,6 +72,7 @@ export function TokenView(props: {
 
   const sig = detail.signature
   const unsigned = typeof detail.header?.alg === 'string' && detail.header.alg.toLowerCase() === 'none'
+  const sharedSecret = typeof detail.header?.alg === 'string' && detail.header.alg.startsWith('HS')
   // An id token or a code is never active at /introspect: that is not a verdict on it.
   const notIntrospectable = rec?.kind === 'id_token' || rec?.kind === 'authorization_code'
   return (
@@ -149,10 +150,10 @@ export function TokenView(props: {
 
           {sig && (
             <Panel title="Signature">
-              <div className={`verdict ${sig.verified ? 'ok' : unsigned ? 'warn' : 'bad'}`} data-testid="signature">
+              <div className={`verdict ${sig.verified ? 'ok' : unsigned || sharedSecret ? 'warn' : 'bad'}`} data-testid="signature">
                 {sig.verified ? <ShieldCheck size={18} /> : <ShieldAlert size={18} />}
                 <div>
-                  <div className="t">{sig.verified ? 'Verified' : unsigned ? 'Unsigned (alg: none)' : 'Not verified'}</div>
+                  <div className="t">{sig.verified ? 'Verified' : unsigned ? 'Unsigned (alg: none)' : sharedSecret ? 'Needs the shared secret' : 'Not verified with this server’s keys'}</div>
                   <div className="m"><Ticks text={sig.reason} /></div>
                 </div>
               </div>

@@ -55,7 +55,7 @@ export function CopyButton({ text, label, small, title }: { text: string; label?
       className={`btn ${label ? '' : 'icon'} ${small ? 'sm' : ''} ${label ? '' : 'ghost'} ${done ? 'copy-ok' : ''}`}
       onClick={onClick}
       title={name}
-      aria-label={name ?? label}
+      aria-label={label ?? name}
     >
       {done ? <Check size={14} /> : <Copy size={14} />}
       {label}

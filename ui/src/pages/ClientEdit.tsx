@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Coins, Dices, Eye, EyeOff, RefreshCw, Trash2 } from 'lucide-react'
-import { useEffect, useState } from 'react'
+import { Coins, Dices, Eye, EyeOff, Play, RefreshCw, Trash2 } from 'lucide-react'
+import { useEffect, useRef, useState } from 'react'
 import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
 import { api } from '../api/client'
@@ -156,14 +156,22 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const clientId = watch('client_id')
   const requireConsent = watch('require_consent')
 
+  const setAside = useRef<GrantType[]>([])
   // Keep the auth method consistent with the client type.
   useEffect(() => {
     const m = form.getValues('token_endpoint_auth_method')
     if (type === 'public' && m !== 'none') setValue('token_endpoint_auth_method', 'none')
-    // Grants a public client cannot have are unchecked (and disabled below, with the reason).
+    // Grants a public client cannot have are unchecked (and disabled below, with the reason);
+    // switching back to confidential gives them back.
     const g = form.getValues('grant_types')
-    if (type === 'public' && g.some((x) => GRANTS.find((d) => d.value === x)?.notPublic)) {
-      setValue('grant_types', g.filter((x) => !GRANTS.find((d) => d.value === x)?.notPublic), { shouldDirty: true })
+    const notPublic = (x: GrantType) => !!GRANTS.find((d) => d.value === x)?.notPublic
+    if (type === 'public' && g.some(notPublic)) {
+      setAside.current = g.filter(notPublic)
+      setValue('grant_types', g.filter((x) => !notPublic(x)), { shouldDirty: true })
+    }
+    if (type === 'confidential' && setAside.current.length) {
+      setValue('grant_types', [...g, ...setAside.current.filter((x) => !g.includes(x))], { shouldDirty: true })
+      setAside.current = []
     }
     if (type === 'confidential' && m === 'none') setValue('token_endpoint_auth_method', 'client_secret_basic')
   }, [type, form, setValue])
@@ -226,6 +234,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
         sub={editing ? <span className="mono">{existing.client_id}</span> : 'Register the app you are building. Fields can be changed later.'}
         actions={editing && (
           <>
+            <button type="button" className="btn primary" onClick={() => document.getElementById('try-it')?.scrollIntoView({ behavior: 'smooth', block: 'start' })}><Play size={14} /> Try it</button>
             <Link className="btn" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}><Coins size={14} /> See its tokens</Link>
             <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
           </>

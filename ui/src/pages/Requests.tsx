@@ -70,7 +70,7 @@ function CurlBlock({ r }: { r: LoggedRequest }) {
   const withSecret = curlWithSecrets(r, client)
   const others = (r.curl_variables ?? []).filter((v) => !v.startsWith('CLIENT_SECRET'))
   return (
-    <div className="stack-sm">
+    <div className="stack-sm" data-testid="curl-block">
       <Code code={r.curl} language="bash" wrap copy={false} />
       <div className="row">
         <CopyButton text={r.curl} label="Copy" small title="Copy the command as is: set the variables it names first" />
