@@ -342,7 +342,9 @@ mod tests {
                 headers: vec![],
                 body_note: None,
                 response: Default::default(),
+                response_body: None,
                 curl: "x".repeat(60_000),
+                curl_variables: vec![],
                 verdict: None,
                 proxy: None,
             }))

@@ -81,8 +81,18 @@ pub struct LoggedRequest {
     pub body_note: Option<String>,
     /// The response, without tokens.
     pub response: ResponseSummary,
-    /// A `curl` command reproducing the request, secrets as shell placeholders.
+    /// The JSON response body as sent, with tokens, codes and secrets replaced by
+    /// `[redacted]`; absent when the response was not JSON (an HTML page, a redirect) or was
+    /// not captured (over 64 KiB, or streamed by the proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub response_body: Option<serde_json::Value>,
+    /// A `curl -s` command reproducing the request; secrets are shell variables written
+    /// `${CLIENT_SECRET:?set CLIENT_SECRET first}`, so an unset or empty variable stops the
+    /// shell instead of sending an empty secret.
     pub curl: String,
+    /// The variables `curl` needs (`CLIENT_SECRET`, `TOKEN`, `CODE`, ...), in order of use.
+    pub curl_variables: Vec<String>,
     /// For a call to a protected resource (or through the explaining proxy): Latchkey's
     /// verdict on the token presented.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +119,8 @@ impl LoggedRequest {
             + params(&self.headers)
             + opt(&self.body_note)
             + self.curl.len()
+            + self.curl_variables.iter().map(|v| v.len() + 24).sum::<usize>()
+            + self.response_body.as_ref().map_or(0, |b| b.to_string().len())
             + opt(&r.content_type)
             + opt(&r.error)
             + opt(&r.error_description)

@@ -1,6 +1,8 @@
 //! The request log (design §5): every protocol request with its parameters (secrets and tokens
-//! redacted), a response summary (never a token) and a `curl` command that reproduces it with
-//! placeholders (`$CLIENT_SECRET`, `$TOKEN`, ...) where the secrets were.
+//! redacted), the JSON response body (tokens and secrets redacted) with a summary, and a `curl`
+//! command that reproduces it with shell variables (`${CLIENT_SECRET:?...}`, `${TOKEN:?...}`)
+//! where the secrets were: a variable that is unset or empty stops the shell with a message
+//! instead of sending an empty secret.
 //!
 //! The log is an in-memory ring of the last [`CAPACITY`] requests; each entry is also published
 //! as a `request.logged` event. The HTTP layer captures the raw request and response and hands
@@ -101,6 +103,7 @@ pub const SECRET_PARAMS: &[&str] = &[
     "subject_token",
     "actor_token",
     "device_code",
+    "registration_access_token",
 ];
 
 /// Whether a parameter's value must be redacted.
@@ -108,12 +111,24 @@ pub fn is_secret(name: &str) -> bool {
     SECRET_PARAMS.contains(&name)
 }
 
-/// The shell placeholder that stands for a secret parameter in `curl`.
-pub fn placeholder(name: &str) -> String {
+/// The shell variable that stands for a secret parameter in `curl`.
+pub fn variable(name: &str) -> String {
     match name {
-        "token" | "access_token" => "$TOKEN".to_string(),
-        other => format!("${}", other.to_ascii_uppercase()),
+        "token" | "access_token" => "TOKEN".to_string(),
+        other => other.to_ascii_uppercase(),
     }
+}
+
+/// The shell placeholder that stands for a secret parameter in `curl`:
+/// `${CLIENT_SECRET:?set CLIENT_SECRET first}`, which stops the shell (POSIX `${var:?word}`)
+/// when the variable is unset or empty, so an empty secret is never sent silently.
+pub fn placeholder(name: &str) -> String {
+    required_var(&variable(name))
+}
+
+/// `${NAME:?set NAME first}`.
+pub fn required_var(name: &str) -> String {
+    format!("${{{name}:?set {name} first}}")
 }
 
 /// A request and its response as the HTTP layer saw them.
@@ -304,6 +319,54 @@ fn is_form(content_type: Option<&str>) -> bool {
 }
 
 fn build(id: i64, c: &Captured) -> LoggedRequest {
+    let mut e = build_entry(id, c);
+    e.curl_variables = curl_variables(&e.curl);
+    e
+}
+
+/// The variables a `curl` command needs (`${NAME:?...}`), in order of first use.
+fn curl_variables(curl: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = curl;
+    while let Some(i) = rest.find("${") {
+        rest = &rest[i + 2..];
+        let name: String = rest
+            .chars()
+            .take_while(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || *ch == '_')
+            .collect();
+        if !name.is_empty() && rest[name.len()..].starts_with(":?") && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The JSON response body with every secret member (tokens, codes, secrets; [`is_secret`])
+/// replaced by `[redacted]`, at any depth. `None` when the response was not JSON or was not
+/// captured (larger than [`MAX_CAPTURE`], or streamed).
+fn response_body(c: &Captured) -> Option<Value> {
+    let mut v: Value = serde_json::from_slice(c.response_json.as_ref()?).ok()?;
+    redact_json(&mut v);
+    Some(v)
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if is_secret(k) && !val.is_null() {
+                    *val = Value::String(REDACTED.to_string());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
     let mut raw_params: Vec<(String, String, &'static str)> = Vec::new();
     let mut body_note = None;
     if let Some(q) = c.query.as_deref().filter(|q| !q.is_empty()) {
@@ -369,6 +432,8 @@ fn build(id: i64, c: &Captured) -> LoggedRequest {
         headers,
         body_note,
         response: summarize(c),
+        response_body: response_body(c),
+        curl_variables: Vec::new(),
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
         proxy: c.proxy.clone(),
@@ -464,7 +529,8 @@ pub fn shell_dq(s: &str) -> String {
 
 /// Renders a `curl` command for a request; secret values become shell placeholders.
 fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool, basic: &BasicAuth) -> String {
-    let mut parts: Vec<String> = vec!["curl".to_string()];
+    // `-s`: no progress meter in the way of the JSON answer.
+    let mut parts: Vec<String> = vec!["curl -s".to_string()];
     let query_params: Vec<_> = params.iter().filter(|(_, _, s)| *s == "query").collect();
     let body_params: Vec<_> = params.iter().filter(|(_, _, s)| *s == "body").collect();
     let get_like = c.method == "GET" || c.method == "HEAD";
@@ -498,9 +564,9 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
             // placeholder says the encoded form is wanted.
             let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let secret_var = if form(secret) == *secret {
-                "$CLIENT_SECRET"
+                required_var("CLIENT_SECRET")
             } else {
-                "$CLIENT_SECRET_FORM_URLENCODED"
+                required_var("CLIENT_SECRET_FORM_URLENCODED")
             };
             parts.push(format!("-u \"{}:{secret_var}\"", shell_dq(&form(id))));
         }
@@ -508,15 +574,15 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
             if let Some(auth) = c.header("authorization") {
                 let scheme = auth.trim().split(' ').next().unwrap_or("");
                 if scheme.eq_ignore_ascii_case("bearer") {
-                    parts.push("-H \"Authorization: Bearer $TOKEN\"".into());
+                    parts.push(format!("-H \"Authorization: Bearer {}\"", required_var("TOKEN")));
                 } else {
-                    parts.push("-H \"Authorization: $AUTHORIZATION\"".into());
+                    parts.push(format!("-H \"Authorization: {}\"", required_var("AUTHORIZATION")));
                 }
             }
         }
     }
     if c.header("cookie").is_some() {
-        parts.push("-H \"Cookie: $COOKIE\"".into());
+        parts.push(format!("-H \"Cookie: {}\"", required_var("COOKIE")));
     }
     let data: Vec<&(String, String, &'static str)> = if get_like { query_params } else { body_params };
     for (k, v, _) in data {
@@ -575,11 +641,17 @@ mod tests {
     #[test]
     fn curl_form_urlencodes_the_basic_client_id_and_flags_a_secret_that_needs_it() {
         let e = build(1, &basic_request("we ird:id", "plain-secret"));
-        assert!(e.curl.contains("-u \"we+ird%3Aid:$CLIENT_SECRET\""), "{}", e.curl);
+        assert!(
+            e.curl
+                .contains("-u \"we+ird%3Aid:${CLIENT_SECRET:?set CLIENT_SECRET first}\""),
+            "{}",
+            e.curl
+        );
         assert!(!e.curl.contains("plain-secret"), "{}", e.curl);
         let e = build(1, &basic_request("books-app", "p@ss:w rd"));
         assert!(
-            e.curl.contains("-u \"books-app:$CLIENT_SECRET_FORM_URLENCODED\""),
+            e.curl
+                .contains("-u \"books-app:${CLIENT_SECRET_FORM_URLENCODED:?set CLIENT_SECRET_FORM_URLENCODED first}\""),
             "{}",
             e.curl
         );
@@ -644,11 +716,49 @@ mod tests {
         let e = build(1, &token_request());
         assert_eq!(
             e.curl,
-            "curl \\\n  \"http://localhost:8000/token\" \\\n  -u \"books-app:$CLIENT_SECRET\" \\\n  \
+            "curl -s \\\n  \"http://localhost:8000/token\" \\\n  \
+             -u \"books-app:${CLIENT_SECRET:?set CLIENT_SECRET first}\" \\\n  \
              --data-urlencode \"grant_type=client_credentials\" \\\n  \
              --data-urlencode \"scope=read_books add_books\" \\\n  \
-             --data-urlencode \"client_secret=$CLIENT_SECRET\""
+             --data-urlencode \"client_secret=${CLIENT_SECRET:?set CLIENT_SECRET first}\""
         );
+        assert_eq!(e.curl_variables, vec!["CLIENT_SECRET".to_string()]);
+    }
+
+    #[test]
+    fn the_response_body_is_kept_with_tokens_redacted_at_any_depth() {
+        let mut c = token_request();
+        c.response_json = Some(Bytes::from(
+            serde_json::json!({
+                "access_token": "AT-VALUE",
+                "refresh_token": "RT-VALUE",
+                "id_token": "ID-VALUE",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "nested": [{ "client_secret": "CS-VALUE", "kept": "visible" }],
+                "device_code": null,
+            })
+            .to_string(),
+        ));
+        let e = build(1, &c);
+        let body = e.response_body.clone().unwrap();
+        assert_eq!(body["access_token"], REDACTED);
+        assert_eq!(body["refresh_token"], REDACTED);
+        assert_eq!(body["id_token"], REDACTED);
+        assert_eq!(body["nested"][0]["client_secret"], REDACTED);
+        assert_eq!(body["nested"][0]["kept"], "visible");
+        assert_eq!(body["expires_in"], 3600);
+        assert_eq!(body["token_type"], "Bearer");
+        assert!(body["device_code"].is_null());
+        let json = serde_json::to_string(&e).unwrap();
+        for secret in ["AT-VALUE", "RT-VALUE", "ID-VALUE", "CS-VALUE"] {
+            assert!(!json.contains(secret), "{secret} leaked: {json}");
+        }
+        // Not JSON, or not captured: no body.
+        c.response_json = None;
+        assert!(build(1, &c).response_body.is_none());
+        c.response_json = Some(Bytes::from_static(b"<html>"));
+        assert!(build(1, &c).response_body.is_none());
     }
 
     #[test]
@@ -666,10 +776,12 @@ mod tests {
         let e = build(2, &c);
         assert_eq!(
             e.curl,
-            "curl \\\n  -G \\\n  \"http://localhost:8000/authorize\" \\\n  -H \"Authorization: Bearer $TOKEN\" \\\n  \
+            "curl -s \\\n  -G \\\n  \"http://localhost:8000/authorize\" \\\n  \
+             -H \"Authorization: Bearer ${TOKEN:?set TOKEN first}\" \\\n  \
              --data-urlencode \"client_id=a\" \\\n  --data-urlencode \"state=\\$HOME\\\"x\" \\\n  \
-             --data-urlencode \"code_verifier=$CODE_VERIFIER\""
+             --data-urlencode \"code_verifier=${CODE_VERIFIER:?set CODE_VERIFIER first}\""
         );
+        assert_eq!(e.curl_variables, vec!["TOKEN".to_string(), "CODE_VERIFIER".to_string()]);
         assert_eq!(
             e.response.location.as_deref(),
             Some("http://localhost:3000/cb?code=[redacted]&state=x#access_token=[redacted]&id_token=[redacted]")

@@ -275,6 +275,19 @@ pub fn check_signature(p: &Provider, token: &str, header: &Value) -> SignatureCh
         verified: false,
         reason,
     };
+    // RFC 7518 §3.6: `none` means no signature at all; that, not the missing `kid`, is the news.
+    if alg.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("none")) {
+        return fail(
+            "unsigned: `alg` is `none`, so anyone can write this token; no verifier should accept it (RFC 8725 §3.1)"
+                .into(),
+        );
+    }
+    // HS256/384/512: a shared secret, never in a JWKS.
+    if let Some(a) = alg.as_deref().filter(|a| a.starts_with("HS")) {
+        return fail(format!(
+            "signed with a shared secret ({a}), which no JWKS publishes; paste the secret to verify it"
+        ));
+    }
     let Some(k) = kid.as_deref() else {
         return fail("the header has no `kid`, so no published key can be chosen".into());
     };
@@ -350,8 +363,8 @@ fn live_status(p: &Provider, r: &TokenRecord) -> LiveStatus {
                 p.issuer.id
             ),
             _ if !matches!(r.kind, TokenKind::AccessToken | TokenKind::RefreshToken) => format!(
-                "not expired; a {} is not accepted by /introspect",
-                r.kind.as_str().replace('_', " ")
+                "not expired; introspection is about access and refresh tokens, so /introspect says inactive for {}",
+                r.kind.with_article()
             ),
             _ => format!("valid for {} more", human_duration(r.expires_at.saturating_sub(now))),
         },
@@ -403,10 +416,24 @@ pub async fn get(p: &Provider, id: &str) -> Result<TokenDetail, AdminError> {
     Ok(detail(p, &r.token.clone(), Some(&r)))
 }
 
+/// A pasted `Authorization` value without its scheme: `Bearer eyJ...` (any case, RFC 6750
+/// §2.1; also `Authorization: Bearer ...` copied whole) becomes `eyJ...`.
+pub fn strip_bearer(s: &str) -> &str {
+    let s = s.trim();
+    let s = match s.get(..14) {
+        Some(p) if p.eq_ignore_ascii_case("authorization:") => s[14..].trim_start(),
+        _ => s,
+    };
+    match s.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => s[7..].trim(),
+        _ => s,
+    }
+}
+
 /// Any pasted string: one of ours (found by value), a JWT from elsewhere (decoded, signature
 /// checked: "unknown kid"), or neither (a clear error).
 pub async fn inspect(p: &Provider, token: &str) -> Result<TokenDetail, AdminError> {
-    let token = token.trim();
+    let token = strip_bearer(token.trim());
     if token.is_empty() {
         return Err(AdminError::field("token", "is empty; paste a token"));
     }

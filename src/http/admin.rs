@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 use super::error::no_store;
 use crate::admin::decode_json;
+use crate::admin::jwks_fetch::{self, FetchJwksRequest, FetchedJwks};
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
 use crate::admin::requests::LoggedRequest;
@@ -426,6 +427,33 @@ pub async fn inspect_token(State(a): State<AdminState>, AppJson(r): AppJson<Insp
     respond(tokens::inspect(&a.provider, &r.token).await)
 }
 
+// ---- tools ----
+
+/// Fetches a JWK Set from a loopback URL for the token inspector (the UI's CSP keeps the
+/// browser on its own origin). Only `127.0.0.0/8`, `[::1]` and names resolving only to them;
+/// only a JSON object with a `keys` array comes back (RFC 7517 §5); 422 naming `url` otherwise.
+#[utoipa::path(post, path = "/admin/api/tools/fetch-jwks", tag = "tokens", request_body = FetchJwksRequest,
+    responses((status = 200, body = FetchedJwks), (status = 422, body = ErrorBody)))]
+pub async fn fetch_jwks(AppJson(r): AppJson<FetchJwksRequest>) -> Response {
+    respond(fetch_jwks_from(&r.url).await)
+}
+
+async fn fetch_jwks_from(raw: &str) -> Result<FetchedJwks, AdminError> {
+    let (url, name) = jwks_fetch::check_url(raw)?;
+    if let Some(name) = name {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs: Vec<std::net::IpAddr> = tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .map(|it| it.map(|a| a.ip()).collect())
+            .unwrap_or_default();
+        jwks_fetch::check_resolved(&name, &addrs)?;
+    }
+    let (status, body) = super::upstream::get_small(&url, jwks_fetch::MAX_JWKS_BYTES, jwks_fetch::FETCH_TIMEOUT)
+        .await
+        .map_err(|m| AdminError::field("url", m))?;
+    jwks_fetch::parse_answer(&url, status, &body)
+}
+
 // ---- requests ----
 
 /// Paging of the request log.
@@ -575,17 +603,35 @@ pub async fn get_config(State(a): State<AdminState>) -> Response {
     }
 }
 
+/// How the imported file is named in errors.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The uploaded file's name, used in error messages (`latchkey.toml line 3: ...`); at most
+    /// 200 characters, its directory part dropped. Default: `the uploaded file`.
+    pub filename: Option<String>,
+}
+
+/// The name an import's errors use: the file's base name, printable, at most 200 characters.
+fn import_name(filename: Option<&str>) -> String {
+    let base = filename
+        .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f))
+        .map(|f| f.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+        .filter(|f| !f.trim().is_empty());
+    base.unwrap_or_else(|| "the uploaded file".to_string())
+}
+
 /// Imports a `latchkey.toml` (upsert: what it names is created or replaced). Errors carry
 /// the line and the key.
-#[utoipa::path(put, path = "/admin/api/config", tag = "config",
+#[utoipa::path(put, path = "/admin/api/config", tag = "config", params(ImportQuery),
     request_body(content = String, content_type = "application/toml"),
     responses((status = 200, body = ImportSummary), (status = 400, body = ErrorBody)))]
-pub async fn put_config(State(a): State<AdminState>, body: Bytes) -> Response {
+pub async fn put_config(State(a): State<AdminState>, AppQuery(q): AppQuery<ImportQuery>, body: Bytes) -> Response {
     let src = match std::str::from_utf8(&body) {
         Ok(s) => s,
         Err(_) => return AdminError::bad_request("the config file is not valid UTF-8").into_response(),
     };
-    respond(registry::import_config(&a.provider, "request body", src).await)
+    respond(registry::import_config(&a.provider, &import_name(q.filename.as_deref()), src).await)
 }
 
 /// Version, issuer, uptime, clock, active key and counts.
@@ -636,6 +682,7 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(resource_call))
         .routes(routes!(list_tokens, mint_token))
         .routes(routes!(inspect_token))
+        .routes(routes!(fetch_jwks))
         .routes(routes!(get_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_requests))

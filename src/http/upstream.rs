@@ -230,6 +230,33 @@ pub(super) async fn send(
     })
 }
 
+/// A small `GET` with the proxy's client (no redirects followed): the status and at most
+/// `limit` bytes of body, all within `timeout`, or why not (for people).
+pub(super) async fn get_small(url: &url::Url, limit: usize, timeout: Duration) -> Result<(u16, Bytes), String> {
+    let client = client().map_err(str::to_string)?;
+    let req = hyper::Request::get(url.as_str())
+        .header(hyper::header::ACCEPT, "application/jwk-set+json, application/json")
+        .body(Body::empty())
+        .map_err(|e| format!("the request could not be built: {e}"))?;
+    let fetch = async {
+        let resp = client.request(req).await.map_err(|e| {
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            format!("could not be reached: {cause}")
+        })?;
+        let status = resp.status().as_u16();
+        let body = axum::body::to_bytes(Body::new(resp.into_body()), limit)
+            .await
+            .map_err(|_| format!("answered more than {} KiB", limit / 1024))?;
+        Ok((status, body))
+    };
+    tokio::time::timeout(timeout, fetch)
+        .await
+        .map_err(|_| format!("did not answer within {} s", timeout.as_secs()))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -531,7 +531,11 @@ fn signature_row(lookup: &KidLookup, parsed: &Parsed) -> Check {
             CheckName::Signature,
             expected,
             actual,
-            format!("the header says {alg} but key {} is a {} key", key.kid, key.alg),
+            format!(
+                "the header says {alg} but key {} is {} key",
+                key.kid,
+                alg_with_article(key.alg.as_str())
+            ),
             "send the token exactly as Latchkey issued it",
         );
     }
@@ -967,8 +971,8 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
                 rows[0] = Check::skipped(
                     CheckName::Format,
                     format!(
-                        "an opaque string that Latchkey issued as a {}: see the kind row",
-                        k.as_str()
+                        "an opaque string that Latchkey issued as {}: see the kind row",
+                        k.with_article()
                     ),
                 )
                 .with_values(json!("jws"), json!(format.as_str()));
@@ -1070,6 +1074,16 @@ pub async fn check(p: &Provider, c: &Compiled, token: &str, required: &[String])
         rows,
         summary: Some(summary(parsed.payload.as_ref(), policy, kind)),
     }
+}
+
+/// `an RS256`, `a PS256`, `an ES256`, `an EdDSA`, `an HS256`: as the names are read aloud.
+fn alg_with_article(alg: &str) -> String {
+    let article = if alg.starts_with(['R', 'E', 'H', 'A', 'N']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {alg}")
 }
 
 #[cfg(test)]

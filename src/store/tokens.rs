@@ -46,6 +46,17 @@ impl TokenKind {
         }
     }
 
+    /// The kind in words with its article, for messages: `an access token`, `a refresh
+    /// token`, `an id token`, `an authorization code`.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "an access token",
+            TokenKind::RefreshToken => "a refresh token",
+            TokenKind::IdToken => "an id token",
+            TokenKind::AuthorizationCode => "an authorization code",
+        }
+    }
+
     fn parse(s: &str) -> Option<TokenKind> {
         match s {
             "access_token" => Some(TokenKind::AccessToken),

@@ -8,6 +8,7 @@ mod config_errors;
 mod event_objects;
 mod events;
 mod guard;
+mod inspect_tools;
 mod openapi;
 mod requests;
 mod reset;

@@ -50,7 +50,10 @@ async fn the_request_log_redacts_secrets_and_renders_curl() {
     assert_eq!(post["status"], 401);
     assert_eq!(post["response"]["error"], "invalid_client");
     assert!(
-        post["curl"].as_str().unwrap().contains("client_secret=$CLIENT_SECRET"),
+        post["curl"]
+            .as_str()
+            .unwrap()
+            .contains("client_secret=${CLIENT_SECRET:?set CLIENT_SECRET first}"),
         "{post}"
     );
 
@@ -61,8 +64,20 @@ async fn the_request_log_redacts_secrets_and_renders_curl() {
     assert_eq!(token["response"]["scope"], "read_books");
     assert_eq!(token["response"]["issued"], json!(["access_token"]));
     let curl = token["curl"].as_str().unwrap();
-    assert!(curl.starts_with("curl"), "{curl}");
-    assert!(curl.contains("-u \"books-app:$CLIENT_SECRET\""), "{curl}");
+    assert!(curl.starts_with("curl -s "), "{curl}");
+    assert!(
+        curl.contains("-u \"books-app:${CLIENT_SECRET:?set CLIENT_SECRET first}\""),
+        "{curl}"
+    );
+    assert_eq!(token["curl_variables"], json!(["CLIENT_SECRET"]));
+    // The real body, tokens redacted.
+    assert_eq!(token["response_body"]["access_token"], "[redacted]");
+    assert_eq!(token["response_body"]["token_type"], "Bearer");
+    assert_eq!(token["response_body"]["scope"], "read_books");
+    assert!(token["response_body"]["expires_in"].as_u64().is_some());
+    assert_eq!(post["response_body"]["error"], "invalid_client");
+    assert_eq!(introspect["response_body"]["active"], true);
+    assert_eq!(introspect["response_body"]["client_id"], "books-app");
     assert!(
         curl.contains("--data-urlencode \"grant_type=client_credentials\""),
         "{curl}"
@@ -153,5 +168,53 @@ async fn the_admin_uis_own_requests_are_not_logged() {
     // The markers are read, never shown.
     let text = page.to_string();
     assert!(!text.contains("sec-fetch") && !text.contains("referer"), "{text}");
+    lk.server.shutdown().await;
+}
+
+/// Runs `script` with bash off the test's runtime thread (the server runs on it); returns
+/// (exit status success, stdout, stderr).
+async fn bash(script: &str) -> (bool, String, String) {
+    let script = script.to_string();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .expect("bash runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("the shell task")
+}
+
+#[tokio::test]
+async fn the_logged_curl_runs_as_pasted_and_an_empty_secret_stops_it() {
+    let lk = start().await;
+    lk.client_credentials("read_books").await;
+    let (_, page) = lk.get("/requests").await;
+    let curl = page["items"][0]["curl"].as_str().unwrap().to_string();
+
+    // With the variable set, the command pasted as is gets a token.
+    let (ok, out, err) = bash(&format!("CLIENT_SECRET='{SECRET}'\n{curl} --max-time 10")).await;
+    assert!(ok, "{curl}\n{err}");
+    let answer: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?} (-s keeps stdout JSON)"));
+    assert_eq!(answer["token_type"], "Bearer");
+    assert!(answer["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+
+    // Unset or empty, the shell stops before curl runs: no request is made with an empty secret.
+    let (_, before) = lk.get("/requests").await;
+    let count = before["items"].as_array().unwrap().len();
+    for prefix in ["unset CLIENT_SECRET", "CLIENT_SECRET="] {
+        let (ok, out, err) = bash(&format!("{prefix}\n{curl} --max-time 10")).await;
+        assert!(!ok, "{prefix}: {out}");
+        assert!(err.contains("set CLIENT_SECRET first"), "{prefix}: {err}");
+    }
+    let (_, after) = lk.get("/requests").await;
+    assert_eq!(after["items"].as_array().unwrap().len(), count, "no request went out");
     lk.server.shutdown().await;
 }

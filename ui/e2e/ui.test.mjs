@@ -294,7 +294,8 @@ test('the request log, keys, scopes, settings and overview pages render with dat
   await page.goto(url('settings'))
   await page.getByLabel('Access token', { exact: true }).waitFor()
   await page.getByLabel('Access token', { exact: true }).fill('soon')
-  await page.getByLabel('Access token', { exact: true }).blur()
+  // Fields are checked when the form is submitted (not on blur), then as they change.
+  await page.getByRole('button', { name: 'Save settings' }).click()
   await page.getByText('Write seconds or a duration').waitFor()
   await page.getByLabel('Access token', { exact: true }).fill('30m')
   await page.getByRole('button', { name: 'Save settings' }).click()

@@ -1,12 +1,14 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { Activity, Boxes, Coins, Gauge, KeyRound, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
-import { Suspense, useEffect, type ReactNode } from 'react'
-import { NavLink, Outlet, ScrollRestoration, useLocation } from 'react-router'
+import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
+import { Suspense, useEffect, useState, type ReactNode } from 'react'
+import { NavLink, Outlet, ScrollRestoration, useLocation, useNavigate } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
 import { useClock, useStatus } from './api/queries'
 import { ToastProvider } from './components/toast'
-import { formatDuration } from './lib/format'
-import { clockOffset } from './lib/clock'
+import { ClockBanner, CLOCK_BANNER_ID, offsetText } from './components/ClockBanner'
+import { useClockOffset } from './lib/clock'
+
+const COLLAPSED_KEY = 'latchkey:sidebar-collapsed'
 
 function Logo() {
   return (
@@ -17,11 +19,11 @@ function Logo() {
   )
 }
 
-function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode; children: ReactNode; count?: number; end?: boolean }) {
+function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode; children: string; count?: number; end?: boolean }) {
   return (
-    <NavLink to={to} end={end} className={({ isActive }) => `nav-link ${isActive ? 'active' : ''}`}>
+    <NavLink to={to} end={end} className={({ isActive }) => `nav-link ${isActive ? 'active' : ''}`} title={children}>
       {icon}
-      <span>{children}</span>
+      <span className="nav-text">{children}</span>
       {count !== undefined && <span className="nav-count">{count}</span>}
     </NavLink>
   )
@@ -43,16 +45,33 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
   useEffect(() => {
     document.title = `${TITLES[section] ?? 'Latchkey'} · Latchkey`
   }, [section])
-  const offset = status.data?.clock.offset ?? clockOffset()
+  const offset = useClockOffset()
+  const navigate = useNavigate()
+  const [collapsed, setCollapsed] = useState(() => localStorage.getItem(COLLAPSED_KEY) === '1')
+  const toggle = () => {
+    localStorage.setItem(COLLAPSED_KEY, collapsed ? '0' : '1')
+    setCollapsed(!collapsed)
+  }
+  // The sidebar's clock indicator leads to the banner's controls (or the Settings page's
+  // clock panel when the clock is not shifted).
+  const toClock = () => {
+    const banner = document.getElementById(CLOCK_BANNER_ID)
+    if (!banner) {
+      navigate('/settings#clock')
+      return
+    }
+    window.scrollTo({ top: 0 })
+    banner.querySelector<HTMLElement>('[data-testid="clock-reset"]')?.focus()
+  }
   const s = 18
   return (
     <ToastProvider>
       <a href="#main" className="skip btn">Skip to content</a>
-      <div className="app">
+      <div className={`app ${collapsed ? 'collapsed' : ''}`}>
         <nav className="sidebar" aria-label="Main">
           <div className="brand">
             <div className="brand-logo"><Logo /></div>
-            <div>
+            <div className="brand-text">
               <div className="brand-name">Latchkey</div>
               <div className="brand-sub">{status.data ? `v${status.data.version} · local OAuth/OIDC` : 'local OAuth/OIDC'}</div>
             </div>
@@ -71,18 +90,28 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           <Item to="/keys" icon={<KeyRound size={s} />}>Keys</Item>
           <Item to="/settings" icon={<Settings size={s} />}>Settings</Item>
           <div className="sidebar-foot">
+            <button
+              type="button"
+              className={`clock-indicator ${offset !== 0 ? 'shifted' : ''}`}
+              data-testid="clock-indicator"
+              onClick={toClock}
+              title={offset !== 0 ? 'The server clock is shifted: show the controls' : 'The server clock runs at real time: open its controls'}
+            >
+              <Clock size={14} aria-hidden="true" />
+              <span className="nav-text">{offset !== 0 ? `Clock ${offsetText(offset)}` : 'Clock: real time'}</span>
+            </button>
             <span className="live" data-testid="connection" data-state={conn} title="The live event stream from the server">
               <span className={`dot ${conn}`} />
-              {conn === 'live' ? 'Live' : conn === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
+              <span className="nav-text">{conn === 'live' ? 'Live' : conn === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}</span>
             </span>
-            {offset !== 0 && (
-              <span className="live" title="The server's virtual clock is shifted">
-                <span className="dot reconnecting" /> Clock {offset > 0 ? '+' : '−'}{formatDuration(offset)}
-              </span>
-            )}
+            <button type="button" className="btn ghost sm collapse-toggle" onClick={toggle} aria-expanded={!collapsed} aria-label={collapsed ? 'Expand the sidebar' : 'Collapse the sidebar'} title={collapsed ? 'Expand the sidebar' : 'Collapse the sidebar'}>
+              {collapsed ? <PanelLeftOpen size={15} /> : <PanelLeftClose size={15} />}
+              <span className="nav-text">Collapse</span>
+            </button>
           </div>
         </nav>
         <main className="main" id="main">
+          <ClockBanner />
           {/* Pages other than the overview load on first visit (routes.tsx). Navigations are
               transitions, so the current page stays until the next one is ready; the empty
               page only shows when the app opens on such a page. */}

@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { lazy, type ComponentType } from 'react'
+import { lazy, Suspense, type ComponentType } from 'react'
 import type { RouteObject } from 'react-router'
 import { Layout } from './Layout'
 import { Overview } from './pages/Overview'
@@ -42,10 +42,13 @@ const ResourcesPage = page(() => import('./pages/Resources'), (m) => m.Resources
 const ResourcePage = page(() => import('./pages/Resource'), (m) => m.ResourcePage)
 const ResourceEditPage = page(() => import('./pages/ResourceEdit'), (m) => m.ResourceEditPage)
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
+const CallbackPage = page(() => import('./pages/Callback'), (m) => m.CallbackPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
 
 export function routes(qc: QueryClient): RouteObject[] {
   return [
+    // Where "Try the login" returns: a page of its own, without the app's chrome.
+    { path: '/callback', element: <Suspense fallback={null}><CallbackPage /></Suspense> },
     {
       path: '/',
       element: <Layout queryClient={qc} />,

@@ -126,6 +126,48 @@ async function verdictOf(res: Response, body: string): Promise<Verdict | null> {
   return null
 }
 
+/** What a protocol endpoint answered (any status): the parsed JSON body, or the text. */
+export interface ProtocolAnswer {
+  status: number
+  body: Record<string, unknown> | null
+  text: string
+}
+
+/**
+ * POSTs a form to a protocol endpoint (`/token`, `/introspect`, ...) on this origin, as an app
+ * would. No `Referer` is sent, so the request log records it like any app's request (the log
+ * leaves out the admin UI's own requests by their `/admin/` referrer).
+ */
+async function protocolPost(endpoint: string, form: Record<string, string>, basic?: { id: string; secret: string }): Promise<ProtocolAnswer> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }
+  if (basic) {
+    // RFC 6749 §2.3.1: form-encode id and secret before joining them.
+    const fe = (s: string) => new URLSearchParams({ x: s }).toString().slice(2)
+    headers.Authorization = `Basic ${btoa(`${fe(basic.id)}:${fe(basic.secret)}`)}`
+  }
+  let res: Response
+  try {
+    res = await fetch(endpoint, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(form).toString(),
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    })
+  } catch (e) {
+    throw new ApiError(0, 'network', `Cannot reach the Latchkey server (${(e as Error).message}). Is it still running?`)
+  }
+  const text = await res.text()
+  let body: Record<string, unknown> | null = null
+  try {
+    const j: unknown = JSON.parse(text)
+    if (j && typeof j === 'object' && !Array.isArray(j)) body = j as Record<string, unknown>
+  } catch {
+    // Not JSON: the text is shown.
+  }
+  return { status: res.status, body, text }
+}
+
 export interface ResourceCallInput {
   method: string
   path: string
@@ -212,9 +254,14 @@ export const api = {
   clock: () => request<ClockView>('GET', a('/clock')),
   moveClock: (c: ClockChange) => request<ClockView>('POST', a('/clock'), { json: c }),
 
+  protocolPost,
+  /** A JWK Set from a loopback URL, fetched by the server (the UI's CSP keeps it on its origin). */
+  fetchJwks: (url: string) => request<{ url: string; jwks: { keys: unknown[] } }>('POST', a('/tools/fetch-jwks'), { json: { url } }),
+
   exportConfig: () => request<string>('GET', a('/config'), undefined, 'application/toml'),
-  importConfig: (toml: string) =>
-    request<ImportSummary>('PUT', a('/config'), { text: toml, contentType: 'application/toml' }),
+  /** `filename` names the file in the server's error messages. */
+  importConfig: (toml: string, filename?: string) =>
+    request<ImportSummary>('PUT', a(`/config${query({ filename })}`), { text: toml, contentType: 'application/toml' }),
 }
 
 export type Api = typeof api

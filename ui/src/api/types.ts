@@ -363,7 +363,12 @@ export interface LoggedRequest {
   headers: Param[]
   body_note?: string
   response: ResponseSummary
+  /** The JSON response body as sent, tokens and secrets replaced by `[redacted]`. */
+  response_body?: unknown
+  /** `curl -s`; secrets are `${NAME:?set NAME first}` variables. */
   curl: string
+  /** The variables `curl` needs, in order of use. */
+  curl_variables?: string[]
   /** A call to a protected resource (or through the explaining proxy): the verdict on its token. */
   verdict?: Verdict | null
   /** A call through the explaining proxy: where it went and what the upstream answered. */

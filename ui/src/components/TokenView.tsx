@@ -69,11 +69,15 @@ export function TokenView(props: {
   }
 
   const sig = detail.signature
+  const unsigned = typeof detail.header?.alg === 'string' && detail.header.alg.toLowerCase() === 'none'
+  const sharedSecret = typeof detail.header?.alg === 'string' && detail.header.alg.startsWith('HS')
+  // An id token or a code is never active at /introspect: that is not a verdict on it.
+  const notIntrospectable = rec?.kind === 'id_token' || rec?.kind === 'authorization_code'
   return (
     <div className="stack">
       <Panel
         title="Token"
-        hint={rec ? `${rec.kind.replace('_', ' ')} · ${detail.format.toUpperCase()}` : `${detail.format.toUpperCase()} · not issued by this server`}
+        hint={rec ? `${rec.kind.replace(/_/g, ' ')} · ${detail.format.toUpperCase()}` : `${detail.format.toUpperCase()} · not issued by this server`}
         right={
           <>
             <CopyButton text={detail.token} label="Copy token" small />
@@ -144,10 +148,10 @@ export function TokenView(props: {
 
           {sig && (
             <Panel title="Signature">
-              <div className={`verdict ${sig.verified ? 'ok' : 'bad'}`} data-testid="signature">
+              <div className={`verdict ${sig.verified ? 'ok' : unsigned || sharedSecret ? 'warn' : 'bad'}`} data-testid="signature">
                 {sig.verified ? <ShieldCheck size={18} /> : <ShieldAlert size={18} />}
                 <div>
-                  <div className="t">{sig.verified ? 'Verified' : 'Not verified'}</div>
+                  <div className="t">{sig.verified ? 'Verified' : unsigned ? 'Unsigned (alg: none)' : sharedSecret ? 'Needs the shared secret' : 'Not verified with this server’s keys'}</div>
                   <div className="m"><Ticks text={sig.reason} /></div>
                 </div>
               </div>
@@ -164,11 +168,24 @@ export function TokenView(props: {
             title="Introspection"
             hint="what /introspect answers"
             right={
-              <span className={`badge lower ${detail.introspection.active ? 'active' : 'revoked'}`} data-testid="introspection-active">
-                active: {String(detail.introspection.active)}
-              </span>
+              notIntrospectable ? (
+                <span className="badge lower consumed plain" data-testid="introspection-active" title="Introspection is about access and refresh tokens">
+                  not applicable
+                </span>
+              ) : (
+                <span className={`badge lower ${detail.introspection.active ? 'active' : 'revoked'}`} data-testid="introspection-active">
+                  active: {String(detail.introspection.active)}
+                </span>
+              )
             }
           >
+            {notIntrospectable && (
+              <p className="muted small" style={{ marginBottom: 8 }} data-testid="introspection-note">
+                Introspection (RFC 7662) is about access and refresh tokens: /introspect answers <code>active: false</code> for{' '}
+                {rec?.kind === 'authorization_code' ? 'an authorization code' : 'an id token'} even while it is valid. An app checks{' '}
+                {rec?.kind === 'authorization_code' ? 'a code by exchanging it at /token' : 'an id token by its signature, iss, aud, exp and nonce'}.
+              </p>
+            )}
             <div data-testid="introspection">
               <Json value={detail.introspection} />
             </div>

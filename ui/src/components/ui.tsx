@@ -55,7 +55,7 @@ export function CopyButton({ text, label, small, title }: { text: string; label?
       className={`btn ${label ? '' : 'icon'} ${small ? 'sm' : ''} ${label ? '' : 'ghost'} ${done ? 'copy-ok' : ''}`}
       onClick={onClick}
       title={name}
-      aria-label={name ?? label}
+      aria-label={label ?? name}
     >
       {done ? <Check size={14} /> : <Copy size={14} />}
       {label}
@@ -158,12 +158,32 @@ export function Segmented<T extends string>(props: { value: T; options: { value:
   )
 }
 
-/** A native <dialog> asking to confirm a destructive action. */
+/**
+ * The banner above a form after a failed save. Each new failure (`attempt` changes) scrolls it
+ * into view and focuses it, so the reason is the first thing seen and read out.
+ */
+export function FormErrorBanner({ attempt, focus = true, children }: { attempt: number; focus?: boolean; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (attempt > 0 && focus) {
+      ref.current?.scrollIntoView({ block: 'center' })
+      ref.current?.focus({ preventScroll: true })
+    }
+  }, [attempt, focus])
+  return (
+    <div className="form-error" role="alert" data-testid="form-error" ref={ref} tabIndex={-1}>
+      <AlertCircle size={16} />
+      <div>{children}</div>
+    </div>
+  )
+}
+
+/** A native <dialog> asking to confirm a destructive action; without `confirm`, it only explains. */
 export function ConfirmDialog(props: {
   open: boolean
   title: string
   children: ReactNode
-  confirm: string
+  confirm?: string
   busy?: boolean
   error?: unknown
   onConfirm: () => void
@@ -185,10 +205,12 @@ export function ConfirmDialog(props: {
         {props.error ? <ErrorBox error={props.error} title="It did not work" /> : null}
       </div>
       <div className="modal-foot">
-        <button type="button" className="btn" onClick={props.onClose} autoFocus>Cancel</button>
-        <button type="button" className="btn danger solid" onClick={props.onConfirm} disabled={props.busy}>
-          {props.busy ? 'Working…' : props.confirm}
-        </button>
+        <button type="button" className="btn" onClick={props.onClose} autoFocus>{props.confirm ? 'Cancel' : 'Close'}</button>
+        {props.confirm && (
+          <button type="button" className="btn danger solid" onClick={props.onConfirm} disabled={props.busy}>
+            {props.busy ? 'Working…' : props.confirm}
+          </button>
+        )}
       </div>
     </dialog>
   )

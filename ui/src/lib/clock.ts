@@ -65,3 +65,13 @@ export function resetClock(): void {
   offset = 0
   emit()
 }
+
+/** The virtual clock's offset in seconds (0 = real time), re-rendering when it moves. */
+export function useClockOffset(): number {
+  return useSyncExternalStore(subscribeOffset, () => offset, () => offset)
+}
+
+function subscribeOffset(l: () => void): () => void {
+  listeners.add(l)
+  return () => listeners.delete(l)
+}

@@ -44,3 +44,8 @@ export function absoluteUriProblem(s: string): string | null {
   if (v.includes('#')) return `"${v}" has a fragment (#…), which redirect URIs may not have`
   return null
 }
+
+/** Whether a create failed because the name or id is taken (409 `conflict`). */
+export function isConflict(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 409
+}

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Coins, Dices, Eye, EyeOff, RefreshCw, Trash2 } from 'lucide-react'
-import { useEffect, useState } from 'react'
+import { Coins, Dices, Eye, EyeOff, Play, RefreshCw, Trash2 } from 'lucide-react'
+import { useEffect, useRef, useState } from 'react'
 import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
 import { api } from '../api/client'
@@ -8,10 +8,10 @@ import { keys, useClients, useScopes } from '../api/queries'
 import type { AccessTokenTyp, AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
-import { ConfirmDialog, CopyButton, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
+import { ConfirmDialog, CopyButton, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
+import { ClientQuickStart, TryIt } from '../components/TryIt'
 import { formatTtl, parseTtl } from '../lib/format'
-import { absoluteUriProblem, mapFieldErrors } from '../lib/serverErrors'
-import { AlertCircle } from 'lucide-react'
+import { absoluteUriProblem, isConflict, mapFieldErrors } from '../lib/serverErrors'
 
 export interface ClientForm {
   client_id: string
@@ -38,10 +38,10 @@ const FIELDS = [
   'remember_consent',
 ] as const
 
-const GRANTS: { value: GrantType; label: string; desc: string }[] = [
+const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: string }[] = [
   { value: 'authorization_code', label: 'Authorization code', desc: 'Users sign in through the browser (with PKCE)' },
   { value: 'refresh_token', label: 'Refresh token', desc: 'Renew access tokens without the user' },
-  { value: 'client_credentials', label: 'Client credentials', desc: 'Machine to machine, no user' },
+  { value: 'client_credentials', label: 'Client credentials', desc: 'Machine to machine, no user', notPublic: 'Not for a public client: it has no secret to prove who it is (RFC 6749 §4.4).' },
   { value: 'password', label: 'Password', desc: 'Legacy: the app collects the password' },
   { value: 'implicit', label: 'Implicit', desc: 'Legacy: tokens in the redirect' },
 ]
@@ -136,19 +136,43 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const toast = useToast()
   const scopes = useScopes()
   const [formError, setFormError] = useState<string[]>([])
+  // A create refused because the id is taken: the id, to link to that client.
+  const [taken, setTaken] = useState<string | null>(null)
+  // Counts failed saves, so each one brings the error into view again.
+  const [failures, setFailures] = useState(0)
   const [showSecret, setShowSecret] = useState(!editing)
   const [confirmDelete, setConfirmDelete] = useState(false)
 
-  const form = useForm<ClientForm>({ defaultValues: toForm(existing), mode: 'onTouched' })
+  // Fields are checked on the first submit, then as they change: an untouched required field
+  // is not flagged before the user tried to save.
+  const form = useForm<ClientForm>({ defaultValues: toForm(existing), mode: 'onSubmit', reValidateMode: 'onChange' })
   const { register, control, handleSubmit, watch, setValue, setError, formState: { errors, isSubmitting, isDirty } } = form
+  // The client changed elsewhere (Try it registered its callback, another tab, the event
+  // stream): an untouched form follows it.
+  useEffect(() => {
+    if (existing && !form.formState.isDirty) form.reset(toForm(existing))
+  }, [existing, form])
   const type = watch('type')
   const clientId = watch('client_id')
   const requireConsent = watch('require_consent')
 
+  const setAside = useRef<GrantType[]>([])
   // Keep the auth method consistent with the client type.
   useEffect(() => {
     const m = form.getValues('token_endpoint_auth_method')
     if (type === 'public' && m !== 'none') setValue('token_endpoint_auth_method', 'none')
+    // Grants a public client cannot have are unchecked (and disabled below, with the reason);
+    // switching back to confidential gives them back.
+    const g = form.getValues('grant_types')
+    const notPublic = (x: GrantType) => !!GRANTS.find((d) => d.value === x)?.notPublic
+    if (type === 'public' && g.some(notPublic)) {
+      setAside.current = g.filter(notPublic)
+      setValue('grant_types', g.filter((x) => !notPublic(x)), { shouldDirty: true })
+    }
+    if (type === 'confidential' && setAside.current.length) {
+      setValue('grant_types', [...g, ...setAside.current.filter((x) => !g.includes(x))], { shouldDirty: true })
+      setAside.current = []
+    }
     if (type === 'confidential' && m === 'none') setValue('token_endpoint_auth_method', 'client_secret_basic')
   }, [type, form, setValue])
 
@@ -182,13 +206,22 @@ function ClientFormView({ existing }: { existing?: Client }) {
 
   const onSubmit = handleSubmit(async (values) => {
     setFormError([])
+    setTaken(null)
     try {
       await save.mutateAsync(fromForm(values))
     } catch (e) {
+      if (!editing && isConflict(e)) {
+        setError('client_id', { type: 'server', message: 'A client with this ID exists' })
+        setTaken(values.client_id.trim())
+        setFailures((n) => n + 1)
+        return
+      }
       const { fields, rest } = mapFieldErrors(e, FIELDS)
       for (const f of fields) setError(f.field as keyof ClientForm, { type: 'server', message: f.message })
       setFormError(fields.length ? rest : rest.length ? rest : ['The server refused the client.'])
+      // A field error: the field takes the focus; otherwise the banner does.
       if (fields[0]) form.setFocus(fields[0].field as keyof ClientForm)
+      else setFailures((n) => n + 1)
     }
   })
 
@@ -201,32 +234,35 @@ function ClientFormView({ existing }: { existing?: Client }) {
         sub={editing ? <span className="mono">{existing.client_id}</span> : 'Register the app you are building. Fields can be changed later.'}
         actions={editing && (
           <>
+            <button type="button" className="btn primary" onClick={() => document.getElementById('try-it')?.scrollIntoView({ behavior: 'smooth', block: 'start' })}><Play size={14} /> Try it</button>
             <Link className="btn" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}><Coins size={14} /> See its tokens</Link>
             <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
           </>
         )}
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label="Client">
-        {(formError.length > 0 || (errorCount > 0 && form.formState.submitCount > 0)) && (
-          <div className="form-error" role="alert" data-testid="form-error">
-            <AlertCircle size={16} />
-            <div>
-              <strong>{errorCount > 0 ? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.` : 'The client was not saved.'}</strong>
-              {formError.map((m) => <div key={m}>{m}</div>)}
-            </div>
-          </div>
+        {taken ? (
+          <FormErrorBanner attempt={failures}>
+            <strong>A client with the ID <code className="tick">{taken}</code> already exists.</strong>
+            <div><Link to={`/clients/${encodeURIComponent(taken)}`}>Open it</Link>, or choose another ID.</div>
+          </FormErrorBanner>
+        ) : (formError.length > 0 || (errorCount > 0 && form.formState.submitCount > 0)) && (
+          <FormErrorBanner attempt={failures}>
+            <strong>{errorCount > 0 ? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.` : 'The client was not saved.'}</strong>
+            {formError.map((m) => <div key={m}>{m}</div>)}
+          </FormErrorBanner>
         )}
 
         <Panel title="Identity">
           <div className="grid2">
             <Field label="Name" htmlFor="name" help="Shown on the consent page and in this UI." error={errors.name?.message}>
-              <input id="name" className="input" placeholder="Books web app" {...register('name')} />
+              <input id="name" className="input" placeholder="e.g. Books web app" {...register('name')} />
             </Field>
             <Field label="Client ID" htmlFor="client_id" help={editing ? 'The id cannot change; create a new client instead.' : 'What your app sends as client_id.'} error={errors.client_id?.message}>
               <input
                 id="client_id"
                 className="input mono"
-                placeholder="books-app"
+                placeholder={editing ? undefined : 'e.g. books-app'}
                 readOnly={editing}
                 aria-invalid={!!errors.client_id}
                 aria-describedby={errors.client_id ? 'client_id-error' : undefined}
@@ -260,7 +296,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                   help={editing ? 'Regenerating replaces it at once: apps using the old one start failing.' : 'Leave empty and Latchkey generates one.'}
                 >
                   <div className="input-group">
-                    <input id="client_secret" className="input mono" type={showSecret ? 'text' : 'password'} autoComplete="off" placeholder={editing ? '' : 'generated when empty'} aria-invalid={!!errors.client_secret} {...register('client_secret')} />
+                    <input id="client_secret" className="input mono" type={showSecret ? 'text' : 'password'} autoComplete="off" placeholder={editing ? '' : 'empty: Latchkey generates one'} aria-invalid={!!errors.client_secret} {...register('client_secret')} />
                     <button type="button" className="btn icon" onClick={() => setShowSecret(!showSecret)} aria-label={showSecret ? 'Hide secret' : 'Reveal secret'} title={showSecret ? 'Hide' : 'Reveal'}>
                       {showSecret ? <EyeOff size={14} /> : <Eye size={14} />}
                     </button>
@@ -306,18 +342,26 @@ function ClientFormView({ existing }: { existing?: Client }) {
                 }}
                 render={({ field }) => (
                   <div className="checks" role="group" aria-label="Grant types" id="grant_types">
-                    {GRANTS.map((g) => (
-                      <label key={g.value} className="check" style={{ alignItems: 'flex-start' }}>
-                        <input
-                          type="checkbox"
-                          style={{ marginTop: 3 }}
-                          checked={field.value.includes(g.value)}
-                          onChange={(e) => field.onChange(e.target.checked ? [...field.value, g.value] : field.value.filter((x) => x !== g.value))}
-                          onBlur={field.onBlur}
-                        />
-                        <span>{g.label}<br /><span className="desc">{g.desc} · <code>{g.value}</code></span></span>
-                      </label>
-                    ))}
+                    {GRANTS.map((g) => {
+                      const off = type === 'public' && !!g.notPublic
+                      return (
+                        <label key={g.value} className={`check ${off ? 'disabled' : ''}`} style={{ alignItems: 'flex-start' }}>
+                          <input
+                            type="checkbox"
+                            style={{ marginTop: 3 }}
+                            checked={field.value.includes(g.value)}
+                            disabled={off}
+                            aria-describedby={off ? `grant-${g.value}-why` : undefined}
+                            onChange={(e) => field.onChange(e.target.checked ? [...field.value, g.value] : field.value.filter((x) => x !== g.value))}
+                            onBlur={field.onBlur}
+                          />
+                          <span>
+                            {g.label}<br /><span className="desc">{g.desc} · <code>{g.value}</code></span>
+                            {off && <><br /><span className="desc why" id={`grant-${g.value}-why`}>{g.notPublic}</span></>}
+                          </span>
+                        </label>
+                      )
+                    })}
                   </div>
                 )}
               />
@@ -338,7 +382,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                     },
                   }}
                   render={({ field }) => (
-                    <ListInput id="redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.redirect_uris} placeholder="http://localhost:3000/callback" addLabel="Add a redirect URI" groupLabel="Redirect URIs" />
+                    <ListInput id="redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.redirect_uris} placeholder="e.g. http://localhost:3000/callback" addLabel="Add a redirect URI" groupLabel="Redirect URIs" />
                   )}
                 />
               </Field>
@@ -348,7 +392,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                   name="post_logout_redirect_uris"
                   rules={{ validate: (list) => listProblem(list, 'URI') }}
                   render={({ field }) => (
-                    <ListInput id="post_logout_redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.post_logout_redirect_uris} placeholder="http://localhost:3000/" addLabel="Add a logout URI" groupLabel="Post-logout redirect URIs" />
+                    <ListInput id="post_logout_redirect_uris" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.post_logout_redirect_uris} placeholder="e.g. http://localhost:3000/" addLabel="Add a logout URI" groupLabel="Post-logout redirect URIs" />
                   )}
                 />
               </Field>
@@ -400,7 +444,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                   control={control}
                   name="audiences"
                   render={({ field }) => (
-                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="books-api" addLabel="Add an audience" groupLabel="Audiences" />
+                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="e.g. books-api" addLabel="Add an audience" groupLabel="Audiences" />
                   )}
                 />
               </Field>
@@ -409,7 +453,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
                   <input
                     id="access_token_ttl"
                     className="input mono"
-                    placeholder="server default"
+                    placeholder="empty: the server default"
                     aria-invalid={!!errors.access_token_ttl}
                     {...register('access_token_ttl', {
                       validate: (v) => {
@@ -470,6 +514,9 @@ function ClientFormView({ existing }: { existing?: Client }) {
           {editing && isDirty && <span className="muted small">Unsaved changes</span>}
         </div>
       </form>
+      {editing && !isDirty && <ClientQuickStart client={existing} />}
+      {editing && !isDirty && <TryIt client={existing} />}
+      {editing && isDirty && <p className="muted small">Save the changes to try the client and see its quick start.</p>}
       <ConfirmDialog
         open={confirmDelete}
         title={`Delete ${existing?.client_id}?`}

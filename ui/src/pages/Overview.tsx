@@ -5,6 +5,7 @@ import type { Client, Discovery } from '../api/types'
 import { Code } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, SecretText } from '../components/ui'
 import { formatDuration } from '../lib/format'
+import { formCurl, withSecretLine } from '../lib/curl'
 
 const ENDPOINTS: [keyof Discovery, string][] = [
   ['issuer', 'Issuer'],
@@ -19,16 +20,10 @@ const ENDPOINTS: [keyof Discovery, string][] = [
 
 export function curlFor(c: Client, tokenEndpoint: string): string {
   const scope = c.scopes.filter((s) => s !== 'openid' && s !== 'offline_access').join(' ')
-  const lines = [`curl -s ${tokenEndpoint}`]
   const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : 'none')
-  if (method === 'client_secret_post') {
-    lines.push(`  -d client_id=${c.client_id}`, `  -d client_secret=${c.client_secret ?? '$CLIENT_SECRET'}`)
-  } else {
-    lines.push(`  -u '${c.client_id}:${c.client_secret ?? '$CLIENT_SECRET'}'`)
-  }
-  lines.push('  -d grant_type=client_credentials')
-  if (scope) lines.push(`  -d scope='${scope}'`)
-  return lines.join(' \\\n')
+  const auth = { method, clientId: c.client_id, secret: c.client_secret }
+  const form: [string, string][] = [['grant_type', 'client_credentials'], ...(scope ? [['scope', scope] as [string, string]] : [])]
+  return withSecretLine(formCurl(tokenEndpoint, form, auth), auth, true)
 }
 
 function QuickStart({ client, discovery }: { client: Client; discovery: Discovery }) {

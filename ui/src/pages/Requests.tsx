@@ -1,7 +1,8 @@
 import { Activity, ChevronDown, ChevronRight } from 'lucide-react'
 import { Fragment, useMemo, useState } from 'react'
-import { useRequests } from '../api/queries'
-import type { LoggedRequest } from '../api/types'
+import { useClients, useRequests } from '../api/queries'
+import type { Client, LoggedRequest } from '../api/types'
+import { shq } from '../lib/curl'
 import { Code, Json } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { CallDetail, proxyRowText } from '../components/Proxy'
@@ -48,6 +49,41 @@ function Detail({ r }: { r: LoggedRequest }) {
   )
 }
 
+/** Lines setting the variables a logged curl needs, for those the UI knows (the client secret). */
+export function curlWithSecrets(r: LoggedRequest, client: Client | undefined): string | null {
+  const vars = r.curl_variables ?? []
+  const secret = client?.client_secret
+  if (secret === undefined) return null
+  const lines: string[] = []
+  if (vars.includes('CLIENT_SECRET')) lines.push(`CLIENT_SECRET=${shq(secret)}`)
+  if (vars.includes('CLIENT_SECRET_FORM_URLENCODED')) lines.push(`CLIENT_SECRET_FORM_URLENCODED=${shq(new URLSearchParams({ x: secret }).toString().slice(2))}`)
+  return lines.length ? `${lines.join('\n')}\n${r.curl}` : null
+}
+
+function useClientOf(r: LoggedRequest): Client | undefined {
+  const clients = useClients()
+  return r.client_id ? clients.data?.find((c) => c.client_id === r.client_id) : undefined
+}
+
+function CurlBlock({ r }: { r: LoggedRequest }) {
+  const client = useClientOf(r)
+  const withSecret = curlWithSecrets(r, client)
+  const others = (r.curl_variables ?? []).filter((v) => !v.startsWith('CLIENT_SECRET'))
+  return (
+    <div className="stack-sm" data-testid="curl-block">
+      <Code code={r.curl} language="bash" wrap copy={false} />
+      <div className="row">
+        <CopyButton text={r.curl} label="Copy" small title="Copy the command as is: set the variables it names first" />
+        {withSecret && <CopyButton text={withSecret} label="Copy with the client’s secret" small title="The copied text sets CLIENT_SECRET, then runs the command" />}
+      </div>
+      <p className="muted small">
+        Secrets and tokens are shell variables such as <code>$CLIENT_SECRET</code>: the command stops with “set CLIENT_SECRET first” instead of sending an empty one.
+        {others.length > 0 && <> Set {others.map((v, i) => <Fragment key={v}>{i ? ', ' : ''}<code>{v}</code></Fragment>)} before running it.</>}
+      </p>
+    </div>
+  )
+}
+
 function DetailGrid({ r }: { r: LoggedRequest }) {
   return (
     <div className="grid2">
@@ -59,14 +95,28 @@ function DetailGrid({ r }: { r: LoggedRequest }) {
         <ParamTable rows={r.headers} empty="No headers recorded." />
       </div>
       <div className="stack-sm">
-        <h3>Response</h3>
-        <Json value={r.response} />
+        <h3>Response <span className="muted small" style={{ fontWeight: 450 }}>{r.status}{r.response.content_type ? ` · ${r.response.content_type}` : ''}</span></h3>
+        {r.response_body !== undefined && r.response_body !== null ? (
+          <div data-testid="response-body"><Json value={r.response_body} /></div>
+        ) : (
+          <p className="muted small" data-testid="response-body">
+            {r.response.location
+              ? <>A redirect to <code className="tick">{r.response.location}</code> (codes and tokens redacted).</>
+              : r.response.content_type?.startsWith('text/html') ? 'An HTML page (not recorded).' : 'No JSON body was recorded for this response.'}
+          </p>
+        )}
+        {r.response_body !== undefined && r.response_body !== null && <p className="muted small">Tokens and secrets in it are shown as [redacted].</p>}
         <h3 style={{ marginTop: 8 }}>Reproduce with curl</h3>
-        <Code code={r.curl} language="bash" wrap />
-        <p className="muted small">Secrets and tokens are replaced by placeholders such as <code>$CLIENT_SECRET</code>.</p>
+        <CurlBlock r={r} />
       </div>
     </div>
   )
+}
+
+/** The row's copy: with the client's secret when the command needs it and the UI knows it. */
+function RowCopy({ r }: { r: LoggedRequest }) {
+  const withSecret = curlWithSecrets(r, useClientOf(r))
+  return <CopyButton text={withSecret ?? r.curl} small title={withSecret ? 'Copy as curl, with the client’s secret' : 'Copy as curl'} />
 }
 
 export function RequestsPage() {
@@ -160,7 +210,7 @@ export function RequestsPage() {
                         <td className="mono ellipsis" title={r.client_id ?? undefined}>{r.client_id ?? <span className="faint">—</span>}</td>
                         <td className="small ellipsis" title={outcomeText}><Ticks text={outcomeText} /></td>
                         <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
-                        <td className="actions" onClick={(e) => e.stopPropagation()}><CopyButton text={r.curl} small title="Copy as curl" /></td>
+                        <td className="actions" onClick={(e) => e.stopPropagation()}><RowCopy r={r} /></td>
                       </tr>
                       {isOpen && (
                         <tr><td colSpan={8} className="detail"><Detail r={r} /></td></tr>

@@ -9,13 +9,13 @@ import type { BearerMethod, Resource } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { ScopePicker } from '../components/ScopePicker'
 import { useToast } from '../components/toast'
-import { ConfirmDialog, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
+import { ConfirmDialog, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { parseTtl } from '../lib/format'
 import {
   DEFAULT_PROFILE, defaultText, findProfile, fromResourceForm, parseSignedDuration, RESOURCE_FIELDS, RULE_METHODS, toResourceForm,
   type ResourceForm,
 } from '../lib/resourceForm'
-import { mapFieldErrors } from '../lib/serverErrors'
+import { isConflict, mapFieldErrors } from '../lib/serverErrors'
 
 /** The example a new user starts from (`?example=books`): django's `protected_resource_view(['read_books'])`. */
 const EXAMPLE: Resource = {
@@ -62,8 +62,10 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
   const status = useStatus()
   const [formError, setFormError] = useState<string[]>([])
   const [confirmDelete, setConfirmDelete] = useState(false)
+  const [taken, setTaken] = useState<string | null>(null)
+  const [failures, setFailures] = useState(0)
 
-  const form = useForm<ResourceForm>({ defaultValues: toResourceForm(start), mode: 'onTouched' })
+  const form = useForm<ResourceForm>({ defaultValues: toResourceForm(start), mode: 'onSubmit', reValidateMode: 'onChange' })
   const { register, control, handleSubmit, watch, setError, formState: { errors, isSubmitting, isDirty } } = form
   const rules = useFieldArray({ control, name: 'rules' })
   const profileName = watch('profile')
@@ -96,9 +98,16 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
 
   const onSubmit = handleSubmit(async (values) => {
     setFormError([])
+    setTaken(null)
     try {
       await save.mutateAsync(fromResourceForm(values))
     } catch (e) {
+      setFailures((n) => n + 1)
+      if (!editing && isConflict(e)) {
+        setError('name', { type: 'server', message: 'A resource with this name exists' })
+        setTaken(values.name.trim())
+        return
+      }
       const { fields, rest } = mapFieldErrors(e, RESOURCE_FIELDS)
       // `rules[1].path`: put the message on that rule's input.
       const ruleFields = (e as { fields?: { field: string; message: string }[] }).fields ?? []
@@ -128,14 +137,16 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
         )}
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label="Resource">
-        {(formError.length > 0 || (errorCount > 0 && form.formState.submitCount > 0)) && (
-          <div className="form-error" role="alert" data-testid="form-error">
-            <AlertCircle size={16} />
-            <div>
-              <strong>{errorCount > 0 ? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.` : 'The resource was not saved.'}</strong>
-              {formError.map((m) => <div key={m}>{m}</div>)}
-            </div>
-          </div>
+        {taken ? (
+          <FormErrorBanner attempt={failures}>
+            <strong>A resource named <code className="tick">{taken}</code> already exists.</strong>
+            <div><Link to={`/resources/${encodeURIComponent(taken)}`}>Open it</Link>, or choose another name.</div>
+          </FormErrorBanner>
+        ) : (formError.length > 0 || (errorCount > 0 && form.formState.submitCount > 0)) && (
+          <FormErrorBanner attempt={failures} focus={formError.length > 0}>
+            <strong>{errorCount > 0 ? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.` : 'The resource was not saved.'}</strong>
+            {formError.map((m) => <div key={m}>{m}</div>)}
+          </FormErrorBanner>
         )}
 
         <Panel title="Identity and audience">
@@ -149,7 +160,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
               <input
                 id="name"
                 className="input mono"
-                placeholder="books"
+                placeholder="e.g. books"
                 readOnly={editing}
                 autoFocus={!editing && !start}
                 aria-invalid={!!errors.name}
@@ -169,7 +180,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
                 control={control}
                 name="audience"
                 render={({ field }) => (
-                  <ListInput id="audience" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.audience} placeholder="books-api" addLabel="Add an audience" groupLabel="Audience" />
+                  <ListInput id="audience" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.audience} placeholder="e.g. books-api" addLabel="Add an audience" groupLabel="Audience" />
                 )}
               />
             </Field>
@@ -198,7 +209,7 @@ function ResourceFormView({ existing, start }: { existing?: Resource; start?: Re
                     <div className="field" style={{ gap: 4 }}>
                       <input
                         className="input mono"
-                        placeholder="/books/*"
+                        placeholder="e.g. /books/*"
                         aria-label={`Rule ${i + 1} path`}
                         aria-invalid={!!errors.rules?.[i]?.path}
                         {...register(`rules.${i}.path`, {

@@ -1,14 +1,21 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { Lock, Pencil, Plus, Tags, Trash2 } from 'lucide-react'
-import { useEffect, useRef, useState } from 'react'
+import { Fragment, useEffect, useRef, useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link } from 'react-router'
 import { api } from '../api/client'
-import { keys, useScopes } from '../api/queries'
-import type { Scope, ScopeView } from '../api/types'
+import { keys, useResources, useScopes } from '../api/queries'
+import type { Resource, Scope, ScopeView } from '../api/types'
 import { useToast } from '../components/toast'
-import { ConfirmDialog, EmptyState, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
-import { mapFieldErrors } from '../lib/serverErrors'
+import { ConfirmDialog, EmptyState, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
+import { isConflict, mapFieldErrors } from '../lib/serverErrors'
+
+/** The resources whose required scopes or rules name `scope`. */
+export function resourcesUsing(scope: string, resources: Resource[] | undefined): string[] {
+  return (resources ?? [])
+    .filter((r) => r.required_scopes.includes(scope) || (r.rules ?? []).some((rule) => rule.scopes.includes(scope)))
+    .map((r) => r.name)
+}
 
 interface ScopeForm {
   name: string
@@ -23,13 +30,16 @@ function ScopeDialog({ scope, open, onClose }: { scope: ScopeView | null; open: 
   const qc = useQueryClient()
   const toast = useToast()
   const [rest, setRest] = useState<string[]>([])
-  const { register, handleSubmit, reset, setError, formState: { errors, isSubmitting } } = useForm<ScopeForm>({ mode: 'onTouched' })
+  const [taken, setTaken] = useState<string | null>(null)
+  const [failures, setFailures] = useState(0)
+  const { register, handleSubmit, reset, setError, formState: { errors, isSubmitting } } = useForm<ScopeForm>({ mode: 'onSubmit', reValidateMode: 'onChange' })
   useEffect(() => {
     const d = ref.current
     if (!d) return
     if (open) {
       reset({ name: scope?.name ?? '', description: scope?.description ?? '', claims: scope?.claims.join(', ') ?? '' })
       setRest([])
+      setTaken(null)
       if (!d.open) d.showModal()
     } else if (d.open) d.close()
   }, [open, scope, reset])
@@ -44,9 +54,17 @@ function ScopeDialog({ scope, open, onClose }: { scope: ScopeView | null; open: 
   })
   const onSubmit = handleSubmit(async (v) => {
     setRest([])
+    setTaken(null)
     try {
       await save.mutateAsync({ name: v.name.trim(), description: v.description.trim(), claims: splitList(v.claims) })
     } catch (e) {
+      if (!scope && isConflict(e)) {
+        setError('name', { type: 'server', message: 'A scope with this name exists' })
+        setTaken(v.name.trim())
+        setFailures((n) => n + 1)
+        return
+      }
+      setFailures((n) => n + 1)
       const m = mapFieldErrors(e, ['name', 'description', 'claims'])
       m.fields.forEach((f) => setError(f.field as keyof ScopeForm, { type: 'server', message: f.message }))
       setRest(m.rest)
@@ -57,7 +75,13 @@ function ScopeDialog({ scope, open, onClose }: { scope: ScopeView | null; open: 
       <form onSubmit={onSubmit} noValidate>
         <div className="modal-body" style={{ gap: 16 }}>
           <h2 id="scope-title">{scope ? `Edit ${scope.name}` : 'New scope'}</h2>
-          {rest.length > 0 && <ErrorBox title="Not saved" error={new Error(rest.join('; '))} />}
+          {taken && (
+            <FormErrorBanner attempt={failures}>
+              <strong>A scope named <code className="tick">{taken}</code> already exists.</strong>
+              <div>Close this and edit it in the list, or choose another name.</div>
+            </FormErrorBanner>
+          )}
+          {rest.length > 0 && <FormErrorBanner attempt={failures}><strong>Not saved</strong>{rest.map((m) => <div key={m}>{m}</div>)}</FormErrorBanner>}
           <Field label="Name" htmlFor="scope-name" error={errors.name?.message} help="The scope token apps request, e.g. read_books or orders:write.">
             <input
               id="scope-name"
@@ -72,10 +96,10 @@ function ScopeDialog({ scope, open, onClose }: { scope: ScopeView | null; open: 
             />
           </Field>
           <Field label="Description" htmlFor="scope-description" error={errors.description?.message} help="For people: shown on the consent page.">
-            <input id="scope-description" className="input" autoFocus={!!scope} placeholder="Read the book catalogue" {...register('description')} />
+            <input id="scope-description" className="input" autoFocus={!!scope} placeholder="e.g. Read the book catalogue" {...register('description')} />
           </Field>
           <Field label="Released claims" htmlFor="scope-claims" error={errors.claims?.message} help="User claims added to the ID token and userinfo when this scope is granted; separate with commas.">
-            <input id="scope-claims" className="input mono" placeholder="department, employee_id" {...register('claims')} />
+            <input id="scope-claims" className="input mono" placeholder="e.g. department, employee_id" {...register('claims')} />
           </Field>
         </div>
         <div className="modal-foot">
@@ -89,6 +113,7 @@ function ScopeDialog({ scope, open, onClose }: { scope: ScopeView | null; open: 
 
 export function ScopesPage() {
   const { data, error, isPending } = useScopes()
+  const resources = useResources()
   const qc = useQueryClient()
   const toast = useToast()
   const [editing, setEditing] = useState<ScopeView | null>(null)
@@ -135,7 +160,21 @@ export function ScopesPage() {
               {editable && (
                 <td className="actions">
                   <button type="button" className="btn icon ghost" aria-label={`Edit ${s.name}`} title="Edit" onClick={() => { setEditing(s); setOpen(true) }}><Pencil size={14} /></button>
-                  <button type="button" className="btn icon ghost danger" aria-label={`Delete ${s.name}`} title="Delete" onClick={() => { del.reset(); setDeleting(s) }}><Trash2 size={14} /></button>
+                  {(() => {
+                    const inUse = s.clients.length > 0 || resourcesUsing(s.name, resources.data).length > 0
+                    return (
+                      <button
+                        type="button"
+                        className={`btn icon ghost ${inUse ? '' : 'danger'}`}
+                        aria-label={inUse ? `Why ${s.name} cannot be deleted` : `Delete ${s.name}`}
+                        title={inUse ? 'In use: it cannot be deleted yet (click to see where)' : 'Delete'}
+                        data-in-use={inUse}
+                        onClick={() => { del.reset(); setDeleting(s) }}
+                      >
+                        <Trash2 size={14} />
+                      </button>
+                    )
+                  })()}
                 </td>
               )}
             </tr>
@@ -164,17 +203,33 @@ export function ScopesPage() {
         {isPending ? <Loading /> : table(builtin, false)}
       </Panel>
       <ScopeDialog scope={editing} open={open} onClose={() => setOpen(false)} />
-      <ConfirmDialog
-        open={!!deleting}
-        title={`Delete the scope ${deleting?.name}?`}
-        confirm="Delete scope"
-        busy={del.isPending}
-        error={del.error}
-        onConfirm={() => deleting && del.mutate(deleting.name)}
-        onClose={() => setDeleting(null)}
-      >
-        {deleting?.clients.length ? `Clients that may request it: ${deleting.clients.join(', ')}. Remove it from them first.` : 'No client may request it.'}
-      </ConfirmDialog>
+      {(() => {
+        const users = deleting ? resourcesUsing(deleting.name, resources.data) : []
+        const inUse = !!deleting && (deleting.clients.length > 0 || users.length > 0)
+        return (
+          <ConfirmDialog
+            open={!!deleting}
+            title={inUse ? `${deleting?.name} is still in use` : `Delete the scope ${deleting?.name}?`}
+            confirm={inUse ? undefined : 'Delete scope'}
+            busy={del.isPending}
+            error={del.error}
+            onConfirm={() => deleting && del.mutate(deleting.name)}
+            onClose={() => setDeleting(null)}
+          >
+            {inUse ? (
+              <div className="stack-sm" data-testid="scope-in-use">
+                <span>A scope that clients may request or resources require cannot be deleted: remove it from them first.</span>
+                {deleting!.clients.length > 0 && (
+                  <span>Clients: {deleting!.clients.map((c, i) => <Fragment key={c}>{i ? ', ' : ''}<Link to={`/clients/${encodeURIComponent(c)}`} onClick={() => setDeleting(null)}>{c}</Link></Fragment>)}</span>
+                )}
+                {users.length > 0 && (
+                  <span>Resources: {users.map((r, i) => <Fragment key={r}>{i ? ', ' : ''}<Link to={`/resources/${encodeURIComponent(r)}/edit`} onClick={() => setDeleting(null)}>{r}</Link></Fragment>)}</span>
+                )}
+              </div>
+            ) : 'No client may request it and no resource requires it.'}
+          </ConfirmDialog>
+        )
+      })()}
     </div>
   )
 }

@@ -2,12 +2,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { Download, Upload } from 'lucide-react'
 import { useEffect, useRef, useState } from 'react'
 import { useForm } from 'react-hook-form'
+import { useLocation } from 'react-router'
 import { api } from '../api/client'
 import { keys, useClock, useSettings } from '../api/queries'
 import type { ImportSummary, Settings, SigningAlg, TokenFormat } from '../api/types'
 import { Code } from '../components/Code'
 import { useToast } from '../components/toast'
-import { ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
+import { ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { useServerNow } from '../lib/clock'
 import { formatDateTime, formatDuration, formatTtl, parseTtl } from '../lib/format'
 import { mapFieldErrors } from '../lib/serverErrors'
@@ -51,8 +52,9 @@ function SettingsPanel({ settings }: { settings: Settings }) {
   const qc = useQueryClient()
   const toast = useToast()
   const [rest, setRest] = useState<string[]>([])
-  const { register, handleSubmit, reset, setError, formState: { errors, isDirty, isSubmitting } } = useForm<SettingsForm>({ defaultValues: toForm(settings), mode: 'onTouched' })
+  const { register, handleSubmit, reset, setError, formState: { errors, isDirty, isSubmitting } } = useForm<SettingsForm>({ defaultValues: toForm(settings), mode: 'onSubmit', reValidateMode: 'onChange' })
   useEffect(() => reset(toForm(settings)), [settings, reset])
+  const [failures, setFailures] = useState(0)
   const onSubmit = handleSubmit(async (v) => {
     setRest([])
     const s: Settings = {
@@ -68,14 +70,15 @@ function SettingsPanel({ settings }: { settings: Settings }) {
       toast('Settings saved')
     } catch (e) {
       const m = mapFieldErrors(e, Object.keys(s))
-      m.fields.forEach((f) => setError(f.field as keyof SettingsForm, { type: 'server', message: f.message }))
+      m.fields.forEach((f) => setError(f.field as keyof SettingsForm, { type: 'server', message: f.message }, { shouldFocus: true }))
       setRest(m.rest)
+      if (!m.fields.length) setFailures((n) => n + 1)
     }
   })
   return (
     <Panel title="Tokens" hint="[server] and [introspection] in latchkey.toml">
       <form className="form" onSubmit={onSubmit} noValidate aria-label="Settings">
-        {rest.length > 0 && <ErrorBox title="Not saved" error={new Error(rest.join('; '))} />}
+        {rest.length > 0 && <FormErrorBanner attempt={failures}><strong>The settings were not saved.</strong>{rest.map((m) => <div key={m}><Ticks text={m} /></div>)}</FormErrorBanner>}
         <div className="section-title">Lifetimes</div>
         <div className="grid2" style={{ gridTemplateColumns: 'repeat(4, minmax(0, 1fr))' }}>
           {TTLS.map((t) => (
@@ -134,7 +137,7 @@ function ClockPanel() {
   const off = clock.data?.offset ?? 0
   const parsed = offset.trim() ? parseTtl(offset.replace(/^[-+]/, '')) : null
   return (
-    <Panel title="Clock" hint="a virtual clock: issuance, expiry and introspection all follow it">
+    <Panel title="Clock" hint="a virtual clock: issuance, expiry and introspection all follow it" id="clock">
       <div className="stack">
         <div className="row" style={{ gap: 24 }}>
           <div className="stack-sm" style={{ gap: 2 }}>
@@ -178,8 +181,9 @@ function ConfigPanel() {
     },
   })
   const [preview, setPreview] = useState<string | null>(null)
+  const [fileName, setFileName] = useState('')
   const imp = useMutation({
-    mutationFn: api.importConfig,
+    mutationFn: ({ text, name }: { text: string; name: string }) => api.importConfig(text, name),
     onSuccess: (s) => {
       setSummary(s)
       void qc.invalidateQueries()
@@ -191,7 +195,8 @@ function ConfigPanel() {
     setSummary(null)
     const text = await f.text()
     setPreview(text)
-    imp.mutate(text)
+    setFileName(f.name)
+    imp.mutate({ text, name: f.name })
     if (file.current) file.current.value = ''
   }
   return (
@@ -206,7 +211,7 @@ function ConfigPanel() {
         {exp.error && <ErrorBox error={exp.error} title="Export failed" />}
         {imp.error && (
           <>
-            <ErrorBox error={imp.error} title="The file was not imported" />
+            <ErrorBox error={imp.error} title={`${fileName || 'The file'} was not imported`} />
             {preview && <Code code={preview} language="toml" maxHeight={220} />}
           </>
         )}
@@ -222,6 +227,10 @@ function ConfigPanel() {
 
 export function SettingsPage() {
   const settings = useSettings()
+  const { hash } = useLocation()
+  useEffect(() => {
+    if (hash) document.getElementById(hash.slice(1))?.scrollIntoView({ block: 'start' })
+  }, [hash])
   return (
     <div className="page">
       <PageHeader title="Settings" sub="Server-wide defaults. Changes apply at once and are stored in the database." />

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { AlertCircle, Coins, Eye, EyeOff, Trash2 } from 'lucide-react'
+import { Coins, Eye, EyeOff, Trash2 } from 'lucide-react'
 import { useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
@@ -7,18 +7,18 @@ import { api } from '../api/client'
 import { keys, useUsers } from '../api/queries'
 import type { Claims, User, UserView } from '../api/types'
 import { useToast } from '../components/toast'
-import { ConfirmDialog, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
-import { mapFieldErrors } from '../lib/serverErrors'
+import { ConfirmDialog, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
+import { isConflict, mapFieldErrors } from '../lib/serverErrors'
 
 const TEXT_CLAIMS: { name: string; label: string; placeholder: string; type?: string }[] = [
-  { name: 'name', label: 'Full name', placeholder: 'Alice Liddell' },
-  { name: 'preferred_username', label: 'Preferred username', placeholder: 'alice' },
-  { name: 'given_name', label: 'Given name', placeholder: 'Alice' },
-  { name: 'family_name', label: 'Family name', placeholder: 'Liddell' },
-  { name: 'email', label: 'Email', placeholder: 'alice@example.com', type: 'email' },
-  { name: 'phone_number', label: 'Phone number', placeholder: '+1 555 0100' },
+  { name: 'name', label: 'Full name', placeholder: 'e.g. Alice Liddell' },
+  { name: 'preferred_username', label: 'Preferred username', placeholder: 'e.g. alice' },
+  { name: 'given_name', label: 'Given name', placeholder: 'e.g. Alice' },
+  { name: 'family_name', label: 'Family name', placeholder: 'e.g. Liddell' },
+  { name: 'email', label: 'Email', placeholder: 'e.g. alice@example.com', type: 'email' },
+  { name: 'phone_number', label: 'Phone number', placeholder: 'e.g. +1 555 0100' },
   { name: 'picture', label: 'Picture URL', placeholder: 'https://…' },
-  { name: 'locale', label: 'Locale', placeholder: 'en-GB' },
+  { name: 'locale', label: 'Locale', placeholder: 'e.g. en-GB' },
 ]
 const STANDARD = new Set([...TEXT_CLAIMS.map((c) => c.name), 'email_verified'])
 
@@ -97,7 +97,9 @@ function UserFormView({ existing }: { existing?: UserView }) {
   const [rest, setRest] = useState<string[]>([])
   const [showPw, setShowPw] = useState(false)
   const [confirmDelete, setConfirmDelete] = useState(false)
-  const { register, handleSubmit, setError, reset, formState: { errors, isSubmitting } } = useForm<UserForm>({ defaultValues: toForm(existing), mode: 'onTouched' })
+  const [taken, setTaken] = useState<string | null>(null)
+  const [failures, setFailures] = useState(0)
+  const { register, handleSubmit, setError, reset, formState: { errors, isSubmitting } } = useForm<UserForm>({ defaultValues: toForm(existing), mode: 'onSubmit', reValidateMode: 'onChange' })
 
   const save = useMutation({
     mutationFn: (u: User) => (editing ? api.updateUser(existing.username, u) : api.createUser(u)),
@@ -119,9 +121,16 @@ function UserFormView({ existing }: { existing?: UserView }) {
 
   const onSubmit = handleSubmit(async (v) => {
     setRest([])
+    setTaken(null)
     try {
       await save.mutateAsync(fromForm(v))
     } catch (e) {
+      setFailures((n) => n + 1)
+      if (!editing && isConflict(e)) {
+        setError('username', { type: 'server', message: 'A user with this username exists' })
+        setTaken(v.username)
+        return
+      }
       const m = mapFieldErrors(e, ['username', 'sub', 'password', 'claims'])
       for (const f of m.fields) setError(f.field === 'claims' ? 'extra' : (f.field as keyof UserForm), { type: 'server', message: f.message })
       setRest(m.rest)
@@ -142,11 +151,15 @@ function UserFormView({ existing }: { existing?: UserView }) {
         )}
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label="User">
-        {(rest.length > 0 || Object.keys(errors).length > 0) && (
-          <div className="form-error" role="alert">
-            <AlertCircle size={16} />
-            <div><strong>The user was not saved.</strong>{rest.map((m) => <div key={m}>{m}</div>)}</div>
-          </div>
+        {taken ? (
+          <FormErrorBanner attempt={failures}>
+            <strong>A user named <code className="tick">{taken}</code> already exists.</strong>
+            <div><Link to={`/users/${encodeURIComponent(taken)}`}>Open it</Link>, or choose another username.</div>
+          </FormErrorBanner>
+        ) : (rest.length > 0 || Object.keys(errors).length > 0) && (
+          <FormErrorBanner attempt={failures} focus={rest.length > 0}>
+            <strong>The user was not saved.</strong>{rest.map((m) => <div key={m}>{m}</div>)}
+          </FormErrorBanner>
         )}
         <Panel title="Sign-in">
           <div className="grid3">
@@ -160,7 +173,7 @@ function UserFormView({ existing }: { existing?: UserView }) {
               </div>
             </Field>
             <Field label="Subject (sub)" htmlFor="sub" error={errors.sub?.message} help="Stable id in tokens. Empty: derived from the username.">
-              <input id="sub" className="input mono" placeholder="derived from the username" {...register('sub')} />
+              <input id="sub" className="input mono" placeholder="empty: derived from the username" {...register('sub')} />
             </Field>
           </div>
         </Panel>
