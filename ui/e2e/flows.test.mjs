@@ -361,7 +361,7 @@ test('a shifted clock shows a banner on every page with Reset and +/- controls',
   assert.equal((await api('GET', '/clock')).body.offset, 0)
 })
 
-test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (t) => {
+test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (tc) => {
   const t = await clientCredentials()
   const jti = JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()).jti
   const pages = [
@@ -399,7 +399,7 @@ test('every page at 1024x700 and 1366x850, light and dark, without horizontal ov
       await c.close()
     }
   }
-  if (reported.length) t.diagnostic(`inner table scroll on another branch's pages: ${reported.join('; ')}`)
+  if (reported.length) tc.diagnostic(`inner table scroll on another branch's pages: ${reported.join('; ')}`)
   assert.deepEqual(problems, [])
   assert.deepEqual(errors, [])
 })
