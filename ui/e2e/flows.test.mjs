@@ -185,6 +185,8 @@ test('curl copied from the request log runs and succeeds; the Response block is 
   await page.goto(url('requests'))
   const row = page.locator('[data-testid="requests-table"] tbody tr', { hasText: 'POST /token' }).first()
   await row.waitFor()
+  // The UI's own requests (it fetches the discovery document) are not in the app's log.
+  assert.equal(await page.locator('[data-testid="requests-table"] tbody tr', { hasText: 'openid-configuration' }).count(), 0)
   await row.click()
   const body = page.getByTestId('response-body')
   await body.getByText('"token_type"').waitFor()
