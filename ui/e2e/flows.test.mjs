@@ -363,6 +363,25 @@ test('a shifted clock shows a banner on every page with Reset and +/- controls',
   assert.equal((await api('GET', '/clock')).body.offset, 0)
 })
 
+test('the sidebar collapses to icons and stays so', async () => {
+  const c = await browser.newContext({ viewport: { width: 1024, height: 700 } })
+  const p = await c.newPage()
+  await p.goto(url('requests'))
+  const main = p.locator('main')
+  const before = (await main.boundingBox()).width
+  await p.getByRole('button', { name: 'Collapse the sidebar' }).click()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).waitFor()
+  const after = (await main.boundingBox()).width
+  assert.ok(after > before + 100, `${before} -> ${after}`)
+  // Links keep their names (tooltips, screen readers).
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).waitFor()
+  await shot(p, 'flows-sidebar-collapsed-1024')
+  await p.reload()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).waitFor()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).click()
+  await c.close()
+})
+
 test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (tc) => {
   const t = await clientCredentials()
   const jti = JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()).jti
