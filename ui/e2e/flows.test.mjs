@@ -405,7 +405,8 @@ test('every page at 1024x700 and 1366x850, light and dark, without horizontal ov
       for (const [name, route] of pages) {
         await p.goto(url(route))
         await p.locator('main .page h1, main .page h3').first().waitFor()
-        await p.waitForLoadState('networkidle').catch(() => {})
+        // Loaded: no skeleton or lazy page still busy.
+        await p.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), null, { timeout: 10_000 })
         const m = await p.evaluate(() => {
           const d = document.documentElement
           const wide = [...document.querySelectorAll('.table-wrap, .panel, .page-head')]
