@@ -185,6 +185,8 @@ test('curl copied from the request log runs and succeeds; the Response block is 
   await page.goto(url('requests'))
   const row = page.locator('[data-testid="requests-table"] tbody tr', { hasText: 'POST /token' }).first()
   await row.waitFor()
+  // The UI's own requests (it fetches the discovery document) are not in the app's log.
+  assert.equal(await page.locator('[data-testid="requests-table"] tbody tr', { hasText: 'openid-configuration' }).count(), 0)
   await row.click()
   const body = page.getByTestId('response-body')
   await body.getByText('"token_type"').waitFor()
@@ -361,7 +363,26 @@ test('a shifted clock shows a banner on every page with Reset and +/- controls',
   assert.equal((await api('GET', '/clock')).body.offset, 0)
 })
 
-test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (t) => {
+test('the sidebar collapses to icons and stays so', async () => {
+  const c = await browser.newContext({ viewport: { width: 1024, height: 700 } })
+  const p = await c.newPage()
+  await p.goto(url('requests'))
+  const main = p.locator('main')
+  const before = (await main.boundingBox()).width
+  await p.getByRole('button', { name: 'Collapse the sidebar' }).click()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).waitFor()
+  const after = (await main.boundingBox()).width
+  assert.ok(after > before + 100, `${before} -> ${after}`)
+  // Links keep their names (tooltips, screen readers).
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).waitFor()
+  await shot(p, 'flows-sidebar-collapsed-1024')
+  await p.reload()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).waitFor()
+  await p.getByRole('button', { name: 'Expand the sidebar' }).click()
+  await c.close()
+})
+
+test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (tc) => {
   const t = await clientCredentials()
   const jti = JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()).jti
   const pages = [
@@ -384,7 +405,8 @@ test('every page at 1024x700 and 1366x850, light and dark, without horizontal ov
       for (const [name, route] of pages) {
         await p.goto(url(route))
         await p.locator('main .page h1, main .page h3').first().waitFor()
-        await p.waitForLoadState('networkidle').catch(() => {})
+        // Loaded: no skeleton or lazy page still busy.
+        await p.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), null, { timeout: 10_000 })
         const m = await p.evaluate(() => {
           const d = document.documentElement
           const wide = [...document.querySelectorAll('.table-wrap, .panel, .page-head')]
@@ -399,7 +421,7 @@ test('every page at 1024x700 and 1366x850, light and dark, without horizontal ov
       await c.close()
     }
   }
-  if (reported.length) t.diagnostic(`inner table scroll on another branch's pages: ${reported.join('; ')}`)
+  if (reported.length) tc.diagnostic(`inner table scroll on another branch's pages: ${reported.join('; ')}`)
   assert.deepEqual(problems, [])
   assert.deepEqual(errors, [])
 })

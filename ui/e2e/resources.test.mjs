@@ -248,7 +248,8 @@ test('the edit form shows the resource, with the profile\'s values as placeholde
   await page.getByRole('heading', { name: 'Edit books' }).waitFor()
   assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('readonly'), '')
   await page.getByLabel('Leeway').fill('soon')
-  await page.getByLabel('Leeway').blur()
+  // Checked when saving (not on blur), then as the field changes.
+  await page.getByRole('button', { name: 'Save changes' }).click()
   await page.getByText('Write seconds or a duration').waitFor()
   await page.getByLabel('Leeway').fill('30s')
   await page.getByRole('button', { name: 'Save changes' }).click()

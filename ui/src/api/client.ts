@@ -43,7 +43,10 @@ async function request<T>(method: string, url: string, body?: Body, accept = 'ap
   }
   let res: Response
   try {
-    res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin' })
+    // `same-origin`: the pages' policy is no-referrer, but the request log recognises the UI's
+    // own requests (the discovery document, for instance) by their /admin/ Referer and leaves
+    // them out; the Referer never leaves this origin.
+    res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin', referrerPolicy: 'same-origin' })
   } catch (e) {
     throw new ApiError(0, 'network', `Cannot reach the Latchkey server (${(e as Error).message}). Is it still running?`)
   }

@@ -39,6 +39,6 @@ export function Code({ code, language = 'json', copy = true, wrap = false, maxHe
   )
 }
 
-export const Json = ({ value, ...rest }: { value: unknown; copy?: boolean; maxHeight?: number }) => (
+export const Json = ({ value, ...rest }: { value: unknown; copy?: boolean; maxHeight?: number; wrap?: boolean }) => (
   <Code code={JSON.stringify(value, null, 2)} language="json" {...rest} />
 )

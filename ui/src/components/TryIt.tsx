@@ -13,7 +13,7 @@
 
 import { useQueryClient } from '@tanstack/react-query'
 import { ExternalLink, LogIn, Play, RefreshCw } from 'lucide-react'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Link } from 'react-router'
 import { api, serverPrefix, type ProtocolAnswer } from '../api/client'
 import { keys, useDiscovery, useUsers } from '../api/queries'
@@ -133,7 +133,7 @@ function Result({ answer }: { answer: ProtocolAnswer }) {
   return (
     <div className="stack-sm" data-testid="try-result" data-ok={ok}>
       {ok ? <h3>Tokens received</h3> : <ErrorBox error={new Error(`${answer.body.error ?? ''}: ${answer.body.error_description ?? ''}`)} title={`The token endpoint refused (${answer.status})`} />}
-      <Json value={answer.body} />
+      <Json value={answer.body} wrap />
       {ok && <TokenLinks answer={answer.body} />}
     </div>
   )
@@ -163,7 +163,9 @@ function CodeFlow({ client }: { client: Client }) {
   const [registering, setRegistering] = useState(false)
   const [blockedUrl, setBlockedUrl] = useState<string | null>(null)
   const pending = useRef<Pending | null>(null)
-  const auth = authOf(client)
+  // Stable while the client is, so the channel below is not reopened on every render (a
+  // message arriving between a close and the next open would be lost).
+  const auth = useMemo(() => authOf(client), [client])
 
   const register = async () => {
     setRegistering(true)

@@ -1,5 +1,5 @@
 import { Activity, ChevronDown, ChevronRight } from 'lucide-react'
-import { Fragment, useMemo, useState } from 'react'
+import { Fragment, useMemo, useState, useSyncExternalStore } from 'react'
 import { useClients, useRequests } from '../api/queries'
 import type { Client, LoggedRequest } from '../api/types'
 import { shq } from '../lib/curl'
@@ -95,7 +95,7 @@ function DetailGrid({ r }: { r: LoggedRequest }) {
         <ParamTable rows={r.headers} empty="No headers recorded." />
       </div>
       <div className="stack-sm">
-        <h3>Response <span className="muted small" style={{ fontWeight: 450 }}>{r.status}{r.response.content_type ? ` · ${r.response.content_type}` : ''}</span></h3>
+        <h3>Response <span className="muted small" style={{ fontWeight: 450 }}>{r.status}{r.response.content_type ? ` · ${r.response.content_type}` : ''} · {r.duration_ms.toFixed(1)} ms</span></h3>
         {r.response_body !== undefined && r.response_body !== null ? (
           <div data-testid="response-body"><Json value={r.response_body} /></div>
         ) : (
@@ -119,8 +119,24 @@ function RowCopy({ r }: { r: LoggedRequest }) {
   return <CopyButton text={withSecret ?? r.curl} small title={withSecret ? 'Copy as curl, with the client’s secret' : 'Copy as curl'} />
 }
 
+/** Whether the viewport is at least `px` wide, following resizes. */
+function useMinWidth(px: number): boolean {
+  const q = `(min-width: ${px}px)`
+  return useSyncExternalStore(
+    (cb) => {
+      const m = window.matchMedia(q)
+      m.addEventListener('change', cb)
+      return () => m.removeEventListener('change', cb)
+    },
+    () => window.matchMedia(q).matches,
+    () => true,
+  )
+}
+
 export function RequestsPage() {
   const { data, error, isPending } = useRequests()
+  // Below 1200 px the duration column gives its room to the outcome.
+  const wide = useMinWidth(1200)
   const [open, setOpen] = useState<Set<number>>(new Set())
   const [text, setText] = useState('')
   const [method, setMethod] = useState('')
@@ -180,10 +196,10 @@ export function RequestsPage() {
                 <col style={{ width: 72 }} />
                 <col style={{ width: '13%' }} />
                 <col />
-                <col style={{ width: 84 }} />
+                {wide && <col style={{ width: 84 }} />}
                 <col style={{ width: 48 }} />
               </colgroup>
-              <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Outcome</th><th style={{ textAlign: 'right' }}>Duration</th><th className="actions"><span className="sr-only">Copy</span></th></tr></thead>
+              <thead><tr><th style={{ width: 28 }}><span className="sr-only">Expand</span></th><th>Time</th><th>Request</th><th>Status</th><th>Client</th><th>Outcome</th>{wide && <th style={{ textAlign: 'right' }}>Duration</th>}<th className="actions"><span className="sr-only">Copy</span></th></tr></thead>
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
@@ -209,11 +225,11 @@ export function RequestsPage() {
                         <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
                         <td className="mono ellipsis" title={r.client_id ?? undefined}>{r.client_id ?? <span className="faint">—</span>}</td>
                         <td className="small ellipsis" title={outcomeText}><Ticks text={outcomeText} /></td>
-                        <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>
+                        {wide && <td className="num nowrap muted" style={{ textAlign: 'right' }}>{r.duration_ms.toFixed(1)} ms</td>}
                         <td className="actions" onClick={(e) => e.stopPropagation()}><RowCopy r={r} /></td>
                       </tr>
                       {isOpen && (
-                        <tr><td colSpan={8} className="detail"><Detail r={r} /></td></tr>
+                        <tr><td colSpan={wide ? 8 : 7} className="detail"><Detail r={r} /></td></tr>
                       )}
                     </Fragment>
                   )
