@@ -146,7 +146,6 @@ pub struct TokenRecord {
     pub token: String,
     /// When this code or refresh token was presented again after it was used up (a replay,
     /// RFC 6749 §4.1.2 / OAuth 2.0 Security BCP §4.14), UNIX seconds; the first replay counts.
-    #[serde(default)]
     pub replayed_at: Option<i64>,
 }
 
