@@ -382,7 +382,7 @@ test('the sidebar collapses to icons and stays so', async () => {
   await c.close()
 })
 
-test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async (tc) => {
+test('every page at 1024x700 and 1366x850, light and dark, without horizontal overflow', async () => {
   const t = await clientCredentials()
   const jti = JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()).jti
   const pages = [
