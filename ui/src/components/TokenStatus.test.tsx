@@ -1,11 +1,28 @@
-import { act, render, screen } from '@testing-library/react'
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import { act, render as rtlRender, screen } from '@testing-library/react'
+import type { ReactElement, ReactNode } from 'react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { keys } from '../api/queries'
+import type { KeyView } from '../api/types'
 import { Countdown, LiveStatusBadge } from './TokenStatus'
 import { ClaimsTable, JwtSegments } from './Jwt'
 import { resetClock, syncServerClock } from '../lib/clock'
 import { liveState } from '../lib/tokenState'
 
+// The badges read the Keys list (is the token's key still in the JWKS?) from the query cache.
+let qc: QueryClient
+function render(ui: ReactElement) {
+  return rtlRender(ui, { wrapper: ({ children }: { children: ReactNode }) => <QueryClientProvider client={qc}>{children}</QueryClientProvider> })
+}
+const key = (kid: string, over: Partial<KeyView> = {}): KeyView => ({
+  kid, alg: 'RS256', status: 'active', created_at: 0, retired_at: null, expires_at: null, published: true, live_tokens: 0, jwk: {}, ...over,
+})
+
 describe('live status', () => {
+  beforeEach(() => {
+    qc = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } })
+    qc.setQueryData<KeyView[]>(keys.keys, [key('k1')])
+  })
   beforeEach(() => {
     vi.useFakeTimers()
     vi.setSystemTime(new Date('2026-01-01T00:00:00Z'))
@@ -13,6 +30,25 @@ describe('live status', () => {
   })
   afterEach(() => {
     vi.useRealTimers()
+  })
+
+  it('turns key retired when the key leaves the JWKS, by its retention ending or a rotation', () => {
+    const nowS = Math.floor(Date.now() / 1000)
+    qc.setQueryData<KeyView[]>(keys.keys, [key('k2'), key('k1', { status: 'retired', retired_at: nowS, expires_at: nowS + 2 })])
+    const token = { state: 'active' as const, expires_at: nowS + 600, kid: 'k1' }
+    render(<><LiveStatusBadge token={token} /><Countdown token={token} /></>)
+    expect(screen.getByTestId('status-badge').dataset.state).toBe('active')
+    act(() => vi.advanceTimersByTime(2000))
+    expect(screen.getByTestId('status-badge').dataset.state).toBe('key_retired')
+    expect(screen.getByTestId('status-badge').textContent).toBe('key retired')
+    expect(screen.getByTestId('countdown').title).toMatch(/left the JWKS/)
+    // A rotation that unpublishes the key (the Keys list is refetched on key.rotated).
+    const other = { state: 'active' as const, expires_at: nowS + 600, kid: 'k2' }
+    render(<div data-testid="other"><LiveStatusBadge token={other} /></div>)
+    expect(screen.getByTestId('other').querySelector('[data-state]')?.getAttribute('data-state')).toBe('active')
+    act(() => qc.setQueryData<KeyView[]>(keys.keys, [key('k3'), key('k2', { status: 'unpublished', published: false, expires_at: nowS })]))
+    act(() => vi.advanceTimersByTime(10)) // the query cache notifies on a timer
+    expect(screen.getByTestId('other').querySelector('[data-state]')?.getAttribute('data-state')).toBe('key_retired')
   })
 
   it('turns expired by itself at exp, with the countdown', () => {
