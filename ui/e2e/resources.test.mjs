@@ -165,7 +165,7 @@ test('a token for the wrong audience is refused, and the verdict names the check
   assert.equal(await first.getAttribute('data-check'), 'aud')
   assert.equal(await page.locator('[data-testid="verdict-table"] tr.first-failure').count(), 1)
   assert.match(await first.getByTestId('fix').innerText(), /\S/, 'the failing row says how to fix it')
-  await summary.getByText('401').waitFor()
+  await summary.getByText(/^Refused · 401\b/).waitFor()
   assert.equal(await page.getByTestId('calls-table').count(), 0, 'a check records no call')
 
   // Send it for real: the same verdict, the response, and a recorded call, live.
@@ -189,7 +189,7 @@ test('a token lacking a rule\'s scope gets 403 insufficient_scope with the missi
   assert.equal(await page.getByLabel('Path', { exact: true }).inputValue(), '/books/1')
   await page.getByRole('button', { name: 'Check only' }).click()
   const first = page.locator('[data-testid="verdict-table"] tr.first-failure')
-  await page.getByTestId('verdict-summary').getByText('403').waitFor()
+  await page.getByTestId('verdict-summary').getByText(/^Refused · 403\b/).waitFor()
   const check = await first.getAttribute('data-check')
   assert.match(check, /scope/)
   assert.match(await first.innerText(), /add_books/)
