@@ -42,6 +42,18 @@ enum Command {
         /// Bearer token the admin API requires (mandatory when --bind is not loopback).
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
+        /// Once the server answers, write its issuer URL (no trailing newline) to this file,
+        /// atomically (temporary file + rename); removed again when the server stops. For
+        /// wrappers: start with `--port 0`, wait for the file, read the URL.
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<PathBuf>,
+        /// No banner and no per-request log lines; warnings and errors still go to stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Log as JSON, one object per line on stderr (timestamp, level, message, target); the
+        /// start-up banner becomes one JSON object on stdout.
+        #[arg(long)]
+        json_log: bool,
     },
     /// Write the clients, scopes, users, resources and settings as a config file (users without
     /// passwords: they are stored hashed).
@@ -271,22 +283,113 @@ fn db_location(db: Option<String>) -> DbLocation {
 /// Logs go to stderr through a background writer thread that batches lines: a request never
 /// waits on the terminal, and a burst of requests costs a few writes instead of one each. Keep
 /// the returned guard alive: dropping it flushes what is left.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+///
+/// `LATCHKEY_LOG` sets the filter (default `info`) unless `quiet` (then `warn`, whatever it
+/// says); `json` writes one JSON object per line.
+fn init_logging(quiet: bool, json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+    let filter = if quiet {
+        tracing_subscriber::EnvFilter::new("warn")
+    } else {
+        tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
     // 8,192 queued lines at most (the default 128,000 preallocates 4 MiB); beyond that, lines
     // are dropped rather than slowing requests down.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(8192)
         .finish(std::io::BufWriter::new(std::io::stderr()));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .compact()
-        .init();
+    if json {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .compact()
+            .init();
+    }
     guard
+}
+
+/// How `latchkey serve` announces itself.
+struct Announce {
+    quiet: bool,
+    json: bool,
+    admin_token_set: bool,
+    ready_file: Option<PathBuf>,
+}
+
+async fn serve(opts: ServeOptions, announce: Announce) -> ExitCode {
+    // Before the banner: a signal sent as soon as it is printed must stop us gracefully.
+    let stop = latchkey::server::shutdown_signal();
+    if let Some(path) = &announce.ready_file {
+        // A file left by an earlier run must not announce this one before it answers.
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "error: --ready-file {}: cannot remove the old file: {e}",
+                    path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            _ => {}
+        }
+    }
+    let server = match latchkey::start(opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if announce.json {
+        let banner = serde_json::json!({
+            "event": "ready",
+            "version": env!("CARGO_PKG_VERSION"),
+            "issuer": server.issuer(),
+            "listening": format!("http://{}", server.addr()),
+            "port": server.addr().port(),
+            "admin_url": server.admin_url(),
+            "database": server.db().to_string(),
+        });
+        println!("{banner}");
+    } else if !announce.quiet {
+        println!("Latchkey {} is running", env!("CARGO_PKG_VERSION"));
+        println!("  issuer    {}", server.issuer());
+        println!("  listening http://{}", server.addr());
+        if announce.admin_token_set {
+            println!("  admin UI  {}?access_token=<your --admin-token>", server.admin_url());
+        } else {
+            println!("  admin UI  {}", server.admin_url());
+        }
+        println!("  database  {}", server.db());
+        println!("Press Ctrl-C to stop.");
+    }
+    if let Some(path) = &announce.ready_file {
+        if let Err(e) = server.wait_answering(std::time::Duration::from_secs(10)).await {
+            eprintln!("error: the server does not answer: {e}");
+            server.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+        if let Err(e) = latchkey::server::write_atomically(path, server.issuer()) {
+            eprintln!("error: --ready-file {}: {e}", path.display());
+            server.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    }
+    server.run_until(stop).await;
+    if let Some(path) = &announce.ready_file {
+        let _ = std::fs::remove_file(path);
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
@@ -310,9 +413,17 @@ async fn run(cli: Cli) -> ExitCode {
             db,
             config,
             admin_token,
+            ready_file,
+            quiet,
+            json_log,
         } => {
-            let _log = init_logging();
-            let admin_token_set = admin_token.is_some();
+            let _log = init_logging(quiet, json_log);
+            let announce = Announce {
+                quiet,
+                json: json_log,
+                admin_token_set: admin_token.is_some(),
+                ready_file,
+            };
             let opts = ServeOptions {
                 bind,
                 port,
@@ -322,27 +433,7 @@ async fn run(cli: Cli) -> ExitCode {
                 admin_token,
                 ..ServeOptions::default()
             };
-            // Before the banner: a signal sent as soon as it is printed must stop us gracefully.
-            let stop = latchkey::server::shutdown_signal();
-            let server = match latchkey::start(opts).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            println!("Latchkey {} is running", env!("CARGO_PKG_VERSION"));
-            println!("  issuer    {}", server.issuer());
-            println!("  listening http://{}", server.addr());
-            if admin_token_set {
-                println!("  admin UI  {}?access_token=<your --admin-token>", server.admin_url());
-            } else {
-                println!("  admin UI  {}", server.admin_url());
-            }
-            println!("  database  {}", server.db());
-            println!("Press Ctrl-C to stop.");
-            server.run_until(stop).await;
-            ExitCode::SUCCESS
+            serve(opts, announce).await
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "latchkey", &mut std::io::stdout());

@@ -160,12 +160,92 @@ impl RunningServer {
         let _ = (&mut self.task).await;
     }
 
+    /// Resolves once the server answers a discovery request over its own socket (HTTP 200), as
+    /// a client would see it; fails after `limit`. What `--ready-file` and `latchkey exec` wait
+    /// for before they announce the server.
+    pub async fn wait_answering(&self, limit: std::time::Duration) -> Result<(), String> {
+        let path = format!(
+            "{}{}",
+            self.provider.issuer.path,
+            crate::oauth::paths::OPENID_CONFIGURATION
+        );
+        let probe = probe(self.addr, path);
+        match tokio::time::timeout(limit, probe).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "no answer from http://{} within {} ms",
+                self.addr,
+                limit.as_millis()
+            )),
+        }
+    }
+
     /// Runs until `stop` resolves, then shuts down gracefully.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) {
         stop.await;
         tracing::info!("shutting down");
         self.shutdown().await;
     }
+}
+
+/// One `GET path` over a fresh loopback connection, retried every 2 ms until it answers 200
+/// (the caller bounds it with a timeout).
+async fn probe(addr: SocketAddr, path: String) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let target = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+    loop {
+        let attempt = async {
+            let mut s = tokio::net::TcpStream::connect(target)
+                .await
+                .map_err(|e| e.to_string())?;
+            s.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+            let mut head = [0u8; 16];
+            let mut n = 0;
+            while n < head.len() {
+                let got = s.read(&mut head[n..]).await.map_err(|e| e.to_string())?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            let line = String::from_utf8_lossy(&head[..n]).to_string();
+            if line.starts_with("HTTP/1.1 200") {
+                Ok(())
+            } else {
+                Err(format!("unexpected answer {line:?}"))
+            }
+        };
+        if let Err(e) = attempt.await {
+            tracing::debug!("readiness probe: {e}");
+        } else {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
+/// rename, so a reader polling `path` sees nothing or everything (`--ready-file`).
+pub fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let written = std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now and returns a future that resolves on

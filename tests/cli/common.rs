@@ -90,6 +90,11 @@ impl Serve {
             .unwrap_or_else(|| panic!("no `{label}` line in:\n{}", self.stdout.join("\n")))
     }
 
+    /// Moves every stdout line received so far into `stdout`.
+    pub fn drain_stdout(&mut self) {
+        self.stdout.extend(self.lines.try_iter());
+    }
+
     pub fn drain_stderr(&self) -> String {
         self.stderr.try_iter().collect::<Vec<_>>().join("\n")
     }

@@ -2,5 +2,6 @@
 
 mod common;
 mod errors;
+mod machine;
 mod serve;
 mod tooling;
