@@ -364,16 +364,22 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
 
 /**
  * Drives a Latchkey server started elsewhere: by `latchkey exec` or Playwright's globalSetup
- * (which set LATCHKEY_ISSUER and LATCHKEY_ADMIN_URL). `stop()` does nothing.
+ * (which set LATCHKEY_ISSUER and LATCHKEY_ADMIN_URL), or a container (`adminToken`, or
+ * LATCHKEY_ADMIN_TOKEN, for a server started with `--admin-token`). `stop()` does nothing.
  */
-export function connectLatchkey(options: { issuer?: string; adminUrl?: string } = {}): Latchkey {
+export function connectLatchkey(options: { issuer?: string; adminUrl?: string; adminToken?: string } = {}): Latchkey {
   const issuer = options.issuer ?? process.env.LATCHKEY_ISSUER;
   if (!issuer) {
     throw new LatchkeyNotFoundError(
       "connectLatchkey: no issuer given and LATCHKEY_ISSUER is not set (start the tests under `latchkey exec`, or set it in globalSetup)",
     );
   }
-  return makeLatchkey(issuer, undefined, options.adminUrl ?? process.env.LATCHKEY_ADMIN_URL);
+  return makeLatchkey(
+    issuer,
+    undefined,
+    options.adminUrl ?? process.env.LATCHKEY_ADMIN_URL,
+    options.adminToken ?? process.env.LATCHKEY_ADMIN_TOKEN,
+  );
 }
 
 interface Owned {
@@ -383,13 +389,14 @@ interface Owned {
   cleanup: () => void;
 }
 
-function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string): Latchkey {
+function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adminToken?: string): Latchkey {
   const base = issuer.replace(/\/+$/, "");
   const adminUrl = (adminUrlGiven ?? `${base}/admin/api`).replace(/\/+$/, "");
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
+    if (adminToken) headers.authorization = `Bearer ${adminToken}`;
     const res = await fetch(adminUrl + path, {
       method,
       headers,

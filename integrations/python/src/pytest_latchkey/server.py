@@ -108,13 +108,41 @@ class Latchkey:
         process: the `subprocess.Popen` of the server.
     """
 
-    def __init__(self, process: subprocess.Popen, issuer: str, workdir: str, log_path: str, binary: str):
+    def __init__(
+        self,
+        process: Optional[subprocess.Popen],
+        issuer: str,
+        workdir: Optional[str] = None,
+        log_path: Optional[str] = None,
+        binary: Optional[str] = None,
+        *,
+        admin_url: Optional[str] = None,
+        admin_token: Optional[str] = None,
+    ):
         self.process = process
-        self.issuer = issuer.rstrip("\n")
-        self.admin_url = self.issuer.rstrip("/") + "/admin/api"
+        self.issuer = issuer.strip()
+        self.admin_url = (admin_url or self.issuer.rstrip("/") + "/admin/api").rstrip("/")
         self.log_path = log_path
         self.binary = binary
         self._workdir = workdir
+        self._admin_token = admin_token
+
+    @classmethod
+    def connect(
+        cls, issuer: Optional[str] = None, *, admin_url: Optional[str] = None, admin_token: Optional[str] = None
+    ) -> "Latchkey":
+        """Drives a server started elsewhere: under `latchkey exec` (LATCHKEY_ISSUER and
+        LATCHKEY_ADMIN_URL are set), or a container started with `--admin-token`
+        (`admin_token`, or LATCHKEY_ADMIN_TOKEN). `stop()` then does nothing."""
+        issuer = issuer or os.environ.get("LATCHKEY_ISSUER")
+        if not issuer:
+            raise LatchkeyNotFound("Latchkey.connect: no issuer given and LATCHKEY_ISSUER is not set")
+        return cls(
+            None,
+            issuer,
+            admin_url=admin_url or os.environ.get("LATCHKEY_ADMIN_URL"),
+            admin_token=admin_token or os.environ.get("LATCHKEY_ADMIN_TOKEN"),
+        )
 
     # ---- life cycle ----
 
@@ -196,6 +224,8 @@ class Latchkey:
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the server (SIGTERM, then SIGKILL after `timeout` seconds) and removes its
         temporary directory. Calling it twice is harmless."""
+        if self.process is None:
+            return
         if self.process.poll() is None:
             try:
                 self.process.send_signal(signal.SIGTERM)
@@ -203,7 +233,8 @@ class Latchkey:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> "Latchkey":
         return self
@@ -212,7 +243,7 @@ class Latchkey:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<Latchkey {self.issuer} pid={self.process.pid}>"
+        return f"<Latchkey {self.issuer} pid={self.process.pid if self.process else None}>"
 
     def url(self, path: str = "") -> str:
         """An absolute URL on the server: `url("/token")` is `{issuer}/token`."""
@@ -220,8 +251,8 @@ class Latchkey:
 
     @property
     def output(self) -> str:
-        """What the server has written to stdout and stderr so far."""
-        return _read(self.log_path)
+        """What the server has written to stdout and stderr so far ("" for a connected one)."""
+        return _read(self.log_path) if self.log_path else ""
 
     # ---- the admin API ----
 
@@ -238,6 +269,8 @@ class Latchkey:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if self._admin_token:
+            headers["Authorization"] = f"Bearer {self._admin_token}"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
