@@ -26,7 +26,7 @@ from typing import Iterator, Optional
 
 import pytest
 
-from .server import Latchkey, find_binary
+from .server import Latchkey, LatchkeyNotFound, LatchkeyStartError, find_binary
 
 CONFIG_HELP = "latchkey.toml the Latchkey server starts from"
 SCENARIO_HELP = "a [[scenarios]] name of the Latchkey config file"
@@ -82,12 +82,16 @@ def latchkey_server(pytestconfig: pytest.Config, latchkey_config: Optional[Path]
     args = []
     for line in pytestconfig.getini("latchkey_args"):
         args += shlex.split(line)
-    server = Latchkey.start(
-        latchkey_config,
-        scenario=_setting(pytestconfig, "latchkey_scenario"),
-        binary=_setting(pytestconfig, "latchkey_bin", path=True),
-        args=args,
-    )
+    try:
+        server = Latchkey.start(
+            latchkey_config,
+            scenario=_setting(pytestconfig, "latchkey_scenario"),
+            binary=_setting(pytestconfig, "latchkey_bin", path=True),
+            args=args,
+        )
+    except (LatchkeyNotFound, LatchkeyStartError) as e:
+        # What to install, or the server's own message: no traceback into the plugin.
+        pytest.fail(f"{e.__class__.__name__}: {e}", pytrace=False)
     try:
         yield server
     finally:

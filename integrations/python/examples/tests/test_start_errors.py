@@ -1,0 +1,29 @@
+"""What a developer sees when Latchkey is missing or the config is wrong."""
+
+import pytest
+
+from pytest_latchkey import Latchkey, LatchkeyNotFound, LatchkeyStartError
+
+
+def test_a_missing_binary_says_what_to_install(tmp_path):
+    with pytest.raises(LatchkeyNotFound, match="LATCHKEY_BIN.*scripts/build-static.sh"):
+        Latchkey.start(binary=tmp_path / "no-such-latchkey")
+
+
+def test_a_broken_config_names_the_file_line_and_key(tmp_path):
+    config = tmp_path / "broken.toml"
+    config.write_text('[server]\naccess_token_ttl = "soon"\n')
+
+    with pytest.raises(LatchkeyStartError) as e:
+        Latchkey.start(config)
+
+    assert "broken.toml:2" in str(e.value)
+    assert "access_token_ttl" in str(e.value)
+
+
+def test_a_server_outside_the_fixture(tmp_path):
+    with Latchkey.start() as lk:
+        assert lk.issuer.startswith("http://localhost:")
+        assert lk.admin("GET", "/status")["issuer"] == lk.issuer
+        pid = lk.process.pid
+    assert lk.process.poll() is not None, f"process {pid} still running after stop()"
