@@ -37,8 +37,13 @@ fn completions_for_each_shell_name_the_subcommands_and_flags() {
         assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
         let script = text(&out.stdout);
         assert!(script.contains(marker), "{shell}: no {marker:?} in\n{script}");
-        for word in ["serve", "export", "import", "token", "healthcheck", "--admin-token", "--config"] {
-            assert!(script.contains(word), "{shell}: {word} missing");
+        for word in ["serve", "export", "import", "token", "healthcheck", "completions"] {
+            assert!(script.contains(word), "{shell}: subcommand {word} missing");
+        }
+        for flag in ["admin-token", "config", "ready-file", "json-log"] {
+            // fish spells a long flag `-l NAME`; bash and zsh `--NAME`.
+            let spelled = if shell == "fish" { format!("-l {flag}") } else { format!("--{flag}") };
+            assert!(script.contains(&spelled), "{shell}: {spelled} missing");
         }
     }
 }
