@@ -133,6 +133,13 @@ pub enum Event {
         /// The offset from real time, in seconds.
         offset: i64,
     },
+    /// The server went back to the state it started with (`POST /admin/api/reset`): every
+    /// list may have changed, so a subscriber refetches everything.
+    #[serde(rename = "server.reset")]
+    Reset {
+        /// Whether the signing keys were replaced too.
+        keys: bool,
+    },
 }
 
 impl Event {
@@ -172,6 +179,7 @@ impl Event {
             Event::SettingsUpdated(_) => "settings.updated",
             Event::RequestLogged(_) => "request.logged",
             Event::ClockMoved { .. } => "clock.moved",
+            Event::Reset { .. } => "server.reset",
         }
     }
 }

@@ -74,6 +74,21 @@ enum Command {
         #[arg(long, env = "LATCHKEY_DB")]
         db: Option<String>,
     },
+    /// Reset a database no server has open, for a clean test run: every token and remembered
+    /// consent removed; with --config, the clients, scopes, users and resources become exactly
+    /// what the file describes; with --keys, the signing keys are replaced. A running server
+    /// resets with `POST /admin/api/reset` instead.
+    Reset {
+        /// SQLite database file [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+        /// Make the registry exactly this config file's (what it does not name is deleted).
+        #[arg(long, env = "LATCHKEY_CONFIG")]
+        config: Option<PathBuf>,
+        /// Also replace every signing key with a fresh one.
+        #[arg(long)]
+        keys: bool,
+    },
     /// Mint an access token for a client (and a user) and print it.
     Token {
         /// The client it is issued to.
@@ -212,6 +227,91 @@ async fn import(file: PathBuf, db: Option<String>) -> ExitCode {
         }
         Err(e) => fail(&e),
     }
+}
+
+async fn reset(db: Option<String>, config: Option<PathBuf>, keys: bool) -> ExitCode {
+    if matches!(db.as_deref(), Some(":memory:")) {
+        eprintln!(
+            "error: an in-memory database ends with its server; reset a running server with POST /admin/api/reset"
+        );
+        return ExitCode::FAILURE;
+    }
+    // The file is read and validated before anything is deleted.
+    let cfg = match &config {
+        None => None,
+        Some(path) => {
+            let parsed = latchkey::config::read(path).and_then(|src| {
+                let builtin: Vec<String> = latchkey::model::builtin_scopes().into_iter().map(|s| s.name).collect();
+                latchkey::config::parse_and_validate(&path.display().to_string(), &src, &|s| {
+                    builtin.iter().any(|b| b == s)
+                })
+            });
+            match parsed {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    let location = db_location(db.clone());
+    let p = match provider(db, DEFAULT_ISSUER, Db::MustExist).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let new_key = if keys {
+        let alg = cfg.as_ref().map_or_else(
+            || p.settings().signing_alg,
+            |c| c.merge_settings(&p.settings()).signing_alg,
+        );
+        let now = p.clock.now();
+        match tokio::task::spawn_blocking(move || latchkey::keys::SigningKey::generate(alg, now)).await {
+            Ok(Ok(k)) => Some(k),
+            Ok(Err(e)) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let counts = match p.store.reset_offline(cfg.is_some(), new_key).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(cfg) = cfg {
+        let applied = match p.reload_after_reset().await {
+            Ok(()) => p.apply_config(cfg).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = applied {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    eprintln!(
+        "reset {location}: {} token(s) and {} consent(s) removed; {}; {}",
+        counts.tokens,
+        counts.consents,
+        match &config {
+            Some(path) => format!("clients, scopes, users and resources now as in {}", path.display()),
+            None => "clients, scopes, users and resources kept".to_string(),
+        },
+        if keys {
+            "signing keys replaced"
+        } else {
+            "signing keys kept"
+        }
+    );
+    ExitCode::SUCCESS
 }
 
 /// Parses `--claim name=value`: the value as JSON when it is JSON, else as a string.
@@ -442,6 +542,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck { port, issuer, timeout } => healthcheck(port, issuer.as_deref(), timeout).await,
         Command::Export { db, out } => export(db, out).await,
         Command::Import { file, db } => import(file, db).await,
+        Command::Reset { db, config, keys } => reset(db, config, keys).await,
         Command::Token {
             client,
             scope,

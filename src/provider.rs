@@ -416,6 +416,25 @@ impl Provider {
         Ok(())
     }
 
+    /// After the store was reset ([`Store::reset_to_baseline`]): reads the settings, clients,
+    /// scopes and resources back into the in-memory mirrors (every resource starts afresh, with
+    /// no recent calls and empty JWKS caches), ends every browser session and waiting
+    /// authorization request, and puts the virtual clock back to real time. Publishes nothing:
+    /// the caller publishes one `server.reset`.
+    pub async fn reload_after_reset(&self) -> Result<(), StoreError> {
+        let settings = self.store.load_settings().await?.unwrap_or_default();
+        write(&self.settings, Arc::new(settings));
+        self.reload_clients().await?;
+        self.reload_scopes().await?;
+        let all = self.store.list_resources().await?;
+        self.resource_server.reset(&self.issuer, all);
+        self.sessions.clear();
+        self.pending.clear();
+        self.clock.set_offset(0);
+        self.invalidate_discovery();
+        Ok(())
+    }
+
     /// The current registry as a config file (what `latchkey export` writes).
     pub async fn export_config(&self) -> Result<ConfigFile, StoreError> {
         let mut cfg = ConfigFile::with_settings(&self.settings());

@@ -399,6 +399,8 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     if let Some(cfg) = file {
         provider.apply_config(cfg).await?;
     }
+    // What `POST /admin/api/reset` goes back to.
+    provider.store.save_baseline().await?;
 
     let admin = Arc::new(crate::admin::Admin::new(
         provider.clone(),

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod log_entry;
 pub mod registry;
 pub mod requests;
+pub mod reset;
 pub mod resources;
 pub mod tokens;
 

@@ -208,6 +208,17 @@ impl RequestLog {
         }
     }
 
+    /// Forgets every entry and numbers the next one 1 again (a reset). Returns how many
+    /// entries it forgot.
+    pub fn clear(&self) -> u64 {
+        let mut ring = self.lock();
+        let n = u64::try_from(ring.entries.len()).unwrap_or(u64::MAX);
+        ring.entries.clear();
+        ring.bytes = 0;
+        ring.next_id = 1;
+        n
+    }
+
     /// Stores a captured request and, when someone watches the event stream, publishes it
     /// (redacted and rendered) as `request.logged`. Returns its id; the admin UI's own requests
     /// ([`from_admin_ui`]) are not stored (`None`).

@@ -482,6 +482,40 @@ pub async fn rotate_key(State(a): State<AdminState>, body: Bytes) -> Response {
     }
 }
 
+// ---- reset ----
+
+/// `?keys=true` on `POST /admin/api/reset`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ResetQuery {
+    /// Also replace the signing keys (as `{"keys": true}` in the body).
+    pub keys: Option<bool>,
+}
+
+/// Back to the state the server started with (the config file's): tokens, consents, sessions,
+/// the request log, resource calls and the clock offset cleared; clients, scopes, users,
+/// resources and settings changed since start restored. Keys are kept unless `keys` is true
+/// (body `{"keys": true}` or `?keys=true`). Publishes `server.reset`.
+#[utoipa::path(post, path = "/admin/api/reset", tag = "status", params(ResetQuery),
+    request_body = Option<crate::admin::reset::ResetRequest>,
+    responses((status = 200, body = crate::admin::reset::ResetSummary), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn reset_server(State(a): State<AdminState>, AppQuery(q): AppQuery<ResetQuery>, body: Bytes) -> Response {
+    // An empty body means the defaults.
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(crate::admin::reset::ResetRequest::default())
+    } else {
+        decode_json::<crate::admin::reset::ResetRequest>(&body)
+    };
+    match req {
+        Ok(mut r) => {
+            r.keys |= q.keys.unwrap_or(false);
+            respond(crate::admin::reset::reset(&a, r).await)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 // ---- settings, clock ----
 
 /// The server settings.
@@ -595,6 +629,7 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_clock, move_clock))
         .routes(routes!(get_config, put_config))
         .routes(routes!(status))
+        .routes(routes!(reset_server))
         .routes(routes!(openapi_json))
         .routes(routes!(super::sse::events))
         .split_for_parts()

@@ -132,6 +132,11 @@ impl PendingRequests {
         }
     }
 
+    /// Drops every waiting request (a reset).
+    pub fn clear(&self) {
+        *self.lock() = Inner::default();
+    }
+
     /// How many requests are waiting (expired ones included until the next `park`).
     pub fn len(&self) -> usize {
         self.lock().by_id.len()

@@ -62,6 +62,11 @@ impl Sessions {
         }
     }
 
+    /// Ends every session (a reset).
+    pub fn clear(&self) {
+        lock(&self.sessions).clear();
+    }
+
     /// Starts a session for `username`, ending expired ones and, at [`MAX_SESSIONS`], the
     /// least recently used one.
     pub fn create_session(&self, username: &str, sub: &str, now: i64) -> Session {

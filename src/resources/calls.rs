@@ -87,6 +87,12 @@ impl CallLog {
             .and_then(|r| r.iter().find(|c| c.id == id).cloned())
     }
 
+    /// Forgets every call and numbers the next one 1 again (a reset).
+    pub fn clear(&self) {
+        self.lock().clear();
+        self.next_id.store(0, Ordering::Relaxed);
+    }
+
     /// Forgets a deleted resource's calls.
     pub fn forget(&self, resource: &str) {
         self.lock().remove(resource);

@@ -100,6 +100,20 @@ impl ResourceServer {
         map.values().cloned().collect()
     }
 
+    /// Replaces the mirror with fresh resources (every simulated API restarts: empty JWKS
+    /// caches) and forgets every call (a reset).
+    pub fn reset(&self, issuer: &Issuer, all: Vec<Resource>) {
+        let map: HashMap<String, Arc<Compiled>> = all
+            .into_iter()
+            .map(|r| (r.name.clone(), Arc::new(Compiled::new(issuer, r))))
+            .collect();
+        match self.resources.write() {
+            Ok(mut g) => *g = Arc::new(map),
+            Err(p) => *p.into_inner() = Arc::new(map),
+        }
+        self.calls.clear();
+    }
+
     /// Replaces the mirror. A resource whose definition did not change keeps its JWKS cache;
     /// a changed one starts afresh (its simulated API restarts).
     pub fn load(&self, issuer: &Issuer, all: Vec<Resource>) {

@@ -65,6 +65,11 @@ impl TokenCache {
         }
     }
 
+    /// Forgets every token (a reset).
+    pub fn clear(&self) {
+        *self.lock() = Inner::default();
+    }
+
     /// Records a status change of token `id`, if cached.
     pub fn set_status(&self, id: &str, status: TokenStatus, at: i64, reason: &str) {
         let mut g = self.lock();

@@ -7,6 +7,7 @@
 
 mod cache;
 mod migrations;
+mod reset;
 mod tokens;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ use tokio_rusqlite::Connection;
 use tokio_rusqlite::rusqlite::{self, OptionalExtension, params};
 
 pub use migrations::MigrationError;
+pub use reset::ResetCounts;
 pub use tokens::{TokenBrief, TokenFilter, TokenKind, TokenRecord, TokenStatus};
 
 use crate::model::{Client, Resource, Scope, Settings, User};

@@ -8,20 +8,20 @@ use crate::common::*;
 
 /// One parsed SSE event.
 #[derive(Debug, Clone, Default)]
-struct Sse {
-    id: Option<String>,
-    event: Option<String>,
-    data: String,
+pub struct Sse {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
 }
 
 /// Reads events from a streaming response body.
-struct Reader {
+pub struct Reader {
     resp: reqwest::Response,
     buf: String,
 }
 
 impl Reader {
-    async fn open(lk: &Lk, last_event_id: Option<&str>) -> Reader {
+    pub async fn open(lk: &Lk, last_event_id: Option<&str>) -> Reader {
         let mut req = lk.http.get(lk.api("/events"));
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id);
@@ -70,7 +70,7 @@ impl Reader {
     }
 
     /// The next event of type `name`, within `within`.
-    async fn next_of(&mut self, name: &str, within: Duration) -> Option<Sse> {
+    pub async fn next_of(&mut self, name: &str, within: Duration) -> Option<Sse> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

@@ -10,4 +10,5 @@ mod events;
 mod guard;
 mod openapi;
 mod requests;
+mod reset;
 mod tokens;

@@ -3,5 +3,6 @@
 mod common;
 mod errors;
 mod machine;
+mod reset;
 mod serve;
 mod tooling;

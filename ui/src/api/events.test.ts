@@ -106,6 +106,16 @@ describe('applyEvent', () => {
     expect(serverNow() - before).toBeGreaterThan(3599)
   })
 
+  it('refetches every list and puts the clock back to real time on server.reset', () => {
+    applyEvent(qc, env({ type: 'clock.moved', data: { offset: 3600 } }))
+    qc.setQueryData(keys.status, status())
+    qc.setQueryData<Page<TokenItem>>(keys.tokenList({}), { items: [], next_cursor: null })
+    applyEvent(qc, env({ type: 'server.reset', data: { keys: false } }))
+    expect(qc.getQueryState(keys.status)?.isInvalidated).toBe(true)
+    expect(qc.getQueryState(keys.tokenList({}))?.isInvalidated).toBe(true)
+    expect(Math.abs(serverNow() - Date.now() / 1000)).toBeLessThan(5)
+  })
+
   it('uses a page size the list can grow into', () => {
     expect(TOKEN_PAGE).toBeGreaterThan(50)
   })

@@ -20,7 +20,7 @@ export const EVENT_TYPES = [
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
-  'key.rotated', 'settings.updated', 'request.logged', 'clock.moved',
+  'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -235,6 +235,11 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       void qc.invalidateQueries({ queryKey: keys.status })
       // Live states and introspection answers depend on the clock.
       void qc.invalidateQueries({ queryKey: ['token'] })
+      break
+    case 'server.reset':
+      // Back to the config file's state: every list may have changed, the clock is real time.
+      applyClockOffset(0)
+      resync(qc)
       break
   }
 }

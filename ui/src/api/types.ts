@@ -475,5 +475,6 @@ export type ServerEvent =
   | { type: 'settings.updated'; data: Settings }
   | { type: 'request.logged'; data: LoggedRequest }
   | { type: 'clock.moved'; data: { offset: number } }
+  | { type: 'server.reset'; data: { keys: boolean } }
 
 export type Envelope = ServerEvent & { id: number; at: number }
