@@ -183,6 +183,17 @@ export interface TokenDetail {
   [key: string]: unknown;
 }
 
+/** What a reset removed (`POST /admin/api/reset`). */
+export interface ResetSummary {
+  tokens: number;
+  consents: number;
+  requests: number;
+  /** Whether the signing keys were replaced. */
+  keys: boolean;
+  /** Milliseconds the reset took on the server. */
+  elapsed_ms: number;
+}
+
 /** Options of {@link Latchkey.authorize}. */
 export interface AuthorizeOptions {
   /** Sign in through the username/password form [default: pick the persona, no password]. */
@@ -206,9 +217,10 @@ export interface Latchkey extends AsyncDisposable {
   /**
    * Back to the state the config file (and scenario) describes: tokens, sessions, consents,
    * the request log and the clock are cleared; clients, scopes, users and resources are the
-   * file's again. Takes a few milliseconds: call it in `beforeEach`.
+   * file's again. The signing keys are kept unless `{ keys: true }` (then tokens signed
+   * before no longer verify). Takes a few milliseconds: call it in `beforeEach`.
    */
-  reset(): Promise<void>;
+  reset(options?: { keys?: boolean }): Promise<ResetSummary>;
   /** Stops the server this object started (SIGTERM, SIGKILL after 10 s); a no-op otherwise. */
   stop(): Promise<void>;
   /** Mints an access token without any flow. */
@@ -219,7 +231,7 @@ export interface Latchkey extends AsyncDisposable {
   advanceClock(seconds: number): Promise<ClockState>;
   /** Sets the clock to real time plus `seconds` (0: real time). */
   setClockOffset(seconds: number): Promise<ClockState>;
-  /** The request log, oldest first, optionally only one `path` or `clientId`. */
+  /** The request log (the last 1,000 requests), oldest first; only one `path` or `clientId`; only the newest `limit`. */
   requests(options?: { limit?: number; path?: string; clientId?: string }): Promise<LoggedRequest[]>;
   /** Recorded tokens, newest first. */
   tokens(filters?: TokenFilters): Promise<TokenItem[]>;
@@ -430,8 +442,10 @@ function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adm
     url: (path = "") => base + path,
     output: () => owned?.output() ?? "",
     admin,
-    async reset() {
-      await admin("POST", "/reset");
+    reset(options) {
+      // `options` may be a test runner's hook context (`beforeEach(latchkey.reset)`): only an
+      // explicit `keys: true` asks for new keys.
+      return admin<ResetSummary>("POST", "/reset", options?.keys === true ? { keys: true } : undefined);
     },
     stop() {
       if (!owned) return Promise.resolve();
@@ -455,11 +469,21 @@ function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adm
     clock: () => admin<ClockState>("GET", "/clock"),
     advanceClock: (seconds) => admin<ClockState>("POST", "/clock", { advance: Math.trunc(seconds) }),
     setClockOffset: (seconds) => admin<ClockState>("POST", "/clock", { offset: Math.trunc(seconds) }),
-    async requests({ limit = 100, path, clientId } = {}) {
-      const page = await admin<{ items: LoggedRequest[] }>("GET", `/requests${query({ limit })}`);
-      return page.items
-        .reverse()
-        .filter((r) => (path === undefined || r.path === path) && (clientId === undefined || r.client_id === clientId));
+    async requests({ limit, path, clientId } = {}) {
+      const items: LoggedRequest[] = [];
+      let cursor: number | null | undefined;
+      do {
+        const page = await admin<{ items: LoggedRequest[]; next_cursor: number | null }>(
+          "GET",
+          `/requests${query({ limit: 500, cursor })}`,
+        );
+        items.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor !== null && cursor !== undefined);
+      const picked = items.filter(
+        (r) => (path === undefined || r.path === path) && (clientId === undefined || r.client_id === clientId),
+      );
+      return (limit === undefined ? picked : picked.slice(0, limit)).reverse();
     },
     async tokens(filters = {}) {
       return (await admin<{ items: TokenItem[] }>("GET", `/tokens${query({ ...filters })}`)).items;

@@ -36,3 +36,18 @@ def test_reset_goes_back_to_the_config_file(latchkey):
 def test_each_test_starts_with_an_empty_log(latchkey):
     assert latchkey.requests() == []
     assert latchkey.tokens() == []
+
+
+def test_reset_with_new_keys_invalidates_every_signature(latchkey):
+    from books_app import TokenVerifier, Unauthorized
+    import pytest
+
+    old = latchkey.mint_token("books-backend")["access_token"]
+
+    summary = latchkey.reset(keys=True)
+
+    assert summary["keys"] is True and summary["tokens"] == 1
+    verifier = TokenVerifier(latchkey.issuer, "books-api")  # fetches the new JWKS
+    with pytest.raises(Unauthorized):
+        verifier.verify(old, "read_books")
+    verifier.verify(latchkey.mint_token("books-backend")["access_token"], "read_books")

@@ -284,11 +284,14 @@ class Latchkey:
             raise LatchkeyAdminError(method, path, e.code, parsed) from None
         return json.loads(raw) if raw else None
 
-    def reset(self) -> None:
+    def reset(self, *, keys: bool = False) -> dict:
         """Back to the state the config file (and scenario) describes: tokens, sessions,
         consents, the request log, the clock and the counters are cleared; clients, scopes,
-        users and resources are those of the file again. Takes a few milliseconds."""
-        self.admin("POST", "/reset")
+        users and resources are those of the file again. The signing keys are kept unless
+        `keys=True` (then tokens signed before no longer verify). Takes a few milliseconds.
+
+        Returns the summary: `{tokens, consents, requests, keys, elapsed_ms}`."""
+        return self.admin("POST", "/reset", {"keys": True} if keys else None)
 
     def mint_token(
         self,
@@ -330,18 +333,29 @@ class Latchkey:
         return self.admin("POST", "/clock", {"offset": int(seconds)})
 
     def requests(
-        self, *, limit: int = 100, path: Optional[str] = None, client_id: Optional[str] = None
+        self, *, path: Optional[str] = None, client_id: Optional[str] = None, limit: Optional[int] = None
     ) -> list:
-        """The request log, oldest first: one dict per protocol request (`method`, `path`,
-        `status`, `client_id`, `params` with secrets redacted, `response`, `curl`, ...).
-        `path` and `client_id` filter the entries (exact match)."""
-        items = self.admin("GET", "/requests", params={"limit": limit})["items"]
-        items.reverse()
-        return [
+        """The request log (the last 1,000 protocol requests), oldest first: one dict per
+        request (`method`, `path`, `status`, `client_id`, `params` with secrets redacted,
+        `response`, `curl`, ...). `path` and `client_id` keep only matching entries (exact
+        match); `limit` keeps only the newest `limit` of those."""
+        items: list = []
+        cursor = None
+        while True:
+            page = self.admin("GET", "/requests", params={"limit": 500, "cursor": cursor})
+            items += page["items"]
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+        picked = [
             r
             for r in items
             if (path is None or r.get("path") == path) and (client_id is None or r.get("client_id") == client_id)
         ]
+        if limit is not None:
+            picked = picked[:limit]
+        picked.reverse()
+        return picked
 
     def tokens(self, **filters: Any) -> list:
         """Tokens issued, newest first. Filters: `client_id`, `username`, `kind`, `status`
