@@ -345,8 +345,8 @@ async fn healthcheck(port: u16, issuer: Option<&str>, timeout: u64) -> ExitCode 
     };
     let url = format!("http://127.0.0.1:{port}{path}/.well-known/openid-configuration");
     let probe = async {
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http::<String>();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<String>();
         let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
         let resp = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
         let status = resp.status();

@@ -23,7 +23,10 @@ fn text(b: &[u8]) -> String {
 fn version_prints_the_package_version() {
     let out = latchkey(&["--version"]);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).trim(), format!("latchkey {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("latchkey {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -42,7 +45,11 @@ fn completions_for_each_shell_name_the_subcommands_and_flags() {
         }
         for flag in ["admin-token", "config", "ready-file", "json-log"] {
             // fish spells a long flag `-l NAME`; bash and zsh `--NAME`.
-            let spelled = if shell == "fish" { format!("-l {flag}") } else { format!("--{flag}") };
+            let spelled = if shell == "fish" {
+                format!("-l {flag}")
+            } else {
+                format!("--{flag}")
+            };
             assert!(script.contains(&spelled), "{shell}: {spelled} missing");
         }
     }
@@ -53,7 +60,10 @@ fn completions_for_an_unknown_shell_list_the_supported_ones() {
     let out = latchkey(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("tcsh") && err.contains("bash") && err.contains("zsh") && err.contains("fish"), "{err}");
+    assert!(
+        err.contains("tcsh") && err.contains("bash") && err.contains("zsh") && err.contains("fish"),
+        "{err}"
+    );
 }
 
 fn port_of(s: &Serve) -> String {
@@ -100,7 +110,10 @@ fn healthcheck_fails_when_nothing_listens() {
     let out = latchkey(&["healthcheck", "--port", &port]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.starts_with(&format!("unhealthy: http://127.0.0.1:{port}/")), "{err}");
+    assert!(
+        err.starts_with(&format!("unhealthy: http://127.0.0.1:{port}/")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -117,5 +130,9 @@ fn healthcheck_gives_up_on_a_server_that_never_answers() {
     let out = latchkey(&["healthcheck", "--port", &port, "--timeout", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert!(text(&out.stderr).contains("did not answer within 1 s"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("did not answer within 1 s"),
+        "{}",
+        text(&out.stderr)
+    );
 }
