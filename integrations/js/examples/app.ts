@@ -11,10 +11,11 @@ export interface Settings {
   redirectUri?: string;
 }
 
-/** Discovery; plain http is allowed because the issuer is a local development provider. */
+/** Discovery; plain http is allowed because the issuer is a local development provider. The
+ * client authenticates with HTTP Basic (client_secret_basic, RFC 6749 §2.3.1), as registered. */
 async function discover(s: Settings): Promise<oidc.Configuration> {
   const allowHttp = new URL(s.issuer).protocol === "http:";
-  return oidc.discovery(new URL(s.issuer), s.clientId, s.clientSecret, undefined, {
+  return oidc.discovery(new URL(s.issuer), s.clientId, undefined, oidc.ClientSecretBasic(s.clientSecret), {
     execute: allowHttp ? [oidc.allowInsecureRequests] : [],
   });
 }

@@ -6,5 +6,8 @@ export default defineConfig({
     // Each test file starts its own Latchkey (milliseconds): files run in parallel threads
     // without sharing a clock or a reset.
     pool: "threads",
+    // Generous for a loaded CI machine; a release Latchkey starts in milliseconds.
+    hookTimeout: 30_000,
+    testTimeout: 30_000,
   },
 });

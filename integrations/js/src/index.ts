@@ -121,7 +121,10 @@ export interface ClockState {
 /** A name/value pair of the request log (secrets are `[redacted]`). */
 export interface LoggedParam {
   name: string;
+  /** The value, or `[redacted]`. */
   value: string;
+  /** `query` or `body` (parameters only). */
+  source?: "query" | "body";
 }
 
 /** One protocol request in the request log. */
