@@ -60,6 +60,8 @@ echo "==> cargo build --release --target $target (static)"
 cargo build --release --locked --target "$target" --bin latchkey
 mkdir -p target/static
 cp "target/$target/release/latchkey" target/static/latchkey.tmp
+# The symbol table is a sixth of the file and only names functions in backtraces.
+if command -v strip >/dev/null 2>&1; then strip --strip-all target/static/latchkey.tmp; fi
 mv target/static/latchkey.tmp target/static/latchkey
 bin=target/static/latchkey
 
