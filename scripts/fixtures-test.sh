@@ -62,6 +62,8 @@ python_suite() {
 
 js_suite() {
   echo "==> JavaScript: npm pack, install into an empty project, type check, run the examples"
+  # Playwright drives the system's Chromium (no browser download is possible everywhere).
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || apt_ensure chromium
   npm_ci integrations/js
   timed "npm pack" bash -c "cd integrations/js && npm pack --silent --pack-destination '$work' >/dev/null"
   local tarball
