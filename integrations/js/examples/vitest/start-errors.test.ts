@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLatchkey, LatchkeyNotFoundError, LatchkeyStartError } from "@latchkey/testing";
+import { connectLatchkey, startLatchkey, LatchkeyNotFoundError, LatchkeyStartError } from "@latchkey/testing";
 
 it("says what to install when the binary is missing", async () => {
   const e = await startLatchkey({ binary: "/no/such/latchkey" }).catch((e: unknown) => e);
@@ -29,4 +29,15 @@ it("stops with await using", async () => {
     expect((await latchkey.admin<{ issuer: string }>("GET", "/status")).issuer).toBe(latchkey.issuer);
   }
   expect(() => process.kill(pid!, 0)).toThrow();
+});
+
+it("drives a server started elsewhere with connectLatchkey and its admin token", async () => {
+  const adminToken = "example-admin-token-0123456789";
+  await using started = await startLatchkey({ config: "latchkey.toml", args: ["--admin-token", adminToken] });
+
+  await expect(connectLatchkey({ issuer: started.issuer }).clock()).rejects.toMatchObject({ status: 401 });
+  const connected = connectLatchkey({ issuer: started.issuer, adminToken });
+  expect((await connected.mintToken({ clientId: "books-backend" })).scope).toBe("read_books add_books");
+  await connected.stop(); // does nothing: the server is not connected's to stop
+  expect(() => process.kill(started.pid!, 0)).not.toThrow();
 });

@@ -27,3 +27,18 @@ def test_a_server_outside_the_fixture(tmp_path):
         assert lk.admin("GET", "/status")["issuer"] == lk.issuer
         pid = lk.process.pid
     assert lk.process.poll() is not None, f"process {pid} still running after stop()"
+
+
+def test_connect_drives_a_server_started_elsewhere_with_its_admin_token():
+    token = "example-admin-token-0123456789"
+    with Latchkey.start("latchkey.toml", args=["--admin-token", token]) as started:
+        from pytest_latchkey import LatchkeyAdminError
+
+        with pytest.raises(LatchkeyAdminError) as e:
+            Latchkey.connect(started.issuer).clock()
+        assert e.value.status == 401
+
+        connected = Latchkey.connect(started.issuer, admin_token=token)
+        assert connected.mint_token("books-backend")["scope"] == "read_books add_books"
+        connected.stop()  # does nothing: the server is not connected's to stop
+        assert started.process.poll() is None
