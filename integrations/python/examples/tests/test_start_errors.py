@@ -42,3 +42,31 @@ def test_connect_drives_a_server_started_elsewhere_with_its_admin_token():
         assert connected.mint_token("books-backend")["scope"] == "read_books add_books"
         connected.stop()  # does nothing: the server is not connected's to stop
         assert started.process.poll() is None
+
+
+def test_a_killed_test_run_leaves_no_server_behind(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os\n"
+        "from pytest_latchkey import Latchkey\n"
+        "lk = Latchkey.start()\n"
+        "print(lk.process.pid, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    server = int(run.stdout.strip())
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(server, 9)
+    raise AssertionError(f"server {server} outlived the killed test process")

@@ -16,7 +16,9 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -187,7 +189,13 @@ class Latchkey:
         log = open(log_path, "wb")
         try:
             process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=workdir
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=child_env,
+                cwd=workdir,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as e:
             log.close()
@@ -412,6 +420,25 @@ class Latchkey:
     def revoke(self, token_id: str) -> Any:
         """Revokes a token by its id (from `mint_token()["id"]` or `tokens()`)."""
         return self.admin("POST", f"/tokens/{urllib.parse.quote(token_id, safe='')}/revoke")
+
+
+def _die_with_parent():
+    """On Linux, from the main thread: a `preexec_fn` that asks the kernel to SIGTERM the server
+    when this process dies (PR_SET_PDEATHSIG), so a test run killed with SIGKILL leaves no server
+    behind. (The signal follows the thread that started the child, hence main thread only.)"""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def set_death_signal() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return set_death_signal
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
