@@ -4,7 +4,8 @@
 # no package manager: the image is the binary.
 #
 #   scripts/build-static.sh && docker build -t latchkey .
-#   docker run --rm -p 8000:8000 -e LATCHKEY_ADMIN_TOKEN=$(openssl rand -hex 16) latchkey
+#   export LATCHKEY_ADMIN_TOKEN=$(openssl rand -hex 16)   # admin UI: http://localhost:8000/admin/?access_token=$LATCHKEY_ADMIN_TOKEN
+#   docker run --rm -p 127.0.0.1:8000:8000 -e LATCHKEY_ADMIN_TOKEN latchkey
 #
 # It listens on 0.0.0.0, so it refuses to start without LATCHKEY_ADMIN_TOKEN (16+ characters):
 # the admin API must not be open to the network. Set LATCHKEY_ISSUER to the URL your apps use
