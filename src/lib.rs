@@ -13,6 +13,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod events;
+pub mod exec;
 pub mod http;
 pub mod ids;
 pub mod issuer;

@@ -55,6 +55,42 @@ enum Command {
         #[arg(long)]
         json_log: bool,
     },
+    /// Run a command (a test suite) against a fresh server: a free loopback port, an in-memory
+    /// database, the config applied; the command gets LATCHKEY_ISSUER, LATCHKEY_URL,
+    /// LATCHKEY_ADMIN_URL and LATCHKEY_CLIENT_<ID>_SECRET for each confidential client. Exits
+    /// with the command's status (128+n for signal n); 78: the config does not load, 69: the
+    /// server did not start, 127: command not found, 126: command not executable.
+    Exec {
+        /// Config file (latchkey.toml) to load.
+        #[arg(long, env = "LATCHKEY_CONFIG")]
+        config: Option<PathBuf>,
+        /// SQLite database file [default: :memory:, gone when the command ends].
+        #[arg(long)]
+        db: Option<String>,
+        /// Port on 127.0.0.1 [default: 0, a free port].
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Issuer URL, used exactly as given [default: http://localhost:<port>].
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Bearer token the admin API requires; the command gets it as LATCHKEY_ADMIN_TOKEN.
+        #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// No announcement line; only warnings and errors on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Log as JSON, one object per line on stderr.
+        #[arg(long)]
+        json_log: bool,
+        /// The command and its arguments (after `--`).
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "COMMAND"
+        )]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Write the clients, scopes, users, resources and settings as a config file (users without
     /// passwords: they are stored hashed).
     Export {
@@ -384,14 +420,14 @@ fn db_location(db: Option<String>) -> DbLocation {
 /// waits on the terminal, and a burst of requests costs a few writes instead of one each. Keep
 /// the returned guard alive: dropping it flushes what is left.
 ///
-/// `LATCHKEY_LOG` sets the filter (default `info`) unless `quiet` (then `warn`, whatever it
-/// says); `json` writes one JSON object per line.
-fn init_logging(quiet: bool, json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// `LATCHKEY_LOG` sets the filter (default `default_level`) unless `quiet` (then `warn`,
+/// whatever it says); `json` writes one JSON object per line.
+fn init_logging(quiet: bool, json: bool, default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = if quiet {
         tracing_subscriber::EnvFilter::new("warn")
     } else {
         tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level))
     };
     // 8,192 queued lines at most (the default 128,000 preallocates 4 MiB); beyond that, lines
     // are dropped rather than slowing requests down.
@@ -517,7 +553,7 @@ async fn run(cli: Cli) -> ExitCode {
             quiet,
             json_log,
         } => {
-            let _log = init_logging(quiet, json_log);
+            let _log = init_logging(quiet, json_log, "info");
             let announce = Announce {
                 quiet,
                 json: json_log,
@@ -540,6 +576,34 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Healthcheck { port, issuer, timeout } => healthcheck(port, issuer.as_deref(), timeout).await,
+        Command::Exec {
+            config,
+            db,
+            port,
+            issuer,
+            admin_token,
+            quiet,
+            json_log,
+            command,
+        } => {
+            // Requests are not logged unless LATCHKEY_LOG asks: the command's output stays its own.
+            let _log = init_logging(quiet, json_log, "warn");
+            // Before the server starts: a signal from now on is passed to the command.
+            let signals = latchkey::exec::Signals::install();
+            let opts = latchkey::exec::ExecOptions {
+                serve: ServeOptions {
+                    port,
+                    issuer,
+                    db: db.map_or(DbLocation::Memory, |d| DbLocation::parse(&d)),
+                    config,
+                    admin_token,
+                    ..ServeOptions::default()
+                },
+                command,
+                quiet,
+            };
+            ExitCode::from(latchkey::exec::run(opts, signals).await)
+        }
         Command::Export { db, out } => export(db, out).await,
         Command::Import { file, db } => import(file, db).await,
         Command::Reset { db, config, keys } => reset(db, config, keys).await,

@@ -2,6 +2,7 @@
 
 mod common;
 mod errors;
+mod exec;
 mod machine;
 mod reset;
 mod serve;

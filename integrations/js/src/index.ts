@@ -73,8 +73,6 @@ export class LatchkeyLoginError extends Error {
 export interface StartOptions {
   /** A latchkey.toml to load (clients, scopes, users, resources, settings). */
   config?: string;
-  /** A `[[scenarios]]` name of the config file. */
-  scenario?: string;
   /** The binary [default: $LATCHKEY_BIN, else `latchkey` on PATH]. */
   binary?: string;
   /** More `latchkey serve` flags, e.g. `["--issuer", "http://localhost:9999/realms/dev"]`. */
@@ -218,7 +216,7 @@ export interface Latchkey extends AsyncDisposable {
   /** What the server printed so far (a server this object started). */
   output(): string;
   /**
-   * Back to the state the config file (and scenario) describes: tokens, sessions, consents,
+   * Back to the state the config file describes: tokens, sessions, consents,
    * the request log and the clock are cleared; clients, scopes, users and resources are the
    * file's again. The signing keys are kept unless `{ keys: true }` (then tokens signed
    * before no longer verify). Takes a few milliseconds: call it in `beforeEach`.
@@ -315,7 +313,6 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
     }
     args.push("--config", config);
   }
-  if (options.scenario) args.push("--scenario", options.scenario);
   args.push(...(options.args ?? []));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {

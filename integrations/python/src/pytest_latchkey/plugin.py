@@ -9,7 +9,6 @@ Fixtures:
 
 Options (command line, or ini keys without the leading dashes and with underscores):
     --latchkey-config FILE   latchkey.toml to start from (ini paths are relative to the ini file)
-    --latchkey-scenario NAME a [[scenarios]] entry of that file
     --latchkey-bin PATH      the latchkey binary (else LATCHKEY_BIN, else PATH)
     latchkey_args (ini)      more `latchkey serve` flags, one per line
 
@@ -29,17 +28,14 @@ import pytest
 from .server import Latchkey, LatchkeyNotFound, LatchkeyStartError, find_binary
 
 CONFIG_HELP = "latchkey.toml the Latchkey server starts from"
-SCENARIO_HELP = "a [[scenarios]] name of the Latchkey config file"
 BIN_HELP = "the latchkey binary (default: $LATCHKEY_BIN, else `latchkey` on PATH)"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("latchkey", "Latchkey (local OAuth 2.0 / OpenID Connect provider)")
     group.addoption("--latchkey-config", metavar="FILE", default=None, help=CONFIG_HELP)
-    group.addoption("--latchkey-scenario", metavar="NAME", default=None, help=SCENARIO_HELP)
     group.addoption("--latchkey-bin", metavar="PATH", default=None, help=BIN_HELP)
     parser.addini("latchkey_config", CONFIG_HELP + " (relative to the ini file)", default=None)
-    parser.addini("latchkey_scenario", SCENARIO_HELP, default=None)
     parser.addini("latchkey_bin", BIN_HELP, default=None)
     parser.addini("latchkey_args", "more `latchkey serve` flags, one per line", type="linelist", default=[])
 
@@ -85,7 +81,6 @@ def latchkey_server(pytestconfig: pytest.Config, latchkey_config: Optional[Path]
     try:
         server = Latchkey.start(
             latchkey_config,
-            scenario=_setting(pytestconfig, "latchkey_scenario"),
             binary=_setting(pytestconfig, "latchkey_bin", path=True),
             args=args,
         )

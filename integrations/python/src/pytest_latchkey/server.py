@@ -153,7 +153,6 @@ class Latchkey:
         cls,
         config: Optional[PathLike] = None,
         *,
-        scenario: Optional[str] = None,
         binary: Optional[PathLike] = None,
         args: Sequence[str] = (),
         env: Optional[Mapping[str, str]] = None,
@@ -162,7 +161,7 @@ class Latchkey:
         """Starts `latchkey serve` on a free loopback port with an in-memory database.
 
         `config`: a latchkey.toml to load (clients, scopes, users, resources, settings);
-        `scenario`: a `[[scenarios]]` name in it; `args`: more `latchkey serve` flags (e.g.
+        `args`: more `latchkey serve` flags (e.g.
         `["--issuer", "http://localhost:9999/realms/dev"]`); `env`: extra environment.
         The server's own LATCHKEY_* settings are not inherited from this process (a test run
         under `latchkey exec` has LATCHKEY_ISSUER set, which must not leak into a new server).
@@ -181,8 +180,6 @@ class Latchkey:
                 shutil.rmtree(workdir, ignore_errors=True)
                 raise LatchkeyStartError(f"Latchkey config file {str(config_path)!r} does not exist")
             command += ["--config", str(config_path.resolve())]
-        if scenario:
-            command += ["--scenario", scenario]
         command += list(args)
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_") or k == "LATCHKEY_LOG"}
         child_env.update(env or {})
@@ -293,7 +290,7 @@ class Latchkey:
         return json.loads(raw) if raw else None
 
     def reset(self, *, keys: bool = False) -> dict:
-        """Back to the state the config file (and scenario) describes: tokens, sessions,
+        """Back to the state the config file describes: tokens, sessions,
         consents, the request log, the clock and the counters are cleared; clients, scopes,
         users and resources are those of the file again. The signing keys are kept unless
         `keys=True` (then tokens signed before no longer verify). Takes a few milliseconds.
