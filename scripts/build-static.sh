@@ -91,11 +91,13 @@ trap cleanup EXIT
 abs_bin=$PWD/$bin
 version=$(cd "$work" && env -i "$abs_bin" --version)
 echo "    --version: $version"
+: >"$work/out"
+: >"$work/err"
 (cd "$work" && exec env -i "$abs_bin" serve --port 0 --db :memory: >"$work/out" 2>"$work/err") &
 server_pid=$!
 url=
 for _ in $(seq 1 200); do
-  url=$(sed -n 's/^  listening \(http:\/\/[0-9.:]*\)$/\1/p' "$work/out")
+  url=$(sed -n 's/^  listening \(http:\/\/[0-9.:]*\)$/\1/p' "$work/out" || true)
   [ -n "$url" ] && break
   kill -0 "$server_pid" 2>/dev/null || { echo "error: the static binary exited under env -i:" >&2; cat "$work/err" >&2; exit 1; }
   sleep 0.05
