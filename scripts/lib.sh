@@ -74,3 +74,51 @@ ensure_python_venv() {
     cp "$req" "$venv/requirements.installed"
   fi
 }
+
+# The files the UI build reads (not node_modules, the build output or the browser tests), hashed:
+# the same sources give the same hash whatever their modification times.
+ui_source_hash() {
+  (cd ui && find index.html package.json package-lock.json vite.config.ts tsconfig*.json src public \
+      -type f ! -name '*.test.ts' ! -name '*.test.tsx' -print 2>/dev/null | LC_ALL=C sort | xargs sha256sum) \
+    | sha256sum | cut -d' ' -f1
+}
+
+# Builds ui/dist only when the UI's sources differ from those of the last build (a hash kept in
+# target/ui-sources.sha256), and says why it builds. A second launch with nothing changed leaves
+# ui/dist untouched, so cargo does not recompile the crate that embeds it.
+build_ui_if_changed() {
+  local stamp=target/ui-sources.sha256 hash why=""
+  hash=$(ui_source_hash)
+  if [ ! -f ui/dist/index.html ]; then
+    why="ui/dist is missing"
+  elif [ ! -f "$stamp" ]; then
+    why="no record of the sources ui/dist was built from"
+  elif [ "$(cat "$stamp")" != "$hash" ]; then
+    why="the UI's sources changed since the last build"
+  fi
+  if [ -z "$why" ]; then
+    echo "==> UI: up to date (ui/dist was built from these sources)"
+    return 0
+  fi
+  echo "==> building the UI: $why"
+  (cd ui && npm run --silent build)
+  mkdir -p target
+  echo "$hash" > "$stamp"
+}
+
+# `cargo build ARGS` that says whether it had anything to do: cargo decides what changed (its
+# fingerprints of sources and of the embedded ui/dist files) and lists what it compiles.
+cargo_build_announced() {
+  local log status=0
+  log=$(mktemp)
+  echo "==> cargo build $* (compiles only what changed since the last build)"
+  { cargo build "$@" 2>&1; echo $? > "$log.status"; } | tee "$log" | grep --line-buffered -E '^ *(Compiling|error|warning)' || true
+  status=$(cat "$log.status")
+  if [ "$status" -ne 0 ]; then
+    cat "$log" >&2
+  elif ! grep -q 'Compiling' "$log"; then
+    echo "    nothing changed: the binary is up to date"
+  fi
+  rm -f "$log" "$log.status"
+  return "$status"
+}

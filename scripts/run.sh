@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Launches the Latchkey desktop app: installs the system packages it needs when they are missing
-# (WebKitGTK and friends, through apt), builds the admin UI and a release build of the app, and
-# starts it. The app serves on http://localhost:8000 with the default database and opens its window
+# (WebKitGTK and friends, through apt), builds the admin UI and a release build of the app (each
+# only when its sources changed since the last launch), and starts it. The app serves on http://localhost:8000 with the default database and opens its window
 # on the UI.
 #
 # Without a display (an SSH session, a container), it runs the headless server instead
@@ -23,7 +23,7 @@ ensure_rust
 apt_ensure "${DESKTOP_BUILD_APT[@]}"
 ensure_node
 npm_ci ui
-(cd ui && npm run --silent build)
-cargo build --release --locked -p latchkey-desktop
+build_ui_if_changed
+cargo_build_announced --release --locked -p latchkey-desktop
 cd "$caller"
 exec "$repo/target/release/latchkey-desktop" "$@"

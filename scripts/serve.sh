@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Headless Latchkey: builds the admin UI, then a release `latchkey` binary that embeds it, and runs
+# Headless Latchkey: builds the admin UI, then a release `latchkey` binary that embeds it (each only
+# when its sources changed since the last launch, so a second launch starts at once), and runs
 # `latchkey serve` on http://localhost:8000 with the default database; the UI is at
 # http://localhost:8000/admin/ in your browser. Extra arguments go to `latchkey serve`,
 # e.g. scripts/serve.sh --config latchkey.toml
@@ -13,7 +14,7 @@ ensure_rust
 apt_ensure build-essential pkg-config
 ensure_node
 npm_ci ui
-(cd ui && npm run --silent build)
-cargo build --release --locked
+build_ui_if_changed
+cargo_build_announced --release --locked
 cd "$caller"
 exec "$repo/target/release/latchkey" serve "$@"

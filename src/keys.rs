@@ -238,36 +238,114 @@ struct Ring {
     next_expiry: Option<i64>,
 }
 
+/// Whether the first signing key is there yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Readiness {
+    /// Being generated in the background ([`Keys::start`]).
+    Pending,
+    /// Loaded.
+    Ready,
+    /// Generating or storing it failed (the message).
+    Failed(String),
+}
+
 /// The server's keys: the active signing key and every key still published.
 ///
 /// With a clock ([`Keys::with_clock`]), a retired key leaves the JWKS and stops verifying as
 /// soon as the clock passes its `expires_at`, without waiting for a reload (the virtual clock
 /// can jump past a retention time at any moment).
+///
+/// A fresh database has no key yet, and an RSA key takes about 100 ms to generate.
+/// [`Keys::start`] returns at once and generates it in the background, so the server answers
+/// discovery while it is made; whatever needs the key waits for [`Keys::ready`] first (the HTTP
+/// layer does it for every request but discovery and the UI's files). Until then the accessors
+/// see no key: [`Keys::sign_jwt`] fails, [`Keys::jwks_json`] is an empty set,
+/// [`Keys::is_published`] is false.
 pub struct Keys {
-    ring: RwLock<Arc<Ring>>,
+    ring: Arc<RwLock<Option<Arc<Ring>>>>,
     clock: Option<Clock>,
+    /// The algorithm of the key being generated (then of the active key).
+    alg: SigningAlg,
+    ready: Arc<tokio::sync::watch::Sender<Readiness>>,
 }
 
 impl Keys {
+    fn loaded(ring: Ring) -> Keys {
+        let alg = ring.active.alg;
+        Keys {
+            ring: Arc::new(RwLock::new(Some(Arc::new(ring)))),
+            clock: None,
+            alg,
+            ready: Arc::new(tokio::sync::watch::Sender::new(Readiness::Ready)),
+        }
+    }
+
     /// Loads the stored keys, dropping retired keys past their publication time. If no active
     /// key of `alg` exists, generates one and retires the previous active key, which stays
-    /// published for `retention` seconds.
+    /// published for `retention` seconds. Returns once the key is there.
     pub async fn load(store: &Store, alg: SigningAlg, now: i64, retention: i64) -> Result<Keys, KeyError> {
+        let keys = Keys::start(store, alg, now, retention).await?;
+        keys.ready().await?;
+        Ok(keys)
+    }
+
+    /// As [`Keys::load`], but a key that must be generated is generated (and stored) in the
+    /// background: this returns as soon as the stored keys are read. Await [`Keys::ready`]
+    /// before signing or publishing.
+    pub async fn start(store: &Store, alg: SigningAlg, now: i64, retention: i64) -> Result<Keys, KeyError> {
         store.purge_expired_keys(now).await?;
-        let mut stored = store.list_keys().await?;
-        let has_active = stored.iter().any(|k| k.status == "active" && k.alg == alg.as_str());
-        if !has_active {
-            let fresh = tokio::task::spawn_blocking(move || SigningKey::generate(alg, now))
-                .await
-                .map_err(|e| KeyError::Crypto(e.to_string()))??;
-            store.activate_key(fresh, now.saturating_add(retention)).await?;
-            stored = store.list_keys().await?;
+        let stored = store.list_keys().await?;
+        if stored.iter().any(|k| k.status == "active" && k.alg == alg.as_str()) {
+            return Ok(Keys::loaded(build_ring(&stored)?));
         }
         let keys = Keys {
-            ring: RwLock::new(Arc::new(build_ring(&stored)?)),
+            ring: Arc::new(RwLock::new(None)),
             clock: None,
+            alg,
+            ready: Arc::new(tokio::sync::watch::Sender::new(Readiness::Pending)),
         };
+        let (ring, ready, store) = (keys.ring.clone(), keys.ready.clone(), store.clone());
+        tokio::spawn(async move {
+            let made = async {
+                let fresh = tokio::task::spawn_blocking(move || SigningKey::generate(alg, now))
+                    .await
+                    .map_err(|e| KeyError::Crypto(e.to_string()))??;
+                store.activate_key(fresh, now.saturating_add(retention)).await?;
+                build_ring(&store.list_keys().await?)
+            }
+            .await;
+            match made {
+                Ok(r) => {
+                    put(&ring, Arc::new(r));
+                    ready.send_replace(Readiness::Ready);
+                }
+                Err(e) => {
+                    tracing::error!("cannot make the signing key: {e}");
+                    ready.send_replace(Readiness::Failed(e.to_string()));
+                }
+            }
+        });
         Ok(keys)
+    }
+
+    /// Resolves once the signing key is loaded (at once, unless [`Keys::start`] is still
+    /// generating it); fails if generating or storing it failed.
+    pub async fn ready(&self) -> Result<(), KeyError> {
+        let mut rx = self.ready.subscribe();
+        let state = rx
+            .wait_for(|s| *s != Readiness::Pending)
+            .await
+            .map(|s| s.clone())
+            .unwrap_or_else(|_| Readiness::Failed("the key generation task ended".into()));
+        match state {
+            Readiness::Failed(e) => Err(KeyError::Crypto(format!("no signing key: {e}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the signing key is loaded (no waiting).
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow() == Readiness::Ready
     }
 
     /// Filters expired keys out at read time by `clock` (see [`Keys`]).
@@ -280,33 +358,29 @@ impl Keys {
     /// A key ring built from stored keys without a database (benchmarks, tools). One of them
     /// must be active.
     pub fn from_stored(keys: &[StoredKey]) -> Result<Keys, KeyError> {
-        Ok(Keys {
-            ring: RwLock::new(Arc::new(build_ring(keys)?)),
-            clock: None,
-        })
+        Ok(Keys::loaded(build_ring(keys)?))
     }
 
-    /// Replaces the loaded keys with the store's (after a rotation).
+    /// Replaces the loaded keys with the store's (after a rotation or a reset).
     pub async fn reload(&self, store: &Store, now: i64) -> Result<(), KeyError> {
         store.purge_expired_keys(now).await?;
         let ring = build_ring(&store.list_keys().await?)?;
-        if let Ok(mut guard) = self.ring.write() {
-            *guard = Arc::new(ring);
-        }
+        put(&self.ring, Arc::new(ring));
+        self.ready.send_replace(Readiness::Ready);
         Ok(())
     }
 
-    fn ring(&self) -> Arc<Ring> {
+    fn ring(&self) -> Option<Arc<Ring>> {
         let ring = match self.ring.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        }?;
         let Some(clock) = &self.clock else {
-            return ring;
+            return Some(ring);
         };
         let now = clock.now();
         if ring.next_expiry.is_none_or(|e| e > now) {
-            return ring;
+            return Some(ring);
         }
         // A key's publication ended since the ring was built: drop it (the store purges it at
         // the next reload or start).
@@ -320,45 +394,57 @@ impl Keys {
             Ok(r) => Arc::new(r),
             Err(e) => {
                 tracing::warn!("cannot rebuild the JWKS: {e}");
-                return ring;
+                return Some(ring);
             }
         };
         match self.ring.write() {
             Ok(mut g) => {
-                if Arc::ptr_eq(&g, &ring) {
-                    *g = fresh.clone();
+                if g.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, &ring)) {
+                    *g = Some(fresh.clone());
                 }
             }
-            Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+            Err(poisoned) => *poisoned.into_inner() = Some(fresh.clone()),
         }
-        fresh
+        Some(fresh)
     }
 
-    /// The active key's id and algorithm.
+    /// The signing algorithm: the active key's, or the one of the key being generated.
+    /// Never waits (discovery advertises it before the key exists).
+    pub fn alg(&self) -> SigningAlg {
+        self.ring().map_or(self.alg, |r| r.active.alg)
+    }
+
+    /// The active key's id and algorithm (an empty id while the first key is generated).
     pub fn active(&self) -> (String, SigningAlg) {
-        let ring = self.ring();
-        (ring.active.kid.clone(), ring.active.alg)
+        match self.ring() {
+            Some(ring) => (ring.active.kid.clone(), ring.active.alg),
+            None => (String::new(), self.alg),
+        }
     }
 
-    /// Every published key (active first).
+    /// Every published key (active first); none while the first key is generated.
     pub fn published(&self) -> Vec<Arc<SigningKey>> {
-        self.ring().published.clone()
+        self.ring().map(|r| r.published.clone()).unwrap_or_default()
     }
 
-    /// The JWKS document (RFC 7517 §5), public keys only.
+    /// The JWKS document (RFC 7517 §5), public keys only; an empty set while the first key is
+    /// generated.
     pub fn jwks_json(&self) -> Bytes {
-        self.ring().jwks.clone()
+        self.ring()
+            .map_or_else(|| Bytes::from_static(b"{\"keys\":[]}"), |r| r.jwks.clone())
     }
 
     /// Whether `kid` is still published (so a token signed with it can still be verified).
     pub fn is_published(&self, kid: &str) -> bool {
-        self.ring().published.iter().any(|k| k.kid == kid)
+        self.ring().is_some_and(|r| r.published.iter().any(|k| k.kid == kid))
     }
 
     /// Signs `claims` as a compact JWS with the active key, `typ` as given (RFC 7515 §4.1.9).
     /// Returns the token and the `kid` used.
     pub fn sign_jwt<T: Serialize>(&self, typ: &str, claims: &T) -> Result<(String, String), KeyError> {
-        let ring = self.ring();
+        let ring = self
+            .ring()
+            .ok_or_else(|| KeyError::Crypto("the signing key is still being generated".into()))?;
         let key = &ring.active;
         let header = serde_json::to_vec(&JwsHeader {
             alg: key.alg.as_str(),
@@ -375,6 +461,13 @@ impl Keys {
         token.push('.');
         B64.encode_string(&sig, &mut token);
         Ok((token, key.kid.clone()))
+    }
+}
+
+fn put(slot: &RwLock<Option<Arc<Ring>>>, ring: Arc<Ring>) {
+    match slot.write() {
+        Ok(mut g) => *g = Some(ring),
+        Err(poisoned) => *poisoned.into_inner() = Some(ring),
     }
 }
 
@@ -434,11 +527,7 @@ mod tests {
         ] {
             let stored = SigningKey::generate(alg, 0).unwrap();
             let key = SigningKey::from_stored(&stored).unwrap();
-            let ring = build_ring(&[stored]).unwrap();
-            let keys = Keys {
-                ring: RwLock::new(Arc::new(ring)),
-                clock: None,
-            };
+            let keys = Keys::loaded(build_ring(&[stored]).unwrap());
             let (token, kid) = keys
                 .sign_jwt("at+jwt", &serde_json::json!({"sub": "x", "exp": 4_000_000_000u64}))
                 .unwrap();
@@ -457,6 +546,38 @@ mod tests {
             let text = String::from_utf8(keys.jwks_json().to_vec()).unwrap();
             assert!(!text.contains("\"d\""), "{text}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_missing_key_is_made_in_the_background_and_ready_says_when() {
+        let store = Store::open(&DbLocation::Memory).await.unwrap();
+        let keys = Keys::start(&store, SigningAlg::RS256, 100, 3600).await.unwrap();
+        // Known before the key exists: what discovery advertises.
+        assert_eq!(keys.alg(), SigningAlg::RS256);
+        if !keys.is_ready() {
+            assert!(keys.sign_jwt("at+jwt", &serde_json::json!({})).is_err());
+            assert_eq!(&keys.jwks_json()[..], b"{\"keys\":[]}");
+        }
+        keys.ready().await.unwrap();
+        assert!(keys.is_ready());
+        let (kid, alg) = keys.active();
+        assert_eq!(alg, SigningAlg::RS256);
+        assert!(keys.is_published(&kid));
+        let stored = store.list_keys().await.unwrap();
+        assert_eq!(stored.len(), 1, "stored once");
+        assert_eq!(stored[0].kid, kid);
+        let (_, signed_kid) = keys.sign_jwt("at+jwt", &serde_json::json!({"sub": "x"})).unwrap();
+        assert_eq!(signed_kid, kid);
+        // The full strength key: a 2048-bit modulus.
+        let jwks: JwkSet = serde_json::from_slice(&keys.jwks_json()).unwrap();
+        let AlgorithmParameters::RSA(rsa) = &jwks.keys[0].algorithm else {
+            panic!("not RSA")
+        };
+        assert_eq!(B64.decode(&rsa.n).unwrap().len() * 8, 2048);
+        // The next start finds it.
+        let again = Keys::start(&store, SigningAlg::RS256, 200, 3600).await.unwrap();
+        assert!(again.is_ready());
+        assert_eq!(again.active().0, kid);
     }
 
     #[tokio::test]

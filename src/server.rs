@@ -386,7 +386,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 
     let now = opts.clock.now();
     let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
-    let keys = Keys::load(&store, settings.signing_alg, now, retention)
+    // A fresh database's key is generated in the background: discovery answers meanwhile, and
+    // the HTTP layer holds what needs the key until it is there (see `Keys::start`).
+    let keys = Keys::start(&store, settings.signing_alg, now, retention)
         .await?
         .with_clock(opts.clock.clone());
     let provider = Arc::new(

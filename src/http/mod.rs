@@ -77,6 +77,31 @@ fn resource_routes(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state, proxy::intercept))
 }
 
+fn state_for_keys(admin: &self::admin::AdminState) -> AppState {
+    admin.provider.clone()
+}
+
+/// Whether a request is answered without the signing key: the well-known metadata documents
+/// (they only name the algorithm) and the admin UI's files.
+fn needs_no_key(path: &str, issuer_path: &str) -> bool {
+    let rest = path.strip_prefix(issuer_path).unwrap_or(path);
+    let ui = rest == "/admin" || (rest.starts_with("/admin/") && !rest.starts_with("/admin/api/"));
+    path.starts_with("/.well-known/") || rest.starts_with("/.well-known/") || ui || rest.is_empty() || rest == "/"
+}
+
+/// Holds a request that needs the signing key until [`crate::keys::Keys::ready`] (only while a
+/// fresh database's first key is generated, about 100 ms for RSA after start); if making the key
+/// failed, answers 500 `server_error` saying so.
+async fn wait_for_keys(axum::extract::State(p): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    if p.keys.is_ready() || needs_no_key(req.uri().path(), &p.issuer.path) {
+        return next.run(req).await;
+    }
+    match p.keys.ready().await {
+        Ok(()) => next.run(req).await,
+        Err(e) => http_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
+    }
+}
+
 /// The whole application, with an admin API that requires no token and trusts the issuer's
 /// port (see [`router_with`]).
 pub fn router(state: AppState) -> Router {
@@ -116,10 +141,12 @@ pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
     let app = app.fallback(not_found).with_state(state);
     // Wrapped in an outer router so the middleware below sees each response as the client
     // will (axum adds `Allow` to a 405 as the inner router returns it).
+    let keys_state = state_for_keys(&admin);
     Router::new()
         .merge(self::admin::routes(admin.clone()))
         .merge(self::ui::routes(&issuer_path))
         .fallback_service(app)
+        .layer(middleware::from_fn_with_state(keys_state, wait_for_keys))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn(log_and_shape))

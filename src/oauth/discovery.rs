@@ -42,7 +42,7 @@ pub fn document(p: &Provider) -> Value {
     }
     let mut grants: Vec<&str> = SUPPORTED_GRANTS.iter().map(|g| g.as_str()).collect();
     grants.push(GrantType::Implicit.as_str());
-    let alg = p.keys.active().1;
+    let alg = p.keys.alg();
     let token_methods: Vec<&str> = AUTH_METHODS.iter().copied().chain(["none"]).collect();
     json!({
         "issuer": p.issuer.id,

@@ -306,6 +306,8 @@ async fn the_signing_key_survives_a_restart_on_the_same_database() {
     };
     let http = crate::common::http_client();
     let first = latchkey::start(opts()).await.unwrap();
+    // A fresh database's key is made in the background; the library caller waits for it.
+    first.provider().keys.ready().await.unwrap();
     let kid1 = first.provider().keys.active().0;
     let jwks1: Value = http
         .get(format!("{}/jwks", first.url()))
@@ -328,4 +330,33 @@ async fn the_signing_key_survives_a_restart_on_the_same_database() {
     assert_eq!(second.provider().keys.active().0, kid1);
     assert_eq!(jwks1, jwks2);
     second.shutdown().await;
+}
+
+/// A fresh `:memory:` server makes its RSA key in the background: discovery answers at once,
+/// and what needs the key (the JWKS, a token) waits for it instead of failing or serving an
+/// empty key set.
+#[tokio::test]
+async fn discovery_answers_while_the_first_key_is_made_and_what_needs_the_key_waits() {
+    for _ in 0..3 {
+        let s = spawn_with(CONFIG, |o| o.db = latchkey::DbLocation::Memory).await;
+        let (d, j, t) = tokio::join!(
+            s.get(WELL_KNOWN[0]),
+            s.get("/jwks"),
+            s.token_basic("basic-client", "basic-secret", &[])
+        );
+        assert_eq!(d.status, StatusCode::OK, "{d:?}");
+        assert_eq!(
+            d.json["id_token_signing_alg_values_supported"],
+            json!(["RS256"]),
+            "{d:?}"
+        );
+        assert_eq!(j.status, StatusCode::OK, "{j:?}");
+        let keys = j.json["keys"].as_array().expect("keys");
+        assert_eq!(keys.len(), 1, "the JWKS is never served empty: {j:?}");
+        let token = t.token();
+        let kid = decode_header(&token).unwrap().kid.unwrap();
+        assert_eq!(keys[0]["kid"], kid.as_str());
+        let status = s.get("/admin/api/status").await;
+        assert_eq!(status.json["active_kid"], kid.as_str(), "{status:?}");
+    }
 }
