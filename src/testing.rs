@@ -122,7 +122,12 @@ impl TestProvider {
         };
         let server = crate::server::start(opts).await;
         drop(file);
-        Ok(TestProvider { server: server? })
+        let server = server?;
+        // A fresh database's signing key is generated in the background while the server
+        // already answers; the helpers call the library directly (not through the HTTP layer
+        // that holds requests until the key exists), so wait for it here.
+        server.provider().keys.ready().await?;
+        Ok(TestProvider { server })
     }
 
     /// The issuer identifier (`http://localhost:<port>`), also the base of every endpoint.
