@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, the UI's type check and unit tests, the Rust
 # tests, the resource profiles against the JWT libraries they are named after (Node.js and
-# Python), the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
+# Python), the static binary and the test fixtures built from it (pytest, Vitest, Jest,
+# Playwright), the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
 # Installs what it needs (Rust, Node.js packages, Debian packages such as chromium and
 # WebKitGTK) when it is missing.
 set -euo pipefail
@@ -29,6 +30,12 @@ cargo test -p latchkey-desktop --locked 2>&1
 
 echo "==> JWT library conformance: each library-named resource profile against the library itself"
 bash scripts/conformance.sh
+
+echo "==> the static binary (musl, UI embedded): built once, checked under env -i"
+bash scripts/build-static.sh
+
+echo "==> test fixtures, installed from their built packages outside the repository"
+LATCHKEY_BIN="$PWD/target/static/latchkey" bash scripts/fixtures-test.sh
 
 echo "==> browser tests (Chromium): login and consent pages"
 cargo build --locked --quiet

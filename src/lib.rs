@@ -25,6 +25,7 @@ pub mod provider;
 pub mod resources;
 pub mod server;
 pub mod store;
+pub mod testing;
 pub mod validate;
 
 pub use clock::Clock;

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// mimalloc: the request paths allocate many short-lived buffers, where it is markedly faster
 /// than glibc's allocator (measured with bench/load.sh).
@@ -152,6 +152,25 @@ enum Command {
         /// The port the server runs on, for the default issuer (as `serve --port`).
         #[arg(long, default_value_t = 8000, env = "LATCHKEY_PORT")]
         port: u16,
+    },
+    /// Print a shell completion script: `latchkey completions bash > /etc/bash_completion.d/latchkey`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Exit 0 when a Latchkey server on this machine answers its discovery document (a
+    /// container's HEALTHCHECK: the image has no shell or curl), 1 otherwise.
+    Healthcheck {
+        /// The port the server listens on (as `serve --port`).
+        #[arg(long, default_value_t = 8000, env = "LATCHKEY_PORT")]
+        port: u16,
+        /// The server's issuer; only its path is used (`/realms/dev` in
+        /// `http://idp:8000/realms/dev`), the request goes to 127.0.0.1.
+        #[arg(long, env = "LATCHKEY_ISSUER")]
+        issuer: Option<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
     },
 }
 
@@ -349,6 +368,50 @@ fn parse_claims(raw: &[String]) -> Result<serde_json::Map<String, serde_json::Va
 
 const DEFAULT_ISSUER: &str = "http://localhost:8000";
 
+/// `latchkey healthcheck`: GET `http://127.0.0.1:<port><issuer path>/.well-known/openid-configuration`
+/// and expect 200 with a JSON `issuer` (OIDC Discovery §4). Prints why it failed on stderr.
+async fn healthcheck(port: u16, issuer: Option<&str>, timeout: u64) -> ExitCode {
+    let path = match issuer.map(url::Url::parse) {
+        None => String::new(),
+        Some(Ok(u)) => u.path().trim_end_matches('/').to_string(),
+        Some(Err(e)) => {
+            eprintln!("unhealthy: --issuer (LATCHKEY_ISSUER) is not a URL: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = format!("http://127.0.0.1:{port}{path}/.well-known/openid-configuration");
+    let probe = async {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<String>();
+        let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+        let resp = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
+        let status = resp.status();
+        let body = axum::body::to_bytes(axum::body::Body::new(resp.into_body()), 1 << 20)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| format!("{url}: {status}, not a JSON discovery document"))?;
+        match (status.is_success(), doc.get("issuer").and_then(|i| i.as_str())) {
+            (true, Some(i)) => Ok(i.to_string()),
+            _ => Err(format!("{url}: {status}")),
+        }
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(timeout), probe).await {
+        Ok(Ok(issuer)) => {
+            println!("healthy: {issuer}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(why)) => {
+            eprintln!("unhealthy: {why}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("unhealthy: {url} did not answer within {timeout} s");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn db_location(db: Option<String>) -> DbLocation {
     db.map_or_else(DbLocation::default_file, |d| DbLocation::parse(&d))
 }
@@ -508,6 +571,11 @@ async fn run(cli: Cli) -> ExitCode {
             };
             serve(opts, announce).await
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "latchkey", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Healthcheck { port, issuer, timeout } => healthcheck(port, issuer.as_deref(), timeout).await,
         Command::Exec {
             config,
             db,

@@ -111,6 +111,7 @@ pub enum StartError {
 pub struct RunningServer {
     addr: SocketAddr,
     provider: Arc<Provider>,
+    admin: Arc<crate::admin::Admin>,
     db: DbLocation,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -145,6 +146,12 @@ impl RunningServer {
     /// The provider (store, keys, clock, events).
     pub fn provider(&self) -> &Arc<Provider> {
         &self.provider
+    }
+
+    /// The admin context: the request log, the admin token, what `POST /admin/api/reset`
+    /// works on ([`crate::admin::reset::reset`]).
+    pub fn admin(&self) -> &Arc<crate::admin::Admin> {
+        &self.admin
     }
 
     /// The server clock.
@@ -411,14 +418,16 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     ));
     let app = crate::http::router_with(provider.clone(), admin.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let stopping = admin.clone();
     let task = tokio::spawn(crate::http::serve::serve(listener, app, async move {
         let _ = stop_rx.await;
         // Ends the event streams, so open SSE connections do not hold up the shutdown.
-        admin.shutdown();
+        stopping.shutdown();
     }));
     Ok(RunningServer {
         addr,
         provider,
+        admin,
         db: opts.db,
         stop: Some(stop_tx),
         task,

@@ -6,3 +6,4 @@ mod exec;
 mod machine;
 mod reset;
 mod serve;
+mod tooling;

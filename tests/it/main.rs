@@ -8,3 +8,4 @@ mod http_errors;
 mod independent_verify;
 mod introspection;
 mod revocation;
+mod testing;
