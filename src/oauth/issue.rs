@@ -142,6 +142,9 @@ pub struct RefreshTokenRequest<'a> {
     pub scopes: Vec<String>,
     /// When the user authenticated (carried into later id_tokens).
     pub auth_time: i64,
+    /// How they authenticated: `acr`, `amr` and the id_token claims the `claims` parameter
+    /// asked for (carried into later id_tokens, OIDC Core §12.2).
+    pub authn: crate::oauth::token::Authn,
     /// The grant family it belongs to.
     pub grant_id: String,
     /// The token it replaces (rotation) or the code it came from.
@@ -168,6 +171,9 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         "exp": exp,
         "jti": id,
         "auth_time": req.auth_time,
+        "acr": req.authn.acr,
+        "amr": req.authn.amr,
+        "id_token_claims": req.authn.id_token_claims,
     });
     let record = TokenRecord {
         id,
