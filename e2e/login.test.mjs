@@ -360,7 +360,7 @@ test('the pages carry data-testid hooks for Playwright and Cypress', async () =>
     assert.equal(await page.getByTestId('login-client').innerText(), 'Third-party app');
     assert.match(await page.getByTestId('login-acr-request').innerText(), /requires/);
     assert.match(await page.getByTestId('persona-acr-alice').innerText(), /second factor/);
-    assert.match(await page.getByTestId('persona-acr-bob').innerText(), /cannot meet/);
+    assert.match(await page.getByTestId('persona-acr-bob').innerText(), /below the requested level/);
     await page.screenshot({ path: path.join(SHOTS, 'login-step-up.png'), fullPage: true });
     await page.getByTestId('persona-alice').click();
     await page.getByTestId('consent-title').waitFor();

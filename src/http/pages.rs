@@ -47,7 +47,7 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 .scopes{list-style:none;padding:0;margin:0 0 18px;border:1px solid var(--line);border-radius:10px}.scopes li{padding:10px 12px;border-top:1px solid var(--line)}.scopes li:first-child{border-top:0}
 .scopes code{font-weight:600}.scopes span{display:block;color:var(--muted);font-size:13px}.current{display:flex;align-items:center;justify-content:space-between;gap:10px;margin-bottom:16px}
 details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
-.level{color:var(--accent);font-size:12px;font-weight:600}.level.below{color:var(--danger)}.stepup{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:0 0 16px;font-size:13px}
+.who .level{color:var(--accent);font-size:12px;font-weight:600;white-space:normal}.who .level.below{color:var(--danger)}.stepup{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:0 0 16px;font-size:13px}
 a{color:var(--accent)}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.muted{color:var(--muted);font-size:13px}
 "#;
 
@@ -160,9 +160,9 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
                     if meets { "" } else { " below" },
                     match (meets, acr) {
                         (true, Some(a)) => format!("with a second factor · {}", esc(a)),
-                        (true, None) => "meets the level".to_string(),
-                        (false, Some(a)) => format!("only {} · cannot meet the required level", esc(a)),
-                        (false, None) => "password only · cannot meet the required level".to_string(),
+                        (true, None) => "meets the requested level".to_string(),
+                        (false, Some(a)) => format!("{} · below the requested level", esc(a)),
+                        (false, None) => "no second factor · below the requested level".to_string(),
                     },
                     u = esc(&p.username),
                 ),

@@ -109,6 +109,12 @@ impl AcrRequest {
         !self.essential || self.values.is_empty() || self.values.iter().any(|v| v == level)
     }
 
+    /// Whether `level` is one the request names (or the request names none): what the login
+    /// page marks, for voluntary and essential requests alike.
+    pub fn meets(&self, level: &str) -> bool {
+        self.values.is_empty() || self.values.iter().any(|v| v == level)
+    }
+
     /// The `acr` the id_token carries for a sign-in at `level` (a persona's [`level`]): the
     /// level reached, when the persona has one configured or the request asked for acr.
     /// `Err(access_denied)` when an essential request cannot be met (§5.5.1.1, §3.1.2.6).

@@ -161,7 +161,7 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
     let token = ids::opaque_token();
     let id = ids::token_id();
     let scope = req.scopes.join(" ");
-    let claims = json!({
+    let mut claims = json!({
         "iss": p.issuer.id,
         "sub": req.subject,
         "aud": req.client.client_id,
@@ -171,10 +171,20 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         "exp": exp,
         "jti": id,
         "auth_time": req.auth_time,
-        "acr": req.authn.acr,
-        "amr": req.authn.amr,
-        "id_token_claims": req.authn.id_token_claims,
     });
+    // How the user authenticated, for the id_tokens of later refreshes; only what is known (the
+    // record's claims are what introspection shows).
+    if let Some(m) = claims.as_object_mut() {
+        if let Some(acr) = &req.authn.acr {
+            m.insert("acr".into(), json!(acr));
+        }
+        if !req.authn.amr.is_empty() {
+            m.insert("amr".into(), json!(req.authn.amr));
+        }
+        if !req.authn.id_token_claims.is_empty() {
+            m.insert("id_token_claims".into(), json!(req.authn.id_token_claims));
+        }
+    }
     let record = TokenRecord {
         id,
         hash: ids::token_hash(&token),

@@ -125,7 +125,7 @@ async fn an_essential_acr_the_persona_cannot_meet_ends_with_access_denied() {
     let page = b.authorize(&p).await;
     assert!(page.body.contains("This app requires"), "{}", page.body);
     assert!(page.body.contains("data-testid=\"persona-acr-bob\""));
-    assert!(page.body.contains("cannot meet the required level"));
+    assert!(page.body.contains("below the requested level"));
     let done = b.persona(&page, "bob").await;
     let cb = Callback::parse(done.redirect());
     assert_eq!(cb.base, WEB_CB);

@@ -39,7 +39,7 @@ pub(super) async fn login_view(
             name: u.user.claims.get("name").and_then(Value::as_str).map(str::to_string),
             email: u.user.claims.get("email").and_then(Value::as_str).map(str::to_string),
             hinted: hint.as_deref() == Some(u.user.username.as_str()),
-            meets_acr: asked.then(|| req.acr.accepts(acr::level(&u.user).unwrap_or(acr::LEVEL_ZERO))),
+            meets_acr: asked.then(|| req.acr.meets(acr::level(&u.user).unwrap_or(acr::LEVEL_ZERO))),
             acr: u.user.acr.clone(),
             username: u.user.username,
         })
