@@ -187,7 +187,7 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
     let focus = if v.current.is_none() { " autofocus" } else { "" };
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\">{hidden}\
-         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" data-testid=\"login-username\" value=\"{}\"{focus}>\
+         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" value=\"{}\" data-testid=\"login-username\"{focus}>\
          <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" data-testid=\"login-password\">\
          <button class=\"btn full\" type=\"submit\" data-testid=\"login-submit\">Sign in</button></form>",
         esc(login_action),

@@ -304,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn an_rsa_jwk_and_its_pem_are_the_same_key() {
+        // One RSA-2048 test key in both forms (`openssl genpkey`, its components as a JWK).
+        let jwk: Map<String, Value> = serde_json::from_str(include_str!("testdata/rsa-2048.jwk.json")).unwrap();
+        let from_jwk = import_private_key(SigningAlg::RS256, KeyMaterial::Jwk(&jwk)).unwrap();
+        let from_pem = import_private_key(
+            SigningAlg::PS256,
+            KeyMaterial::Pem(include_str!("testdata/rsa-2048.pem")),
+        )
+        .unwrap();
+        let a = SigningKey::fixed("k", SigningAlg::RS256, &from_jwk, 0).unwrap();
+        let b = SigningKey::fixed("k", SigningAlg::RS256, &from_pem, 0).unwrap();
+        assert_eq!(a.public_jwk, b.public_jwk);
+        let mut broken = jwk.clone();
+        broken.insert("qi".into(), jwk["dp"].clone());
+        let err = import_private_key(SigningAlg::RS256, KeyMaterial::Jwk(&broken)).unwrap_err();
+        assert!(err.contains("do not form a usable key"), "{err}");
+        let err = import_private_key(SigningAlg::EdDSA, KeyMaterial::Jwk(&jwk)).unwrap_err();
+        assert!(err.contains("alg is EdDSA but the key is an RSA key"), "{err}");
+    }
+
+    #[test]
     fn bad_pem_says_why() {
         let err = import_private_key(SigningAlg::RS256, KeyMaterial::Pem("hello")).unwrap_err();
         assert!(err.contains("not PEM"), "{err}");

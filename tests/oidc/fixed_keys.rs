@@ -296,3 +296,40 @@ async fn keys_export_writes_a_config_that_pins_the_same_kid() {
     assert_eq!(parsed["keys"].as_array().map(Vec::len), Some(1), "{text}");
     assert_eq!(parsed["keys"][0]["alg"].as_str(), Some("RS256"));
 }
+
+#[tokio::test]
+async fn the_admin_api_installs_inline_keys_live_and_refuses_key_files() {
+    let srv = spawn(&config_with("")).await;
+    let generated = kids(&jwks(&srv.url()).await);
+    let put = |body: String| {
+        srv.http
+            .put(srv.at("/admin/api/config"))
+            .header("content-type", "application/toml")
+            .body(body)
+            .send()
+    };
+    // A path would let an API caller make the server read files: only a config on disk may.
+    let r = put("[[keys]]\nkid = \"k\"\nalg = \"ES256\"\npath = \"/etc/hostname\"\n".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "keys[0].path", "{body}");
+    assert_eq!(kids(&jwks(&srv.url()).await), generated, "nothing changed");
+
+    let r = put(format!("[[keys]]\nkid = \"live\"\nalg = \"ES256\"\njwk = {EC_JWK}\n"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let now = kids(&jwks(&srv.url()).await);
+    assert_eq!(now[0], "live", "the pinned key signs at once: {now:?}");
+    assert!(
+        now.contains(&generated[0]),
+        "the generated key stays published: {now:?}"
+    );
+    let token = client_credentials_token(&srv.url()).await;
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        Some("live")
+    );
+}
