@@ -79,10 +79,20 @@ redirect_uris = ["${callbackUrl}"]
 scopes = ["openid", "profile", "email"]
 require_consent = true
 
+[[clients]]
+client_id = "auto-app"
+client_secret = "auto-secret"
+name = "Hands-free test app"
+redirect_uris = ["${callbackUrl}"]
+scopes = ["openid", "profile", "email"]
+auto_login = true
+
 [[users]]
 username = "alice"
 password = "alice-password"
 claims = { name = "Alice Liddell", email = "alice@example.com", email_verified = true }
+acr = "urn:example:mfa"
+amr = ["pwd", "otp"]
 
 [[users]]
 username = "bob"
@@ -145,7 +155,7 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function authorizeUrl(clientId, state) {
+function authorizeUrl(clientId, state, extra = {}) {
   const q = new URLSearchParams({
     client_id: clientId,
     response_type: 'code',
@@ -153,6 +163,7 @@ function authorizeUrl(clientId, state) {
     scope: 'openid profile email',
     state,
     nonce: `nonce-${state}`,
+    ...extra,
   });
   return `${issuer}/authorize?${q}`;
 }
@@ -308,5 +319,72 @@ test('a sign-in request started in another browser is refused there, and the own
   } finally {
     await owner.context.close();
     await other.context.close();
+  }
+});
+
+test('auto_login signs the hinted persona in without a click, through a real session', async () => {
+  const { context, page, problems } = await newPage();
+  try {
+    const seen = [];
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) seen.push(f.url());
+    });
+    await page.goto(authorizeUrl('auto-app', 'auto-state', { login_hint: 'alice' }));
+    const q = await arrival(page);
+    assert.equal(q.state, 'auto-state');
+    assert.ok(q.code, 'a code');
+    assert.ok(!seen.some((u) => u.startsWith(`${issuer}/login`)), `no login page: ${seen.join(' ')}`);
+    const tokens = await exchange('auto-app', 'auto-secret', q.code);
+    const claims = idTokenClaims(tokens.id_token);
+    assert.equal(claims.name, 'Alice Liddell');
+    assert.equal(claims.acr, 'urn:example:mfa', "the persona's level");
+    assert.deepEqual(claims.amr, ['pwd', 'otp']);
+    // A real session: the browser holds the cookie, and another client signs in by SSO.
+    const cookies = await context.cookies(issuer);
+    assert.ok(cookies.some((c) => c.name === 'latchkey_session' && c.httpOnly), JSON.stringify(cookies));
+    await page.goto(authorizeUrl('browser-app', 'auto-sso'));
+    const again = await arrival(page);
+    assert.equal(again.state, 'auto-sso');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the pages carry data-testid hooks for Playwright and Cypress', async () => {
+  const { context, page, problems } = await newPage();
+  try {
+    const essential = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:mfa'] } } });
+    await page.goto(authorizeUrl('consent-app', 'testid-state', { claims: essential, prompt: 'consent' }));
+    await page.getByTestId('login-title').waitFor();
+    assert.equal(await page.getByTestId('login-client').innerText(), 'Third-party app');
+    assert.match(await page.getByTestId('login-acr-request').innerText(), /requires/);
+    assert.match(await page.getByTestId('persona-acr-alice').innerText(), /second factor/);
+    assert.match(await page.getByTestId('persona-acr-bob').innerText(), /below the requested level/);
+    await page.screenshot({ path: path.join(SHOTS, 'login-step-up.png'), fullPage: true });
+    await page.getByTestId('persona-alice').click();
+    await page.getByTestId('consent-title').waitFor();
+    assert.equal(await page.getByTestId('consent-user').innerText(), 'alice');
+    await page.getByTestId('consent-approve').click();
+    const q = await arrival(page);
+    assert.equal(q.state, 'testid-state');
+    const tokens = await exchange('consent-app', 'consent-secret', q.code);
+    assert.equal(idTokenClaims(tokens.id_token).acr, 'urn:example:mfa');
+
+    // Bob cannot meet the essential level: the flow ends at the app with access_denied.
+    const other = await newPage();
+    try {
+      await other.page.goto(authorizeUrl('browser-app', 'denied-state', { claims: essential }));
+      await other.page.getByTestId('persona-bob').click();
+      const d = await arrival(other.page);
+      assert.equal(d.error, 'access_denied');
+      assert.equal(d.state, 'denied-state');
+      assert.deepEqual(other.problems, []);
+    } finally {
+      await other.context.close();
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
   }
 });

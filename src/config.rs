@@ -9,6 +9,7 @@ use std::path::Path as FsPath;
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::import::{KeyMaterial, import_private_key};
 use crate::model::{AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
 use crate::validate::{self, FieldError, Path, Seg};
 
@@ -34,6 +35,33 @@ pub struct ConfigFile {
     /// `[[resources]]`: simulated protected APIs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
+    /// `[[keys]]`: fixed signing keys (development only); the first one signs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyConfig>,
+}
+
+/// `[[keys]]`: a fixed signing key, so every server started from the file publishes the same
+/// `kid` (a development convenience: the private key is in the file). Exactly one of `pem`,
+/// `path` and `jwk`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The key id published in the JWKS and put in every token header.
+    pub kid: String,
+    /// RS256 | PS256 (an RSA key), ES256 (EC P-256) or EdDSA (Ed25519).
+    pub alg: SigningAlg,
+    /// The private key as PEM (PKCS#8 `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pem: Option<String>,
+    /// A PEM file, relative to the config file's directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The private key as a JWK (RFC 7517), e.g. `{ kty = "EC", crv = "P-256", x = "...", y = "...", d = "..." }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwk: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The key as PKCS#8 DER, filled in by validation.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// `[server]`: every key optional; what is absent keeps its current value.
@@ -89,7 +117,10 @@ impl ConfigFile {
             refresh_token_ttl: s.refresh_token_ttl.unwrap_or(current.refresh_token_ttl),
             code_ttl: s.code_ttl.unwrap_or(current.code_ttl),
             access_token_format: s.access_token_format.unwrap_or(current.access_token_format),
-            signing_alg: s.signing_alg.unwrap_or(current.signing_alg),
+            signing_alg: s
+                .signing_alg
+                .or_else(|| self.keys.first().map(|k| k.alg))
+                .unwrap_or(current.signing_alg),
             refresh_token_rotation: s.refresh_token_rotation.unwrap_or(current.refresh_token_rotation),
             introspection_require_scope: i.require_scope.unwrap_or(current.introspection_require_scope),
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
@@ -198,6 +229,84 @@ impl ConfigFile {
         errs
     }
 
+    /// Reads and checks the `[[keys]]`: one of `pem`, `path` (read relative to `base`, the
+    /// config file's directory; refused when the file did not come from disk) or `jwk`, a
+    /// private key of the kind `alg` needs, unique `kid`s, and `[server] signing_alg` (when
+    /// given) equal to the first key's alg. Fills each key's `der`.
+    pub fn resolve_keys(&mut self, base: Option<&FsPath>) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let mut kids = HashSet::new();
+        for (i, k) in self.keys.iter_mut().enumerate() {
+            let at = Path::key("keys").at(i);
+            if !validate::is_identifier(&k.kid) || k.kid.len() > 255 {
+                errs.push(FieldError::new(
+                    at.clone().then("kid"),
+                    "must be 1 to 255 characters without control characters or surrounding spaces",
+                ));
+            } else if !kids.insert(k.kid.clone()) {
+                errs.push(FieldError::new(
+                    at.clone().then("kid"),
+                    format!("kid `{}` is used by two keys; each key needs its own kid", k.kid),
+                ));
+            }
+            let given: Vec<&str> = [
+                ("pem", k.pem.is_some()),
+                ("path", k.path.is_some()),
+                ("jwk", k.jwk.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(n, set)| set.then_some(n))
+            .collect();
+            let (field, result) = match (given.as_slice(), &k.pem, &k.path, &k.jwk) {
+                (["pem"], Some(text), _, _) => ("pem", import_private_key(k.alg, KeyMaterial::Pem(text))),
+                (["jwk"], _, _, Some(jwk)) => ("jwk", import_private_key(k.alg, KeyMaterial::Jwk(jwk))),
+                (["path"], _, Some(rel), _) => match base {
+                    None => (
+                        "path",
+                        Err("a key file can only be named in a config file read from disk; inline the key with `pem` or `jwk`".to_string()),
+                    ),
+                    Some(dir) => {
+                        let full = dir.join(rel);
+                        match std::fs::read_to_string(&full) {
+                            Ok(text) => ("path", import_private_key(k.alg, KeyMaterial::Pem(&text))
+                                .map_err(|e| format!("{}: {e}", full.display()))),
+                            Err(e) => ("path", Err(format!("cannot read {}: {e}", full.display()))),
+                        }
+                    }
+                },
+                ([], ..) => ("kid", Err("give the private key with one of `pem`, `path` or `jwk`".to_string())),
+                (many, ..) => (
+                    many.get(1).copied().unwrap_or("pem"),
+                    Err(format!("give exactly one of `pem`, `path` or `jwk`, not {}", many.join(" and "))),
+                ),
+            };
+            match result {
+                Ok(der) => k.der = der,
+                Err(message) => errs.push(FieldError::new(at.then(field), message)),
+            }
+        }
+        if let (Some(first), Some(alg)) = (self.keys.first(), self.server.signing_alg)
+            && first.alg != alg
+        {
+            errs.push(FieldError::new(
+                Path::key("server").then("signing_alg"),
+                format!(
+                    "is {alg} but the first of [[keys]] (`{}`, the signing key) is {}; drop signing_alg or make them agree",
+                    first.kid, first.alg
+                ),
+            ));
+        }
+        errs
+    }
+
+    /// The `[[keys]]` as stored keys (after [`ConfigFile::resolve_keys`]), created at `now`.
+    pub fn fixed_keys(&self, now: i64) -> Result<Vec<crate::store::StoredKey>, crate::keys::KeyError> {
+        self.keys
+            .iter()
+            .map(|k| crate::keys::SigningKey::fixed(&k.kid, k.alg, &k.der, now))
+            .collect()
+    }
+
     /// Renders the file as TOML.
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string(self)
@@ -276,11 +385,32 @@ pub fn read(path: &FsPath) -> Result<String, ConfigErrors> {
     })
 }
 
-/// Parses `src` (named `file` in messages), fills defaults and validates it.
+/// Parses `src` (named `file` in messages), fills defaults and validates it. A key `path` is
+/// refused: the text did not come from a file on disk (see [`parse_file`]).
 pub fn parse_and_validate(
     file: &str,
     src: &str,
     existing_scope: &dyn Fn(&str) -> bool,
+) -> Result<ConfigFile, ConfigErrors> {
+    parse_and_validate_in(file, src, existing_scope, None)
+}
+
+/// Reads, parses and validates the config file at `path`; `[[keys]]` paths are read relative
+/// to its directory.
+pub fn parse_file(path: &FsPath, existing_scope: &dyn Fn(&str) -> bool) -> Result<ConfigFile, ConfigErrors> {
+    let src = read(path)?;
+    let dir = path
+        .parent()
+        .map(|d| if d.as_os_str().is_empty() { FsPath::new(".") } else { d });
+    parse_and_validate_in(&path.display().to_string(), &src, existing_scope, dir)
+}
+
+/// [`parse_and_validate`] with `base`, the directory `[[keys]]` paths are relative to.
+pub fn parse_and_validate_in(
+    file: &str,
+    src: &str,
+    existing_scope: &dyn Fn(&str) -> bool,
+    base: Option<&FsPath>,
 ) -> Result<ConfigFile, ConfigErrors> {
     let mut cfg: ConfigFile = toml::from_str(src).map_err(|e| {
         let (line, column) = match e.span() {
@@ -302,7 +432,8 @@ pub fn parse_and_validate(
             message: e.message().trim().to_string(),
         }])
     })?;
-    let errs = cfg.validate(existing_scope);
+    let mut errs = cfg.validate(existing_scope);
+    errs.extend(cfg.resolve_keys(base));
     if errs.is_empty() {
         return Ok(cfg);
     }

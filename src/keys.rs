@@ -8,6 +8,8 @@
 //! Signing uses aws-lc-rs key pairs parsed once at load; jsonwebtoken re-parses the private key
 //! on every signature, which costs more than the signature itself at token-endpoint rates.
 
+pub mod import;
+
 use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::encoding::AsDer;
@@ -95,7 +97,7 @@ impl SigningKey {
                 .as_ref()
                 .to_vec(),
         };
-        let key = SigningKey::load(alg, &der, "active", now, None, None)?;
+        let key = SigningKey::load(alg, &der, None, "active", now, None, None)?;
         let public_jwk = serde_json::to_string(&key.jwk).map_err(crypto("JWK encoding"))?;
         Ok(StoredKey {
             kid: key.kid,
@@ -112,12 +114,39 @@ impl SigningKey {
     /// Loads a stored key.
     pub fn from_stored(k: &StoredKey) -> Result<SigningKey, KeyError> {
         let alg = SigningAlg::parse(&k.alg).ok_or_else(|| KeyError::Crypto(format!("unknown algorithm {}", k.alg)))?;
-        SigningKey::load(alg, &k.private_der, &k.status, k.created_at, k.retired_at, k.expires_at)
+        SigningKey::load(
+            alg,
+            &k.private_der,
+            Some(&k.kid),
+            &k.status,
+            k.created_at,
+            k.retired_at,
+            k.expires_at,
+        )
     }
 
+    /// The stored form of a fixed key from the config file (`[[keys]]`): `der` is its PKCS#8
+    /// document (see [`import_private_key`]), `kid` is kept as given (not the thumbprint).
+    pub fn fixed(kid: &str, alg: SigningAlg, der: &[u8], now: i64) -> Result<StoredKey, KeyError> {
+        let key = SigningKey::load(alg, der, Some(kid), "active", now, None, None)?;
+        let public_jwk = serde_json::to_string(&key.jwk).map_err(crypto("JWK encoding"))?;
+        Ok(StoredKey {
+            kid: key.kid,
+            alg: alg.as_str().to_string(),
+            private_der: der.to_vec(),
+            public_jwk,
+            status: "active".into(),
+            created_at: now,
+            retired_at: None,
+            expires_at: None,
+        })
+    }
+
+    /// `kid`: the stored key id; `None` derives it (RFC 7638 thumbprint) for a new key.
     fn load(
         alg: SigningAlg,
         der: &[u8],
+        kid: Option<&str>,
         status: &str,
         created_at: i64,
         retired_at: Option<i64>,
@@ -174,9 +203,12 @@ impl SigningKey {
             },
             algorithm: params,
         };
-        let kid = jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(crypto("JWK thumbprint"))?;
+        let kid = match kid {
+            Some(k) => k.to_string(),
+            None => jwk
+                .thumbprint(ThumbprintHash::SHA256)
+                .map_err(crypto("JWK thumbprint"))?,
+        };
         jwk.common.key_id = Some(kid.clone());
         Ok(SigningKey {
             kid,
@@ -354,6 +386,20 @@ impl Keys {
     pub fn with_clock(mut self, clock: Clock) -> Keys {
         self.clock = Some(clock);
         self
+    }
+
+    /// Installs the config file's fixed keys (`[[keys]]`, already converted with
+    /// [`SigningKey::fixed`]): the first becomes the active key, the others are published
+    /// without signing; the key that was active before is retired and stays published for
+    /// `retention` seconds, as after a rotation. A stored key with the same `kid` is replaced
+    /// (the file wins). Then loads the ring. `fixed` must not be empty.
+    pub async fn load_fixed(store: &Store, fixed: Vec<StoredKey>, now: i64, retention: i64) -> Result<Keys, KeyError> {
+        store
+            .install_fixed_keys(fixed, now, now.saturating_add(retention))
+            .await?;
+        store.purge_expired_keys(now).await?;
+        let stored = published_at(store.list_keys().await?, now);
+        Ok(Keys::loaded(build_ring(&stored)?))
     }
 
     /// A key ring built from stored keys without a database (benchmarks, tools). One of them

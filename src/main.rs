@@ -125,6 +125,11 @@ enum Command {
         #[arg(long)]
         keys: bool,
     },
+    /// Signing keys: `latchkey keys export` writes them as `[[keys]]` for a config file.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Mint an access token for a client (and a user) and print it.
     Token {
         /// The client it is issued to.
@@ -171,6 +176,25 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 3)]
         timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write the published signing keys (active first) as `[[keys]]` TOML with their private
+    /// keys (PKCS#8 PEM), so a config file can pin them: every server started from it
+    /// publishes the same kid. For development only: the output holds private keys.
+    /// `--db :memory:` writes a freshly generated key.
+    Export {
+        /// SQLite database file, or `:memory:` [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+        /// Write here instead of standard output (created readable by its owner only).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only the active (signing) key.
+        #[arg(long)]
+        active_only: bool,
     },
 }
 
@@ -236,20 +260,41 @@ async fn export(db: Option<String>, out: Option<PathBuf>) -> ExitCode {
     }
 }
 
-async fn import(file: PathBuf, db: Option<String>) -> ExitCode {
-    let src = match latchkey::config::read(&file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+async fn keys_export(db: Option<String>, out: Option<PathBuf>, active_only: bool) -> ExitCode {
+    let p = match provider(db, DEFAULT_ISSUER, Db::MustExist).await {
+        Ok(p) => p,
+        Err(code) => return code,
     };
+    let text = match latchkey::admin::keys::export_toml(&p, active_only).await {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    match out {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match latchkey::server::write_private(&path, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn import(file: PathBuf, db: Option<String>) -> ExitCode {
+    if let Err(e) = latchkey::config::read(&file) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let location = db_location(db.clone());
     let p = match provider(db, DEFAULT_ISSUER, Db::Create).await {
         Ok(p) => p,
         Err(code) => return code,
     };
-    match latchkey::admin::registry::import_config(&p, &file.display().to_string(), &src).await {
+    match latchkey::admin::registry::import_file(&p, &file).await {
         Ok(s) => {
             eprintln!(
                 "imported {} into {location}: {} client(s), {} scope(s), {} user(s), {} resource(s)",
@@ -276,12 +321,8 @@ async fn reset(db: Option<String>, config: Option<PathBuf>, keys: bool) -> ExitC
     let cfg = match &config {
         None => None,
         Some(path) => {
-            let parsed = latchkey::config::read(path).and_then(|src| {
-                let builtin: Vec<String> = latchkey::model::builtin_scopes().into_iter().map(|s| s.name).collect();
-                latchkey::config::parse_and_validate(&path.display().to_string(), &src, &|s| {
-                    builtin.iter().any(|b| b == s)
-                })
-            });
+            let builtin: Vec<String> = latchkey::model::builtin_scopes().into_iter().map(|s| s.name).collect();
+            let parsed = latchkey::config::parse_file(path, &|s| builtin.iter().any(|b| b == s));
             match parsed {
                 Ok(c) => Some(c),
                 Err(e) => {
@@ -296,7 +337,17 @@ async fn reset(db: Option<String>, config: Option<PathBuf>, keys: bool) -> ExitC
         Ok(p) => p,
         Err(code) => return code,
     };
-    let new_key = if keys {
+    let fixed = match cfg.as_ref().map(|c| c.fixed_keys(p.clock.now())).transpose() {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let new_key = if keys && let Some(first) = fixed.first() {
+        // The file pins the keys: they replace every stored key.
+        Some(first.clone())
+    } else if keys {
         let alg = cfg.as_ref().map_or_else(
             || p.settings().signing_alg,
             |c| c.merge_settings(&p.settings()).signing_alg,
@@ -607,6 +658,9 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Export { db, out } => export(db, out).await,
         Command::Import { file, db } => import(file, db).await,
         Command::Reset { db, config, keys } => reset(db, config, keys).await,
+        Command::Keys {
+            command: KeysCommand::Export { db, out, active_only },
+        } => keys_export(db, out, active_only).await,
         Command::Token {
             client,
             scope,

@@ -252,6 +252,10 @@ pub struct Client {
     /// Per-client access-token header `typ`, overriding `[server] access_token_typ`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_typ: Option<AccessTokenTyp>,
+    /// Hands-free login for browser tests: an authorization request of this client signs in
+    /// the persona named by `login_hint` (or the only persona) without showing the login page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_login: bool,
 }
 
 impl Client {
@@ -380,6 +384,19 @@ pub struct User {
     /// Standard OIDC claims (OIDC Core §5.1) and any extra claims.
     #[serde(default)]
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Hands-free login for browser tests: an authorization request naming this persona in
+    /// `login_hint` (or any request, when it is the only persona) signs it in without showing
+    /// the login page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_login: bool,
+    /// The authentication context class this persona authenticates at (OIDC Core §2 `acr`),
+    /// e.g. `urn:example:mfa`: what it satisfies when a client asks for one. Absent: level `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The authentication methods it uses (OIDC Core §2 `amr`, RFC 8176 values such as `pwd`,
+    /// `otp`, `hwk`, `mfa`). Absent: `["pwd"]` after a password sign-in, else none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// One or several audience values, written as a string (`"books-api"`) or a list

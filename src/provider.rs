@@ -64,6 +64,7 @@ pub struct Provider {
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
     discovery: RwLock<Option<Bytes>>,
+    acr_values: RwLock<Arc<Vec<String>>>,
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -103,10 +104,12 @@ impl Provider {
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
             discovery: RwLock::new(None),
+            acr_values: RwLock::new(Arc::new(Vec::new())),
         };
         p.reload_clients().await?;
         p.reload_scopes().await?;
         p.reload_resources().await?;
+        p.reload_acr_values().await?;
         Ok(p)
     }
 
@@ -170,6 +173,30 @@ impl Provider {
     async fn reload_resources(&self) -> Result<(), StoreError> {
         let all = self.store.list_resources().await?;
         self.resource_server.load(&self.issuer, all);
+        Ok(())
+    }
+
+    /// The acr values personas authenticate at (OIDC Core §2), for discovery's
+    /// `acr_values_supported`: `"0"` (a persona without one) and every persona's `acr`, sorted.
+    pub fn acr_values(&self) -> Arc<Vec<String>> {
+        read(&self.acr_values)
+    }
+
+    async fn reload_acr_values(&self) -> Result<(), StoreError> {
+        let mut values: Vec<String> = self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter_map(|u| u.user.acr)
+            .collect();
+        values.push(crate::oauth::acr::LEVEL_ZERO.to_string());
+        values.sort();
+        values.dedup();
+        if *self.acr_values() != values {
+            write(&self.acr_values, Arc::new(values));
+            self.invalidate_discovery();
+        }
         Ok(())
     }
 
@@ -331,6 +358,7 @@ impl Provider {
                 StoreError::Conflict(m) => ChangeError::Conflict(m),
                 other => ChangeError::Store(other),
             })?;
+        self.reload_acr_values().await?;
         let ev = if created {
             Event::UserCreated(Box::new(user))
         } else {
@@ -345,6 +373,7 @@ impl Provider {
         if !self.store.delete_user(username).await? {
             return Err(ChangeError::NotFound(format!("user `{username}`")));
         }
+        self.reload_acr_values().await?;
         self.events.publish(
             self.clock.now_ms(),
             Event::UserDeleted {
@@ -400,6 +429,9 @@ impl Provider {
         if merged != *self.settings() {
             self.set_settings(merged).await?;
         }
+        if !cfg.keys.is_empty() {
+            self.install_fixed_keys(&cfg).await?;
+        }
         for s in cfg.scopes {
             self.upsert_scope(s).await?;
         }
@@ -425,6 +457,37 @@ impl Provider {
         Ok(())
     }
 
+    /// Installs the file's `[[keys]]` ([`crate::keys::Keys::load_fixed`]'s rules), reloads the
+    /// JWKS, and publishes `key.rotated` when the active key changed.
+    async fn install_fixed_keys(&self, cfg: &ConfigFile) -> Result<(), ChangeError> {
+        let now = self.clock.now();
+        let fixed = cfg
+            .fixed_keys(now)
+            .map_err(|e| ChangeError::Store(StoreError::Corrupt(e.to_string())))?;
+        let before = self.keys.active();
+        let settings = self.settings();
+        let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
+        self.store
+            .install_fixed_keys(fixed, now, now.saturating_add(retention))
+            .await?;
+        self.keys
+            .reload(&self.store, now)
+            .await
+            .map_err(|e| ChangeError::Store(StoreError::Corrupt(e.to_string())))?;
+        self.invalidate_discovery();
+        let (kid, alg) = self.keys.active();
+        if kid != before.0 {
+            self.events.publish(
+                self.clock.now_ms(),
+                Event::KeyRotated {
+                    kid,
+                    alg: alg.as_str().to_string(),
+                },
+            );
+        }
+        Ok(())
+    }
+
     /// After the store was reset ([`Store::reset_to_baseline`]): reads the settings, clients,
     /// scopes and resources back into the in-memory mirrors (every resource starts afresh, with
     /// no recent calls and empty JWKS caches), ends every browser session and waiting
@@ -435,6 +498,7 @@ impl Provider {
         write(&self.settings, Arc::new(settings));
         self.reload_clients().await?;
         self.reload_scopes().await?;
+        self.reload_acr_values().await?;
         let all = self.store.list_resources().await?;
         self.resource_server.reset(&self.issuer, all);
         self.sessions.clear();

@@ -255,6 +255,27 @@ pub fn write_atomically(path: &std::path::Path, contents: &str) -> std::io::Resu
     written
 }
 
+/// Writes `contents` to `path`, created (or truncated) readable and writable by its owner only
+/// (0600 on Unix): for files holding private keys (`latchkey keys export --out`).
+pub fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let mut f = opts.open(path)?;
+        // An existing file keeps its mode on open: narrow it.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(contents.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        opts.open(path)?.write_all(contents.as_bytes())
+    }
+}
+
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now and returns a future that resolves on
 /// the first of them. Call it before announcing the server: from then on a signal is never lost
 /// to the default action (which kills the process without a graceful shutdown). Must be called
@@ -366,15 +387,12 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 
     let file = match &opts.config {
         Some(path) => {
-            let src = config::read(path).map_err(StartError::Config)?;
             let existing: Vec<String> = builtin_scopes()
                 .into_iter()
                 .map(|s| s.name)
                 .chain(store.list_scopes().await?.into_iter().map(|s| s.name))
                 .collect();
-            let cfg =
-                config::parse_and_validate(&path.display().to_string(), &src, &|s| existing.iter().any(|e| e == s))
-                    .map_err(StartError::Config)?;
+            let cfg = config::parse_file(path, &|s| existing.iter().any(|e| e == s)).map_err(StartError::Config)?;
             Some(cfg)
         }
         None => None,
@@ -386,11 +404,20 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
 
     let now = opts.clock.now();
     let retention = i64::try_from(settings.access_token_ttl.0.max(settings.id_token_ttl.0)).unwrap_or(i64::MAX);
+    let fixed = file
+        .as_ref()
+        .map(|f| f.fixed_keys(now))
+        .transpose()?
+        .unwrap_or_default();
     // A fresh database's key is generated in the background: discovery answers meanwhile, and
-    // the HTTP layer holds what needs the key until it is there (see `Keys::start`).
-    let keys = Keys::start(&store, settings.signing_alg, now, retention)
-        .await?
-        .with_clock(opts.clock.clone());
+    // the HTTP layer holds what needs the key until it is there (see `Keys::start`). Fixed keys
+    // from the config need no generation.
+    let keys = if fixed.is_empty() {
+        Keys::start(&store, settings.signing_alg, now, retention).await?
+    } else {
+        Keys::load_fixed(&store, fixed, now, retention).await?
+    }
+    .with_clock(opts.clock.clone());
     let provider = Arc::new(
         Provider::new(
             issuer,

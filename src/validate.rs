@@ -398,6 +398,22 @@ pub fn user(u: &User) -> Vec<FieldError> {
             "must be 1 to 255 characters without control characters (OIDC Core §2)",
         ));
     }
+    if let Some(acr) = &u.acr
+        && (acr.is_empty() || acr.len() > 255 || acr.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        errs.push(FieldError::new(
+            Path::key("acr"),
+            "must be 1 to 255 characters without spaces (an absolute URI or a registered name, OIDC Core §2; acr_values is space-separated)",
+        ));
+    }
+    for (i, m) in u.amr.iter().enumerate() {
+        if m.is_empty() || m.len() > 64 || m.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            errs.push(FieldError::new(
+                Path::key("amr").at(i),
+                "must be a short method name without spaces (RFC 8176 §2: pwd, otp, hwk, mfa, ...)",
+            ));
+        }
+    }
     if u.password.as_deref() == Some("") {
         errs.push(FieldError::new(
             Path::key("password"),

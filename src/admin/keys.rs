@@ -172,3 +172,44 @@ pub async fn rotate(p: &Provider, req: RotateRequest) -> Result<Vec<KeyView>, Ad
     );
     list(p).await
 }
+
+/// The published signing keys that still have their private key, active first, as
+/// `[[keys]]` TOML (kid, alg and a PKCS#8 PEM) for a config file: what `latchkey keys export`
+/// writes. Development only: the text holds private keys.
+pub async fn export_toml(p: &Provider, active_only: bool) -> Result<String, AdminError> {
+    let now = p.clock.now();
+    let mut stored: Vec<_> = p
+        .store
+        .list_keys()
+        .await?
+        .into_iter()
+        .filter(|k| !k.private_der.is_empty())
+        .filter(|k| k.status == "active" || (!active_only && k.expires_at.is_none_or(|e| e > now)))
+        .collect();
+    stored.sort_by_key(|k| (k.status != "active", -k.created_at));
+    let keys = stored
+        .into_iter()
+        .map(|k| {
+            let alg = SigningAlg::parse(&k.alg)
+                .ok_or_else(|| AdminError::internal(format!("stored key {} has unknown alg {}", k.kid, k.alg)))?;
+            Ok(crate::config::KeyConfig {
+                kid: k.kid,
+                alg,
+                pem: Some(crate::keys::import::pem(&k.private_der)),
+                ..crate::config::KeyConfig::default()
+            })
+        })
+        .collect::<Result<Vec<_>, AdminError>>()?;
+    let body = toml::to_string(&KeysOnly { keys: &keys }).map_err(AdminError::internal)?;
+    Ok(format!(
+        "# Signing keys exported by `latchkey keys export`, for the [[keys]] of latchkey.toml.\n\
+         # DEVELOPMENT ONLY: these are private keys. Anyone holding them can sign tokens this\n\
+         # Latchkey's clients accept. Never use them for anything real.\n\
+         # The first key signs; the others are published in the JWKS.\n\n{body}"
+    ))
+}
+
+#[derive(Serialize)]
+struct KeysOnly<'a> {
+    keys: &'a [crate::config::KeyConfig],
+}

@@ -194,6 +194,15 @@ pub struct UserView {
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// Whether a password is set (it is stored hashed and never returned).
     pub has_password: bool,
+    /// Hands-free login for browser tests (see [`User::auto_login`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auto_login: bool,
+    /// The acr this persona authenticates at (OIDC Core §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// Its authentication methods (OIDC Core §2 `amr`, RFC 8176).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// Every user, by username.
@@ -207,6 +216,9 @@ pub async fn list_users(p: &Provider) -> Result<Vec<UserView>, AdminError> {
             sub: u.user.sub,
             claims: u.user.claims,
             has_password: u.password_hash.is_some(),
+            auto_login: u.user.auto_login,
+            acr: u.user.acr,
+            amr: u.user.amr,
         })
         .collect())
 }
@@ -389,26 +401,37 @@ pub struct ImportSummary {
 
 /// Parses and validates a config file (`file` names it in messages); errors carry the line.
 pub fn parse_config(p: &Provider, file: &str, src: &str) -> Result<ConfigFile, AdminError> {
-    config::parse_and_validate(file, src, &|s| p.scope_exists(s)).map_err(|errs| {
-        let fields: Vec<FieldIssue> = errs
-            .0
-            .iter()
-            .map(|e| FieldIssue {
-                field: e.key.clone().unwrap_or_default(),
-                message: e.message.clone(),
-                line: e.line,
-                column: e.column,
-            })
-            .collect();
-        let mut err = AdminError::new(super::ErrorKind::BadRequest, "invalid_config", errs.to_string());
-        err.fields = fields;
-        err
-    })
+    config::parse_and_validate(file, src, &|s| p.scope_exists(s)).map_err(invalid_config)
+}
+
+/// Reads, parses and upserts the config file at `path` (`[[keys]]` paths relative to it).
+pub async fn import_file(p: &Provider, path: &std::path::Path) -> Result<ImportSummary, AdminError> {
+    let cfg = config::parse_file(path, &|s| p.scope_exists(s)).map_err(invalid_config)?;
+    apply(p, cfg).await
+}
+
+fn invalid_config(errs: config::ConfigErrors) -> AdminError {
+    let fields: Vec<FieldIssue> = errs
+        .0
+        .iter()
+        .map(|e| FieldIssue {
+            field: e.key.clone().unwrap_or_default(),
+            message: e.message.clone(),
+            line: e.line,
+            column: e.column,
+        })
+        .collect();
+    let mut err = AdminError::new(super::ErrorKind::BadRequest, "invalid_config", errs.to_string());
+    err.fields = fields;
+    err
 }
 
 /// Upserts a config file: what it names is created or replaced; nothing else is deleted.
 pub async fn import_config(p: &Provider, file: &str, src: &str) -> Result<ImportSummary, AdminError> {
-    let cfg = parse_config(p, file, src)?;
+    apply(p, parse_config(p, file, src)?).await
+}
+
+async fn apply(p: &Provider, cfg: ConfigFile) -> Result<ImportSummary, AdminError> {
     let summary = ImportSummary {
         scopes: cfg.scopes.len(),
         clients: cfg.clients.len(),

@@ -97,11 +97,15 @@ async fn authorize_with(p: &Provider, headers: &HeaderMap, form: &crate::oauth::
         session: session.as_deref(),
         flow: Some(&flow),
     };
-    let outcome = authorize::authorize(p, form, browser).await;
+    let (outcome, session) = authorize::authorize(p, form, browser).await;
     let parks = outcome.parks();
     let mut resp = render(p, outcome);
     if parks {
         set_flow_cookie(p, &mut resp, &flow);
+    }
+    if let Some(s) = session {
+        // A hands-free login signed a persona in.
+        set_cookie(p, &mut resp, &s);
     }
     resp
 }

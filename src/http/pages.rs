@@ -47,6 +47,7 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 .scopes{list-style:none;padding:0;margin:0 0 18px;border:1px solid var(--line);border-radius:10px}.scopes li{padding:10px 12px;border-top:1px solid var(--line)}.scopes li:first-child{border-top:0}
 .scopes code{font-weight:600}.scopes span{display:block;color:var(--muted);font-size:13px}.current{display:flex;align-items:center;justify-content:space-between;gap:10px;margin-bottom:16px}
 details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+.who .level{color:var(--accent);font-size:12px;font-weight:600;white-space:normal}.who .level.below{color:var(--danger)}.stepup{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:0 0 16px;font-size:13px}
 a{color:var(--accent)}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.muted{color:var(--muted);font-size:13px}
 "#;
 
@@ -82,7 +83,7 @@ fn page(status: StatusCode, title: &str, body: &str, script: Option<&str>) -> Re
 /// An error that is shown, not redirected.
 pub fn error(title: &str, message: &str) -> Response {
     let body = format!(
-        "<h1>{}</h1><p class=\"sub\">{}</p><p class=\"muted\">Latchkey did not send you back to the app because the request \
+        "<h1 data-testid=\"error-title\">{}</h1><p class=\"sub\" data-testid=\"error-message\">{}</p><p class=\"muted\">Latchkey did not send you back to the app because the request \
          could not be trusted. Fix the request in your app's settings and try again.</p>",
         esc(title),
         esc(message)
@@ -101,17 +102,40 @@ fn initials(name: &str) -> String {
 /// The login page: one-click personas and a username/password form.
 pub fn login(v: &LoginView, login_action: &str) -> Response {
     let mut body = format!(
-        "<h1>Sign in</h1><p class=\"sub\">to continue to <strong>{}</strong></p>",
+        "<h1 data-testid=\"login-title\">Sign in</h1><p class=\"sub\">to continue to <strong data-testid=\"login-client\">{}</strong></p>",
         esc(&v.client_name)
     );
     if let Some(e) = &v.error {
-        body.push_str(&format!("<div class=\"error\" role=\"alert\">{}</div>", esc(e)));
+        body.push_str(&format!(
+            "<div class=\"error\" role=\"alert\" data-testid=\"login-error\">{}</div>",
+            esc(e)
+        ));
+    }
+    if let Some((values, essential)) = &v.acr_request {
+        let what = if values.is_empty() {
+            "an authentication level".to_string()
+        } else {
+            values
+                .iter()
+                .map(|a| format!("<code>{}</code>", esc(a)))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        body.push_str(&format!(
+            "<p class=\"stepup\" data-testid=\"login-acr-request\">This app {} {what}.{}</p>",
+            if *essential { "requires" } else { "asks for" },
+            if *essential {
+                " Personas below it cannot complete this sign-in."
+            } else {
+                ""
+            }
+        ));
     }
     let hidden = format!("<input type=\"hidden\" name=\"req\" value=\"{}\">", esc(&v.pending));
     if let Some(cur) = &v.current {
         body.push_str(&format!(
             "<form method=\"post\" action=\"{action}\" class=\"current\">{hidden}<input type=\"hidden\" name=\"continue\" value=\"1\">\
-             <span>Signed in as <strong>{who}</strong></span><button class=\"btn\" type=\"submit\" autofocus>Continue as {who}</button></form>\
+             <span>Signed in as <strong>{who}</strong></span><button class=\"btn\" type=\"submit\" data-testid=\"login-continue\" autofocus>Continue as {who}</button></form>\
              <details class=\"other\"{open}><summary>Use another account</summary>",
             action = esc(login_action),
             who = esc(cur),
@@ -120,7 +144,7 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
     }
     if !v.personas.is_empty() {
         body.push_str(&format!(
-            "<form method=\"post\" action=\"{}\">{hidden}<ul class=\"personas\" aria-label=\"Personas\">",
+            "<form method=\"post\" action=\"{}\">{hidden}<ul class=\"personas\" aria-label=\"Personas\" data-testid=\"login-personas\">",
             esc(login_action)
         ));
         for p in &v.personas {
@@ -129,9 +153,23 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
                 (_, Some(e)) => format!("{} · {}", p.username, e),
                 _ => p.username.clone(),
             };
+            let level = match (p.meets_acr, &p.acr) {
+                (None, _) => String::new(),
+                (Some(meets), acr) => format!(
+                    "<span class=\"level{}\" data-testid=\"persona-acr-{u}\">{}</span>",
+                    if meets { "" } else { " below" },
+                    match (meets, acr) {
+                        (true, Some(a)) => format!("with a second factor · {}", esc(a)),
+                        (true, None) => "meets the requested level".to_string(),
+                        (false, Some(a)) => format!("{} · below the requested level", esc(a)),
+                        (false, None) => "no second factor · below the requested level".to_string(),
+                    },
+                    u = esc(&p.username),
+                ),
+            };
             body.push_str(&format!(
-                "<li><button class=\"persona{hinted}\" type=\"submit\" name=\"persona\" value=\"{u}\">\
-                 <span class=\"avatar\" aria-hidden=\"true\">{ini}</span><span class=\"who\"><strong>{t}</strong><span>{d}</span></span></button></li>",
+                "<li><button class=\"persona{hinted}\" type=\"submit\" name=\"persona\" value=\"{u}\" data-testid=\"persona-{u}\">\
+                 <span class=\"avatar\" aria-hidden=\"true\">{ini}</span><span class=\"who\"><strong>{t}</strong><span>{d}</span>{level}</span></button></li>",
                 hinted = if p.hinted { " hinted" } else { "" },
                 u = esc(&p.username),
                 ini = esc(&initials(&title)),
@@ -149,9 +187,9 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
     let focus = if v.current.is_none() { " autofocus" } else { "" };
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\">{hidden}\
-         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" value=\"{}\"{focus}>\
-         <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\">\
-         <button class=\"btn full\" type=\"submit\">Sign in</button></form>",
+         <label for=\"username\">Username</label><input id=\"username\" type=\"text\" name=\"username\" autocomplete=\"username\" value=\"{}\" data-testid=\"login-username\"{focus}>\
+         <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" data-testid=\"login-password\">\
+         <button class=\"btn full\" type=\"submit\" data-testid=\"login-submit\">Sign in</button></form>",
         esc(login_action),
         esc(v.username.as_deref().unwrap_or("")),
     ));
@@ -164,21 +202,21 @@ pub fn login(v: &LoginView, login_action: &str) -> Response {
 /// The consent page: approve or deny.
 pub fn consent(v: &ConsentView, action: &str) -> Response {
     let mut body = format!(
-        "<h1>Allow access?</h1><p class=\"sub\"><strong>{}</strong> (<code>{}</code>) wants to access your account \
-         <strong>{}</strong>:</p><ul class=\"scopes\">",
+        "<h1 data-testid=\"consent-title\">Allow access?</h1><p class=\"sub\"><strong data-testid=\"consent-client\">{}</strong> (<code>{}</code>) wants to access your account \
+         <strong data-testid=\"consent-user\">{}</strong>:</p><ul class=\"scopes\" data-testid=\"consent-scopes\">",
         esc(&v.client_name),
         esc(&v.client_id),
         esc(&v.username)
     );
     for s in &v.scopes {
         body.push_str(&format!(
-            "<li><code>{}</code><span>{}</span></li>",
-            esc(&s.name),
+            "<li data-testid=\"consent-scope-{n}\"><code>{n}</code><span>{}</span></li>",
             esc(if s.description.is_empty() {
                 "No description"
             } else {
                 &s.description
-            })
+            }),
+            n = esc(&s.name),
         ));
     }
     body.push_str(if v.remembered {
@@ -188,8 +226,8 @@ pub fn consent(v: &ConsentView, action: &str) -> Response {
     });
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"req\" value=\"{}\">\
-         <div class=\"row\"><button class=\"btn secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
-         <button class=\"btn\" type=\"submit\" name=\"decision\" value=\"approve\" autofocus>Allow</button></div></form>",
+         <div class=\"row\"><button class=\"btn secondary\" type=\"submit\" name=\"decision\" value=\"deny\" data-testid=\"consent-deny\">Deny</button>\
+         <button class=\"btn\" type=\"submit\" name=\"decision\" value=\"approve\" data-testid=\"consent-approve\" autofocus>Allow</button></div></form>",
         esc(action),
         esc(&v.pending)
     ));
@@ -253,7 +291,7 @@ pub fn logout_confirm(client_name: Option<&str>, params: &[(String, String)], ac
         ));
     }
     body.push_str(
-        "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><div class=\"row\"><button class=\"btn\" type=\"submit\" autofocus>Sign out</button></div></form>",
+        "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><div class=\"row\"><button class=\"btn\" type=\"submit\" data-testid=\"logout-confirm\" autofocus>Sign out</button></div></form>",
     );
     page(StatusCode::OK, "Sign out", &body, None)
 }
@@ -263,7 +301,7 @@ pub fn logged_out() -> Response {
     page(
         StatusCode::OK,
         "Signed out",
-        "<h1>You are signed out</h1><p class=\"sub\">You can close this window.</p>",
+        "<h1 data-testid=\"logged-out-title\">You are signed out</h1><p class=\"sub\">You can close this window.</p>",
         None,
     )
 }

@@ -43,6 +43,9 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap(),
+            auto_login: false,
+            acr: None,
+            amr: vec![],
         }
     }
 

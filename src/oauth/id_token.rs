@@ -1,4 +1,5 @@
-//! ID tokens (OIDC Core §2, §3.1.3.6, §3.3.2.11).
+//! ID tokens (OIDC Core §2, §3.1.3.6, §3.3.2.11), with `acr`, `amr` and `auth_time` (§2) and
+//! the claims the `claims` parameter asked for (§5.5).
 
 use aws_lc_rs::digest;
 use base64::Engine;
@@ -37,6 +38,13 @@ pub struct IdTokenRequest<'a> {
     pub scopes: &'a [String],
     /// When the user authenticated.
     pub auth_time: i64,
+    /// The authentication context class reached (OIDC Core §2 `acr`), when stated.
+    pub acr: Option<&'a str>,
+    /// The authentication methods used (OIDC Core §2 `amr`); omitted when empty.
+    pub amr: &'a [String],
+    /// Claims the `claims` parameter asked for in the id_token (OIDC Core §5.5), released when
+    /// the user has them.
+    pub requested_claims: &'a [String],
     /// The authorization request's nonce.
     pub nonce: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
@@ -59,6 +67,13 @@ pub async fn issue(p: &Provider, req: IdTokenRequest<'_>) -> Result<String, OAut
     let (_, alg) = p.keys.active();
     let jti = ids::token_id();
     let mut c: Map<String, Value> = claims::release(req.user, req.sub, req.scopes, &p.scopes());
+    for name in req.requested_claims {
+        if let Some(v) = req.user.claims.get(name)
+            && !c.contains_key(name)
+        {
+            c.insert(name.clone(), v.clone());
+        }
+    }
     c.insert("iss".into(), Value::String(p.issuer.id.clone()));
     c.insert("sub".into(), Value::String(req.sub.to_string()));
     c.insert("aud".into(), Value::String(req.client.client_id.clone()));
@@ -66,6 +81,12 @@ pub async fn issue(p: &Provider, req: IdTokenRequest<'_>) -> Result<String, OAut
     c.insert("iat".into(), json!(now));
     c.insert("exp".into(), json!(exp));
     c.insert("auth_time".into(), json!(req.auth_time));
+    if let Some(acr) = req.acr {
+        c.insert("acr".into(), Value::String(acr.to_string()));
+    }
+    if !req.amr.is_empty() {
+        c.insert("amr".into(), json!(req.amr));
+    }
     c.insert("jti".into(), Value::String(jti.clone()));
     if let Some(n) = req.nonce {
         c.insert("nonce".into(), Value::String(n.to_string()));

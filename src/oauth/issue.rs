@@ -142,6 +142,9 @@ pub struct RefreshTokenRequest<'a> {
     pub scopes: Vec<String>,
     /// When the user authenticated (carried into later id_tokens).
     pub auth_time: i64,
+    /// How they authenticated: `acr`, `amr` and the id_token claims the `claims` parameter
+    /// asked for (carried into later id_tokens, OIDC Core §12.2).
+    pub authn: crate::oauth::token::Authn,
     /// The grant family it belongs to.
     pub grant_id: String,
     /// The token it replaces (rotation) or the code it came from.
@@ -158,7 +161,7 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
     let token = ids::opaque_token();
     let id = ids::token_id();
     let scope = req.scopes.join(" ");
-    let claims = json!({
+    let mut claims = json!({
         "iss": p.issuer.id,
         "sub": req.subject,
         "aud": req.client.client_id,
@@ -169,6 +172,19 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         "jti": id,
         "auth_time": req.auth_time,
     });
+    // How the user authenticated, for the id_tokens of later refreshes; only what is known (the
+    // record's claims are what introspection shows).
+    if let Some(m) = claims.as_object_mut() {
+        if let Some(acr) = &req.authn.acr {
+            m.insert("acr".into(), json!(acr));
+        }
+        if !req.authn.amr.is_empty() {
+            m.insert("amr".into(), json!(req.authn.amr));
+        }
+        if !req.authn.id_token_claims.is_empty() {
+            m.insert("id_token_claims".into(), json!(req.authn.id_token_claims));
+        }
+    }
     let record = TokenRecord {
         id,
         hash: ids::token_hash(&token),

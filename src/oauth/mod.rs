@@ -3,6 +3,7 @@
 //! Each endpoint function takes the provider and already-extracted inputs (form, Basic
 //! credentials) and returns a typed result or an [`OAuthError`]; the HTTP layer only converts.
 
+pub mod acr;
 pub mod authorize;
 pub mod bearer;
 pub mod claims;

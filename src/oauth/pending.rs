@@ -232,6 +232,7 @@ mod tests {
             prompt: Prompt::default(),
             max_age: None,
             login_hint: None,
+            acr: Default::default(),
         }
     }
 

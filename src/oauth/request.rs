@@ -125,6 +125,8 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     /// Pre-selects a persona.
     pub login_hint: Option<String>,
+    /// The authentication context asked for (`acr_values`, the `claims` parameter).
+    pub acr: super::acr::AcrRequest,
 }
 
 impl AuthRequest {
@@ -138,6 +140,13 @@ impl AuthRequest {
             + opt(&self.nonce)
             + self.pkce.as_ref().map_or(0, |(c, _)| c.len())
             + opt(&self.login_hint)
+            + self
+                .acr
+                .values
+                .iter()
+                .chain(&self.acr.id_token_claims)
+                .map(|s| s.len() + 24)
+                .sum::<usize>()
             + std::mem::size_of::<AuthRequest>()
     }
 }

@@ -29,6 +29,10 @@ pub struct Session {
     pub sub: String,
     /// When they authenticated (OIDC Core §2 `auth_time`).
     pub auth_time: i64,
+    /// The authentication context class reached (the persona's `acr`; `None`: level 0).
+    pub acr: Option<String>,
+    /// The authentication methods used (OIDC Core §2 `amr`, RFC 8176).
+    pub amr: Vec<String>,
     /// Last use, for expiry.
     pub last_seen: i64,
 }
@@ -70,11 +74,19 @@ impl Sessions {
     /// Starts a session for `username`, ending expired ones and, at [`MAX_SESSIONS`], the
     /// least recently used one.
     pub fn create_session(&self, username: &str, sub: &str, now: i64) -> Session {
+        self.sign_in(username, sub, None, Vec::new(), now)
+    }
+
+    /// [`Sessions::create_session`] at the authentication context `acr` with the methods `amr`
+    /// (OIDC Core §2).
+    pub fn sign_in(&self, username: &str, sub: &str, acr: Option<String>, amr: Vec<String>, now: i64) -> Session {
         let s = Session {
             id: crate::ids::opaque_token(),
             username: username.to_string(),
             sub: sub.to_string(),
             auth_time: now,
+            acr,
+            amr,
             last_seen: now,
         };
         let mut map = lock(&self.sessions);

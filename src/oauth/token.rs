@@ -138,6 +138,33 @@ fn auth_time_of(r: &TokenRecord) -> i64 {
     r.claims.get("auth_time").and_then(Value::as_i64).unwrap_or(r.issued_at)
 }
 
+/// How the user of a grant authenticated, carried from the code to the refresh tokens so every
+/// id_token of the grant states the same (OIDC Core §2, §12.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authn {
+    /// `acr`, when stated.
+    pub acr: Option<String>,
+    /// `amr`.
+    pub amr: Vec<String>,
+    /// Claims the `claims` parameter asked for in the id_token.
+    pub id_token_claims: Vec<String>,
+}
+
+fn authn_of(r: &TokenRecord) -> Authn {
+    let strings = |name: &str| -> Vec<String> {
+        r.claims
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    Authn {
+        acr: claim_str(r, "acr").map(str::to_string),
+        amr: strings("amr"),
+        id_token_claims: strings("id_token_claims"),
+    }
+}
+
 fn claim_str<'a>(r: &'a TokenRecord, name: &str) -> Option<&'a str> {
     r.claims.get(name).and_then(Value::as_str)
 }
@@ -262,6 +289,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         UserGrant {
             scopes,
             auth_time,
+            authn: authn_of(&rec),
             nonce: claim_str(&rec, "nonce").map(str::to_string),
             grant_type: GrantType::AuthorizationCode.as_str(),
             grant_id: rec.grant_id.clone().unwrap_or_else(ids::token_id),
@@ -337,6 +365,7 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
         UserGrant {
             scopes,
             auth_time,
+            authn: authn_of(&rec),
             nonce: None,
             grant_type: GrantType::RefreshToken.as_str(),
             grant_id: rec.grant_id.clone().unwrap_or_else(ids::token_id),
@@ -373,6 +402,11 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
         UserGrant {
             scopes,
             auth_time: p.clock.now(),
+            authn: Authn {
+                acr: user.user.acr.clone(),
+                amr: crate::oauth::acr::methods(&user.user, true),
+                id_token_claims: Vec::new(),
+            },
             nonce: None,
             grant_type: GrantType::Password.as_str(),
             grant_id: ids::token_id(),
@@ -395,6 +429,7 @@ enum RefreshPolicy {
 struct UserGrant {
     scopes: Vec<String>,
     auth_time: i64,
+    authn: Authn,
     nonce: Option<String>,
     grant_type: &'static str,
     grant_id: String,
@@ -440,6 +475,9 @@ async fn user_tokens(
                     sub: &sub,
                     scopes: &g.scopes,
                     auth_time: g.auth_time,
+                    acr: g.authn.acr.as_deref(),
+                    amr: &g.authn.amr,
+                    requested_claims: &g.authn.id_token_claims,
                     nonce: g.nonce.as_deref(),
                     access_token: Some(&issued.token),
                     code: None,
@@ -469,6 +507,7 @@ async fn user_tokens(
                     username: user.user.username.clone(),
                     scopes,
                     auth_time: g.auth_time,
+                    authn: g.authn.clone(),
                     grant_id: g.grant_id.clone(),
                     parent_id: g.parent_id.clone(),
                     grant_type: g.grant_type,

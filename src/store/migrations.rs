@@ -97,6 +97,10 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE tokens ADD COLUMN replayed_at INTEGER;
     "#,
+    // v5: a persona's sign-in settings as JSON (`auto_login`, `acr`, `amr`).
+    r#"
+    ALTER TABLE users ADD COLUMN login TEXT NOT NULL DEFAULT '{}';
+    "#,
 ];
 
 /// Errors while migrating.

@@ -133,6 +133,39 @@ pub struct StoredUser {
     pub password_hash: Option<String>,
 }
 
+/// A persona's sign-in settings, stored as JSON in `users.login` (schema v5).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct UserLogin {
+    #[serde(default)]
+    auto_login: bool,
+    #[serde(default)]
+    acr: Option<String>,
+    #[serde(default)]
+    amr: Vec<String>,
+}
+
+fn stored_user(
+    username: String,
+    sub: String,
+    password_hash: Option<String>,
+    claims: &str,
+    login: &str,
+) -> Result<StoredUser, StoreError> {
+    let login: UserLogin = from_json(login)?;
+    Ok(StoredUser {
+        user: User {
+            username,
+            password: None,
+            sub: Some(sub),
+            claims: from_json(claims)?,
+            auto_login: login.auto_login,
+            acr: login.acr,
+            amr: login.amr,
+        },
+        password_hash,
+    })
+}
+
 /// The handle to the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -327,27 +360,20 @@ impl Store {
     pub async fn list_users(&self) -> Result<Vec<StoredUser>, StoreError> {
         self.r(|c| {
             let mut st =
-                c.prepare_cached("SELECT username, sub, password_hash, claims FROM users ORDER BY username")?;
+                c.prepare_cached("SELECT username, sub, password_hash, claims, login FROM users ORDER BY username")?;
             let rows = st.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (username, sub, password_hash, claims) = row?;
-                out.push(StoredUser {
-                    user: User {
-                        username,
-                        password: None,
-                        sub: Some(sub),
-                        claims: from_json(&claims)?,
-                    },
-                    password_hash,
-                });
+                let (username, sub, password_hash, claims, login) = row?;
+                out.push(stored_user(username, sub, password_hash, &claims, &login)?);
             }
             Ok(out)
         })
@@ -360,14 +386,19 @@ impl Store {
         let username = user.username.clone();
         let sub = user.sub.clone().unwrap_or_else(|| username.clone());
         let claims = json(&user.claims)?;
+        let login = json(&UserLogin {
+            auto_login: user.auto_login,
+            acr: user.acr.clone(),
+            amr: user.amr.clone(),
+        })?;
         self.w(move |c| {
             let existed = c.query_row("SELECT 1 FROM users WHERE username = ?1", [&username], |_| Ok(())).optional()?.is_some();
             let res = c.execute(
-                "INSERT INTO users (username, sub, password_hash, claims, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                "INSERT INTO users (username, sub, password_hash, claims, login, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5)
                  ON CONFLICT (username) DO UPDATE SET sub = excluded.sub,
                     password_hash = COALESCE(excluded.password_hash, users.password_hash),
-                    claims = excluded.claims, updated_at = excluded.updated_at",
-                params![username, sub, password_hash, claims, now],
+                    claims = excluded.claims, login = excluded.login, updated_at = excluded.updated_at",
+                params![username, sub, password_hash, claims, now, login],
             );
             match res {
                 Ok(_) => Ok(!existed),
@@ -497,6 +528,58 @@ impl Store {
         .await
     }
 
+    /// Installs fixed keys from the config file in one transaction: `keys[0]` becomes the active
+    /// key, the rest are published as retired keys without an end (`expires_at` NULL, which only
+    /// fixed keys have). The previously active key, and fixed keys the file no longer names,
+    /// are retired until `retire_expires_at`. A row with the same `kid` is overwritten; its
+    /// `created_at` is kept.
+    pub async fn install_fixed_keys(
+        &self,
+        keys: Vec<StoredKey>,
+        now: i64,
+        retire_expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.w(move |c| {
+            let tx = c.transaction()?;
+            let Some(first) = keys.first() else {
+                return Ok(());
+            };
+            tx.execute(
+                "UPDATE signing_keys SET status = 'retired', retired_at = ?1, expires_at = ?2
+                 WHERE status = 'active' AND kid != ?3",
+                params![now, retire_expires_at, first.kid],
+            )?;
+            let named: Vec<String> = keys.iter().map(|k| k.kid.clone()).collect();
+            let mut st = tx.prepare("SELECT kid FROM signing_keys WHERE status = 'retired' AND expires_at IS NULL")?;
+            let open: Vec<String> = st
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()?;
+            drop(st);
+            for kid in open.iter().filter(|k| !named.contains(k)) {
+                tx.execute(
+                    "UPDATE signing_keys SET expires_at = ?1 WHERE kid = ?2",
+                    params![retire_expires_at, kid],
+                )?;
+            }
+            for (i, k) in keys.iter().enumerate() {
+                let (status, retired_at) = if i == 0 { ("active", None) } else { ("retired", Some(now)) };
+                tx.execute(
+                    "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, status, created_at, retired_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+                     ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg, private_der = excluded.private_der,
+                        public_jwk = excluded.public_jwk, status = excluded.status,
+                        retired_at = CASE WHEN excluded.status = 'active' THEN NULL
+                                          ELSE COALESCE(signing_keys.retired_at, excluded.retired_at) END,
+                        expires_at = NULL",
+                    params![k.kid, k.alg, k.private_der, k.public_jwk, status, k.created_at, retired_at],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Forgets the private key of every retired key whose publication time has passed (it can
     /// never sign or verify again); the row and its public JWK stay, so the Keys table can
     /// show when it left the JWKS. Returns how many keys were wiped now.
@@ -518,7 +601,7 @@ impl Store {
         let username = username.to_string();
         self.r(move |c| {
             let mut st =
-                c.prepare_cached("SELECT username, sub, password_hash, claims FROM users WHERE username = ?1")?;
+                c.prepare_cached("SELECT username, sub, password_hash, claims, login FROM users WHERE username = ?1")?;
             let row = st
                 .query_row([username], |r| {
                     Ok((
@@ -526,19 +609,12 @@ impl Store {
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
                     ))
                 })
                 .optional()?;
-            row.map(|(username, sub, password_hash, claims)| {
-                Ok(StoredUser {
-                    user: User {
-                        username,
-                        password: None,
-                        sub: Some(sub),
-                        claims: from_json(&claims)?,
-                    },
-                    password_hash,
-                })
+            row.map(|(username, sub, password_hash, claims, login)| {
+                stored_user(username, sub, password_hash, &claims, &login)
             })
             .transpose()
         })

@@ -2,12 +2,15 @@
 //! does, with results checked by an independent relying party (the `openidconnect` crate).
 
 mod authorize_errors;
+mod auto_login;
 mod codes;
 mod common;
+mod fixed_keys;
 mod flows;
 mod grants;
 mod implicit;
 mod lineage;
 mod pages_discovery;
 mod sessions;
+mod step_up;
 mod userinfo_logout;

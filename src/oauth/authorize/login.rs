@@ -3,20 +3,26 @@
 
 use serde_json::Value;
 
-use super::{Browser, LoginView, Outcome, Persona, accepts_session, consent, display_name, error_page, refused};
+use super::{
+    AuthRequest, Browser, LoginView, Outcome, Persona, accepts_session, consent, display_name, error_page, fail,
+    fresh_and_strong, refused,
+};
 use crate::ids;
 use crate::model::Client;
-use crate::oauth::error::OAuthError;
+use crate::oauth::acr;
+use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::form::Form;
 use crate::oauth::session::Session;
 use crate::provider::Provider;
 use crate::store::StoredUser;
 
-/// Builds the login page of the parked request `pending`.
+/// Builds the login page of the parked request `pending` (made from `req`).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn login_view(
     p: &Provider,
     pending: &str,
     client: &Client,
+    req: &AuthRequest,
     hint: Option<String>,
     error: Option<String>,
     current: Option<String>,
@@ -26,12 +32,15 @@ pub(super) async fn login_view(
         Ok(u) => u,
         Err(e) => return error_page("Server error", OAuthError::server(e).description),
     };
+    let asked = req.acr.requested;
     let personas = users
         .into_iter()
         .map(|u| Persona {
             name: u.user.claims.get("name").and_then(Value::as_str).map(str::to_string),
             email: u.user.claims.get("email").and_then(Value::as_str).map(str::to_string),
             hinted: hint.as_deref() == Some(u.user.username.as_str()),
+            meets_acr: asked.then(|| req.acr.meets(acr::level(&u.user).unwrap_or(acr::LEVEL_ZERO))),
+            acr: u.user.acr.clone(),
             username: u.user.username,
         })
         .collect();
@@ -42,7 +51,61 @@ pub(super) async fn login_view(
         username: typed.or(hint),
         error,
         current,
+        acr_request: asked.then(|| (req.acr.values.clone(), req.acr.essential)),
     })
+}
+
+/// Hands-free login for browser tests (the client's or the persona's `auto_login`): signs in
+/// the persona named by `login_hint`, or the only persona when there is no hint, without
+/// showing the login page, through a real session (whose cookie the HTTP layer sets) and the
+/// usual consent step and redirect. Not under `prompt=none` (no sign-in may happen then,
+/// OIDC Core §3.1.2.1) or `prompt=select_account` (the user asked to choose), nor when a
+/// usable session exists. `Ok(None)`: no hands-free login applies.
+pub(super) async fn auto_login(
+    p: &Provider,
+    client: &Client,
+    req: &AuthRequest,
+    browser: Browser<'_>,
+) -> Result<Option<(Outcome, Session)>, Outcome> {
+    if req.prompt.none || req.prompt.select_account {
+        return Ok(None);
+    }
+    let store_error =
+        |e: crate::store::StoreError| fail(p, req, ErrorCode::ServerError, OAuthError::server(e).description);
+    let user = match &req.login_hint {
+        Some(hint) => p.store.find_user(hint).await.map_err(store_error)?,
+        None => {
+            let mut all = p.store.list_users().await.map_err(store_error)?;
+            if all.len() == 1 { all.pop() } else { None }
+        }
+    };
+    let Some(user) = user.filter(|u| client.auto_login || u.user.auto_login) else {
+        return Ok(None);
+    };
+    let now = p.clock.now();
+    if !req.prompt.login
+        && let Some(c) = browser.session
+        && let Some(s) = p.sessions.session(c, now)
+        && fresh_and_strong(req, &s, now)
+    {
+        // A usable session answers as usual.
+        return Ok(None);
+    }
+    if let Err(e) = req.acr.outcome(acr::level(&user.user), &user.user.username) {
+        return Err(fail(p, req, e.code, e.description));
+    }
+    let username = user.user.username.clone();
+    let sub = user.user.sub.clone().unwrap_or_else(|| ids::stable_sub(&username));
+    let session = p.sessions.sign_in(
+        &username,
+        &sub,
+        user.user.acr.clone(),
+        acr::methods(&user.user, false),
+        now,
+    );
+    let binding = browser.flow.unwrap_or_default();
+    let outcome = consent::after_login(p, client, req.clone(), session.clone(), None, binding).await;
+    Ok(Some((outcome, session)))
 }
 
 /// GET `/login?req=...`: shows the login page for a parked request again (only to the browser
@@ -62,7 +125,7 @@ pub async fn login_page(p: &Provider, pending: &str, browser: Browser<'_>) -> Ou
         .filter(|s| accepts_session(&parked.request, s, now))
         .map(|s| s.username);
     let hint = parked.request.login_hint.clone();
-    login_view(p, pending, &client, hint, None, current, None).await
+    login_view(p, pending, &client, &parked.request, hint, None, current, None).await
 }
 
 /// What the login form sent.
@@ -118,6 +181,7 @@ pub async fn login(p: &Provider, input: LoginInput, browser: Browser<'_>) -> (Ou
             p,
             &input.pending,
             &client,
+            &parked.request,
             hint.clone(),
             Some(msg),
             current,
@@ -174,8 +238,19 @@ pub async fn login(p: &Provider, input: LoginInput, browser: Browser<'_>) -> (Ou
             return (retry("Wrong username or password.".into()).await, None);
         }
     }
+    if let Err(e) = parked.request.acr.outcome(acr::level(&user.user), &username) {
+        // A failed authentication attempt (OIDC Core §5.5.1.1): the flow ends at the client.
+        let _ = p.pending.take(&parked.id, Some(binding), now);
+        return (fail(p, &parked.request, e.code, e.description), None);
+    }
     let sub = user.user.sub.clone().unwrap_or_else(|| ids::stable_sub(&username));
-    let session = p.sessions.create_session(&username, &sub, now);
+    let session = p.sessions.sign_in(
+        &username,
+        &sub,
+        user.user.acr.clone(),
+        acr::methods(&user.user, needs_password),
+        now,
+    );
     let outcome = consent::after_login(p, &client, parked.request, session.clone(), Some(&parked.id), binding).await;
     (outcome, Some(session))
 }

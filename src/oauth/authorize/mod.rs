@@ -51,6 +51,10 @@ pub struct Persona {
     pub email: Option<String>,
     /// Whether it was suggested by `login_hint`.
     pub hinted: bool,
+    /// The acr it authenticates at, when the request asked for one (`None`: level 0).
+    pub acr: Option<String>,
+    /// Whether it satisfies the request's acr; `None` when the request asked for none.
+    pub meets_acr: Option<bool>,
 }
 
 /// What the login page shows.
@@ -68,6 +72,9 @@ pub struct LoginView {
     pub error: Option<String>,
     /// Who is signed in already (offered as "continue as").
     pub current: Option<String>,
+    /// The acr values the request asks for, and whether they are essential (shown above the
+    /// personas).
+    pub acr_request: Option<(Vec<String>, bool)>,
 }
 
 /// A scope on the consent page.
@@ -193,46 +200,79 @@ fn refused(r: Refusal) -> Outcome {
 }
 
 /// Whether an existing browser session may answer this request ("continue as"): not under
-/// `prompt=login`, and not when it is older than `max_age` (OIDC Core §3.1.2.1).
+/// `prompt=login`, not when it is older than `max_age` (OIDC Core §3.1.2.1), and not when it
+/// was reached at an acr an essential `acr` request refuses (§5.5.1.1).
 fn accepts_session(req: &AuthRequest, s: &Session, now: i64) -> bool {
-    !req.prompt.login && req.max_age.is_none_or(|m| s.auth_time.saturating_add(m) >= now)
+    !req.prompt.login && fresh_and_strong(req, s, now)
+}
+
+/// `max_age` and the essential acr (the checks a session must pass even without `prompt`).
+fn fresh_and_strong(req: &AuthRequest, s: &Session, now: i64) -> bool {
+    req.max_age.is_none_or(|m| s.auth_time.saturating_add(m) >= now)
+        && req
+            .acr
+            .accepts(s.acr.as_deref().unwrap_or(crate::oauth::acr::LEVEL_ZERO))
 }
 
 /// Handles `/authorize` (GET query or POST form). `browser.flow` is the binding new pending
-/// requests get.
-pub async fn authorize(p: &Provider, form: &Form, browser: Browser<'_>) -> Outcome {
+/// requests get. Returns the outcome and, when a hands-free login signed a persona in
+/// ([`login::auto_login`]), its new session (the HTTP layer sets its cookie).
+pub async fn authorize(p: &Provider, form: &Form, browser: Browser<'_>) -> (Outcome, Option<Session>) {
     let (client, req) = match parse::parse(p, form) {
         Ok(v) => v,
-        Err(outcome) => return *outcome,
+        Err(outcome) => return (*outcome, None),
     };
+    match login::auto_login(p, &client, &req, browser).await {
+        Ok(Some((outcome, session))) => return (outcome, Some(session)),
+        Ok(None) => {}
+        Err(outcome) => return (outcome, None),
+    }
+    (answer(p, &client, req, browser).await, None)
+}
+
+/// The browser's live session, if its user still exists.
+async fn current_session(p: &Provider, browser: Browser<'_>, now: i64) -> Result<Option<Session>, OAuthError> {
+    let Some(s) = browser.session.and_then(|c| p.sessions.session(c, now)) else {
+        return Ok(None);
+    };
+    Ok(p.store.find_user(&s.username).await?.map(|_| s))
+}
+
+/// `/authorize` without a hands-free login: a usable session answers, else the login page.
+async fn answer(p: &Provider, client: &Client, req: AuthRequest, browser: Browser<'_>) -> Outcome {
     let now = p.clock.now();
-    let session = browser.session.and_then(|c| p.sessions.session(c, now));
-    let session = match session {
-        Some(s) => match p.store.find_user(&s.username).await {
-            Ok(Some(_)) => Some(s),
-            Ok(None) => None,
-            Err(e) => return fail(p, &req, ErrorCode::ServerError, OAuthError::server(e).description),
-        },
-        None => None,
+    let session = match current_session(p, browser, now).await {
+        Ok(s) => s,
+        Err(e) => return fail(p, &req, ErrorCode::ServerError, e.description),
     };
-    let fresh_enough = |s: &Session| req.max_age.is_none_or(|m| s.auth_time.saturating_add(m) >= now);
     let usable = session
         .clone()
-        .filter(|s| fresh_enough(s) && !req.prompt.login && !req.prompt.select_account);
+        .filter(|s| fresh_and_strong(&req, s, now) && !req.prompt.login && !req.prompt.select_account);
     let binding = browser.flow.unwrap_or_default();
     match usable {
-        Some(s) => consent::after_login(p, &client, req, s, None, binding).await,
+        Some(s) => consent::after_login(p, client, req, s, None, binding).await,
         None if req.prompt.none => fail(
             p,
             &req,
             ErrorCode::LoginRequired,
-            "prompt=none, but no signed-in session (or one older than max_age) exists",
+            "prompt=none, but no signed-in session exists (or it is older than max_age, or below the essential acr)",
         ),
         None => {
             let current = session.filter(|s| accepts_session(&req, s, now));
             let hint = req.login_hint.clone();
+            let view_req = req.clone();
             let pending = p.pending.park(req, None, binding, now);
-            login::login_view(p, &pending, &client, hint, None, current.map(|s| s.username), None).await
+            login::login_view(
+                p,
+                &pending,
+                client,
+                &view_req,
+                hint,
+                None,
+                current.map(|s| s.username),
+                None,
+            )
+            .await
         }
     }
 }

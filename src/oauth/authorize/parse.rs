@@ -199,6 +199,7 @@ pub fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Bo
         prompt: Prompt::default(),
         max_age: None,
         login_hint: None,
+        acr: crate::oauth::acr::AcrRequest::default(),
     };
     match check(&client, form, &mut req) {
         Ok(()) => Ok((client, req)),
@@ -308,5 +309,6 @@ fn check(client: &Client, form: &Form, req: &mut AuthRequest) -> Result<(), OAut
         req.max_age = Some(v);
     }
     req.login_hint = form.get("login_hint")?.map(str::to_string);
+    req.acr = crate::oauth::acr::AcrRequest::parse(form.get("acr_values")?, form.get("claims")?)?;
     Ok(())
 }

@@ -33,6 +33,7 @@ async fn issue_response(
         .find_user(&session.username)
         .await?
         .ok_or_else(|| OAuthError::new(ErrorCode::LoginRequired, "the signed-in user no longer exists"))?;
+    let acr = req.acr.outcome(session.acr.as_deref(), &session.username)?;
     let now = p.clock.now();
     let grant_id = ids::token_id();
     let mut params: Vec<(String, String)> = Vec::new();
@@ -48,6 +49,9 @@ async fn issue_response(
             "sub": session.sub,
             "username": session.username,
             "auth_time": session.auth_time,
+            "acr": acr,
+            "amr": session.amr,
+            "id_token_claims": req.acr.id_token_claims,
             "nonce": req.nonce,
             "code_challenge": req.pkce.as_ref().map(|(c, _)| c.clone()),
             "code_challenge_method": req.pkce.as_ref().map(|(_, m)| *m),
@@ -115,6 +119,9 @@ async fn issue_response(
                 sub: &session.sub,
                 scopes: &req.scopes,
                 auth_time: session.auth_time,
+                acr: acr.as_deref(),
+                amr: &session.amr,
+                requested_claims: &req.acr.id_token_claims,
                 nonce: req.nonce.as_deref(),
                 access_token: access.as_deref(),
                 code: code_value.as_deref(),

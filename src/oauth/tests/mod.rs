@@ -82,6 +82,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         require_consent: false,
         remember_consent: None,
         access_token_typ: None,
+        auto_login: false,
     }
 }
 

@@ -36,6 +36,8 @@ export interface Client {
   require_consent: boolean
   /** Absent: remembered for confidential clients, asked every time for public ones (RFC 8252 §8.6). */
   remember_consent?: boolean
+  /** Hands-free login for browser tests (docs/setups.md): the hinted persona is signed in without the login page. */
+  auto_login?: boolean
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -55,14 +57,21 @@ export interface ScopeView extends Scope {
 export type Claims = Record<string, unknown>
 
 /** A user as written; `password` is write-only. */
-export interface User {
+/** How a persona signs in (docs/setups.md): hands-free login and step-up authentication. */
+export interface UserSignIn {
+  auto_login?: boolean
+  acr?: string
+  amr?: string[]
+}
+
+export interface User extends UserSignIn {
   username: string
   password?: string
   sub?: string
   claims: Claims
 }
 
-export interface UserView {
+export interface UserView extends UserSignIn {
   username: string
   sub?: string | null
   claims: Claims

@@ -28,3 +28,10 @@ describe('remember_consent in the client form', () => {
     }
   })
 })
+
+describe('auto_login in the client form', () => {
+  it('is kept when a client is saved from the page, and absent when off', () => {
+    expect(fromForm(toForm({ ...base, auto_login: true })).auto_login).toBe(true)
+    expect('auto_login' in fromForm(toForm(base))).toBe(false)
+  })
+})

@@ -30,6 +30,8 @@ export interface ClientForm {
   require_consent: boolean
   /** '' = the default for the client type. */
   remember_consent: '' | 'true' | 'false'
+  /** Kept as loaded (set it in latchkey.toml or the admin API), so saving here never drops it. */
+  auto_login: boolean
 }
 
 const FIELDS = [
@@ -76,6 +78,7 @@ export function toForm(c?: Client): ClientForm {
     access_token_typ: c?.access_token_typ ?? '',
     require_consent: c?.require_consent ?? false,
     remember_consent: c?.remember_consent === undefined || c?.remember_consent === null ? '' : c.remember_consent ? 'true' : 'false',
+    auto_login: c?.auto_login ?? false,
   }
 }
 
@@ -99,6 +102,7 @@ export function fromForm(f: ClientForm): Client {
   if (f.access_token_format) c.access_token_format = f.access_token_format
   if (f.remember_consent) c.remember_consent = f.remember_consent === 'true'
   if (f.access_token_typ) c.access_token_typ = f.access_token_typ
+  if (f.auto_login) c.auto_login = true
   return c
 }
 

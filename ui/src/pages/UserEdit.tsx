@@ -5,7 +5,7 @@ import { useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
 import { api } from '../api/client'
 import { keys, useUsers } from '../api/queries'
-import type { Claims, User, UserView } from '../api/types'
+import type { Claims, User, UserSignIn, UserView } from '../api/types'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { isConflict, mapFieldErrors } from '../lib/serverErrors'
@@ -29,6 +29,8 @@ interface UserForm {
   std: Record<string, string>
   email_verified: boolean
   extra: string
+  /** Kept as loaded, so saving from this page never drops them (set them in latchkey.toml). */
+  signIn: UserSignIn
 }
 
 /** Validates the extra-claims editor: a JSON object that does not repeat a field above. */
@@ -59,6 +61,7 @@ function toForm(u?: UserView): UserForm {
     std,
     email_verified: claims.email_verified === true,
     extra: Object.keys(extra).length ? JSON.stringify(extra, null, 2) : '',
+    signIn: { auto_login: u?.auto_login, acr: u?.acr, amr: u?.amr },
   }
 }
 
@@ -68,6 +71,9 @@ function fromForm(f: UserForm): User {
   if (claims.email) claims.email_verified = f.email_verified
   if (f.extra.trim()) Object.assign(claims, JSON.parse(f.extra) as Claims)
   const u: User = { username: f.username.trim(), claims }
+  if (f.signIn.auto_login) u.auto_login = true
+  if (f.signIn.acr) u.acr = f.signIn.acr
+  if (f.signIn.amr?.length) u.amr = f.signIn.amr
   if (f.sub.trim()) u.sub = f.sub.trim()
   if (f.password) u.password = f.password
   return u
