@@ -64,6 +64,11 @@ pub struct ServerSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The header `typ` of JWT access tokens: `at+jwt` (RFC 9068, default) or `JWT`.
     pub access_token_typ: Option<AccessTokenTyp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The base URL back-ends and containers use (`http://latchkey:8000`): discovery fetched
+    /// through that host names the server-to-server endpoints on it (docs/setups.md). Not a
+    /// stored setting: it applies while the server runs with this file.
+    pub backchannel_url: Option<String>,
 }
 
 /// `[introspection]`
@@ -109,6 +114,7 @@ impl ConfigFile {
                 signing_alg: Some(settings.signing_alg),
                 refresh_token_rotation: Some(settings.refresh_token_rotation),
                 access_token_typ: Some(settings.access_token_typ),
+                backchannel_url: None,
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -134,6 +140,17 @@ impl ConfigFile {
                     message,
                 });
             }
+        }
+        if let Some(Err(message)) = self
+            .server
+            .backchannel_url
+            .as_deref()
+            .map(crate::issuer::check_back_channel_url)
+        {
+            errs.push(FieldError {
+                path: Path::key("server").then("backchannel_url"),
+                message,
+            });
         }
         let mut names = HashSet::new();
         for (i, s) in self.scopes.iter().enumerate() {

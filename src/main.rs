@@ -33,6 +33,11 @@ enum Command {
         /// Issuer URL, used exactly as given [default: http://localhost:<port>].
         #[arg(long, env = "LATCHKEY_ISSUER")]
         issuer: Option<String>,
+        /// Back-channel base URL (`http://latchkey:8000` in docker-compose): discovery fetched
+        /// through that host names the server-to-server endpoints on it (overrides
+        /// `[server] backchannel_url`; see docs/setups.md).
+        #[arg(long, env = "LATCHKEY_BACKCHANNEL_URL", value_name = "URL")]
+        backchannel_url: Option<String>,
         /// SQLite database file, or `:memory:` [default: latchkey.db in the data directory].
         #[arg(long, env = "LATCHKEY_DB")]
         db: Option<String>,
@@ -447,6 +452,7 @@ async fn run(cli: Cli) -> ExitCode {
             port,
             bind,
             issuer,
+            backchannel_url,
             db,
             config,
             admin_token,
@@ -468,6 +474,7 @@ async fn run(cli: Cli) -> ExitCode {
                 db: db_location(db),
                 config,
                 admin_token,
+                backchannel_url,
                 ..ServeOptions::default()
             };
             serve(opts, announce).await

@@ -34,6 +34,8 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// The clock (tests pass a fixed one).
     pub clock: Clock,
+    /// The back-channel base URL (`--backchannel-url`; overrides `[server] backchannel_url`).
+    pub backchannel_url: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -46,6 +48,7 @@ impl Default for ServeOptions {
             config: None,
             admin_token: None,
             clock: Clock::system(),
+            backchannel_url: None,
         }
     }
 }
@@ -96,6 +99,9 @@ pub enum StartError {
     /// The config file is broken.
     #[error("{0}")]
     Config(ConfigErrors),
+    /// `--backchannel-url` is not a usable base URL.
+    #[error("--backchannel-url: {0}")]
+    BackChannel(String),
     /// The database cannot be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -398,6 +404,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     }
     if let Some(cfg) = file {
         provider.apply_config(cfg).await?;
+    }
+    if let Some(url) = &opts.backchannel_url {
+        provider.set_back_channel(Some(url)).map_err(StartError::BackChannel)?;
     }
     // What `POST /admin/api/reset` goes back to.
     provider.store.save_baseline().await?;

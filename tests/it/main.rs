@@ -1,6 +1,7 @@
 //! Black-box integration tests of the protocol core (issue 2): a real listener on
 //! `127.0.0.1:0`, a temporary database, and plain HTTP clients.
 
+mod backchannel;
 mod client_credentials;
 mod common;
 mod discovery_jwks;
