@@ -24,8 +24,9 @@ pub mod provider;
 pub mod resources;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod validate;
 
 pub use clock::Clock;
-pub use server::{RunningServer, ServeOptions, StartError, start};
+pub use server::{RunningServer, ServeOptions, StartError, TlsOptions, start};
 pub use store::DbLocation;

@@ -9,3 +9,4 @@ mod http_errors;
 mod independent_verify;
 mod introspection;
 mod revocation;
+mod tls;
