@@ -12,6 +12,17 @@ use serde::{Deserialize, Serialize};
 use crate::model::{AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
 use crate::validate::{self, FieldError, Path, Seg};
 
+/// How the config file relates to what the database holds (`serve --config-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConfigMode {
+    /// What the file names is created or updated; nothing else changes (the default).
+    #[default]
+    Merge,
+    /// The file is the truth: clients, users, custom scopes and resources it does not name are
+    /// removed (tokens are kept); a custom scope the file does not define is unknown to it.
+    Replace,
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

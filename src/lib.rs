@@ -26,6 +26,7 @@ pub mod server;
 pub mod store;
 pub mod tls;
 pub mod validate;
+pub mod watch;
 
 pub use clock::Clock;
 pub use server::{RunningServer, ServeOptions, StartError, TlsOptions, start};

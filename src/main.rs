@@ -20,6 +20,13 @@ struct Cli {
     command: Command,
 }
 
+/// `--config-mode`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ConfigModeArg {
+    Merge,
+    Replace,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the provider (headless); the web UI is at <issuer>/admin/.
@@ -57,6 +64,15 @@ enum Command {
         /// Config file (latchkey.toml) to load at start: what it names is created or updated.
         #[arg(long, env = "LATCHKEY_CONFIG")]
         config: Option<PathBuf>,
+        /// merge: what the config file names is created or updated, nothing else changes;
+        /// replace: clients, users, custom scopes and resources it does not name are removed
+        /// at start (and at each --watch reload); tokens are kept.
+        #[arg(long, value_enum, default_value_t = ConfigModeArg::Merge, env = "LATCHKEY_CONFIG_MODE")]
+        config_mode: ConfigModeArg,
+        /// Apply the config file again whenever it changes; a file that does not validate
+        /// changes nothing and its errors (file, line, key) are logged and shown in the UI.
+        #[arg(long, env = "LATCHKEY_WATCH")]
+        watch: bool,
         /// Bearer token the admin API requires (mandatory when --bind is not loopback).
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
@@ -509,6 +525,8 @@ async fn run(cli: Cli) -> ExitCode {
             backchannel_url,
             db,
             config,
+            config_mode,
+            watch,
             admin_token,
             ready_file,
             quiet,
@@ -533,6 +551,11 @@ async fn run(cli: Cli) -> ExitCode {
                 issuer,
                 db: db_location(db),
                 config,
+                config_mode: match config_mode {
+                    ConfigModeArg::Merge => latchkey::config::ConfigMode::Merge,
+                    ConfigModeArg::Replace => latchkey::config::ConfigMode::Replace,
+                },
+                watch,
                 admin_token,
                 backchannel_url,
                 ..ServeOptions::default()

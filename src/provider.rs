@@ -467,6 +467,39 @@ impl Provider {
         Ok(())
     }
 
+    /// `--config-mode replace`: removes the resources, clients, users and custom scopes `cfg`
+    /// does not name (in that order, so nothing removed is still referenced); tokens stay.
+    /// Returns what was removed, as `client `x`` and the like.
+    pub async fn prune_to(&self, cfg: &ConfigFile) -> Result<Vec<String>, ChangeError> {
+        let mut removed = Vec::new();
+        for r in self.resources() {
+            if !cfg.resources.iter().any(|f| f.name == r.name) {
+                self.delete_resource(&r.name).await?;
+                removed.push(format!("resource `{}`", r.name));
+            }
+        }
+        for c in self.clients() {
+            if !cfg.clients.iter().any(|f| f.client_id == c.client_id) {
+                self.delete_client(&c.client_id).await?;
+                removed.push(format!("client `{}`", c.client_id));
+            }
+        }
+        for u in self.store.list_users().await? {
+            let name = u.user.username.clone();
+            if !cfg.users.iter().any(|f| f.username == name) {
+                self.delete_user(&name).await?;
+                removed.push(format!("user `{name}`"));
+            }
+        }
+        for sc in self.scopes().iter().filter(|s| !s.builtin) {
+            if !cfg.scopes.iter().any(|f| f.name == sc.name) {
+                self.delete_scope(&sc.name).await?;
+                removed.push(format!("scope `{}`", sc.name));
+            }
+        }
+        Ok(removed)
+    }
+
     /// After the store was reset ([`Store::reset_to_baseline`]): reads the settings, clients,
     /// scopes and resources back into the in-memory mirrors (every resource starts afresh, with
     /// no recent calls and empty JWKS caches), ends every browser session and waiting

@@ -36,6 +36,10 @@ pub struct ServeOptions {
     pub clock: Clock,
     /// The back-channel base URL (`--backchannel-url`; overrides `[server] backchannel_url`).
     pub backchannel_url: Option<String>,
+    /// `--config-mode`: merge (default) or replace (what the file does not name is removed).
+    pub config_mode: crate::config::ConfigMode,
+    /// `--watch`: apply the config file again whenever it changes.
+    pub watch: bool,
     /// Serve HTTPS with the local CA's certificate (`--tls`); the default issuer is then
     /// `https://localhost:<port>`.
     pub tls: Option<TlsOptions>,
@@ -72,6 +76,8 @@ impl Default for ServeOptions {
             clock: Clock::system(),
             backchannel_url: None,
             tls: None,
+            config_mode: crate::config::ConfigMode::Merge,
+            watch: false,
         }
     }
 }
@@ -125,6 +131,9 @@ pub enum StartError {
     /// The local CA or the server certificate cannot be made or loaded.
     #[error("--tls: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// `--watch` cannot watch the file.
+    #[error("{0}")]
+    Watch(String),
     /// `--backchannel-url` is not a usable base URL.
     #[error("--backchannel-url: {0}")]
     BackChannel(String),
@@ -148,6 +157,8 @@ pub struct RunningServer {
     tls: Option<(crate::tls::LocalCa, Arc<rustls::ClientConfig>)>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// `--watch`: the task reloading the config file.
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -198,6 +209,9 @@ impl RunningServer {
 
     /// Stops accepting, lets open requests finish, and returns.
     pub async fn shutdown(mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -444,9 +458,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
                 .map(|s| s.name)
                 .chain(store.list_scopes().await?.into_iter().map(|s| s.name))
                 .collect();
-            let cfg =
-                config::parse_and_validate(&path.display().to_string(), &src, &|s| existing.iter().any(|e| e == s))
-                    .map_err(StartError::Config)?;
+            // In replace mode the database's custom scopes are about to go: the file must define
+            // the ones it uses.
+            let replace = opts.config_mode == config::ConfigMode::Replace;
+            let cfg = config::parse_and_validate(&path.display().to_string(), &src, &|s| {
+                existing.iter().any(|e| e == s) && (!replace || builtin_scopes().iter().any(|b| b.name == s))
+            })
+            .map_err(StartError::Config)?;
             Some(cfg)
         }
         None => None,
@@ -476,7 +494,10 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         provider.set_settings(settings).await?;
     }
     if let Some(cfg) = file {
-        provider.apply_config(cfg).await?;
+        let removed = crate::watch::apply(&provider, cfg, opts.config_mode).await?;
+        if !removed.is_empty() {
+            tracing::info!("--config-mode replace: removed {}", removed.join(", "));
+        }
     }
     if let Some(url) = &opts.backchannel_url {
         provider.set_back_channel(Some(url)).map_err(StartError::BackChannel)?;
@@ -491,6 +512,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     ));
     let app = crate::http::router_with(provider.clone(), admin.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let watcher = match (&opts.config, opts.watch) {
+        (Some(path), true) => {
+            Some(crate::watch::spawn(provider.clone(), path.clone(), opts.config_mode).map_err(StartError::Watch)?)
+        }
+        (None, true) => return Err(StartError::Watch("--watch needs --config FILE".into())),
+        _ => None,
+    };
     let serve_tls = tls.as_ref().map(|(_, server, _)| {
         Arc::new(crate::http::serve::Tls {
             acceptor: tokio_rustls::TlsAcceptor::from(server.clone()),
@@ -509,5 +537,6 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         tls: tls.map(|(ca, _, client)| (ca, client)),
         stop: Some(stop_tx),
         task,
+        watcher,
     })
 }

@@ -4,6 +4,7 @@
 mod backchannel;
 mod client_credentials;
 mod common;
+mod config_file;
 mod discovery_jwks;
 mod http_errors;
 mod independent_verify;
