@@ -24,7 +24,7 @@ pub enum ConfigMode {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// `[server]`
@@ -48,7 +48,7 @@ pub struct ConfigFile {
 }
 
 /// `[server]`: every key optional; what is absent keeps its current value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,7 +83,7 @@ pub struct ServerSection {
 }
 
 /// `[introspection]`
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +290,49 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
+/// The JSON Schema (draft 2020-12) of `latchkey.toml` (`latchkey schema`), generated from the
+/// same types the file is parsed into (their utoipa schemas, which also describe the admin API),
+/// so it cannot drift from the parser: unknown keys are refused (`additionalProperties: false`),
+/// enums list their values. Durations are patched to what [`Seconds`]' parser accepts (a number
+/// of seconds or a string with units), audiences to a string or a list of strings.
+pub fn json_schema() -> serde_json::Value {
+    use utoipa::{PartialSchema, ToSchema};
+    let mut defs = Vec::new();
+    <ConfigFile as ToSchema>::schemas(&mut defs);
+    let mut map = serde_json::Map::new();
+    for (name, schema) in defs {
+        map.insert(name, serde_json::to_value(schema).unwrap_or_default());
+    }
+    map.insert(
+        "Seconds".into(),
+        serde_json::json!({
+            "description": "A duration: seconds (3600) or a string with units (\"30s\", \"15m\", \"1h\", \"7d\", \"1h30m\").",
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^\\s*([0-9]+\\s*[smhd]?\\s*)+$"}
+            ]
+        }),
+    );
+    map.insert(
+        "Audience".into(),
+        serde_json::json!({
+            "description": "One audience (a string) or several (a list of strings).",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        }),
+    );
+    let mut root = serde_json::to_value(ConfigFile::schema()).unwrap_or_default();
+    if let serde_json::Value::Object(o) = &mut root {
+        o.insert(
+            "$schema".into(),
+            serde_json::Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+        );
+        o.insert("title".into(), serde_json::Value::String("latchkey.toml".into()));
+        o.insert("$defs".into(), serde_json::Value::Object(map));
+    }
+    let text = root.to_string().replace("#/components/schemas/", "#/$defs/");
+    serde_json::from_str(&text).unwrap_or(root)
+}
 
 /// Reads and parses `path` (no validation against the store yet: see [`parse_and_validate`]).
 pub fn read(path: &FsPath) -> Result<String, ConfigErrors> {

@@ -133,6 +133,10 @@ enum Command {
         #[arg(long)]
         path: bool,
     },
+    /// Print the JSON Schema of latchkey.toml (generated from the code), for TOML editors'
+    /// completion and validation: `latchkey schema > latchkey.schema.json`, then
+    /// `#:schema ./latchkey.schema.json` as the file's first line (Taplo, Even Better TOML).
+    Schema,
     /// Mint an access token for a client (and a user) and print it.
     Token {
         /// The client it is issued to.
@@ -563,6 +567,16 @@ async fn run(cli: Cli) -> ExitCode {
             serve(opts, announce).await
         }
         Command::Ca { tls_dir, path } => ca(tls_dir, path),
+        Command::Schema => match serde_json::to_string_pretty(&latchkey::config::json_schema()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Export { db, out } => export(db, out).await,
         Command::Import { file, db } => import(file, db).await,
         Command::Reset { db, config, keys } => reset(db, config, keys).await,

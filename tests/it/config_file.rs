@@ -204,3 +204,58 @@ async fn watch_applies_a_change_and_refuses_a_broken_file() {
     .await;
     s.shutdown().await;
 }
+
+/// Every ```toml block of the docs and the README.
+fn doc_examples() -> Vec<(String, String)> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(format!("{root}/docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.push(format!("{root}/README.md").into());
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, block) in text.split("```toml\n").skip(1).enumerate() {
+            let body = block.split("```").next().unwrap().to_string();
+            out.push((format!("{} block {}", f.display(), i + 1), body));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_schema_validates_every_example_in_the_docs_and_rejects_a_misspelt_key() {
+    let schema = latchkey::config::json_schema();
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid JSON Schema");
+    let examples = doc_examples();
+    assert!(examples.len() >= 5, "too few examples found: {}", examples.len());
+    for (name, src) in &examples {
+        let doc: serde_json::Value = toml::from_str(src).unwrap_or_else(|e| panic!("{name}: not TOML: {e}"));
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        // The parser agrees.
+        latchkey::config::parse_and_validate(name, src, &|_| true).unwrap_or_else(|e| panic!("{e}"));
+    }
+    for bad in [
+        "[[clients]]\nclient_id = \"a\"\nscoeps = [\"read\"]\n",
+        "[server]\nacess_token_ttl = 60\n",
+        "[server]\nsigning_alg = \"HS256\"\n",
+        "[server]\naccess_token_ttl = \"soon\"\n",
+        "[[users]]\npassword = \"no name\"\n",
+        "colour = \"blue\"\n",
+    ] {
+        let doc: serde_json::Value = toml::from_str(bad).unwrap();
+        assert!(!validator.is_valid(&doc), "accepted: {bad}");
+        assert!(
+            latchkey::config::parse_and_validate("x.toml", bad, &|_| true).is_err(),
+            "the parser accepts what the schema refuses: {bad}"
+        );
+    }
+    // Durations with units and a single audience string are valid, as the parser says.
+    let ok: serde_json::Value =
+        toml::from_str("[server]\ncode_ttl = \"1h30m\"\n[[resources]]\nname = \"r\"\naudience = \"api\"\n").unwrap();
+    assert!(validator.is_valid(&ok));
+}
