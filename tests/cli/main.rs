@@ -5,3 +5,4 @@ mod errors;
 mod machine;
 mod reset;
 mod serve;
+mod setups;
