@@ -13,8 +13,19 @@ use crate::keys::import::{KeyMaterial, import_private_key};
 use crate::model::{AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
 use crate::validate::{self, FieldError, Path, Seg};
 
+/// How the config file relates to what the database holds (`serve --config-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConfigMode {
+    /// What the file names is created or updated; nothing else changes (the default).
+    #[default]
+    Merge,
+    /// The file is the truth: clients, users, custom scopes and resources it does not name are
+    /// removed (tokens are kept); a custom scope the file does not define is unknown to it.
+    Replace,
+}
+
 /// The whole file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// `[server]`
@@ -43,7 +54,7 @@ pub struct ConfigFile {
 /// `[[keys]]`: a fixed signing key, so every server started from the file publishes the same
 /// `kid` (a development convenience: the private key is in the file). Exactly one of `pem`,
 /// `path` and `jwk`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
     /// The key id published in the JWKS and put in every token header.
@@ -58,6 +69,7 @@ pub struct KeyConfig {
     pub path: Option<String>,
     /// The private key as a JWK (RFC 7517), e.g. `{ kty = "EC", crv = "P-256", x = "...", y = "...", d = "..." }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub jwk: Option<serde_json::Map<String, serde_json::Value>>,
     /// The key as PKCS#8 DER, filled in by validation.
     #[serde(skip)]
@@ -65,7 +77,7 @@ pub struct KeyConfig {
 }
 
 /// `[server]`: every key optional; what is absent keeps its current value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,10 +104,15 @@ pub struct ServerSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The header `typ` of JWT access tokens: `at+jwt` (RFC 9068, default) or `JWT`.
     pub access_token_typ: Option<AccessTokenTyp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The base URL back-ends and containers use (`http://latchkey:8000`): discovery fetched
+    /// through that host names the server-to-server endpoints on it (docs/setups.md). Not a
+    /// stored setting: it applies while the server runs with this file.
+    pub backchannel_url: Option<String>,
 }
 
 /// `[introspection]`
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +157,7 @@ impl ConfigFile {
                 signing_alg: Some(settings.signing_alg),
                 refresh_token_rotation: Some(settings.refresh_token_rotation),
                 access_token_typ: Some(settings.access_token_typ),
+                backchannel_url: None,
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -165,6 +183,17 @@ impl ConfigFile {
                     message,
                 });
             }
+        }
+        if let Some(Err(message)) = self
+            .server
+            .backchannel_url
+            .as_deref()
+            .map(crate::issuer::check_back_channel_url)
+        {
+            errs.push(FieldError {
+                path: Path::key("server").then("backchannel_url"),
+                message,
+            });
         }
         let mut names = HashSet::new();
         for (i, s) in self.scopes.iter().enumerate() {
@@ -371,6 +400,49 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
+/// The JSON Schema (draft 2020-12) of `latchkey.toml` (`latchkey schema`), generated from the
+/// same types the file is parsed into (their utoipa schemas, which also describe the admin API),
+/// so it cannot drift from the parser: unknown keys are refused (`additionalProperties: false`),
+/// enums list their values. Durations are patched to what [`Seconds`]' parser accepts (a number
+/// of seconds or a string with units), audiences to a string or a list of strings.
+pub fn json_schema() -> serde_json::Value {
+    use utoipa::{PartialSchema, ToSchema};
+    let mut defs = Vec::new();
+    <ConfigFile as ToSchema>::schemas(&mut defs);
+    let mut map = serde_json::Map::new();
+    for (name, schema) in defs {
+        map.insert(name, serde_json::to_value(schema).unwrap_or_default());
+    }
+    map.insert(
+        "Seconds".into(),
+        serde_json::json!({
+            "description": "A duration: seconds (3600) or a string with units (\"30s\", \"15m\", \"1h\", \"7d\", \"1h30m\").",
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^\\s*([0-9]+\\s*[smhd]?\\s*)+$"}
+            ]
+        }),
+    );
+    map.insert(
+        "Audience".into(),
+        serde_json::json!({
+            "description": "One audience (a string) or several (a list of strings).",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        }),
+    );
+    let mut root = serde_json::to_value(ConfigFile::schema()).unwrap_or_default();
+    if let serde_json::Value::Object(o) = &mut root {
+        o.insert(
+            "$schema".into(),
+            serde_json::Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+        );
+        o.insert("title".into(), serde_json::Value::String("latchkey.toml".into()));
+        o.insert("$defs".into(), serde_json::Value::Object(map));
+    }
+    let text = root.to_string().replace("#/components/schemas/", "#/$defs/");
+    serde_json::from_str(&text).unwrap_or(root)
+}
 
 /// Reads and parses `path` (no validation against the store yet: see [`parse_and_validate`]).
 pub fn read(path: &FsPath) -> Result<String, ConfigErrors> {

@@ -140,6 +140,20 @@ pub enum Event {
         /// Whether the signing keys were replaced too.
         keys: bool,
     },
+    /// The watched config file (`serve --watch`) changed and was applied.
+    #[serde(rename = "config.reloaded")]
+    ConfigReloaded {
+        /// The file as named on the command line.
+        file: String,
+        /// Objects removed because the file no longer names them (`--config-mode replace`).
+        removed: Vec<String>,
+    },
+    /// The watched config file changed but does not validate: nothing was changed.
+    #[serde(rename = "config.rejected")]
+    ConfigRejected {
+        /// Each error: `file`, `line`, `column`, `key` (each may be null) and `message`.
+        errors: Vec<serde_json::Value>,
+    },
 }
 
 impl Event {
@@ -180,6 +194,8 @@ impl Event {
             Event::RequestLogged(_) => "request.logged",
             Event::ClockMoved { .. } => "clock.moved",
             Event::Reset { .. } => "server.reset",
+            Event::ConfigReloaded { .. } => "config.reloaded",
+            Event::ConfigRejected { .. } => "config.rejected",
         }
     }
 }

@@ -26,8 +26,10 @@ pub mod resources;
 pub mod server;
 pub mod store;
 pub mod testing;
+pub mod tls;
 pub mod validate;
+pub mod watch;
 
 pub use clock::Clock;
-pub use server::{RunningServer, ServeOptions, StartError, start};
+pub use server::{RunningServer, ServeOptions, StartError, TlsOptions, start};
 pub use store::DbLocation;

@@ -20,25 +20,59 @@ struct Cli {
     command: Command,
 }
 
+/// `--config-mode`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ConfigModeArg {
+    Merge,
+    Replace,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the provider (headless); the web UI is at <issuer>/admin/.
     Serve {
-        /// Port to listen on.
-        #[arg(long, default_value_t = 8000, env = "LATCHKEY_PORT")]
-        port: u16,
+        /// Port to listen on [default: 8000, or 8443 with --tls].
+        #[arg(long, env = "LATCHKEY_PORT")]
+        port: Option<u16>,
         /// Address to listen on. Anything but loopback requires --admin-token.
         #[arg(long, default_value = "127.0.0.1", env = "LATCHKEY_BIND")]
         bind: IpAddr,
-        /// Issuer URL, used exactly as given [default: http://localhost:<port>].
+        /// Issuer URL, used exactly as given [default: http://localhost:<port>, https:// with
+        /// --tls].
         #[arg(long, env = "LATCHKEY_ISSUER")]
         issuer: Option<String>,
+        /// Serve HTTPS with a certificate from Latchkey's local certificate authority (made once
+        /// in --tls-dir); `latchkey ca` shows how to trust it.
+        #[arg(long, env = "LATCHKEY_TLS")]
+        tls: bool,
+        /// Another name (DNS name or IP address) the certificate covers, besides localhost,
+        /// 127.0.0.1 and ::1 (repeatable; implies --tls).
+        #[arg(long = "tls-name", value_name = "NAME")]
+        tls_names: Vec<String>,
+        /// Where the local CA and the server certificate live [default: tls/ in the data
+        /// directory].
+        #[arg(long, env = "LATCHKEY_TLS_DIR", value_name = "DIR")]
+        tls_dir: Option<PathBuf>,
+        /// Back-channel base URL (`http://latchkey:8000` in docker-compose): discovery fetched
+        /// through that host names the server-to-server endpoints on it (overrides
+        /// `[server] backchannel_url`; see docs/setups.md).
+        #[arg(long, env = "LATCHKEY_BACKCHANNEL_URL", value_name = "URL")]
+        backchannel_url: Option<String>,
         /// SQLite database file, or `:memory:` [default: latchkey.db in the data directory].
         #[arg(long, env = "LATCHKEY_DB")]
         db: Option<String>,
         /// Config file (latchkey.toml) to load at start: what it names is created or updated.
         #[arg(long, env = "LATCHKEY_CONFIG")]
         config: Option<PathBuf>,
+        /// merge: what the config file names is created or updated, nothing else changes;
+        /// replace: clients, users, custom scopes and resources it does not name are removed
+        /// at start (and at each --watch reload); tokens are kept.
+        #[arg(long, value_enum, default_value_t = ConfigModeArg::Merge, env = "LATCHKEY_CONFIG_MODE")]
+        config_mode: ConfigModeArg,
+        /// Apply the config file again whenever it changes; a file that does not validate
+        /// changes nothing and its errors (file, line, key) are logged and shown in the UI.
+        #[arg(long, env = "LATCHKEY_WATCH")]
+        watch: bool,
         /// Bearer token the admin API requires (mandatory when --bind is not loopback).
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
@@ -130,6 +164,20 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Print where Latchkey's local certificate authority (for `serve --tls`) is and how to trust
+    /// it on each system and runtime; makes the CA if there is none yet.
+    Ca {
+        /// Where the local CA lives [default: tls/ in the data directory].
+        #[arg(long, env = "LATCHKEY_TLS_DIR", value_name = "DIR")]
+        tls_dir: Option<PathBuf>,
+        /// Print only the CA certificate's path (for scripts: `export NODE_EXTRA_CA_CERTS=$(latchkey ca --path)`).
+        #[arg(long)]
+        path: bool,
+    },
+    /// Print the JSON Schema of latchkey.toml (generated from the code), for TOML editors'
+    /// completion and validation: `latchkey schema > latchkey.schema.json`, then
+    /// `#:schema ./latchkey.schema.json` as the file's first line (Taplo, Even Better TOML).
+    Schema,
     /// Mint an access token for a client (and a user) and print it.
     Token {
         /// The client it is issued to.
@@ -401,6 +449,28 @@ async fn reset(db: Option<String>, config: Option<PathBuf>, keys: bool) -> ExitC
     ExitCode::SUCCESS
 }
 
+/// `latchkey ca`: makes the CA when missing, prints its path and how to trust it.
+fn ca(dir: Option<PathBuf>, path_only: bool) -> ExitCode {
+    let dir = dir.unwrap_or_else(latchkey::tls::default_dir);
+    match latchkey::tls::LocalCa::open_or_create(&dir, latchkey::Clock::system().now()) {
+        Ok(ca) => {
+            if path_only {
+                println!("{}", ca.ca_cert_path().display());
+            } else {
+                if ca.created {
+                    eprintln!("made a new local certificate authority in {}", dir.display());
+                }
+                print!("{}", latchkey::tls::trust_instructions(&ca));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Parses `--claim name=value`: the value as JSON when it is JSON, else as a string.
 fn parse_claims(raw: &[String]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let mut out = serde_json::Map::new();
@@ -542,7 +612,7 @@ async fn serve(opts: ServeOptions, announce: Announce) -> ExitCode {
             "event": "ready",
             "version": env!("CARGO_PKG_VERSION"),
             "issuer": server.issuer(),
-            "listening": format!("http://{}", server.addr()),
+            "listening": format!("{}://{}", server.scheme(), server.addr()),
             "port": server.addr().port(),
             "admin_url": server.admin_url(),
             "database": server.db().to_string(),
@@ -551,7 +621,13 @@ async fn serve(opts: ServeOptions, announce: Announce) -> ExitCode {
     } else if !announce.quiet {
         println!("Latchkey {} is running", env!("CARGO_PKG_VERSION"));
         println!("  issuer    {}", server.issuer());
-        println!("  listening http://{}", server.addr());
+        println!("  listening {}://{}", server.scheme(), server.addr());
+        if let Some(ca) = server.local_ca() {
+            println!(
+                "  CA        {} (`latchkey ca` shows how to trust it)",
+                ca.ca_cert_path().display()
+            );
+        }
         if announce.admin_token_set {
             println!("  admin UI  {}?access_token=<your --admin-token>", server.admin_url());
         } else {
@@ -597,8 +673,14 @@ async fn run(cli: Cli) -> ExitCode {
             port,
             bind,
             issuer,
+            tls,
+            tls_names,
+            tls_dir,
+            backchannel_url,
             db,
             config,
+            config_mode,
+            watch,
             admin_token,
             ready_file,
             quiet,
@@ -611,13 +693,25 @@ async fn run(cli: Cli) -> ExitCode {
                 admin_token_set: admin_token.is_some(),
                 ready_file,
             };
+            let tls = (tls || !tls_names.is_empty()).then(|| latchkey::TlsOptions {
+                dir: tls_dir.unwrap_or_else(latchkey::tls::default_dir),
+                names: tls_names,
+            });
+            let port = port.unwrap_or(if tls.is_some() { 8443 } else { 8000 });
             let opts = ServeOptions {
                 bind,
                 port,
+                tls,
                 issuer,
                 db: db_location(db),
                 config,
+                config_mode: match config_mode {
+                    ConfigModeArg::Merge => latchkey::config::ConfigMode::Merge,
+                    ConfigModeArg::Replace => latchkey::config::ConfigMode::Replace,
+                },
+                watch,
                 admin_token,
+                backchannel_url,
                 ..ServeOptions::default()
             };
             serve(opts, announce).await
@@ -655,6 +749,17 @@ async fn run(cli: Cli) -> ExitCode {
             };
             ExitCode::from(latchkey::exec::run(opts, signals).await)
         }
+        Command::Ca { tls_dir, path } => ca(tls_dir, path),
+        Command::Schema => match serde_json::to_string_pretty(&latchkey::config::json_schema()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Export { db, out } => export(db, out).await,
         Command::Import { file, db } => import(file, db).await,
         Command::Reset { db, config, keys } => reset(db, config, keys).await,

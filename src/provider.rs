@@ -63,7 +63,10 @@ pub struct Provider {
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
-    discovery: RwLock<Option<Bytes>>,
+    /// Discovery as fetched through the front channel (`[0]`) and the back channel (`[1]`).
+    discovery: RwLock<[Option<Bytes>; 2]>,
+    /// `[server] backchannel_url`, resolved against the issuer (see [`Issuer::back_channel`]).
+    backchannel: RwLock<Option<Arc<Issuer>>>,
     acr_values: RwLock<Arc<Vec<String>>>,
 }
 
@@ -103,7 +106,8 @@ impl Provider {
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
-            discovery: RwLock::new(None),
+            discovery: RwLock::new([None, None]),
+            backchannel: RwLock::new(None),
             acr_values: RwLock::new(Arc::new(Vec::new())),
         };
         p.reload_clients().await?;
@@ -207,18 +211,48 @@ impl Provider {
         v
     }
 
-    /// The cached discovery document, built by `build` when missing.
-    pub fn discovery_cached(&self, build: impl FnOnce() -> Bytes) -> Bytes {
-        if let Some(b) = read(&self.discovery) {
+    /// The cached discovery document for the front channel (`back_channel == false`) or the
+    /// back channel, built by `build` when missing.
+    pub fn discovery_cached(&self, back_channel: bool, build: impl FnOnce() -> Bytes) -> Bytes {
+        let slot = usize::from(back_channel);
+        if let Some(b) = read(&self.discovery)[slot].clone() {
             return b;
         }
         let b = build();
-        write(&self.discovery, Some(b.clone()));
+        match self.discovery.write() {
+            Ok(mut g) => g[slot] = Some(b.clone()),
+            Err(p) => p.into_inner()[slot] = Some(b.clone()),
+        }
         b
     }
 
     fn invalidate_discovery(&self) {
-        write(&self.discovery, None);
+        write(&self.discovery, [None, None]);
+    }
+
+    /// The back-channel base URL (`[server] backchannel_url`), when one is configured.
+    pub fn back_channel(&self) -> Option<Arc<Issuer>> {
+        read(&self.backchannel)
+    }
+
+    /// Sets (or with `None` removes) the back-channel base URL: `url` is validated and resolved
+    /// with [`Issuer::back_channel`]; the error says what is wrong with it.
+    pub fn set_back_channel(&self, url: Option<&str>) -> Result<(), String> {
+        let resolved = match url {
+            Some(u) => Some(Arc::new(self.issuer.back_channel(u)?)),
+            None => None,
+        };
+        write(&self.backchannel, resolved);
+        self.invalidate_discovery();
+        Ok(())
+    }
+
+    /// Whether a request's `Host` (`host[:port]`) is the configured back channel's.
+    pub fn is_back_channel_host(&self, host: Option<&str>) -> bool {
+        match (host, self.back_channel()) {
+            (Some(h), Some(b)) => b.serves_host(h),
+            _ => false,
+        }
     }
 
     // ---- registry changes ----
@@ -425,6 +459,14 @@ impl Provider {
     /// deleted. Settings it states are applied; the signing algorithm takes effect at the next
     /// start (or key rotation).
     pub async fn apply_config(&self, cfg: ConfigFile) -> Result<(), ChangeError> {
+        if let Some(url) = &cfg.server.backchannel_url
+            && let Err(message) = self.set_back_channel(Some(url))
+        {
+            return Err(ChangeError::Invalid(vec![FieldError {
+                path: validate::Path::key("server").then("backchannel_url"),
+                message,
+            }]));
+        }
         let merged = cfg.merge_settings(&self.settings());
         if merged != *self.settings() {
             self.set_settings(merged).await?;
@@ -486,6 +528,39 @@ impl Provider {
             );
         }
         Ok(())
+    }
+
+    /// `--config-mode replace`: removes the resources, clients, users and custom scopes `cfg`
+    /// does not name (in that order, so nothing removed is still referenced); tokens stay.
+    /// Returns what was removed, as `client `x`` and the like.
+    pub async fn prune_to(&self, cfg: &ConfigFile) -> Result<Vec<String>, ChangeError> {
+        let mut removed = Vec::new();
+        for r in self.resources() {
+            if !cfg.resources.iter().any(|f| f.name == r.name) {
+                self.delete_resource(&r.name).await?;
+                removed.push(format!("resource `{}`", r.name));
+            }
+        }
+        for c in self.clients() {
+            if !cfg.clients.iter().any(|f| f.client_id == c.client_id) {
+                self.delete_client(&c.client_id).await?;
+                removed.push(format!("client `{}`", c.client_id));
+            }
+        }
+        for u in self.store.list_users().await? {
+            let name = u.user.username.clone();
+            if !cfg.users.iter().any(|f| f.username == name) {
+                self.delete_user(&name).await?;
+                removed.push(format!("user `{name}`"));
+            }
+        }
+        for sc in self.scopes().iter().filter(|s| !s.builtin) {
+            if !cfg.scopes.iter().any(|f| f.name == sc.name) {
+                self.delete_scope(&sc.name).await?;
+                removed.push(format!("scope `{}`", sc.name));
+            }
+        }
+        Ok(removed)
     }
 
     /// After the store was reset ([`Store::reset_to_baseline`]): reads the settings, clients,

@@ -34,6 +34,34 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// The clock (tests pass a fixed one).
     pub clock: Clock,
+    /// The back-channel base URL (`--backchannel-url`; overrides `[server] backchannel_url`).
+    pub backchannel_url: Option<String>,
+    /// `--config-mode`: merge (default) or replace (what the file does not name is removed).
+    pub config_mode: crate::config::ConfigMode,
+    /// `--watch`: apply the config file again whenever it changes.
+    pub watch: bool,
+    /// Serve HTTPS with the local CA's certificate (`--tls`); the default issuer is then
+    /// `https://localhost:<port>`.
+    pub tls: Option<TlsOptions>,
+}
+
+/// HTTPS on loopback (`latchkey serve --tls`, see [`crate::tls`]).
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    /// Where the CA and the server certificate live (default [`crate::tls::default_dir`]).
+    pub dir: PathBuf,
+    /// Names the server certificate covers besides `localhost`, `127.0.0.1` and `::1`
+    /// (`--tls-name`): DNS names or IP addresses.
+    pub names: Vec<String>,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            dir: crate::tls::default_dir(),
+            names: Vec::new(),
+        }
+    }
 }
 
 impl Default for ServeOptions {
@@ -46,6 +74,10 @@ impl Default for ServeOptions {
             config: None,
             admin_token: None,
             clock: Clock::system(),
+            backchannel_url: None,
+            tls: None,
+            config_mode: crate::config::ConfigMode::Merge,
+            watch: false,
         }
     }
 }
@@ -96,6 +128,15 @@ pub enum StartError {
     /// The config file is broken.
     #[error("{0}")]
     Config(ConfigErrors),
+    /// The local CA or the server certificate cannot be made or loaded.
+    #[error("--tls: {0}")]
+    Tls(#[from] crate::tls::TlsError),
+    /// `--watch` cannot watch the file.
+    #[error("{0}")]
+    Watch(String),
+    /// `--backchannel-url` is not a usable base URL.
+    #[error("--backchannel-url: {0}")]
+    BackChannel(String),
     /// The database cannot be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -113,8 +154,12 @@ pub struct RunningServer {
     provider: Arc<Provider>,
     admin: Arc<crate::admin::Admin>,
     db: DbLocation,
+    /// With `--tls`: the CA, and a client configuration trusting only it (the readiness probe).
+    tls: Option<(crate::tls::LocalCa, Arc<rustls::ClientConfig>)>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// `--watch`: the task reloading the config file.
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -123,9 +168,19 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://<bound address>`: where to send requests (tests).
+    /// `http://<bound address>` (`https://` with TLS): where to send requests (tests).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme(), self.addr)
+    }
+
+    /// `http`, or `https` with TLS.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// With TLS, the local CA (its files and fingerprint).
+    pub fn local_ca(&self) -> Option<&crate::tls::LocalCa> {
+        self.tls.as_ref().map(|(ca, _)| ca)
     }
 
     /// The issuer identifier.
@@ -161,6 +216,9 @@ impl RunningServer {
 
     /// Stops accepting, lets open requests finish, and returns.
     pub async fn shutdown(mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -176,14 +234,10 @@ impl RunningServer {
             self.provider.issuer.path,
             crate::oauth::paths::OPENID_CONFIGURATION
         );
-        let probe = probe(self.addr, path);
+        let probe = probe(self.addr, path, self.tls.as_ref().map(|(_, c)| c.clone()));
         match tokio::time::timeout(limit, probe).await {
             Ok(r) => r,
-            Err(_) => Err(format!(
-                "no answer from http://{} within {} ms",
-                self.addr,
-                limit.as_millis()
-            )),
+            Err(_) => Err(format!("no answer from {} within {} ms", self.url(), limit.as_millis())),
         }
     }
 
@@ -195,9 +249,9 @@ impl RunningServer {
     }
 }
 
-/// One `GET path` over a fresh loopback connection, retried every 2 ms until it answers 200
-/// (the caller bounds it with a timeout).
-async fn probe(addr: SocketAddr, path: String) -> Result<(), String> {
+/// One `GET path` over a fresh loopback connection (over TLS, trusting only the local CA, when
+/// `tls` is given), retried every 2 ms until it answers 200 (the caller bounds it with a timeout).
+async fn probe(addr: SocketAddr, path: String, tls: Option<Arc<rustls::ClientConfig>>) -> Result<(), String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let target = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
@@ -209,9 +263,20 @@ async fn probe(addr: SocketAddr, path: String) -> Result<(), String> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
     loop {
         let attempt = async {
-            let mut s = tokio::net::TcpStream::connect(target)
+            let tcp = tokio::net::TcpStream::connect(target)
                 .await
                 .map_err(|e| e.to_string())?;
+            let mut s: Box<dyn Stream> = match &tls {
+                None => Box::new(tcp),
+                Some(cfg) => {
+                    // Every server certificate covers `localhost`, whatever address was bound.
+                    let name = rustls::pki_types::ServerName::from(
+                        rustls::pki_types::DnsName::try_from("localhost").map_err(|e| e.to_string())?,
+                    );
+                    let connector = tokio_rustls::TlsConnector::from(cfg.clone());
+                    Box::new(connector.connect(name, tcp).await.map_err(|e| e.to_string())?)
+                }
+            };
             s.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
             let mut head = [0u8; 16];
             let mut n = 0;
@@ -237,6 +302,10 @@ async fn probe(addr: SocketAddr, path: String) -> Result<(), String> {
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
+
+/// A plain or TLS client stream (the readiness probe).
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
 /// rename, so a reader polling `path` sees nothing or everything (`--ready-file`).
@@ -376,11 +445,35 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Bind { addr, source: e })?;
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
     let issuer_id = opts
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+        .unwrap_or_else(|| format!("{scheme}://localhost:{}", addr.port()));
     let issuer = Issuer::parse(&issuer_id).map_err(StartError::Issuer)?;
+    // The CA and certificates use real time (peers check them against theirs), never the
+    // virtual clock.
+    let tls = match opts.tls.clone() {
+        Some(t) => {
+            let made = tokio::task::spawn_blocking(move || {
+                let now = Clock::system().now();
+                let ca = crate::tls::LocalCa::open_or_create(&t.dir, now)?;
+                let server = ca.server_config(&t.names, now)?;
+                let client = ca.client_config()?;
+                Ok::<_, crate::tls::TlsError>((ca, server, client))
+            })
+            .await
+            .map_err(|e| crate::tls::TlsError::Generate(e.to_string()))??;
+            if made.0.created {
+                tracing::info!(
+                    "made a local certificate authority in {}; run `latchkey ca` to see how to trust it",
+                    made.0.dir.display()
+                );
+            }
+            Some(made)
+        }
+        None => None,
+    };
 
     let store = Store::open(&opts.db).await?;
     let stored_settings = store.load_settings().await?.unwrap_or_default();
@@ -392,7 +485,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
                 .map(|s| s.name)
                 .chain(store.list_scopes().await?.into_iter().map(|s| s.name))
                 .collect();
-            let cfg = config::parse_file(path, &|s| existing.iter().any(|e| e == s)).map_err(StartError::Config)?;
+            // In replace mode the database's custom scopes are about to go: the file must define
+            // the ones it uses.
+            let replace = opts.config_mode == config::ConfigMode::Replace;
+            let cfg = config::parse_file(path, &|s| {
+                existing.iter().any(|e| e == s) && (!replace || builtin_scopes().iter().any(|b| b.name == s))
+            })
+            .map_err(StartError::Config)?;
             Some(cfg)
         }
         None => None,
@@ -433,7 +532,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         provider.set_settings(settings).await?;
     }
     if let Some(cfg) = file {
-        provider.apply_config(cfg).await?;
+        let removed = crate::watch::apply(&provider, cfg, opts.config_mode).await?;
+        if !removed.is_empty() {
+            tracing::info!("--config-mode replace: removed {}", removed.join(", "));
+        }
+    }
+    if let Some(url) = &opts.backchannel_url {
+        provider.set_back_channel(Some(url)).map_err(StartError::BackChannel)?;
     }
     // What `POST /admin/api/reset` goes back to.
     provider.store.save_baseline().await?;
@@ -445,8 +550,21 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     ));
     let app = crate::http::router_with(provider.clone(), admin.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let watcher = match (&opts.config, opts.watch) {
+        (Some(path), true) => {
+            Some(crate::watch::spawn(provider.clone(), path.clone(), opts.config_mode).map_err(StartError::Watch)?)
+        }
+        (None, true) => return Err(StartError::Watch("--watch needs --config FILE".into())),
+        _ => None,
+    };
+    let serve_tls = tls.as_ref().map(|(_, server, _)| {
+        Arc::new(crate::http::serve::Tls {
+            acceptor: tokio_rustls::TlsAcceptor::from(server.clone()),
+            https_url: provider.issuer.url("/"),
+        })
+    });
     let stopping = admin.clone();
-    let task = tokio::spawn(crate::http::serve::serve(listener, app, async move {
+    let task = tokio::spawn(crate::http::serve::serve(listener, app, serve_tls, async move {
         let _ = stop_rx.await;
         // Ends the event streams, so open SSE connections do not hold up the shutdown.
         stopping.shutdown();
@@ -456,7 +574,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         provider,
         admin,
         db: opts.db,
+        tls: tls.map(|(ca, _, client)| (ca, client)),
         stop: Some(stop_tx),
         task,
+        watcher,
     })
 }

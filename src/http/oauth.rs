@@ -65,8 +65,21 @@ pub async fn jwks(State(p): State<AppState>) -> Response {
 }
 
 /// Discovery (OIDC Discovery 1.0 §4, RFC 8414 §3). Cached until scopes or settings change.
-pub async fn discovery(State(p): State<AppState>) -> Response {
-    let body = p.discovery_cached(|| Bytes::from(discovery::document(&p).to_string()));
+/// A request whose `Host` (or HTTP/2 `:authority`) is the configured back channel's gets the
+/// back-channel document; any other host the front-channel one.
+pub async fn discovery(State(p): State<AppState>, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let back = p.back_channel().filter(|_| p.is_back_channel_host(host));
+    let body = p.discovery_cached(back.is_some(), || {
+        let doc = match &back {
+            Some(b) => discovery::back_channel_document(&p, b),
+            None => discovery::document(&p),
+        };
+        Bytes::from(doc.to_string())
+    });
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),

@@ -1,6 +1,7 @@
 //! The accept loop: HTTP/1.1 and HTTP/2 over hyper, one task per connection, with timeouts
 //! (slow, stalled, silent or idle clients are cut off and never hold up others) and graceful
-//! shutdown.
+//! shutdown; optionally HTTPS ([`Tls`]), where a plain-HTTP request gets a clear 400 instead of
+//! a TLS alert its client cannot show.
 //!
 //! Timeouts, per connection:
 //! - [`FIRST_REQUEST_TIMEOUT`]: a connection that has not started a request by then (a raw TCP
@@ -163,8 +164,51 @@ impl hyper::body::Body for Tracked {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains connections.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// HTTPS on the listener (`latchkey serve --tls`).
+pub struct Tls {
+    /// The rustls acceptor (the local CA's server certificate).
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    /// The issuer URL, named in the answer to a plain-HTTP request.
+    pub https_url: String,
+}
+
+/// The first byte of a TLS connection: a handshake record (RFC 8446 §5.1, `ContentType` 22).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// Answers a plain-HTTP request sent to the HTTPS port: reads what the client sent (up to the end
+/// of its head, 8 KiB or 2 s) so closing does not reset the connection before the client reads
+/// the answer, then writes a 400 `text/plain` saying to use `https://` and closes.
+async fn plaintext_answer(mut stream: tokio::net::TcpStream, https_url: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::with_capacity(1024);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut buf = [0u8; 1024];
+        while head.len() < 8192 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            }
+        }
+    })
+    .await;
+    let body = format!(
+        "This port serves HTTPS only: Latchkey runs with --tls. Use {https_url} (https://, not http://).\n\
+         To trust Latchkey's local certificate authority, run `latchkey ca`.\n"
+    );
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ncache-control: no-store\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` completes, then
+/// drains connections.
+pub async fn serve(listener: TcpListener, app: Router, tls: Option<Arc<Tls>>, shutdown: impl Future<Output = ()>) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -194,7 +238,32 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(builder.clone(), stream, peer, app.clone(), stopped.clone()));
+                let (builder, app, stopped) = (builder.clone(), app.clone(), stopped.clone());
+                match tls.clone() {
+                    None => {
+                        tokio::spawn(connection(builder, stream, peer, app, stopped));
+                    }
+                    Some(tls) => {
+                        tokio::spawn(async move {
+                            // The client speaks first; silence is bounded like a missing request.
+                            let mut first = [0u8; 1];
+                            match tokio::time::timeout(FIRST_REQUEST_TIMEOUT, stream.peek(&mut first)).await {
+                                Ok(Ok(1..)) => {}
+                                _ => return,
+                            }
+                            if first[0] != TLS_HANDSHAKE {
+                                plaintext_answer(stream, &tls.https_url).await;
+                                return;
+                            }
+                            let handshake = tokio::time::timeout(FIRST_REQUEST_TIMEOUT, tls.acceptor.accept(stream));
+                            match handshake.await {
+                                Ok(Ok(s)) => connection(builder, s, peer, app, stopped).await,
+                                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }
@@ -208,13 +277,15 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
 }
 
 /// Serves one connection until it closes, times out, or shutdown is signalled.
-async fn connection(
+async fn connection<S>(
     builder: Arc<Builder<TokioExecutor>>,
-    stream: tokio::net::TcpStream,
+    stream: S,
     peer: std::net::SocketAddr,
     app: Router,
     mut stopped: watch::Receiver<bool>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Activity::new();
     let tracker = activity.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {

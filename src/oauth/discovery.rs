@@ -1,7 +1,10 @@
 //! Discovery documents: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
 //!
 //! Built from the configured issuer and the router's path constants, advertising exactly what
-//! is implemented; never from the request's `Host` header.
+//! is implemented; never from the request's `Host` header. With `[server] backchannel_url`,
+//! the document fetched through that host names the server-to-server endpoints
+//! ([`BACK_CHANNEL_ENDPOINTS`]) on it instead; `issuer` and the browser-facing endpoints
+//! always keep the front-channel URL.
 
 use serde_json::{Value, json};
 
@@ -31,6 +34,39 @@ const REGISTERED_CLAIMS: &[&str] = &[
     "azp",
     "jti",
 ];
+
+/// The metadata names (OIDC Discovery §3, RFC 8414 §2, RFC 7662 §4, RFC 7009 §3, RFC 7591,
+/// RFC 9126 §5, RFC 8628 §4) of the endpoints that servers call directly, never a browser:
+/// through the back channel these point at `backchannel_url`. Names not (yet) in the document
+/// are skipped.
+pub const BACK_CHANNEL_ENDPOINTS: &[&str] = &[
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "registration_endpoint",
+    "pushed_authorization_request_endpoint",
+    "device_authorization_endpoint",
+];
+
+/// The discovery document as seen through the back channel `back` (the front-channel document
+/// with every [`BACK_CHANNEL_ENDPOINTS`] URL moved from the issuer's base to `back`'s).
+pub fn back_channel_document(p: &Provider, back: &crate::issuer::Issuer) -> Value {
+    let mut doc = document(p);
+    let front = p.issuer.url("");
+    let back_base = back.url("");
+    if let Value::Object(map) = &mut doc {
+        for name in BACK_CHANNEL_ENDPOINTS {
+            if let Some(Value::String(url)) = map.get_mut(*name)
+                && let Some(rest) = url.strip_prefix(&front)
+            {
+                *url = format!("{back_base}{rest}");
+            }
+        }
+    }
+    doc
+}
 
 /// The discovery document (the same for both well-known paths).
 pub fn document(p: &Provider) -> Value {

@@ -7,3 +7,4 @@ mod machine;
 mod reset;
 mod serve;
 mod tooling;
+mod setups;

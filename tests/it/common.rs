@@ -285,6 +285,17 @@ impl TestServer {
         }
     }
 
+    /// The config file the server was started with.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.opts.config.clone().expect("a config file")
+    }
+
+    /// Stops the server and starts it again with the same database, the options adjusted.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut ServeOptions)) -> TestServer {
+        adjust(&mut self.opts);
+        self.restart().await
+    }
+
     /// Stops the server and starts it again with the same options and database.
     pub async fn restart(self) -> TestServer {
         let TestServer {
