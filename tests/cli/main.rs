@@ -6,5 +6,5 @@ mod exec;
 mod machine;
 mod reset;
 mod serve;
-mod tooling;
 mod setups;
+mod tooling;
