@@ -236,8 +236,12 @@ fn the_schema_validates_every_example_in_the_docs_and_rejects_a_misspelt_key() {
         let doc: serde_json::Value = toml::from_str(src).unwrap_or_else(|e| panic!("{name}: not TOML: {e}"));
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
-        // The parser agrees.
-        latchkey::config::parse_and_validate(name, src, &|_| true).unwrap_or_else(|e| panic!("{e}"));
+        // The parser agrees, except on `[[keys]]` examples: their key material is elided in
+        // the docs (`x = "..."`, a `path` to a file the docs do not ship), which only the
+        // schema can judge; tests/oidc/fixed_keys.rs parses real keys.
+        if !src.contains("[[keys]]") {
+            latchkey::config::parse_and_validate(name, src, &|_| true).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
     for bad in [
         "[[clients]]\nclient_id = \"a\"\nscoeps = [\"read\"]\n",
