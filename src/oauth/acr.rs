@@ -14,6 +14,18 @@ use serde_json::{Map, Value};
 use super::error::{ErrorCode, OAuthError};
 use crate::model::User;
 
+/// How the user of a grant authenticated, carried from the code to the refresh tokens so every
+/// id_token of the grant states the same (OIDC Core §2, §12.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Authn {
+    /// `acr`, when stated.
+    pub acr: Option<String>,
+    /// `amr`.
+    pub amr: Vec<String>,
+    /// Claims the `claims` parameter asked for in the id_token.
+    pub id_token_claims: Vec<String>,
+}
+
 /// The `acr` value of a persona that has none configured (OIDC Core §2, level 0).
 pub const LEVEL_ZERO: &str = "0";
 

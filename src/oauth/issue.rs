@@ -144,7 +144,7 @@ pub struct RefreshTokenRequest<'a> {
     pub auth_time: i64,
     /// How they authenticated: `acr`, `amr` and the id_token claims the `claims` parameter
     /// asked for (carried into later id_tokens, OIDC Core §12.2).
-    pub authn: crate::oauth::token::Authn,
+    pub authn: crate::oauth::acr::Authn,
     /// The grant family it belongs to.
     pub grant_id: String,
     /// The token it replaces (rotation) or the code it came from.

@@ -138,17 +138,7 @@ fn auth_time_of(r: &TokenRecord) -> i64 {
     r.claims.get("auth_time").and_then(Value::as_i64).unwrap_or(r.issued_at)
 }
 
-/// How the user of a grant authenticated, carried from the code to the refresh tokens so every
-/// id_token of the grant states the same (OIDC Core §2, §12.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Authn {
-    /// `acr`, when stated.
-    pub acr: Option<String>,
-    /// `amr`.
-    pub amr: Vec<String>,
-    /// Claims the `claims` parameter asked for in the id_token.
-    pub id_token_claims: Vec<String>,
-}
+pub use super::acr::Authn;
 
 fn authn_of(r: &TokenRecord) -> Authn {
     let strings = |name: &str| -> Vec<String> {
