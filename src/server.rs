@@ -260,7 +260,10 @@ async fn probe(addr: SocketAddr, path: String, tls: Option<Arc<rustls::ClientCon
         }
         _ => addr,
     };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {target}\r\n{}: 1\r\nConnection: close\r\n\r\n",
+        crate::admin::requests::READINESS_PROBE_HEADER
+    );
     loop {
         let attempt = async {
             let tcp = tokio::net::TcpStream::connect(target)

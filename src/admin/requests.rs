@@ -42,8 +42,15 @@ pub const SHOWN_HEADERS: &[&str] = &[
     "dpop",
 ];
 
-/// Captured only to recognise the admin UI's own requests ([`from_admin_ui`]); never shown.
-const UI_MARKER_HEADERS: &[&str] = &["referer", "sec-fetch-site", "sec-fetch-mode", "host"];
+/// Captured only to recognise the admin UI's own requests ([`from_admin_ui`]) and Latchkey's
+/// readiness probe ([`is_readiness_probe`]); never shown.
+const UI_MARKER_HEADERS: &[&str] = &[
+    "referer",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "host",
+    READINESS_PROBE_HEADER,
+];
 
 /// Whether a request header is captured: shown in the log, or read by [`from_admin_ui`].
 pub fn captures_header(name: &str) -> bool {
@@ -78,6 +85,15 @@ pub fn from_admin_ui(c: &Captured) -> bool {
         }
     };
     same_origin && is_admin_page(referer.path())
+}
+
+/// The header Latchkey's own readiness probe (`--ready-file`, `latchkey exec`) sends, so its
+/// discovery request does not appear in the request log as if an app had made it.
+pub const READINESS_PROBE_HEADER: &str = "latchkey-readiness-probe";
+
+/// Whether `c` is Latchkey's own readiness probe ([`READINESS_PROBE_HEADER`]).
+pub fn is_readiness_probe(c: &Captured) -> bool {
+    c.header(READINESS_PROBE_HEADER).is_some()
 }
 
 /// `/admin` or anything under `/admin/`, at the root or under an issuer path.
@@ -238,7 +254,7 @@ impl RequestLog {
     /// (redacted and rendered) as `request.logged`. Returns its id; the admin UI's own requests
     /// ([`from_admin_ui`]) are not stored (`None`).
     pub fn record(&self, c: Captured) -> Option<i64> {
-        if from_admin_ui(&c) {
+        if from_admin_ui(&c) || is_readiness_probe(&c) {
             return None;
         }
         let at = c.at_ms;

@@ -58,6 +58,11 @@ fn port_0_and_a_ready_file_give_a_wrapper_the_real_issuer() {
         .parse()
         .unwrap();
     assert_ne!(port, 0);
+    // Its own readiness probe is not in the request log: the log is empty until an app calls.
+    let (status, body) = http_get(&format!("127.0.0.1:{port}"), "/admin/api/requests");
+    assert!(status.contains(" 200 "), "{status}");
+    let log: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(log["items"], serde_json::json!([]), "{log}");
     // It answers at once, and says the issuer it wrote.
     let (status, body) = http_get(&format!("127.0.0.1:{port}"), "/.well-known/openid-configuration");
     assert!(status.contains(" 200 "), "{status}");
