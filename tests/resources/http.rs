@@ -90,15 +90,7 @@ async fn body_tokens_are_read_on_post_and_query_tokens_only_when_allowed() {
     assert_eq!(r.status, 200, "{:#}", r.json);
     // A query token beside the header is invisible to an API that does not read the query:
     // the call passes and the request row says the query was ignored.
-    let r = resp(
-        lk.http
-            .get(format!("{}/resources/books/books?access_token=whatever", lk.url))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = query_call(&lk, "whatever", Some(&t)).await;
     assert_eq!(r.status, 200, "{:#}", r.json);
     let link = r.header("latchkey-verdict").unwrap().to_string();
     let call = resp(lk.http.get(&link).send().await.unwrap()).await;
@@ -112,14 +104,7 @@ async fn body_tokens_are_read_on_post_and_query_tokens_only_when_allowed() {
         "{request:#}"
     );
     // The query (§2.3, SHOULD NOT): not read by default...
-    let r = resp(
-        lk.http
-            .get(format!("{}/resources/books/books?access_token={t}", lk.url))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = query_call(&lk, t.as_str(), None).await;
     assert_eq!(r.status, 401);
     assert!(r.json["error"].is_null());
     assert!(
@@ -134,25 +119,10 @@ async fn body_tokens_are_read_on_post_and_query_tokens_only_when_allowed() {
                        "bearer_methods": ["header", "query"]}),
     )
     .await;
-    let r = resp(
-        lk.http
-            .get(format!("{}/resources/books/books?access_token={t}", lk.url))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = query_call(&lk, t.as_str(), None).await;
     assert_eq!(r.status, 200, "{:#}", r.json);
     // Now the query is read, the header and the query are two places.
-    let r = resp(
-        lk.http
-            .get(format!("{}/resources/books/books?access_token={t}", lk.url))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = query_call(&lk, t.as_str(), Some(&t)).await;
     assert_eq!(r.status, 400, "{:#}", r.json);
     assert!(
         r.row("request")["explanation"]
@@ -355,4 +325,15 @@ async fn the_request_log_entry_carries_the_verdict_and_no_token() {
     assert_eq!(entry["verdict"]["decided_by"], "aud");
     assert_eq!(entry["status"], 401);
     assert!(!entry.to_string().contains(&t), "the token is redacted");
+}
+
+/// `GET /resources/books/books?access_token={query_token}`, with `bearer` in the header too.
+async fn query_call(lk: &Lk, query_token: &str, bearer: Option<&str>) -> Resp {
+    let mut req = lk
+        .http
+        .get(format!("{}/resources/books/books?access_token={query_token}", lk.url));
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    resp(req.send().await.unwrap()).await
 }
