@@ -4,7 +4,8 @@
 //! a free loopback port, opens an in-memory database unless told otherwise, applies the config
 //! file, and once it answers a discovery request over its socket the command starts with
 //! [`ENV_ISSUER`], [`ENV_URL`], [`ENV_ADMIN_URL`] and one `LATCHKEY_CLIENT_<ID>_SECRET` per
-//! confidential client ([`client_secret_var`]) in its environment. Signals sent to
+//! confidential client ([`client_secret_var`]) in its environment; with `--tls`, also the
+//! variables that make common runtimes trust Latchkey's CA ([`crate::tls::LocalCa::trust_environment`]). Signals sent to
 //! `latchkey exec` are passed on to the command; when the command ends, the server stops and
 //! `latchkey exec` exits with the command's status (a signal `n` as `128 + n`, as shells do).
 //!
@@ -82,6 +83,13 @@ pub fn environment(server: &RunningServer, admin_token: Option<&str>) -> Vec<(St
     ];
     if let Some(t) = admin_token {
         vars.push((ENV_ADMIN_TOKEN.to_string(), t.to_string()));
+    }
+    if let Some(ca) = server.local_ca() {
+        let (trust, error) = ca.trust_environment();
+        if let Some(e) = error {
+            tracing::warn!("the CA bundle for SSL_CERT_FILE was not written ({e}); it names Latchkey's CA alone");
+        }
+        vars.extend(trust);
     }
     let mut secrets: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for c in server.provider().clients() {

@@ -104,9 +104,20 @@ enum Command {
         /// Port on 127.0.0.1 [default: 0, a free port].
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// Issuer URL, used exactly as given [default: http://localhost:<port>].
+        /// Issuer URL, used exactly as given [default: http://localhost:<port>, https:// with --tls].
         #[arg(long)]
         issuer: Option<String>,
+        /// Serve HTTPS with a certificate from Latchkey's local CA (issuer https://localhost:<port>);
+        /// the command gets LATCHKEY_CA_CERT, NODE_EXTRA_CA_CERTS, DENO_CERT (the CA) and
+        /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE (the system's bundle plus the CA).
+        #[arg(long)]
+        tls: bool,
+        /// Another name the certificate covers (repeatable; implies --tls).
+        #[arg(long = "tls-name", value_name = "NAME")]
+        tls_names: Vec<String>,
+        /// Where the local CA lives [default: tls/ in the data directory].
+        #[arg(long, env = "LATCHKEY_TLS_DIR", value_name = "DIR")]
+        tls_dir: Option<PathBuf>,
         /// Bearer token the admin API requires; the command gets it as LATCHKEY_ADMIN_TOKEN.
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
@@ -726,11 +737,18 @@ async fn run(cli: Cli) -> ExitCode {
             db,
             port,
             issuer,
+            tls,
+            tls_names,
+            tls_dir,
             admin_token,
             quiet,
             json_log,
             command,
         } => {
+            let tls = (tls || !tls_names.is_empty()).then(|| latchkey::TlsOptions {
+                dir: tls_dir.unwrap_or_else(latchkey::tls::default_dir),
+                names: tls_names,
+            });
             // Requests are not logged unless LATCHKEY_LOG asks: the command's output stays its own.
             let _log = init_logging(quiet, json_log, "warn");
             // Before the server starts: a signal from now on is passed to the command.
@@ -739,6 +757,7 @@ async fn run(cli: Cli) -> ExitCode {
                 serve: ServeOptions {
                     port,
                     issuer,
+                    tls,
                     db: db.map_or(DbLocation::Memory, |d| DbLocation::parse(&d)),
                     config,
                     admin_token,

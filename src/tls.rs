@@ -360,6 +360,85 @@ fn write_private(path: &Path, contents: &str) -> Result<(), TlsError> {
     Ok(())
 }
 
+/// Where operating systems keep their CA bundle (Debian/Ubuntu/Alpine, Fedora/RHEL, macOS and
+/// the BSDs, openSUSE), tried in this order.
+pub const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/ca-bundle.pem",
+];
+
+/// The CA bundle a command would use without Latchkey: `SSL_CERT_FILE` when it names a file,
+/// else the first of [`SYSTEM_BUNDLES`] that exists; `None` on systems without one (Windows).
+pub fn system_bundle() -> Option<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .or_else(|| SYSTEM_BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file()))
+}
+
+impl LocalCa {
+    /// `bundle.pem`: the system's CA bundle followed by Latchkey's CA, for variables that
+    /// replace the default trust store rather than add to it (`SSL_CERT_FILE`,
+    /// `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`): with it a test still reaches real HTTPS hosts.
+    pub fn bundle_path(&self) -> PathBuf {
+        self.dir.join("bundle.pem")
+    }
+
+    /// Writes [`LocalCa::bundle_path`] from `system` (a PEM bundle; none: Latchkey's CA alone),
+    /// through a temporary file unique to this process and a rename, so concurrent runs never
+    /// see half a file. A `system` that is this bundle itself (a nested `latchkey exec`) is not
+    /// copied into itself. Errors: [`TlsError::Io`].
+    pub fn write_bundle(&self, system: Option<&Path>) -> Result<PathBuf, TlsError> {
+        let path = self.bundle_path();
+        let ca = std::fs::read_to_string(self.ca_cert_path()).map_err(|e| io(&self.ca_cert_path(), e))?;
+        let mut out = String::new();
+        if let Some(sys) = system.filter(|s| std::fs::canonicalize(s).ok() != std::fs::canonicalize(&path).ok()) {
+            let text = std::fs::read_to_string(sys).map_err(|e| io(sys, e))?;
+            out.push_str(&text);
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out.push_str("# Latchkey development CA (latchkey ca)\n");
+        out.push_str(&ca);
+        let tmp = self.dir.join(format!("bundle.pem.{}.tmp", std::process::id()));
+        let written = std::fs::write(&tmp, out).and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(&path, e));
+        }
+        Ok(path)
+    }
+
+    /// The variables that make a command trust this CA (what `latchkey exec --tls` sets):
+    /// `LATCHKEY_CA_CERT`, `NODE_EXTRA_CA_CERTS` and `DENO_CERT` name `ca.pem` (they add to the
+    /// runtime's store); `SSL_CERT_FILE` (OpenSSL, Go, Ruby, .NET on Linux),
+    /// `REQUESTS_CA_BUNDLE` (Python requests) and `CURL_CA_BUNDLE` name the bundle from
+    /// [`LocalCa::write_bundle`] (they replace the store). When the bundle cannot be written,
+    /// they name `ca.pem` and the reason is returned beside them.
+    pub fn trust_environment(&self) -> (Vec<(String, String)>, Option<TlsError>) {
+        let ca = self.ca_cert_path().display().to_string();
+        let (bundle, error) = match self.write_bundle(system_bundle().as_deref()) {
+            Ok(p) => (p.display().to_string(), None),
+            Err(e) => (ca.clone(), Some(e)),
+        };
+        let vars = [
+            ("LATCHKEY_CA_CERT", &ca),
+            ("NODE_EXTRA_CA_CERTS", &ca),
+            ("DENO_CERT", &ca),
+            ("SSL_CERT_FILE", &bundle),
+            ("REQUESTS_CA_BUNDLE", &bundle),
+            ("CURL_CA_BUNDLE", &bundle),
+        ];
+        (
+            vars.into_iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            error,
+        )
+    }
+}
+
 /// What `latchkey ca` prints: where the CA is and how to trust it on each system and runtime.
 pub fn trust_instructions(ca: &LocalCa) -> String {
     let path = ca.ca_cert_path();

@@ -370,3 +370,55 @@ fn the_admin_token_is_passed_and_reset_works_on_the_in_memory_database() {
     std::fs::write(d.join("done"), "").unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// `--tls`: the command trusts Latchkey's CA through the variables its runtime reads, with
+/// verification on: Python's default context (SSL_CERT_FILE), Node.js's fetch
+/// (NODE_EXTRA_CA_CERTS) and curl (CURL_CA_BUNDLE). The bundle keeps the system's roots.
+#[test]
+fn exec_tls_sets_the_trust_variables_and_runtimes_verify_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = dir.path().join("tls");
+    let script = r#"set -e
+env | grep -E '^(LATCHKEY_|NODE_EXTRA_CA_CERTS|DENO_CERT|SSL_CERT_FILE|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE)' | sort > env.txt
+python3 -c 'import json, os, urllib.request; print("python", json.load(urllib.request.urlopen(os.environ["LATCHKEY_ISSUER"] + "/.well-known/openid-configuration"))["issuer"])'
+node -e 'fetch(process.env.LATCHKEY_URL + "/.well-known/openid-configuration").then(r => r.json()).then(j => console.log("node", j.issuer)).catch(e => { console.error(e.cause ?? e); process.exit(3); })'
+curl -sSf "$LATCHKEY_ISSUER/.well-known/openid-configuration" -o /dev/null && echo curl ok
+"#;
+    let out = exec(
+        dir.path(),
+        &["--tls", "--tls-dir", tls.to_str().unwrap(), "--", "sh", "-c", script],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let envs = std::fs::read_to_string(dir.path().join("env.txt")).unwrap();
+    let vars: std::collections::HashMap<&str, &str> = envs.lines().filter_map(|l| l.split_once('=')).collect();
+    let issuer = vars["LATCHKEY_ISSUER"];
+    assert!(issuer.starts_with("https://localhost:"), "{envs}");
+    assert!(vars["LATCHKEY_URL"].starts_with("https://127.0.0.1:"), "{envs}");
+    let ca = std::fs::canonicalize(tls.join("ca.pem")).unwrap();
+    let bundle = std::fs::canonicalize(tls.join("bundle.pem")).unwrap();
+    for k in ["LATCHKEY_CA_CERT", "NODE_EXTRA_CA_CERTS", "DENO_CERT"] {
+        assert_eq!(vars[k], ca.display().to_string(), "{k}: {envs}");
+    }
+    for k in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
+        assert_eq!(vars[k], bundle.display().to_string(), "{k}: {envs}");
+    }
+    assert!(stdout.contains(&format!("python {issuer}")), "{stdout}");
+    assert!(stdout.contains(&format!("node {issuer}")), "{stdout}");
+    assert!(stdout.contains("curl ok"), "{stdout}");
+    // The bundle ends with the CA and, where the system has a bundle, starts with it.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        text.trim_end()
+            .ends_with(std::fs::read_to_string(&ca).unwrap().trim_end())
+    );
+    if let Some(system) = latchkey::tls::system_bundle() {
+        let sys = std::fs::read_to_string(system).unwrap();
+        assert!(text.starts_with(sys.trim_end()), "the system's roots come first");
+    }
+}
