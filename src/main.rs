@@ -182,8 +182,12 @@ enum Command {
         #[arg(long, env = "LATCHKEY_TLS_DIR", value_name = "DIR")]
         tls_dir: Option<PathBuf>,
         /// Print only the CA certificate's path (for scripts: `export NODE_EXTRA_CA_CERTS=$(latchkey ca --path)`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "env")]
         path: bool,
+        /// Print `export NAME='value'` lines that make Node.js, Python, curl, OpenSSL, Go and Ruby
+        /// trust the CA (what `latchkey exec --tls` sets): `eval "$(latchkey ca --env)"`.
+        #[arg(long)]
+        env: bool,
     },
     /// Print the JSON Schema of latchkey.toml (generated from the code), for TOML editors'
     /// completion and validation: `latchkey schema > latchkey.schema.json`, then
@@ -461,12 +465,21 @@ async fn reset(db: Option<String>, config: Option<PathBuf>, keys: bool) -> ExitC
 }
 
 /// `latchkey ca`: makes the CA when missing, prints its path and how to trust it.
-fn ca(dir: Option<PathBuf>, path_only: bool) -> ExitCode {
+fn ca(dir: Option<PathBuf>, path_only: bool, env: bool) -> ExitCode {
     let dir = dir.unwrap_or_else(latchkey::tls::default_dir);
     match latchkey::tls::LocalCa::open_or_create(&dir, latchkey::Clock::system().now()) {
         Ok(ca) => {
             if path_only {
                 println!("{}", ca.ca_cert_path().display());
+            } else if env {
+                let (vars, error) = ca.trust_environment();
+                if let Some(e) = error {
+                    eprintln!("warning: the CA bundle was not written ({e}); SSL_CERT_FILE names the CA alone");
+                }
+                for (k, v) in vars {
+                    // POSIX shell quoting: single quotes, each ' written as '\''.
+                    println!("export {k}='{}'", v.replace('\'', r"'\''"));
+                }
             } else {
                 if ca.created {
                     eprintln!("made a new local certificate authority in {}", dir.display());
@@ -768,7 +781,7 @@ async fn run(cli: Cli) -> ExitCode {
             };
             ExitCode::from(latchkey::exec::run(opts, signals).await)
         }
-        Command::Ca { tls_dir, path } => ca(tls_dir, path),
+        Command::Ca { tls_dir, path, env } => ca(tls_dir, path, env),
         Command::Schema => match serde_json::to_string_pretty(&latchkey::config::json_schema()) {
             Ok(s) => {
                 println!("{s}");

@@ -50,3 +50,27 @@ fn schema_prints_a_json_schema() {
     assert_eq!(v["additionalProperties"], false);
     assert!(v["$defs"]["Client"]["properties"]["client_id"].is_object());
 }
+
+#[test]
+fn ca_env_prints_shell_exports_that_a_shell_can_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    // A quote in the path must survive the shell's quoting.
+    let tls = dir.path().join("it's tls");
+    let out = latchkey(&["ca", "--env", "--tls-dir", tls.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().all(|l| l.starts_with("export ")), "{text}");
+    let script = format!("{text}\nprintf '%s\\n' \"$NODE_EXTRA_CA_CERTS\" \"$SSL_CERT_FILE\"");
+    let sh = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    assert!(sh.status.success(), "{sh:?}");
+    let printed = String::from_utf8(sh.stdout).unwrap();
+    let lines: Vec<&str> = printed.lines().collect();
+    let canonical = std::fs::canonicalize(&tls).unwrap();
+    assert_eq!(lines[0], canonical.join("ca.pem").display().to_string());
+    assert_eq!(lines[1], canonical.join("bundle.pem").display().to_string());
+    assert!(
+        std::fs::read_to_string(canonical.join("bundle.pem"))
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+}
