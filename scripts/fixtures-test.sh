@@ -57,6 +57,7 @@ python_suite() {
     "$work/venv/bin/python" -c 'import pytest_latchkey, sys; p = pytest_latchkey.__file__; print("    pytest_latchkey from", p); sys.exit(p.startswith(sys.argv[1]))' "$repo"
     timed "pytest" "$work/venv/bin/pytest" -p no:cacheprovider -q
     timed "pytest -n 2 (pytest-xdist)" "$work/venv/bin/pytest" -p no:cacheprovider -q -n 2
+    timed "pytest --latchkey-tls (the suite over HTTPS)" "$work/venv/bin/pytest" -p no:cacheprovider -q --latchkey-tls
   )
 }
 

@@ -10,7 +10,8 @@
  * test file or a per-worker fixture, never share one across parallel workers).
  */
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { Agent, fetch as undiciFetch } from "undici";
 import { accessSync, constants, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
@@ -81,6 +82,14 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Milliseconds to wait for the server to answer [default: 30000]. */
   timeoutMs?: number;
+  /**
+   * Serve HTTPS (issuer `https://localhost:<port>`) with a certificate from Latchkey's local CA,
+   * kept in `tlsDir` [default: Latchkey's data directory, the CA `latchkey ca` shows]. The
+   * admin calls verify the server against that CA; `caCert` and `trustEnv` say how to trust it.
+   */
+  tls?: boolean;
+  /** Where the local CA lives (with `tls`). */
+  tlsDir?: string;
 }
 
 /** `POST /admin/api/tokens`: what to mint. */
@@ -211,6 +220,15 @@ export interface Latchkey extends AsyncDisposable {
   readonly adminUrl: string;
   /** The server's process id (undefined for a server this object did not start). */
   readonly pid: number | undefined;
+  /** With TLS: the path of Latchkey's CA certificate (`ca.pem`), to trust in your app's HTTP client. */
+  readonly caCert: string | undefined;
+  /**
+   * With TLS: the variables that make runtimes trust the CA (`NODE_EXTRA_CA_CERTS`,
+   * `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, ...: what `latchkey exec --tls` sets); `{}` without.
+   * Node.js reads NODE_EXTRA_CA_CERTS only at start: pass these to processes you spawn, or set
+   * them in `process.env` in a globalSetup so that test workers started later inherit them.
+   */
+  readonly trustEnv: Readonly<Record<string, string>>;
   /** An absolute URL on the server: `url("/token")`. */
   url(path?: string): string;
   /** What the server printed so far (a server this object started). */
@@ -305,6 +323,10 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
   const ready = join(dir, "ready");
   const logPath = join(dir, "latchkey.log");
   const args = ["serve", "--port", "0", "--db", ":memory:", "--ready-file", ready];
+  if (options.tls) {
+    args.push("--tls");
+    if (options.tlsDir !== undefined) args.push("--tls-dir", resolve(options.tlsDir));
+  }
   if (options.config !== undefined) {
     const config = resolve(options.config);
     if (!existsSync(config)) {
@@ -351,7 +373,20 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
   for (;;) {
     if (existsSync(ready)) {
       const issuer = readFileSync(ready, "utf8").trim();
-      if (issuer) return makeLatchkey(issuer, { child, exit, output, cleanup });
+      if (issuer) {
+        let trust: Record<string, string> = {};
+        if (options.tls) {
+          try {
+            trust = trustEnvironment(exe, options.tlsDir, env);
+          } catch (e) {
+            child.kill("SIGTERM");
+            await exit;
+            cleanup();
+            throw e;
+          }
+        }
+        return makeLatchkey(issuer, { child, exit, output, cleanup }, undefined, undefined, trust);
+      }
     }
     if (exited) {
       const out = output();
@@ -386,12 +421,41 @@ export function connectLatchkey(options: { issuer?: string; adminUrl?: string; a
       "connectLatchkey: no issuer given and LATCHKEY_ISSUER is not set (start the tests under `latchkey exec`, or set it in globalSetup)",
     );
   }
+  const ca = process.env.LATCHKEY_CA_CERT;
   return makeLatchkey(
     issuer,
     undefined,
     options.adminUrl ?? process.env.LATCHKEY_ADMIN_URL,
     options.adminToken ?? process.env.LATCHKEY_ADMIN_TOKEN,
+    ca ? { LATCHKEY_CA_CERT: ca } : {},
   );
+}
+
+/** `latchkey ca --env` parsed: `{ NAME: value }` (it prints `export NAME='value'` lines). */
+function trustEnvironment(exe: string, tlsDir: string | undefined, env: Record<string, string>): Record<string, string> {
+  const args = ["ca", "--env"];
+  if (tlsDir !== undefined) args.push("--tls-dir", resolve(tlsDir));
+  let out: string;
+  try {
+    out = execFileSync(exe, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new LatchkeyStartError(`\`${exe} ${args.join(" ")}\` failed: ${err.stderr ?? err.message}`, "");
+  }
+  const trust: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const m = /^export (\w+)='(.*)'$/.exec(line);
+    if (m) trust[m[1]] = m[2].replaceAll("'\\''", "'");
+  }
+  return trust;
+}
+
+/** `fetch`, verifying the server against `caCert` when one is given (undici's Agent). */
+function fetcher(caCert: string | undefined): typeof fetch {
+  if (!caCert) return fetch;
+  const dispatcher = new Agent({ connect: { ca: readFileSync(caCert, "utf8") } });
+  return ((url: string, init?: RequestInit) =>
+    undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
 }
 
 interface Owned {
@@ -401,8 +465,16 @@ interface Owned {
   cleanup: () => void;
 }
 
-function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adminToken?: string): Latchkey {
+function makeLatchkey(
+  issuer: string,
+  owned?: Owned,
+  adminUrlGiven?: string,
+  adminToken?: string,
+  trustEnv: Record<string, string> = {},
+): Latchkey {
   const base = issuer.replace(/\/+$/, "");
+  const caCert = trustEnv.LATCHKEY_CA_CERT;
+  const fetch = fetcher(caCert);
   const adminUrl = (adminUrlGiven ?? `${base}/admin/api`).replace(/\/+$/, "");
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -439,6 +511,8 @@ function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adm
     issuer,
     adminUrl,
     pid: owned?.child.pid,
+    caCert,
+    trustEnv: { ...trustEnv },
     url: (path = "") => base + path,
     output: () => owned?.output() ?? "",
     admin,
@@ -492,13 +566,19 @@ function makeLatchkey(issuer: string, owned?: Owned, adminUrlGiven?: string, adm
     async revokeToken(id) {
       await admin("POST", `/tokens/${encodeURIComponent(id)}/revoke`);
     },
-    authorize: (url, user, opts = {}) => authorize(base, url, user, opts),
+    authorize: (url, user, opts = {}) => authorize(base, url, user, opts, fetch),
   };
   return lk;
 }
 
 /** One browser: cookies kept by name, redirects not followed. */
-async function authorize(base: string, authorizationUrl: string, user: string, opts: AuthorizeOptions): Promise<string> {
+async function authorize(
+  base: string,
+  authorizationUrl: string,
+  user: string,
+  opts: AuthorizeOptions,
+  fetch: typeof globalThis.fetch,
+): Promise<string> {
   const cookies = new Map<string, string>();
   const go = async (url: string, form?: Record<string, string>) => {
     const headers: Record<string, string> = { accept: "text/html" };

@@ -10,6 +10,8 @@ Fixtures:
 Options (command line, or ini keys without the leading dashes and with underscores):
     --latchkey-config FILE   latchkey.toml to start from (ini paths are relative to the ini file)
     --latchkey-bin PATH      the latchkey binary (else LATCHKEY_BIN, else PATH)
+    --latchkey-tls           serve HTTPS with Latchkey's local CA; the session's os.environ
+                             then trusts it (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...)
     latchkey_args (ini)      more `latchkey serve` flags, one per line
 
 The clock, faults and reset are server-wide, so tests that run in parallel must not share a
@@ -28,6 +30,10 @@ import pytest
 from .server import Latchkey, LatchkeyNotFound, LatchkeyStartError, find_binary
 
 CONFIG_HELP = "latchkey.toml the Latchkey server starts from"
+TLS_HELP = (
+    "serve HTTPS with Latchkey's local CA; the session's environment then trusts it "
+    "(SSL_CERT_FILE, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, ...)"
+)
 BIN_HELP = "the latchkey binary (default: $LATCHKEY_BIN, else `latchkey` on PATH)"
 
 
@@ -38,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("latchkey_config", CONFIG_HELP + " (relative to the ini file)", default=None)
     parser.addini("latchkey_bin", BIN_HELP, default=None)
     parser.addini("latchkey_args", "more `latchkey serve` flags, one per line", type="linelist", default=[])
+    group.addoption("--latchkey-tls", action="store_true", default=None, help=TLS_HELP)
+    parser.addini("latchkey_tls", TLS_HELP, type="bool", default=False)
 
 
 def _ini_dir(config: pytest.Config) -> Path:
@@ -78,17 +86,21 @@ def latchkey_server(pytestconfig: pytest.Config, latchkey_config: Optional[Path]
     args = []
     for line in pytestconfig.getini("latchkey_args"):
         args += shlex.split(line)
+    tls = bool(pytestconfig.getoption("--latchkey-tls") or pytestconfig.getini("latchkey_tls"))
     try:
         server = Latchkey.start(
             latchkey_config,
             binary=_setting(pytestconfig, "latchkey_bin", path=True),
             args=args,
+            tls=tls,
         )
     except (LatchkeyNotFound, LatchkeyStartError) as e:
         # What to install, or the server's own message: no traceback into the plugin.
         pytest.fail(f"{e.__class__.__name__}: {e}", pytrace=False)
     try:
-        yield server
+        # With TLS, the whole session (and what it starts) trusts the server's certificate.
+        with server.trusted():
+            yield server
     finally:
         server.stop()
 

@@ -14,7 +14,9 @@ import json
 import os
 import re
 import shutil
+import contextlib
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -24,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 __all__ = [
     "Latchkey",
@@ -108,6 +110,10 @@ class Latchkey:
         admin_url: the admin API's base, `{issuer}/admin/api`.
         log_path: the file the server's output goes to (look here when a test fails).
         process: the `subprocess.Popen` of the server.
+        ca_cert: with TLS, the path of Latchkey's CA certificate (`ca.pem`), else None.
+        trust_env: with TLS, the variables that make runtimes trust that CA
+            (`SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, ...: what
+            `latchkey exec --tls` sets), else `{}`. `trusted()` applies them to `os.environ`.
     """
 
     def __init__(
@@ -120,7 +126,12 @@ class Latchkey:
         *,
         admin_url: Optional[str] = None,
         admin_token: Optional[str] = None,
+        trust_env: Optional[Mapping[str, str]] = None,
     ):
+        self.trust_env = dict(trust_env or {})
+        self.ca_cert = self.trust_env.get("LATCHKEY_CA_CERT")
+        # Admin calls and authorize() verify the server against the CA (never turned off).
+        self._ssl = ssl.create_default_context(cafile=self.ca_cert) if self.ca_cert else None
         self.process = process
         self.issuer = issuer.strip()
         self.admin_url = (admin_url or self.issuer.rstrip("/") + "/admin/api").rstrip("/")
@@ -139,11 +150,13 @@ class Latchkey:
         issuer = issuer or os.environ.get("LATCHKEY_ISSUER")
         if not issuer:
             raise LatchkeyNotFound("Latchkey.connect: no issuer given and LATCHKEY_ISSUER is not set")
+        ca = os.environ.get("LATCHKEY_CA_CERT")
         return cls(
             None,
             issuer,
             admin_url=admin_url or os.environ.get("LATCHKEY_ADMIN_URL"),
             admin_token=admin_token or os.environ.get("LATCHKEY_ADMIN_TOKEN"),
+            trust_env={"LATCHKEY_CA_CERT": ca} if ca else None,
         )
 
     # ---- life cycle ----
@@ -157,12 +170,17 @@ class Latchkey:
         args: Sequence[str] = (),
         env: Optional[Mapping[str, str]] = None,
         timeout: float = 30.0,
+        tls: bool = False,
+        tls_dir: Optional[PathLike] = None,
     ) -> "Latchkey":
         """Starts `latchkey serve` on a free loopback port with an in-memory database.
 
         `config`: a latchkey.toml to load (clients, scopes, users, resources, settings);
         `args`: more `latchkey serve` flags (e.g.
         `["--issuer", "http://localhost:9999/realms/dev"]`); `env`: extra environment.
+        `tls=True` serves HTTPS (issuer `https://localhost:<port>`) with a certificate from
+        Latchkey's local CA, kept in `tls_dir` (default: Latchkey's data directory, the CA
+        `latchkey ca` shows); `ca_cert` and `trust_env` then say how to trust it.
         The server's own LATCHKEY_* settings are not inherited from this process (a test run
         under `latchkey exec` has LATCHKEY_ISSUER set, which must not leak into a new server).
 
@@ -180,6 +198,10 @@ class Latchkey:
                 shutil.rmtree(workdir, ignore_errors=True)
                 raise LatchkeyStartError(f"Latchkey config file {str(config_path)!r} does not exist")
             command += ["--config", str(config_path.resolve())]
+        if tls:
+            command.append("--tls")
+            if tls_dir is not None:
+                command += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
         command += list(args)
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_") or k == "LATCHKEY_LOG"}
         child_env.update(env or {})
@@ -208,7 +230,14 @@ class Latchkey:
                 with open(ready, encoding="utf-8") as f:
                     issuer = f.read().strip()
                 if issuer:
-                    return cls(process, issuer, workdir, log_path, exe)
+                    server = cls(process, issuer, workdir, log_path, exe)
+                    if tls:
+                        try:
+                            server = cls(process, issuer, workdir, log_path, exe, trust_env=_trust_env(exe, tls_dir, child_env))
+                        except Exception:
+                            server.stop()
+                            raise
+                    return server
             code = process.poll()
             if code is not None:
                 output = _read(log_path)
@@ -240,6 +269,22 @@ class Latchkey:
                 self.process.wait()
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def trusted(self) -> Iterator[None]:
+        """Within the block, `os.environ` carries `trust_env`, so `requests`, `httpx`, urllib
+        and subprocesses (Node.js, curl) trust the server's certificate; the previous values
+        come back afterwards. Does nothing without TLS."""
+        saved = {k: os.environ.get(k) for k in self.trust_env}
+        os.environ.update(self.trust_env)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     def __enter__(self) -> "Latchkey":
         return self
@@ -278,7 +323,7 @@ class Latchkey:
             headers["Authorization"] = f"Bearer {self._admin_token}"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30, context=self._ssl) as response:
                 raw = response.read()
         except urllib.error.HTTPError as e:
             raw = e.read()
@@ -392,7 +437,11 @@ class Latchkey:
         password), with the page's message. `response_mode=form_post` is not supported.
         """
         jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(jar),
+            _NoRedirect(),
+            urllib.request.HTTPSHandler(context=self._ssl),
+        )
         status, location, page = _browse(opener, authorization_url)
         if location is None:
             req = _hidden(page, "req")
@@ -417,6 +466,22 @@ class Latchkey:
     def revoke(self, token_id: str) -> Any:
         """Revokes a token by its id (from `mint_token()["id"]` or `tokens()`)."""
         return self.admin("POST", f"/tokens/{urllib.parse.quote(token_id, safe='')}/revoke")
+
+
+def _trust_env(exe: str, tls_dir: Optional[PathLike], env: Mapping[str, str]) -> dict:
+    """`latchkey ca --env` parsed: `{NAME: value}` (it prints `export NAME='value'` lines)."""
+    command = [exe, "ca", "--env"]
+    if tls_dir is not None:
+        command += ["--tls-dir", str(Path(tls_dir).expanduser().resolve())]
+    out = subprocess.run(command, capture_output=True, text=True, env=dict(env), check=False)
+    if out.returncode != 0:
+        raise LatchkeyStartError(f"`{' '.join(command)}` failed: {out.stderr.strip()}")
+    trust = {}
+    for line in out.stdout.splitlines():
+        m = re.fullmatch(r"export (\w+)='(.*)'", line)
+        if m:
+            trust[m.group(1)] = m.group(2).replace("'\\''", "'")
+    return trust
 
 
 def _die_with_parent():
