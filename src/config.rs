@@ -364,6 +364,38 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The config file the server started from, as the admin API's `status.config` shows it: the
+/// GUI keeps a banner up while the last `--watch` reload was refused.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConfigFileState {
+    /// The file as named on the command line.
+    pub file: String,
+    /// `merge` or `replace`.
+    pub mode: String,
+    /// Whether `--watch` reloads it when it changes.
+    pub watch: bool,
+    /// `applied`: the file as it is now is in effect; `rejected`: the last change did not
+    /// validate (or not fully apply), and what was in effect before still is.
+    pub state: String,
+    /// Why the last change was refused (`rejected` only): file, line, column, key, message.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<serde_json::Value>,
+    /// Objects the last reload removed (`replace` mode).
+    pub removed: Vec<String>,
+    /// When that happened: milliseconds since the Unix epoch, virtual clock.
+    pub at: i64,
+}
+
+impl ConfigError {
+    /// The error as the `config.rejected` event and `status.config.errors` carry it:
+    /// `{file, line, column, key, message}` (each of line, column and key may be null).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.file, "line": self.line, "column": self.column, "key": self.key, "message": self.message,
+        })
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;

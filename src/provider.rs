@@ -68,6 +68,7 @@ pub struct Provider {
     /// `[server] backchannel_url`, resolved against the issuer (see [`Issuer::back_channel`]).
     backchannel: RwLock<Option<Arc<Issuer>>>,
     acr_values: RwLock<Arc<Vec<String>>>,
+    config_file: RwLock<Option<Arc<crate::config::ConfigFileState>>>,
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -85,6 +86,17 @@ fn write<T>(lock: &RwLock<T>, value: T) {
 }
 
 impl Provider {
+    /// The config file the server started from and how its last load went (`None` without
+    /// `--config`).
+    pub fn config_file(&self) -> Option<Arc<crate::config::ConfigFileState>> {
+        read(&self.config_file)
+    }
+
+    /// Records how the config file's last load went (see [`crate::watch`]).
+    pub fn set_config_file(&self, state: crate::config::ConfigFileState) {
+        write(&self.config_file, Some(Arc::new(state)));
+    }
+
     /// Builds the provider over an opened store and loaded keys, reading the registry.
     pub async fn new(
         issuer: Issuer,
@@ -109,6 +121,7 @@ impl Provider {
             discovery: RwLock::new([None, None]),
             backchannel: RwLock::new(None),
             acr_values: RwLock::new(Arc::new(Vec::new())),
+            config_file: RwLock::new(None),
         };
         p.reload_clients().await?;
         p.reload_scopes().await?;

@@ -539,6 +539,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         if !removed.is_empty() {
             tracing::info!("--config-mode replace: removed {}", removed.join(", "));
         }
+        if let Some(path) = &opts.config {
+            crate::watch::record(&provider, path, opts.config_mode, opts.watch, Vec::new(), removed);
+        }
     }
     if let Some(url) = &opts.backchannel_url {
         provider.set_back_channel(Some(url)).map_err(StartError::BackChannel)?;

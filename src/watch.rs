@@ -54,20 +54,39 @@ pub async fn apply(p: &Provider, cfg: ConfigFile, mode: ConfigMode) -> Result<Ve
     }
 }
 
-/// One reload: validate, then apply; publishes `config.reloaded` or `config.rejected` and logs.
+/// Records how the file's last load went, for `status.config` (the GUI's banner).
+pub fn record(
+    p: &Provider,
+    path: &Path,
+    mode: ConfigMode,
+    watch: bool,
+    errors: Vec<serde_json::Value>,
+    removed: Vec<String>,
+) {
+    p.set_config_file(config::ConfigFileState {
+        file: path.display().to_string(),
+        mode: match mode {
+            ConfigMode::Merge => "merge",
+            ConfigMode::Replace => "replace",
+        }
+        .to_string(),
+        watch,
+        state: if errors.is_empty() { "applied" } else { "rejected" }.to_string(),
+        errors,
+        removed,
+        at: p.clock.now_ms(),
+    });
+}
+
+/// One reload (of a watched file): validate, then apply; records the outcome ([`record`]),
+/// publishes `config.reloaded` or `config.rejected` and logs.
 pub async fn reload(p: &Provider, path: &Path, mode: ConfigMode) -> Result<Vec<String>, ReloadError> {
     let cfg = match load(p, path, mode) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("config file not applied (nothing changed): {e}");
-            let errors =
-                e.0.iter()
-                    .map(|x| {
-                        serde_json::json!({
-                            "file": x.file, "line": x.line, "column": x.column, "key": x.key, "message": x.message,
-                        })
-                    })
-                    .collect();
+            let errors: Vec<serde_json::Value> = e.0.iter().map(config::ConfigError::to_json).collect();
+            record(p, path, mode, true, errors.clone(), Vec::new());
             p.events.publish(p.clock.now_ms(), Event::ConfigRejected { errors });
             return Err(ReloadError::Invalid(e));
         }
@@ -83,6 +102,7 @@ pub async fn reload(p: &Provider, path: &Path, mode: ConfigMode) -> Result<Vec<S
                     format!("; removed {}", removed.join(", "))
                 }
             );
+            record(p, path, mode, true, Vec::new(), removed.clone());
             p.events.publish(
                 p.clock.now_ms(),
                 Event::ConfigReloaded {
@@ -97,6 +117,7 @@ pub async fn reload(p: &Provider, path: &Path, mode: ConfigMode) -> Result<Vec<S
             let errors = vec![serde_json::json!({
                 "file": path.display().to_string(), "line": null, "column": null, "key": null, "message": e.to_string(),
             })];
+            record(p, path, mode, true, errors.clone(), Vec::new());
             p.events.publish(p.clock.now_ms(), Event::ConfigRejected { errors });
             Err(ReloadError::Apply(e))
         }

@@ -478,6 +478,9 @@ pub struct Status {
     pub counts: Counts,
     /// Whether the admin API requires a bearer token.
     pub admin_token_required: bool,
+    /// The config file the server started from, and whether its last change was applied
+    /// (null without `--config`).
+    pub config: Option<crate::config::ConfigFileState>,
 }
 
 /// The status summary.
@@ -507,5 +510,6 @@ pub async fn status(a: &Admin) -> Result<Status, AdminError> {
             tokens,
         },
         admin_token_required: a.token.is_some(),
+        config: p.config_file().map(|c| (*c).clone()),
     })
 }

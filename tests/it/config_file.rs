@@ -137,6 +137,11 @@ async fn watch_applies_a_change_and_refuses_a_broken_file() {
     .await;
     let (_, mut events) = s.provider().events.subscribe(None);
     let path = s.config_path();
+    let status = s.get("/admin/api/status").await.json;
+    assert_eq!(status["config"]["file"], path.display().to_string(), "{status}");
+    assert_eq!(status["config"]["state"], "applied", "{status}");
+    assert_eq!(status["config"]["mode"], "replace");
+    assert_eq!(status["config"]["watch"], true);
 
     // A valid change: `dropped` goes, `added` comes, written the way editors save (a new file
     // renamed over the old one).
@@ -167,6 +172,16 @@ async fn watch_applies_a_change_and_refuses_a_broken_file() {
             .any(|r| r == "client `dropped`"),
         "{reloaded}"
     );
+    let status = s.get("/admin/api/status").await.json;
+    assert_eq!(status["config"]["state"], "applied", "{status}");
+    assert!(
+        status["config"]["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "client `dropped`"),
+        "{status}"
+    );
 
     // A broken file (a misspelt key, and a client that would be new): nothing changes.
     let broken =
@@ -195,11 +210,19 @@ async fn watch_applies_a_change_and_refuses_a_broken_file() {
         .assert_error(401, "invalid_client");
     s.token_basic("added", "added-secret", &[]).await.token();
     assert!(s.provider().client("kept").is_some());
+    // The admin API says so until the file is fixed (the GUI's banner reads it on load).
+    let status = s.get("/admin/api/status").await.json;
+    assert_eq!(status["config"]["state"], "rejected", "{status}");
+    assert_eq!(status["config"]["errors"], rejected["data"]["errors"], "{status}");
 
     // Fixing the file applies it again.
     std::fs::write(&path, broken.replace("scoeps", "scopes")).unwrap();
     eventually("the fixed client", async || {
         s.token_basic("ghost", "ghost-secret", &[]).await.status == StatusCode::OK
+    })
+    .await;
+    eventually("status.config applied again", async || {
+        s.get("/admin/api/status").await.json["config"]["state"] == "applied"
     })
     .await;
     s.shutdown().await;
