@@ -6,6 +6,7 @@ import { useConnectionState, useEventStream } from './api/events'
 import { useClock, useStatus } from './api/queries'
 import { ToastProvider } from './components/toast'
 import { ClockBanner, CLOCK_BANNER_ID, offsetText } from './components/ClockBanner'
+import { ConfigBanner } from './components/ConfigBanner'
 import { useClockOffset } from './lib/clock'
 
 const COLLAPSED_KEY = 'latchkey:sidebar-collapsed'
@@ -111,6 +112,7 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           </div>
         </nav>
         <main className="main" id="main">
+          <ConfigBanner />
           <ClockBanner />
           {/* Pages other than the overview load on first visit (routes.tsx). Navigations are
               transitions, so the current page stays until the next one is ready; the empty

@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
   'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
+  'config.reloaded', 'config.rejected',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -277,6 +278,20 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       // Back to the config file's state: every list may have changed, the clock is real time.
       applyClockOffset(0)
       resync(qc)
+      break
+    case 'config.reloaded':
+      // The watched file was applied: any client, user, scope, resource or setting may have
+      // changed (and the refused-file banner goes).
+      resync(qc)
+      break
+    case 'config.rejected':
+      // Nothing changed but the banner: it shows the file's errors until the file is fixed.
+      patchStatus(qc, (s) => ({
+        ...s,
+        config: s.config
+          ? { ...s.config, state: 'rejected', errors: env.data.errors, removed: [], at: env.at }
+          : { file: env.data.errors[0]?.file ?? 'config file', mode: 'merge', watch: true, state: 'rejected', errors: env.data.errors, removed: [], at: env.at },
+      }))
       break
   }
 }

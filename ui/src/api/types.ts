@@ -460,6 +460,29 @@ export interface Status {
     tokens: Partial<Record<TokenState, number>>
   }
   admin_token_required: boolean
+  /** The config file the server started from (null without `--config`). */
+  config?: ConfigFileState | null
+}
+
+/** One reason a config file was refused. */
+export interface ConfigFileError {
+  file: string | null
+  line: number | null
+  column: number | null
+  key: string | null
+  message: string
+}
+
+/** `status.config`: the config file and how its last load went. */
+export interface ConfigFileState {
+  file: string
+  mode: 'merge' | 'replace'
+  watch: boolean
+  state: 'applied' | 'rejected'
+  errors: ConfigFileError[]
+  removed: string[]
+  /** Milliseconds since the Unix epoch (virtual clock). */
+  at: number
 }
 
 /** The OpenID Provider metadata (OIDC Discovery §3, RFC 8414). */
@@ -510,5 +533,7 @@ export type ServerEvent =
   | { type: 'request.logged'; data: LoggedRequest }
   | { type: 'clock.moved'; data: { offset: number } }
   | { type: 'server.reset'; data: { keys: boolean } }
+  | { type: 'config.reloaded'; data: { file: string; removed: string[] } }
+  | { type: 'config.rejected'; data: { errors: ConfigFileError[] } }
 
 export type Envelope = ServerEvent & { id: number; at: number }
