@@ -224,6 +224,28 @@ test('the window opens the Overview of the embedded server, and a client created
   }
 })
 
+test('over HTTPS (LATCHKEY_TLS): the window trusts the server certificate and shows the live UI', async () => {
+  const home = isolatedHome()
+  const port = await freePort()
+  const issuer = `https://localhost:${port}`
+  const tlsDir = path.join(home.root, 'tls')
+  const run = await launch(home, { LATCHKEY_PORT: String(port), LATCHKEY_TLS: '1', LATCHKEY_TLS_DIR: tlsDir })
+  try {
+    const s = run.session
+    await waitForOverview(s, issuer)
+    assert.equal(await s.getCurrentUrl(), `${issuer}/admin/`)
+    // The event stream works over TLS too.
+    await s.wait(until.elementLocated(By.css('[data-testid="connection"][data-state="live"]')), 10000, 'the event stream did not connect')
+    assert.ok(existsSync(path.join(tlsDir, 'ca.pem')), 'the local CA is made in LATCHKEY_TLS_DIR')
+    assert.ok(existsSync(path.join(tlsDir, 'server.pem')))
+    await screenshot(s, '05-https-overview')
+  } catch (e) {
+    throw new Error(`${e.message}\n${run.log()}`)
+  } finally {
+    await run.quit()
+  }
+})
+
 test('a taken port: the window says so, the picked port is used and remembered', async () => {
   const home = isolatedHome()
   const taken = await freePort()
@@ -247,7 +269,7 @@ test('a taken port: the window says so, the picked port is used and remembered',
     await screenshot(s, '06-after-picking-a-port')
     const disco = await (await waitForHttp(`${issuer}/.well-known/openid-configuration`)).json()
     assert.equal(disco.issuer, issuer)
-    assert.deepEqual(JSON.parse(readFileSync(home.settings, 'utf8')), { port: picked })
+    assert.deepEqual(JSON.parse(readFileSync(home.settings, 'utf8')), { port: picked, tls: false })
     await run.quit()
     run = undefined
 

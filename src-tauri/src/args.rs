@@ -2,18 +2,19 @@
 //! environment variable for when the app is started by a launcher or a test driver.
 //!
 //! ```text
-//! latchkey-desktop [--port N] [--db PATH|:memory:] [--config FILE]
+//! latchkey-desktop [--port N] [--db PATH|:memory:] [--config FILE] [--tls|--no-tls] [--tls-dir DIR]
 //! ```
 //!
-//! A flag wins over its variable (`LATCHKEY_PORT`, `LATCHKEY_DB`, `LATCHKEY_CONFIG`); the port
-//! then falls back to the one remembered in `settings.json`, then to 8000.
+//! A flag wins over its variable (`LATCHKEY_PORT`, `LATCHKEY_DB`, `LATCHKEY_CONFIG`,
+//! `LATCHKEY_TLS`, `LATCHKEY_TLS_DIR`); the port and HTTPS then fall back to what is remembered
+//! in `settings.json`, then to 8000 over HTTP (8443 over HTTPS).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// The usage text for `--help` and for mistakes.
 pub const USAGE: &str = "\
-Usage: latchkey-desktop [--port N] [--db PATH|:memory:] [--config FILE]
+Usage: latchkey-desktop [--port N] [--db PATH|:memory:] [--config FILE] [--tls|--no-tls] [--tls-dir DIR]
 
 Latchkey's desktop app: a local OAuth 2.0 / OpenID Connect provider and its UI in a window.
 
@@ -21,6 +22,9 @@ Options:
   --port N         the port to serve on (default: the one you picked last, else 8000) [LATCHKEY_PORT]
   --db PATH        the SQLite database, or :memory: (default: the platform data dir)  [LATCHKEY_DB]
   --config FILE    a latchkey.toml to load at start, as `latchkey serve --config`      [LATCHKEY_CONFIG]
+  --tls, --no-tls  serve HTTPS with Latchkey's local CA, or plain HTTP (default: as you
+                   chose last in the menu, else HTTP)                                 [LATCHKEY_TLS]
+  --tls-dir DIR    where the local CA lives (default: tls/ in the data dir)           [LATCHKEY_TLS_DIR]
   -h, --help       this text
   -V, --version    the version
 
@@ -35,6 +39,10 @@ pub struct Args {
     pub db: Option<String>,
     /// The config file to load.
     pub config: Option<PathBuf>,
+    /// HTTPS (`Some(true)`) or HTTP (`Some(false)`), when asked for.
+    pub tls: Option<bool>,
+    /// Where the local CA lives.
+    pub tls_dir: Option<PathBuf>,
 }
 
 /// What to do instead of starting the app.
@@ -79,6 +87,9 @@ impl Args {
                 "--port" => out.port = Some(parse_port(&value("--port")?, "--port")?),
                 "--db" => out.db = Some(value("--db")?),
                 "--config" => out.config = Some(PathBuf::from(value("--config")?)),
+                "--tls" => out.tls = Some(true),
+                "--no-tls" => out.tls = Some(false),
+                "--tls-dir" => out.tls_dir = Some(PathBuf::from(value("--tls-dir")?)),
                 other => return Err(Exit::Usage(format!("unknown argument `{other}`"))),
             }
         }
@@ -98,6 +109,18 @@ impl Args {
         }
         if out.config.is_none() {
             out.config = var("LATCHKEY_CONFIG").map(PathBuf::from);
+        }
+        if out.tls.is_none()
+            && let Some(v) = var("LATCHKEY_TLS")
+        {
+            out.tls = Some(match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(Exit::Usage(format!("LATCHKEY_TLS `{v}` is not true or false"))),
+            });
+        }
+        if out.tls_dir.is_none() {
+            out.tls_dir = var("LATCHKEY_TLS_DIR").map(PathBuf::from);
         }
         Ok(out)
     }
@@ -140,6 +163,17 @@ mod tests {
         assert_eq!(a.db, None);
         assert_eq!(a.config, None);
         assert_eq!(parse(&[], &[]).unwrap(), Args::default());
+    }
+
+    #[test]
+    fn tls_from_flags_or_the_environment() {
+        assert_eq!(parse(&["--tls"], &[]).unwrap().tls, Some(true));
+        assert_eq!(parse(&["--no-tls"], &[("LATCHKEY_TLS", "1")]).unwrap().tls, Some(false));
+        assert_eq!(parse(&[], &[("LATCHKEY_TLS", "true")]).unwrap().tls, Some(true));
+        assert_eq!(parse(&[], &[("LATCHKEY_TLS", "off")]).unwrap().tls, Some(false));
+        let a = parse(&["--tls-dir", "ca"], &[("LATCHKEY_TLS_DIR", "other")]).unwrap();
+        assert_eq!(a.tls_dir, Some(PathBuf::from("ca")));
+        assert!(matches!(parse(&[], &[("LATCHKEY_TLS", "maybe")]), Err(Exit::Usage(m)) if m.contains("LATCHKEY_TLS")));
     }
 
     #[test]

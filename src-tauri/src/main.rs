@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use latchkey::{DbLocation, RunningServer, ServeOptions, StartError};
 use serde::Serialize;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{AppHandle, Manager, RunEvent, State, Url, WebviewUrl, WebviewWindowBuilder, Wry};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -35,6 +35,8 @@ use settings::Settings;
 
 /// The port tried when neither `LATCHKEY_PORT` nor a remembered port says otherwise.
 const DEFAULT_PORT: u16 = 8000;
+/// The same over HTTPS (as `latchkey serve --tls`).
+const DEFAULT_TLS_PORT: u16 = 8443;
 /// The main window's label.
 const MAIN: &str = "main";
 /// How long Quit waits for open requests before leaving anyway.
@@ -59,6 +61,13 @@ struct ServerInfo {
     error: Option<String>,
     /// A free port to offer when the port is taken.
     suggested_port: Option<u16>,
+    /// Whether it serves (or was asked to serve) HTTPS with the local CA.
+    tls: bool,
+    /// With HTTPS: the local CA's certificate (what to trust in browsers and runtimes).
+    ca_cert: Option<String>,
+    /// With HTTPS: the server certificate, which the window trusts for localhost.
+    #[serde(skip)]
+    server_cert: Option<PathBuf>,
     /// The app's version.
     version: &'static str,
 }
@@ -68,12 +77,40 @@ struct Shell {
     db: DbLocation,
     config: Option<PathBuf>,
     config_dir: PathBuf,
+    /// Serve HTTPS with the local CA in `tls_dir` (the menu's "Serve over HTTPS").
+    tls: Mutex<bool>,
+    tls_dir: PathBuf,
+    /// The port from the command line or the one the user picked (else the default per scheme).
+    port_chosen: Mutex<Option<u16>>,
+    https_item: Mutex<Option<CheckMenuItem<Wry>>>,
     server: tokio::sync::Mutex<Option<RunningServer>>,
     info: Mutex<ServerInfo>,
     menu: Mutex<Option<(MenuItem<Wry>, MenuItem<Wry>)>>,
 }
 
 impl Shell {
+    fn tls(&self) -> bool {
+        *self.tls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The port to serve on: the chosen one, else 8000 (8443 with HTTPS).
+    fn port(&self) -> u16 {
+        let chosen = *self.port_chosen.lock().unwrap_or_else(|e| e.into_inner());
+        chosen.unwrap_or(if self.tls() { DEFAULT_TLS_PORT } else { DEFAULT_PORT })
+    }
+
+    /// Remembers the port (when chosen) and the scheme in `settings.json`.
+    fn remember(&self) {
+        let saved = Settings {
+            port: *self.port_chosen.lock().unwrap_or_else(|e| e.into_inner()),
+            tls: Some(self.tls()),
+        };
+        match saved.save(&self.config_dir) {
+            Ok(path) => tracing::info!("remembered {saved:?} in {}", path.display()),
+            Err(e) => tracing::warn!("cannot write settings in {}: {e}", self.config_dir.display()),
+        }
+    }
+
     fn info(&self) -> ServerInfo {
         self.info.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -90,10 +127,15 @@ impl Shell {
     async fn start(&self, port: u16) -> ServerInfo {
         let mut slot = self.server.lock().await;
         if slot.is_none() {
+            let tls = self.tls();
             let opts = ServeOptions {
                 port,
                 db: self.db.clone(),
                 config: self.config.clone(),
+                tls: tls.then(|| latchkey::TlsOptions {
+                    dir: self.tls_dir.clone(),
+                    names: Vec::new(),
+                }),
                 ..ServeOptions::default()
             };
             let info = match latchkey::start(opts).await {
@@ -126,6 +168,9 @@ impl Shell {
                         port_in_use,
                         error: Some(error),
                         suggested_port: free_port_after(port),
+                        tls,
+                        ca_cert: None,
+                        server_cert: None,
                         version: env!("CARGO_PKG_VERSION"),
                     }
                 }
@@ -145,6 +190,9 @@ impl Shell {
             port_in_use: false,
             error: None,
             suggested_port: None,
+            tls: server.local_ca().is_some(),
+            ca_cert: server.local_ca().map(|ca| ca.ca_cert_path().display().to_string()),
+            server_cert: server.local_ca().map(|ca| ca.server_cert_path()),
             version: env!("CARGO_PKG_VERSION"),
         }
     }
@@ -185,17 +233,97 @@ async fn start_server(app: AppHandle, shell: State<'_, Shell>, port: u16) -> Res
     if !info.running {
         return Err(info.error.unwrap_or_else(|| "The server did not start.".into()));
     }
-    let saved = Settings { port: Some(info.port) };
-    match saved.save(&shell.config_dir) {
-        Ok(path) => tracing::info!("remembered port {} in {}", info.port, path.display()),
-        Err(e) => tracing::warn!("cannot remember the port in {}: {e}", shell.config_dir.display()),
-    }
-    if let (Some(window), Some(url)) = (app.get_webview_window(MAIN), info.admin_url.as_deref()) {
-        let url: Url = url.parse().map_err(|e| format!("{e}"))?;
-        window.navigate(url).map_err(|e| e.to_string())?;
-    }
+    *shell.port_chosen.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.port);
+    shell.remember();
+    show_ui(&app, &info)?;
     Ok(info)
 }
+
+/// Loads the UI of a running server in the main window; over HTTPS, the window first trusts
+/// the server's certificate for localhost.
+fn show_ui(app: &AppHandle, info: &ServerInfo) -> Result<(), String> {
+    let (Some(window), Some(url)) = (app.get_webview_window(MAIN), info.admin_url.as_deref()) else {
+        return Ok(());
+    };
+    if let Some(cert) = &info.server_cert {
+        trust_server_certificate(&window, cert);
+    }
+    let url: Url = url.parse().map_err(|e| format!("{e}"))?;
+    window.navigate(url).map_err(|e| e.to_string())
+}
+
+/// Lets the window's WebKitGTK accept exactly this server certificate for `localhost` and
+/// `127.0.0.1` (`webkit_web_context_allow_tls_certificate_for_host`): the desktop UI works over
+/// HTTPS without trusting Latchkey's CA system-wide, and certificate checking stays on for
+/// everything else. WKWebView (macOS) and WebView2 (Windows) use the system store: there the CA
+/// must be trusted once (`latchkey ca`).
+#[cfg(target_os = "linux")]
+fn trust_server_certificate(window: &tauri::WebviewWindow, cert: &std::path::Path) {
+    let pem = match std::fs::read_to_string(cert) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("cannot read {}: {e}", cert.display());
+            return;
+        }
+    };
+    let done = window.with_webview(move |webview| {
+        use webkit2gtk::{WebContextExt, WebViewExt};
+        let Some(context) = webview.inner().context() else {
+            return;
+        };
+        match webkit2gtk::gio::TlsCertificate::from_pem(&pem) {
+            Ok(certificate) => {
+                for host in ["localhost", "127.0.0.1"] {
+                    context.allow_tls_certificate_for_host(&certificate, host);
+                }
+            }
+            Err(e) => tracing::warn!("the server certificate does not load: {e}"),
+        }
+    });
+    if let Err(e) = done {
+        tracing::warn!("cannot reach the window's web view: {e}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn trust_server_certificate(_window: &tauri::WebviewWindow, _cert: &std::path::Path) {}
+
+/// The menu's "Serve over HTTPS": restarts the server with or without TLS, remembers the
+/// choice, and loads the UI from the new address (or the start page, if it did not start).
+async fn switch_tls(app: AppHandle, on: bool) {
+    let Some(shell) = app.try_state::<Shell>() else {
+        return;
+    };
+    if shell.tls() == on && shell.info().running {
+        return;
+    }
+    *shell.tls.lock().unwrap_or_else(|e| e.into_inner()) = on;
+    shell.stop().await;
+    let info = shell.start(shell.port()).await;
+    shell.remember();
+    if let Some(item) = shell.https_item.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        let _ = item.set_checked(on);
+    }
+    let shown = if info.running {
+        show_ui(&app, &info)
+    } else {
+        // The start page explains the failure and offers another port.
+        match (app.get_webview_window(MAIN), Url::parse(START_PAGE)) {
+            (Some(w), Ok(url)) => w.navigate(url).map_err(|e| e.to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+            _ => Ok(()),
+        }
+    };
+    if let Err(e) = shown {
+        tracing::warn!("cannot load the UI: {e}");
+    }
+}
+
+/// The shell's own start page (`frontend/index.html`) as the window addresses it.
+#[cfg(not(windows))]
+const START_PAGE: &str = "tauri://localhost/index.html";
+#[cfg(windows)]
+const START_PAGE: &str = "http://tauri.localhost/index.html";
 
 /// Opens a URL in the user's browser (menu, links that want a new window).
 fn open_external(app: &AppHandle, url: &str) {
@@ -218,7 +346,9 @@ fn stays_in_window(url: &Url) -> bool {
     }
 }
 
-fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, MenuItem<Wry>, MenuItem<Wry>)> {
+type MenuParts = (Menu<Wry>, MenuItem<Wry>, MenuItem<Wry>, CheckMenuItem<Wry>);
+
+fn build_menu(app: &AppHandle, tls: bool) -> tauri::Result<MenuParts> {
     let open = MenuItem::with_id(
         app,
         "open-browser",
@@ -233,11 +363,13 @@ fn build_menu(app: &AppHandle) -> tauri::Result<(Menu<Wry>, MenuItem<Wry>, MenuI
         false,
         Some("CmdOrCtrl+Shift+C"),
     )?;
+    let https = CheckMenuItem::with_id(app, "toggle-tls", "Serve over HTTPS", true, tls, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let file = Submenu::with_items(app, "Latchkey", true, &[&open, &copy, &sep, &quit])?;
+    let sep2 = PredefinedMenuItem::separator(app)?;
+    let file = Submenu::with_items(app, "Latchkey", true, &[&open, &copy, &sep, &https, &sep2, &quit])?;
     let menu = Menu::with_items(app, &[&file])?;
-    Ok((menu, open, copy))
+    Ok((menu, open, copy, https))
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
@@ -258,6 +390,10 @@ fn on_menu(app: &AppHandle, id: &str) {
                     Err(e) => tracing::warn!("cannot copy to the clipboard: {e}"),
                 }
             }
+        }
+        "toggle-tls" => {
+            let on = !shell.tls();
+            tauri::async_runtime::spawn(switch_tls(app.clone(), on));
         }
         "quit" => app.exit(0),
         _ => {}
@@ -288,14 +424,21 @@ fn setup(app: &mut tauri::App, args: Args) -> Result<(), Box<dyn std::error::Err
         .db
         .as_deref()
         .map_or_else(DbLocation::default_file, DbLocation::parse);
-    // The command line or environment first, then the port the user picked last time, then 8000.
-    let port = args.port.or(remembered.port).unwrap_or(DEFAULT_PORT);
+    // The command line or environment first, then what the user picked last time, then 8000
+    // over HTTP (8443 over HTTPS).
+    let tls = args.tls.or(remembered.tls).unwrap_or(false);
+    let port_chosen = args.port.or(remembered.port);
+    let port = port_chosen.unwrap_or(if tls { DEFAULT_TLS_PORT } else { DEFAULT_PORT });
 
-    let (menu, open, copy) = build_menu(&handle)?;
+    let (menu, open, copy, https) = build_menu(&handle, tls)?;
     app.manage(Shell {
         db,
         config: args.config,
         config_dir,
+        tls: Mutex::new(tls),
+        tls_dir: args.tls_dir.unwrap_or_else(latchkey::tls::default_dir),
+        port_chosen: Mutex::new(port_chosen),
+        https_item: Mutex::new(Some(https)),
         server: tokio::sync::Mutex::new(None),
         info: Mutex::new(ServerInfo {
             running: false,
@@ -306,6 +449,9 @@ fn setup(app: &mut tauri::App, args: Args) -> Result<(), Box<dyn std::error::Err
             port_in_use: false,
             error: None,
             suggested_port: None,
+            tls,
+            ca_cert: None,
+            server_cert: None,
             version: env!("CARGO_PKG_VERSION"),
         }),
         menu: Mutex::new(Some((open, copy))),
@@ -314,9 +460,11 @@ fn setup(app: &mut tauri::App, args: Args) -> Result<(), Box<dyn std::error::Err
     let shell = app.state::<Shell>();
     let info = tauri::async_runtime::block_on(shell.start(port));
 
-    let url = match &info.admin_url {
-        Some(u) => WebviewUrl::External(u.parse()?),
-        None => WebviewUrl::App("index.html".into()),
+    // Over HTTPS the window must trust the certificate before it loads the UI: it opens on the
+    // start page ("Starting...") and is sent on below.
+    let url = match (&info.admin_url, info.tls) {
+        (Some(u), false) => WebviewUrl::External(u.parse()?),
+        _ => WebviewUrl::App("index.html".into()),
     };
     let links = handle.clone();
     let nav = handle.clone();
@@ -348,6 +496,9 @@ fn setup(app: &mut tauri::App, args: Args) -> Result<(), Box<dyn std::error::Err
             true
         })
         .build()?;
+    if info.running && info.tls {
+        show_ui(&handle, &info)?;
+    }
 
     Ok(())
 }

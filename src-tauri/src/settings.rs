@@ -1,4 +1,5 @@
-//! What the desktop app remembers between runs: the port the user picked when 8000 was taken.
+//! What the desktop app remembers between runs: the port the user picked when 8000 was taken,
+//! and whether to serve HTTPS (the menu's "Serve over HTTPS").
 //! A small JSON file, `settings.json` in the app's config directory
 //! (`$XDG_CONFIG_HOME/dev.latchkey.desktop/` on Linux).
 
@@ -15,6 +16,9 @@ pub struct Settings {
     /// The port to serve on, when the user picked one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// Serve HTTPS with the local CA, when the user chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
 }
 
 impl Settings {
@@ -55,7 +59,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("latchkey-desktop-settings-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(Settings::load(&dir), Settings::default());
-        let s = Settings { port: Some(8123) };
+        let s = Settings {
+            port: Some(8123),
+            tls: Some(true),
+        };
         s.save(&dir).unwrap();
         assert_eq!(Settings::load(&dir), s);
         std::fs::write(dir.join(FILE), "not json").unwrap();

@@ -4,7 +4,8 @@
 //! `data:` (the envelope JSON: `{id, at, type, data}`). A reconnecting client sends
 //! `Last-Event-ID` and gets what it missed from the bus's bounded replay buffer. When it missed
 //! more than the buffer holds, or falls behind while connected, it gets an `event: resync`
-//! telling it to refetch. Keep-alive comments go out every 15 s. Streams end when the server
+//! telling it to refetch. The first bytes (`retry: 2000`) go out at once; keep-alive comments
+//! every 15 s. Streams end when the server
 //! shuts down, so they never hold up a graceful shutdown.
 
 use std::collections::VecDeque;
@@ -24,6 +25,8 @@ use crate::events::Envelope;
 
 /// How often a keep-alive comment is sent.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// The reconnection delay the stream asks browsers for (`retry:`).
+pub const RETRY: Duration = Duration::from_secs(2);
 
 /// Query parameters of the stream (for clients that cannot set `Last-Event-ID`).
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -78,6 +81,10 @@ pub async fn events(State(a): State<AdminState>, headers: HeaderMap, AppQuery(q)
         }
         _ => None,
     };
+    // Something goes out at once: a `retry:` field (on the resync, if there is one). Over HTTP/2,
+    // WebKitGTK (the desktop window over HTTPS) does not open an EventSource until the first
+    // bytes of the body arrive, so a quiet server would look like one that never answers.
+    let first = Some(first.unwrap_or_default().retry(RETRY));
     let state = StreamState {
         first,
         backlog: backlog.into(),
