@@ -56,6 +56,9 @@ case "$target" in
     ;;
 esac
 
+# `latchkey --version` and `latchkey doctor` name the commit.
+LATCHKEY_BUILD_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+export LATCHKEY_BUILD_COMMIT
 echo "==> cargo build --release --target $target (static)"
 cargo build --release --locked --target "$target" --bin latchkey
 mkdir -p target/static

@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod events;
 pub mod exec;
 pub mod http;

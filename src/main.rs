@@ -14,7 +14,7 @@ use latchkey::{DbLocation, ServeOptions};
 
 /// A complete OAuth 2.0 / OpenID Connect provider on your machine, for development.
 #[derive(Parser)]
-#[command(name = "latchkey", version, about, long_about = None)]
+#[command(name = "latchkey", version = latchkey::doctor::VERSION_LINE, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -225,6 +225,23 @@ enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+    /// Print what a bug report needs: version, commit and target, OS, data directory, database
+    /// path and size, the local CA, whether the default ports are in use (and by which issuer),
+    /// and the LATCHKEY_* variables set (secrets hidden). Changes nothing.
+    Doctor {
+        /// The database to describe [default: latchkey.db in the data directory].
+        #[arg(long, env = "LATCHKEY_DB")]
+        db: Option<String>,
+        /// Where the local CA lives [default: tls/ in the data directory].
+        #[arg(long, env = "LATCHKEY_TLS_DIR", value_name = "DIR")]
+        tls_dir: Option<PathBuf>,
+        /// A port to check (repeatable) [default: 8000 and 8443].
+        #[arg(long = "port", value_name = "PORT")]
+        ports: Vec<u16>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Exit 0 when a Latchkey server on this machine answers its discovery document (a
     /// container's HEALTHCHECK: the image has no shell or curl), 1 otherwise.
@@ -525,22 +542,7 @@ async fn healthcheck(port: u16, issuer: Option<&str>, timeout: u64) -> ExitCode 
         }
     };
     let url = format!("http://127.0.0.1:{port}{path}/.well-known/openid-configuration");
-    let probe = async {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<String>();
-        let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
-        let resp = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
-        let status = resp.status();
-        let body = axum::body::to_bytes(axum::body::Body::new(resp.into_body()), 1 << 20)
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        let doc: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|_| format!("{url}: {status}, not a JSON discovery document"))?;
-        match (status.is_success(), doc.get("issuer").and_then(|i| i.as_str())) {
-            (true, Some(i)) => Ok(i.to_string()),
-            _ => Err(format!("{url}: {status}")),
-        }
-    };
+    let probe = latchkey::doctor::probe_discovery(port, &path);
     match tokio::time::timeout(std::time::Duration::from_secs(timeout), probe).await {
         Ok(Ok(issuer)) => {
             println!("healthy: {issuer}");
@@ -745,6 +747,33 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Healthcheck { port, issuer, timeout } => healthcheck(port, issuer.as_deref(), timeout).await,
+        Command::Doctor {
+            db,
+            tls_dir,
+            ports,
+            json,
+        } => {
+            let ports = if ports.is_empty() { vec![8000, 8443] } else { ports };
+            let report = latchkey::doctor::gather(
+                db.map(|d| DbLocation::parse(&d)),
+                tls_dir,
+                &ports,
+                std::time::Duration::from_secs(2),
+            )
+            .await;
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                print!("{}", report.to_text());
+            }
+            ExitCode::SUCCESS
+        }
         Command::Exec {
             config,
             db,

@@ -1,4 +1,4 @@
-//! `latchkey --version`, `latchkey completions SHELL` and `latchkey healthcheck`.
+//! `latchkey --version`, `latchkey doctor`, `latchkey completions SHELL` and `latchkey healthcheck`.
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -20,13 +20,113 @@ fn text(b: &[u8]) -> String {
 }
 
 #[test]
-fn version_prints_the_package_version() {
+fn version_prints_the_package_version_commit_and_target() {
     let out = latchkey(&["--version"]);
     assert!(out.status.success());
-    assert_eq!(
-        text(&out.stdout).trim(),
-        format!("latchkey {}", env!("CARGO_PKG_VERSION"))
+    let line = text(&out.stdout);
+    // `latchkey 0.1.0 (commit dev, x86_64-unknown-linux-gnu)`: a test build has no commit set.
+    let prefix = format!("latchkey {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let (commit, target) = line[prefix.len()..]
+        .trim()
+        .trim_end_matches(')')
+        .split_once(", ")
+        .unwrap();
+    assert!(
+        commit == "dev" || commit.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+        "{line}"
     );
+    assert!(target.starts_with(std::env::consts::ARCH), "{line}");
+}
+
+#[test]
+fn doctor_reports_the_build_database_ca_ports_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("team.db");
+    std::fs::write(&db, vec![0u8; 3 * 1024]).unwrap();
+    let tls = dir.path().join("tls");
+    assert!(latchkey(&["ca", "--tls-dir", tls.to_str().unwrap()]).status.success());
+    let mut s = Serve::start(&["--port", "0", "--db", ":memory:"], dir.path());
+    s.wait_for("Press Ctrl-C to stop.");
+    let busy = port_of(&s);
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port().to_string();
+    let args = [
+        "doctor",
+        "--db",
+        db.to_str().unwrap(),
+        "--tls-dir",
+        tls.to_str().unwrap(),
+        "--port",
+        &busy,
+        "--port",
+        &free,
+        "--port",
+        &other_port,
+    ];
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LATCHKEY_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(args)
+        .env("LATCHKEY_ADMIN_TOKEN", "very-secret-token")
+        .env("LATCHKEY_CONFIG_MODE", "replace")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(&format!("latchkey     {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "os           {} {}",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("database     {} (3.0 KiB)", db.display())),
+        "{report}"
+    );
+    let fp = std::fs::canonicalize(&tls).unwrap();
+    assert!(
+        report.contains(&format!("tls ca       {}", fp.join("ca.pem").display()))
+            || report.contains(&format!("tls ca       {}", tls.join("ca.pem").display())),
+        "{report}"
+    );
+    assert!(report.contains("SHA-256 "), "{report}");
+    assert!(
+        report.contains(&format!("port {busy}"))
+            && report.contains(&format!("Latchkey answers, issuer http://localhost:{busy}")),
+        "{report}"
+    );
+    assert!(report.contains(&format!("port {free}")), "{report}");
+    assert!(report.contains("in use (not a Latchkey"), "{report}");
+    assert!(
+        report.contains("LATCHKEY_ADMIN_TOKEN=(set)") && !report.contains("very-secret-token"),
+        "{report}"
+    );
+    assert!(report.contains("LATCHKEY_CONFIG_MODE=replace"), "{report}");
+    assert!(report.contains("issuer       http://localhost:8000"), "{report}");
+
+    let json = latchkey(&["doctor", "--json", "--db", db.to_str().unwrap(), "--port", &free]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["build"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["database"]["bytes"], 3 * 1024);
+    assert_eq!(v["ports"][0]["state"], "free");
+    drop(other);
 }
 
 #[test]
