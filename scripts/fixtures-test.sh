@@ -46,10 +46,20 @@ python_suite() {
   echo "==> Python: build the wheel, install it into a fresh venv, run the examples"
   python3 -m venv "$work/venv"
   local pip=("$work/venv/bin/pip" --quiet --disable-pip-version-check)
+  "${pip[@]}" install wheel
+  # The plugin depends on the binary's wheel (latchkey-oidc), built here from $LATCHKEY_BIN.
+  timed "latchkey-oidc wheel (the binary)" "$work/venv/bin/python" packaging/pypi/build_wheel.py \
+    --binary "$LATCHKEY_BIN" --target x86_64-unknown-linux-musl --out "$work/dist" >/dev/null
   timed "wheel" "${pip[@]}" wheel --no-deps --wheel-dir "$work/dist" integrations/python
   local wheel
   wheel=$(ls "$work"/dist/pytest_latchkey-*.whl)
-  timed "install (wheel + example requirements)" "${pip[@]}" install "$wheel" -r integrations/python/examples/requirements.txt
+  timed "install (wheels + example requirements)" "${pip[@]}" install --find-links "$work/dist" "$wheel" -r integrations/python/examples/requirements.txt
+  # With neither LATCHKEY_BIN nor PATH, the plugin finds the binary its dependency installed.
+  packaged=$(env -u LATCHKEY_BIN PATH=/usr/bin:/bin "$work/venv/bin/python" -c 'from pytest_latchkey import find_binary; print(find_binary())')
+  case "$packaged" in
+    "$work/venv/"*) echo "    the binary from the latchkey-oidc wheel: $packaged ($("$packaged" --version))" ;;
+    *) echo "error: find_binary() gave $packaged, not the wheel's binary" >&2; exit 1 ;;
+  esac
   cp -rL integrations/python/examples "$work/python-project"
   (
     cd "$work/python-project"
@@ -66,13 +76,21 @@ js_suite() {
   # Playwright drives the system's Chromium (no browser download is possible everywhere).
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || apt_ensure chromium
   npm_ci integrations/js
+  # @latchkey/testing depends on the `latchkey` package, whose platform package carries the
+  # binary: both packed here from $LATCHKEY_BIN.
+  timed "npm packages of the binary" node packaging/npm/build.mjs --out "$work/npm" \
+    --binary "x86_64-unknown-linux-musl=$LATCHKEY_BIN" >/dev/null
   timed "npm pack" bash -c "cd integrations/js && npm pack --silent --pack-destination '$work' >/dev/null"
   local tarball
   tarball=$(ls "$work"/latchkey-testing-*.tgz)
   cp -rL integrations/js/examples "$work/js-project"
   (
     cd "$work/js-project"
-    timed "npm install (tarball + example dependencies)" npm install --no-audit --no-fund --loglevel=error "$tarball"
+    timed "npm install (tarballs + example dependencies)" npm install --no-audit --no-fund --loglevel=error \
+      "$tarball" "$work/npm/latchkey-0"*.tgz "$work/npm/latchkey-cli-linux-x64-"*.tgz
+    # With neither LATCHKEY_BIN nor PATH, the fixture finds the binary its dependency installed.
+    env -u LATCHKEY_BIN PATH=/usr/bin:/bin node -e 'const p = require("@latchkey/testing").findLatchkeyBinary(); console.log("    the binary from the latchkey npm package:", p); process.exit(p.includes("/node_modules/@latchkey/cli-linux-x64/") ? 0 : 1)'
+
     node -e 'const p = require.resolve("@latchkey/testing"); console.log("    @latchkey/testing from", p); process.exit(p.includes("/node_modules/") ? 0 : 1)'
     timed "tsc --noEmit (the examples against the shipped types)" npx tsc --noEmit
     timed "vitest (threads, 2 workers)" npx vitest run --pool threads --maxWorkers 2

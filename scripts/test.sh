@@ -2,7 +2,9 @@
 # Runs every check CI runs: formatting, lints, the UI's type check and unit tests, the Rust
 # tests, the resource profiles against the JWT libraries they are named after (Node.js and
 # Python), the static binary and the test fixtures built from it (pytest, Vitest, Jest,
-# Playwright), the browser tests in Chromium, and the desktop app's test in a real window under Xvfb.
+# Playwright), the release packaging (docs/release.md: Linux arm64 and Windows binaries under
+# qemu and Wine, wheels, npm packages, cargo publish --dry-run, actionlint), the browser tests in
+# Chromium, and the desktop app's test in a real window under Xvfb.
 # Installs what it needs (Rust, Node.js packages, Debian packages such as chromium and
 # WebKitGTK) when it is missing.
 set -euo pipefail
@@ -36,6 +38,9 @@ bash scripts/build-static.sh
 
 echo "==> test fixtures, installed from their built packages outside the repository"
 LATCHKEY_BIN="$PWD/target/static/latchkey" bash scripts/fixtures-test.sh
+
+echo "==> what a release ships: cross-built binaries under qemu and Wine, wheels, npm packages, cargo publish --dry-run, actionlint"
+bash scripts/dist-test.sh
 
 echo "==> browser tests (Chromium): login and consent pages"
 cargo build --locked --quiet

@@ -348,8 +348,8 @@ pub fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<
     }
 }
 
-/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now and returns a future that resolves on
-/// the first of them. Call it before announcing the server: from then on a signal is never lost
+/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now (on Windows: Ctrl-C, Ctrl-Break, the
+/// console closing and system shutdown) and returns a future that resolves on the first of them. Call it before announcing the server: from then on a signal is never lost
 /// to the default action (which kills the process without a graceful shutdown). Must be called
 /// inside a Tokio runtime.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
@@ -378,7 +378,39 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             }
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        // Ctrl-C and Ctrl-Break in a console, the console window closed, and the system (or a
+        // service manager such as NSSM or `docker stop` on Windows) shutting the process down.
+        use tokio::signal::windows;
+        // The four listeners have different types with the same `recv`.
+        macro_rules! wait_on {
+            ($listener:expr) => {{
+                let listener = $listener.ok();
+                async move {
+                    match listener {
+                        Some(mut l) => {
+                            l.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                }
+            }};
+        }
+        let c = wait_on!(windows::ctrl_c().inspect_err(|e| tracing::warn!("cannot listen for Ctrl-C: {e}")));
+        let brk = wait_on!(windows::ctrl_break());
+        let close = wait_on!(windows::ctrl_close());
+        let shutdown = wait_on!(windows::ctrl_shutdown());
+        async move {
+            tokio::select! {
+                () = c => {},
+                () = brk => {},
+                () = close => {},
+                () = shutdown => {},
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         async {
             let _ = tokio::signal::ctrl_c().await;

@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 
 const INSTALL_HINT =
-  "Install Latchkey and put `latchkey` on PATH, or set LATCHKEY_BIN to the binary " +
+  "Install Latchkey (`npm install -D latchkey`, this package's peer dependency, carries it for Linux, macOS and Windows) " +
+  "or put `latchkey` on PATH, or set LATCHKEY_BIN to the binary " +
   "(or pass { binary } to startLatchkey). From a checkout of the Latchkey repository: " +
   "`scripts/build-static.sh` builds target/static/latchkey, which runs on any x86_64 Linux; " +
   "`cargo build --release` builds target/release/latchkey.";
@@ -291,10 +292,22 @@ export function findLatchkeyBinary(explicit?: string): string {
       throw new LatchkeyNotFoundError(`${source} Latchkey binary ${JSON.stringify(candidate)} is not an executable file. ${INSTALL_HINT}`);
     }
   }
+  const exe = process.platform === "win32" ? "latchkey.exe" : "latchkey";
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir && isExe(join(dir, "latchkey"))) return join(dir, "latchkey");
+    if (dir && isExe(join(dir, exe))) return join(dir, exe);
   }
-  throw new LatchkeyNotFoundError(`\`latchkey\` is not on PATH and LATCHKEY_BIN is not set. ${INSTALL_HINT}`);
+  // The binary the `latchkey` npm package (this one's optional peer dependency) installed for this platform.
+  let packaged: string | undefined;
+  let why = "";
+  try {
+    packaged = (require("latchkey") as { binaryPath(): string }).binaryPath();
+  } catch (e) {
+    why = ` (${(e as Error).message})`;
+  }
+  if (packaged && isExe(packaged)) return packaged;
+  throw new LatchkeyNotFoundError(
+    `\`latchkey\` is not on PATH, LATCHKEY_BIN is not set, and the latchkey npm package has no binary here${why}. ${INSTALL_HINT}`,
+  );
 }
 
 /** Servers started in this process: killed if the process exits without stopping them. */

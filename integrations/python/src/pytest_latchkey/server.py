@@ -40,7 +40,8 @@ __all__ = [
 PathLike = Union[str, "os.PathLike[str]"]
 
 INSTALL_HINT = (
-    "Install Latchkey and put `latchkey` on PATH, or set LATCHKEY_BIN to the binary "
+    "Install Latchkey (`pip install latchkey-oidc`, a dependency of this plugin, carries the binary for "
+    "Linux, macOS and Windows) or put `latchkey` on PATH, or set LATCHKEY_BIN to the binary "
     "(pytest: --latchkey-bin PATH). From a checkout of the Latchkey repository: "
     "`scripts/build-static.sh` builds target/static/latchkey, which runs on any x86_64 Linux; "
     "`cargo build --release` builds target/release/latchkey."
@@ -77,7 +78,8 @@ class LatchkeyLoginError(RuntimeError):
 
 
 def find_binary(explicit: Optional[PathLike] = None) -> str:
-    """The `latchkey` executable: `explicit`, else LATCHKEY_BIN, else `latchkey` on PATH.
+    """The `latchkey` executable: `explicit`, else LATCHKEY_BIN, else `latchkey` on PATH, else
+    the one the `latchkey-oidc` package installed (`latchkey_oidc.binary_path()`).
 
     Raises LatchkeyNotFound with what to install when none is found.
     """
@@ -93,7 +95,14 @@ def find_binary(explicit: Optional[PathLike] = None) -> str:
     found = shutil.which("latchkey")
     if found:
         return found
-    raise LatchkeyNotFound(f"`latchkey` is not on PATH and LATCHKEY_BIN is not set. {INSTALL_HINT}")
+    # The binary the `latchkey-oidc` wheel (a dependency of this plugin) installed.
+    try:
+        import latchkey_oidc
+
+        return latchkey_oidc.binary_path()
+    except (ImportError, FileNotFoundError) as e:
+        why = f" ({e})"
+    raise LatchkeyNotFound(f"`latchkey` is not on PATH, LATCHKEY_BIN is not set, and the latchkey-oidc package has no binary here{why}. {INSTALL_HINT}")
 
 
 class Latchkey:
