@@ -46,7 +46,13 @@ pub struct DeviceCodeView {
 pub fn view(p: &Provider, g: &DeviceGrant) -> DeviceCodeView {
     let client_name = p
         .client(&g.client_id)
-        .map(|c| if c.name.is_empty() { c.client_id.clone() } else { c.name.clone() })
+        .map(|c| {
+            if c.name.is_empty() {
+                c.client_id.clone()
+            } else {
+                c.name.clone()
+            }
+        })
         .unwrap_or_else(|| g.client_id.clone());
     DeviceCodeView {
         id: g.id.clone(),

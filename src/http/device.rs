@@ -24,7 +24,11 @@ pub const DEVICE_COOKIE: &str = "latchkey_device";
 const DEVICE_COOKIE_TTL: i64 = 86_400;
 
 /// Device authorization endpoint (RFC 8628 §3.1, §3.2).
-pub async fn device_authorization(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+pub async fn device_authorization(
+    State(p): State<AppState>,
+    headers: HeaderMap,
+    OAuthForm(form): OAuthForm,
+) -> Response {
     let basic = BasicAuth::parse(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes));
     match authorization::device_authorization(&p, &basic, &form).await {
         Ok(r) => no_store(Json(r).into_response()),

@@ -18,7 +18,11 @@ fn code_box(r: &DeviceRequestView) -> String {
 }
 
 fn hidden(name: &str, value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(name), esc(value))
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        esc(name),
+        esc(value)
+    )
 }
 
 fn scopes(r: &DeviceRequestView) -> String {

@@ -5,6 +5,7 @@ mod backchannel;
 mod client_credentials;
 mod common;
 mod config_file;
+mod device_flow;
 mod discovery_jwks;
 mod http_errors;
 mod independent_verify;

@@ -267,7 +267,8 @@ impl DeviceCodes {
             status: DeviceStatus::Pending,
             approval: None,
         };
-        g.by_device_hash.insert(grant.device_code_hash.clone(), user_code.clone());
+        g.by_device_hash
+            .insert(grant.device_code_hash.clone(), user_code.clone());
         g.by_id.insert(grant.id.clone(), user_code.clone());
         g.by_user_code.insert(user_code, grant.clone());
         Ok((grant, device_code))

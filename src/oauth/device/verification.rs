@@ -136,7 +136,13 @@ fn view(p: &Provider, g: &DeviceGrant, now: i64) -> DeviceRequestView {
         user_code: g.display_code(),
         client_name: client
             .as_ref()
-            .map(|c| if c.name.is_empty() { c.client_id.clone() } else { c.name.clone() })
+            .map(|c| {
+                if c.name.is_empty() {
+                    c.client_id.clone()
+                } else {
+                    c.name.clone()
+                }
+            })
             .unwrap_or_else(|| g.client_id.clone()),
         client_id: g.client_id.clone(),
         scopes: g
@@ -176,7 +182,9 @@ fn gone(g: Option<&DeviceGrant>) -> DevicePage {
 /// Looks a typed code up, counting a wrong one against the browser and overall limits
 /// (RFC 8628 §5.1). `Err` is the page to show instead.
 fn lookup(p: &Provider, typed: &str, browser: &str, now: i64) -> Result<DeviceGrant, DevicePage> {
-    p.device_codes.check_attempt(browser, now).map_err(DevicePage::TooMany)?;
+    p.device_codes
+        .check_attempt(browser, now)
+        .map_err(DevicePage::TooMany)?;
     let found = normalize(typed).and_then(|c| p.device_codes.by_user_code(&c, now));
     match found {
         Some(g) if g.status == DeviceStatus::Pending => Ok(g),
@@ -222,7 +230,10 @@ async fn sign_in_page(
     DevicePage::SignIn {
         request: view(p, g, now),
         personas,
-        current: browser.session.and_then(|c| p.sessions.session(c, now)).map(|s| s.username),
+        current: browser
+            .session
+            .and_then(|c| p.sessions.session(c, now))
+            .map(|s| s.username),
         error,
         username,
     }
@@ -283,7 +294,10 @@ pub async fn submit(p: &Provider, input: DeviceInput, browser: DeviceBrowser<'_>
         other => (
             DevicePage::Enter {
                 typed: Some(display(&g.user_code)),
-                error: Some(format!("Unknown step `{}`.", other.chars().take(20).collect::<String>())),
+                error: Some(format!(
+                    "Unknown step `{}`.",
+                    other.chars().take(20).collect::<String>()
+                )),
             },
             None,
         ),
@@ -307,7 +321,15 @@ async fn sign_in(
                 None,
             ),
             None => (
-                sign_in_page(p, g, browser, Some("Your session has ended; sign in again.".into()), None, now).await,
+                sign_in_page(
+                    p,
+                    g,
+                    browser,
+                    Some("Your session has ended; sign in again.".into()),
+                    None,
+                    now,
+                )
+                .await,
                 None,
             ),
         };
@@ -372,7 +394,13 @@ async fn sign_in(
     )
 }
 
-async fn consent(p: &Provider, g: &DeviceGrant, input: DeviceInput, browser: DeviceBrowser<'_>, now: i64) -> DevicePage {
+async fn consent(
+    p: &Provider,
+    g: &DeviceGrant,
+    input: DeviceInput,
+    browser: DeviceBrowser<'_>,
+    now: i64,
+) -> DevicePage {
     let Some(session) = browser.session.and_then(|c| p.sessions.session(c, now)) else {
         return sign_in_page(p, g, browser, Some("Sign in first.".into()), None, now).await;
     };

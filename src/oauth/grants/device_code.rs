@@ -6,8 +6,8 @@ use crate::oauth::device::DeviceStatus;
 use crate::oauth::device::authorization::publish;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::form::Form;
-use crate::oauth::token::{Authn, RefreshPolicy, TokenResponse, UserGrant, find_user, user_tokens};
 use crate::oauth::scope;
+use crate::oauth::token::{Authn, RefreshPolicy, TokenResponse, UserGrant, find_user, user_tokens};
 use crate::provider::Provider;
 
 /// Handles `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4). Errors,
@@ -18,10 +18,9 @@ use crate::provider::Provider;
 pub async fn exchange(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
     let device_code = form.require("device_code")?;
     let now = p.clock.now();
-    let owner = p
-        .device_codes
-        .by_device_code(device_code)
-        .ok_or_else(|| OAuthError::invalid_grant("unknown device code (or the server restarted since it was issued)"))?;
+    let owner = p.device_codes.by_device_code(device_code).ok_or_else(|| {
+        OAuthError::invalid_grant("unknown device code (or the server restarted since it was issued)")
+    })?;
     if owner.client_id != client.client_id {
         return Err(OAuthError::invalid_grant(format!(
             "the device code was issued to another client, not to `{}`",

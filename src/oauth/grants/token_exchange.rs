@@ -61,9 +61,17 @@ async fn resolve(p: &Provider, which: &str, value: &str, ty: &str) -> Result<Tok
     if !kind_ok {
         return Err(refuse(format!(
             "{which} is {} {}{}, not of {which}_type `{ty}`",
-            if rec.format == TokenFormat::Jwt { "a JWT" } else { "an opaque" },
+            if rec.format == TokenFormat::Jwt {
+                "a JWT"
+            } else {
+                "an opaque"
+            },
             rec.kind.as_str(),
-            if rec.format == TokenFormat::Jwt { "" } else { " (not a JWT)" },
+            if rec.format == TokenFormat::Jwt {
+                ""
+            } else {
+                " (not a JWT)"
+            },
         )));
     }
     let now = p.clock.now();
@@ -96,7 +104,12 @@ fn allowed_targets(p: &Provider, client: &Client, policy: &TokenExchangePolicy) 
 
 /// The requested `audience` and `resource` values (each may repeat, RFC 8693 §2.1), checked
 /// against the policy: `invalid_target` (§2.2.2) for one the client may not target.
-fn targets(p: &Provider, client: &Client, policy: &TokenExchangePolicy, form: &Form) -> Result<Vec<String>, OAuthError> {
+fn targets(
+    p: &Provider,
+    client: &Client,
+    policy: &TokenExchangePolicy,
+    form: &Form,
+) -> Result<Vec<String>, OAuthError> {
     let allowed = allowed_targets(p, client, policy);
     let mut out: Vec<String> = Vec::new();
     for (k, v) in form.pairs() {
@@ -174,7 +187,9 @@ pub async fn exchange(p: &Provider, client: &Client, form: &Form) -> Result<Toke
             return Err(refuse("actor_token_type is required with actor_token (RFC 8693 §2.1)"));
         }
         (None, Some(_)) => {
-            return Err(refuse("actor_token_type must not be sent without actor_token (RFC 8693 §2.1)"));
+            return Err(refuse(
+                "actor_token_type must not be sent without actor_token (RFC 8693 §2.1)",
+            ));
         }
         (None, None) if policy.allow_impersonation == Some(false) => {
             return Err(refuse(format!(
