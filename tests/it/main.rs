@@ -13,3 +13,4 @@ mod introspection;
 mod revocation;
 mod testing;
 mod tls;
+mod token_exchange;
