@@ -312,13 +312,13 @@ impl DeviceCodes {
         user_code: &str,
         approval: Option<Approval>,
         now: i64,
-    ) -> Result<DeviceGrant, Option<DeviceGrant>> {
+    ) -> Result<DeviceGrant, Option<Box<DeviceGrant>>> {
         let mut g = self.lock();
         let Some(d) = g.by_user_code.get_mut(user_code).filter(|d| d.expires_at > now) else {
             return Err(None);
         };
         if d.status != DeviceStatus::Pending {
-            return Err(Some(d.clone()));
+            return Err(Some(Box::new(d.clone())));
         }
         d.status = if approval.is_some() {
             DeviceStatus::Approved

@@ -181,14 +181,14 @@ fn gone(g: Option<&DeviceGrant>) -> DevicePage {
 
 /// Looks a typed code up, counting a wrong one against the browser and overall limits
 /// (RFC 8628 §5.1). `Err` is the page to show instead.
-fn lookup(p: &Provider, typed: &str, browser: &str, now: i64) -> Result<DeviceGrant, DevicePage> {
+fn lookup(p: &Provider, typed: &str, browser: &str, now: i64) -> Result<DeviceGrant, Box<DevicePage>> {
     p.device_codes
         .check_attempt(browser, now)
         .map_err(DevicePage::TooMany)?;
     let found = normalize(typed).and_then(|c| p.device_codes.by_user_code(&c, now));
     match found {
         Some(g) if g.status == DeviceStatus::Pending => Ok(g),
-        Some(g) => Err(gone(Some(&g))),
+        Some(g) => Err(Box::new(gone(Some(&g)))),
         None => {
             p.device_codes.record_wrong(browser, now);
             let error = if normalize(typed).is_none() {
@@ -199,10 +199,10 @@ fn lookup(p: &Provider, typed: &str, browser: &str, now: i64) -> Result<DeviceGr
             } else {
                 "No device is waiting for that code. Check the code on your device; it may have expired.".to_string()
             };
-            Err(DevicePage::Enter {
+            Err(Box::new(DevicePage::Enter {
                 typed: Some(typed.chars().take(40).collect()),
                 error: Some(error),
-            })
+            }))
         }
     }
 }
@@ -251,7 +251,7 @@ pub async fn show(p: &Provider, input: DeviceInput, browser: DeviceBrowser<'_>) 
     };
     match lookup(p, typed, key, now) {
         Ok(g) => sign_in_page(p, &g, browser, None, None, now).await,
-        Err(page) => page,
+        Err(page) => *page,
     }
 }
 
@@ -429,6 +429,6 @@ async fn consent(
                 username: session.username,
             }
         }
-        Err(current) => gone(current.as_ref()),
+        Err(current) => gone(current.as_deref()),
     }
 }
