@@ -49,7 +49,7 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 .who .level{color:var(--accent);font-size:12px;font-weight:600;white-space:normal}.who .level.below{color:var(--danger)}.stepup{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:0 0 16px;font-size:13px}
 .usercode{font:600 26px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.14em;text-align:center;padding:12px;border:1px dashed var(--accent);border-radius:10px;margin:0 0 8px}
-input.codeinput{font:600 22px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.14em;text-align:center;text-transform:uppercase}.done{font-size:34px;text-align:center;margin:0 0 8px}
+input.codeinput{font:600 22px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.14em;text-align:center;text-transform:uppercase}.done{font-size:34px;text-align:center;margin:0 0 8px;color:var(--accent)}
 a{color:var(--accent)}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.muted{color:var(--muted);font-size:13px}
 "#;
 
