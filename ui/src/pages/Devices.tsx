@@ -18,7 +18,7 @@ import { relative } from '../lib/format'
 import './devices.css'
 
 const STATUS: Record<DeviceCode['status'], { label: string; cls: string }> = {
-  pending: { label: 'waiting for the user', cls: 'info' },
+  pending: { label: 'pending', cls: 'info' },
   approved: { label: 'approved', cls: 'active' },
   denied: { label: 'denied', cls: 'revoked' },
   used: { label: 'tokens issued', cls: 'consumed' },
