@@ -287,6 +287,23 @@ async fn the_device_authorization_endpoint_checks_the_client_and_the_scope() {
         .await
         .assert_error(401, "invalid_client");
 
+    // The request log shows the request, with the device code redacted and copy-as-curl.
+    let log = s.get("/admin/api/requests").await.json;
+    let entry = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/device_authorization" && e["status"] == 200)
+        .expect("logged")
+        .clone();
+    assert_eq!(entry["client_id"], "cli");
+    assert_eq!(entry["response_body"]["device_code"], "[redacted]", "{entry}");
+    assert!(entry["response_body"]["user_code"].is_string());
+    assert!(
+        entry["curl"].as_str().unwrap().contains("/device_authorization"),
+        "{entry}"
+    );
+
     // Discovery tells the truth.
     let doc = s.get("/.well-known/openid-configuration").await.json;
     assert_eq!(

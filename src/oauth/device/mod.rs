@@ -6,8 +6,8 @@
 //!   in with a persona, consent, done.
 //! - `grants::device_code`: polling at the token endpoint (§3.4, §3.5).
 //!
-//! Codes live in memory, like pending authorization requests: a restart ends every device flow,
-//! which the polling device sees as `expired_token`. Bounds: at most [`MAX_DEVICE_CODES`] live
+//! Codes live in memory, like pending authorization requests: a restart ends every device flow
+//! (the polling device gets `invalid_grant` for the forgotten code and starts again). Bounds: at most [`MAX_DEVICE_CODES`] live
 //! codes, each for at most [`MAX_EXPIRES_IN`] seconds; at the cap the device authorization
 //! endpoint refuses (`temporarily_unavailable`) rather than evict a code a user may be typing.
 //! Wrong user codes: at most [`MAX_WRONG_PER_BROWSER`] per browser and [`MAX_WRONG_OVERALL`]
