@@ -203,4 +203,13 @@ test('a token exchange shows in the lineage of the token page, and its policy in
     await shot(pg, `devices-exchange-policy-${key}`)
   }
   assert.ok(await page.getByLabel('Delegation only').isChecked())
+
+  // The client list names the new grants briefly (the full URN is the tag's title).
+  for (const [key, pg] of Object.entries(pages)) {
+    await pg.goto(`${server.base}/admin/clients`)
+    await pg.getByText('token-exchange').first().waitFor()
+    const overflow = await pg.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    assert.ok(overflow <= 0, `clients at ${key}: the page scrolls sideways by ${overflow}px`)
+    await shot(pg, `devices-clients-${key}`)
+  }
 })
