@@ -340,7 +340,9 @@ impl DeviceCodes {
         if d.expires_at <= now {
             return Some((before, false));
         }
-        let too_early = d.status == DeviceStatus::Pending && d.last_poll.is_some_and(|t| now - t < d.interval);
+        // A clock moved back (now before the last poll) is not the device's fault.
+        let too_early =
+            d.status == DeviceStatus::Pending && d.last_poll.is_some_and(|t| now >= t && now - t < d.interval);
         if too_early {
             d.interval += SLOW_DOWN_STEP;
         }
@@ -432,6 +434,8 @@ mod tests {
         assert_eq!(s.by_device_code(&dc).unwrap().interval, 10);
         assert!(s.poll(&dc, 8).unwrap().1, "6 s is too early once the interval is 10");
         assert!(!s.poll(&dc, 23).unwrap().1);
+        // The virtual clock moved back an hour: not a reason to slow the device down.
+        assert!(!s.poll(&dc, 23 - 3600).unwrap().1);
     }
 
     #[test]
