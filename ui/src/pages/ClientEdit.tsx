@@ -62,7 +62,7 @@ const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: strin
   { value: 'password', label: 'Password', desc: 'Legacy: the app collects the password' },
   { value: 'implicit', label: 'Implicit', desc: 'Legacy: tokens in the redirect' },
   { value: 'urn:ietf:params:oauth:grant-type:device_code', label: 'Device authorization', desc: 'TVs and CLIs: the user enters a code on another device (RFC 8628)' },
-  { value: 'urn:ietf:params:oauth:grant-type:token-exchange', label: 'Token exchange', desc: 'Trade a token for another audience or act for its user (RFC 8693)', notPublic: 'Not for a public client: anyone holding a token could trade it in.' },
+  { value: 'urn:ietf:params:oauth:grant-type:token-exchange', label: 'Token exchange', desc: 'Trade a token for another audience or act for its user (RFC 8693)', notPublic: 'Needs a confidential client: with no secret, anyone holding a token could trade it in.' },
 ]
 
 const METHODS: { value: AuthMethod; label: string; public: boolean; note?: string }[] = [
