@@ -595,3 +595,67 @@ async fn wrong_user_codes_are_rate_limited_per_browser_and_overall() {
     assert_eq!(pg.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(pg.html.contains("on this server"), "{}", pg.html);
 }
+
+#[tokio::test]
+async fn the_oauth2_crate_and_the_server_agree_on_slow_down() {
+    let s = spawn(CONFIG).await;
+    let http = crate::common::http_client();
+    let client = BasicClient::new(ClientId::new("tv".into()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_device_authorization_url(DeviceAuthorizationUrl::new(s.at("/device_authorization")).expect("url"))
+        .set_token_uri(TokenUrl::new(s.at("/token")).expect("url"));
+    let details: StandardDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scope(Scope::new("read".into()))
+        .request_async(&http)
+        .await
+        .expect("device authorization");
+    // The first "sleep" does not move the clock (the device polls too fast: slow_down, and the
+    // crate's interval grows by 5 s like the server's); later ones move it by what the crate
+    // asks, and the third approves.
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (http2, base, code, log) = (
+        s.http.clone(),
+        s.at(""),
+        details.user_code().secret().clone(),
+        asked.clone(),
+    );
+    let sleep = move |d: Duration| {
+        let (http, base, code, log) = (http2.clone(), base.clone(), code.clone(), log.clone());
+        async move {
+            let n = {
+                let mut l = log.lock().unwrap();
+                l.push(d.as_secs());
+                l.len()
+            };
+            if n > 1 {
+                let secs = i64::try_from(d.as_secs()).expect("secs");
+                http.post(format!("{base}/admin/api/clock"))
+                    .json(&json!({ "advance": secs }))
+                    .send()
+                    .await
+                    .expect("clock");
+            }
+            if n == 3 {
+                http.post(format!("{base}/admin/api/device-codes/{code}/approve"))
+                    .json(&json!({ "username": "bob" }))
+                    .send()
+                    .await
+                    .expect("approve");
+            }
+        }
+    };
+    let tok = client
+        .exchange_device_access_token(&details)
+        .request_async(&http, sleep, None)
+        .await
+        .expect("tokens");
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec![5, 10, 10],
+        "pending; slow_down (the crate now waits 10 s); pending; tokens"
+    );
+    assert_eq!(claims(tok.access_token().secret())["scope"], "read");
+    let list = s.get("/admin/api/device-codes").await;
+    assert_eq!(list.json[0]["interval"], 10, "{list:?}");
+}
