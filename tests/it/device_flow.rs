@@ -381,6 +381,15 @@ async fn the_admin_api_approves_and_denies_only_pending_codes_with_clear_errors(
         "unknown fields are refused: {extra:?}"
     );
 
+    // A reset forgets every device request: the device starts again.
+    let d2 = start(&s, "read").await;
+    let r = admin_post(&s, "/admin/api/reset", json!({})).await;
+    assert!(r.status.is_success(), "{r:?}");
+    assert_eq!(s.get("/admin/api/device-codes").await.json, json!([]));
+    poll(&s, d2["device_code"].as_str().unwrap())
+        .await
+        .assert_error(400, "invalid_grant");
+
     // The OpenAPI document lists the endpoints.
     let doc = s.get("/admin/api/openapi.json").await.json;
     assert!(doc["paths"]["/admin/api/device-codes"]["get"].is_object());
