@@ -54,6 +54,23 @@ pub enum Event {
     /// `consumed`.
     #[serde(rename = "token.consumed")]
     TokenConsumed(Box<TokenRecord>),
+    /// A device authorization request was made (RFC 8628 §3.1): the request as
+    /// `GET /admin/api/device-codes` lists it.
+    #[serde(rename = "device_code.created")]
+    DeviceCodeCreated(Box<crate::admin::device::DeviceCodeView>),
+    /// A device authorization request was approved, denied or exchanged for tokens.
+    #[serde(rename = "device_code.updated")]
+    DeviceCodeUpdated(Box<crate::admin::device::DeviceCodeView>),
+    /// A device authorization request is gone (expired, or a reset).
+    #[serde(rename = "device_code.removed")]
+    DeviceCodeRemoved {
+        /// Its id.
+        id: String,
+        /// Its user code, `XXXX-XXXX`.
+        user_code: String,
+        /// Why (`expired`).
+        reason: String,
+    },
     /// A client was created.
     #[serde(rename = "client.created")]
     ClientCreated(Box<Client>),
@@ -175,6 +192,9 @@ impl Event {
             Event::TokenIntrospected { .. } => "token.introspected",
             Event::TokensRevoked { .. } => "token.revoked",
             Event::TokenConsumed(_) => "token.consumed",
+            Event::DeviceCodeCreated(_) => "device_code.created",
+            Event::DeviceCodeUpdated(_) => "device_code.updated",
+            Event::DeviceCodeRemoved { .. } => "device_code.removed",
             Event::ClientCreated(_) => "client.created",
             Event::ClientUpdated(_) => "client.updated",
             Event::ClientDeleted { .. } => "client.deleted",

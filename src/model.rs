@@ -21,6 +21,12 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §4.2 / OIDC Core §3.2
     Implicit,
+    /// RFC 8628 §3.4: the device authorization grant (polling with a device code).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    /// RFC 8693 §2.1: token exchange (impersonation and delegation).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl GrantType {
@@ -32,6 +38,8 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::Implicit => "implicit",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 }
@@ -256,6 +264,35 @@ pub struct Client {
     /// the persona named by `login_hint` (or the only persona) without showing the login page.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_login: bool,
+    /// What this client may exchange with the token-exchange grant (RFC 8693); absent: the
+    /// default policy of [`TokenExchangePolicy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<TokenExchangePolicy>,
+}
+
+/// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
+/// field empty or false): the client may exchange any active token this server issued, of any
+/// `subject_token_type`, for the same or narrower scopes, targeting its own `audiences` or any
+/// registered resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangePolicy {
+    /// The `subject_token_type` URNs it may present (`urn:ietf:params:oauth:token-type:access_token`,
+    /// `...:refresh_token`, `...:id_token`, `...:jwt`); empty: all four.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_token_types: Vec<String>,
+    /// The audiences (logical names or resource URIs) it may target with `audience` or
+    /// `resource`; empty: its own `audiences` and every registered resource. When set, exactly
+    /// these (narrower or wider than the default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
+    /// May ask for scopes beyond the subject token's, up to the client's own `scopes`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_scope_widening: bool,
+    /// May the issued token be used without an `actor_token` (impersonation); default true.
+    /// `false` requires delegation (an `actor_token`, RFC 8693 §1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_impersonation: Option<bool>,
 }
 
 impl Client {

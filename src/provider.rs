@@ -58,6 +58,8 @@ pub struct Provider {
     pub sessions: crate::oauth::session::Sessions,
     /// Authorization requests waiting for the user (bounded, browser-bound).
     pub pending: crate::oauth::pending::PendingRequests,
+    /// Device authorization requests (RFC 8628; bounded, in memory).
+    pub device_codes: crate::oauth::device::DeviceCodes,
     /// The resource-server simulator's resources and recent calls.
     pub resource_server: crate::resources::server::ResourceServer,
     settings: RwLock<Arc<Settings>>,
@@ -114,6 +116,7 @@ impl Provider {
             events,
             sessions: crate::oauth::session::Sessions::default(),
             pending: crate::oauth::pending::PendingRequests::default(),
+            device_codes: crate::oauth::device::DeviceCodes::default(),
             resource_server: crate::resources::server::ResourceServer::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
@@ -591,6 +594,7 @@ impl Provider {
         self.resource_server.reset(&self.issuer, all);
         self.sessions.clear();
         self.pending.clear();
+        self.device_codes.clear();
         self.clock.set_offset(0);
         self.invalidate_discovery();
         Ok(())

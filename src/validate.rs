@@ -299,10 +299,39 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
                 "a public client (no client_secret) cannot use client_credentials (RFC 6749 §4.4)",
             ));
         }
+        if *g == GrantType::TokenExchange && method == AuthMethod::None {
+            errs.push(FieldError::new(
+                Path::key("grant_types").at(i),
+                "a public client (no client_secret) cannot use token exchange: it would let anyone holding a token \
+                 trade it in (RFC 8693 §2.1 requires client authentication where the client has credentials)",
+            ));
+        }
         if matches!(g, GrantType::AuthorizationCode | GrantType::Implicit) && c.redirect_uris.is_empty() {
             errs.push(FieldError::new(
                 Path::key("redirect_uris"),
                 format!("at least one redirect URI is required for the `{}` grant", g.as_str()),
+            ));
+        }
+    }
+    if let Some(policy) = &c.token_exchange {
+        for (i, t) in policy.subject_token_types.iter().enumerate() {
+            if !crate::oauth::grants::token_exchange::TOKEN_TYPES.contains(&t.as_str()) {
+                errs.push(FieldError::new(
+                    Path::key("token_exchange").then("subject_token_types").at(i),
+                    format!(
+                        "`{t}` is not a token type Latchkey exchanges; use one of {}",
+                        crate::oauth::grants::token_exchange::TOKEN_TYPES.join(", ")
+                    ),
+                ));
+            }
+        }
+        if !c.grant_types.contains(&GrantType::TokenExchange) {
+            errs.push(FieldError::new(
+                Path::key("token_exchange"),
+                format!(
+                    "a token_exchange policy needs the `{}` grant in grant_types",
+                    GrantType::TokenExchange.as_str()
+                ),
             ));
         }
     }

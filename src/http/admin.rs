@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 use super::error::no_store;
 use crate::admin::decode_json;
+use crate::admin::device::{self as admin_device, ApproveRequest, DeviceCodeView};
 use crate::admin::jwks_fetch::{self, FetchJwksRequest, FetchedJwks};
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
@@ -427,6 +428,39 @@ pub async fn inspect_token(State(a): State<AdminState>, AppJson(r): AppJson<Insp
     respond(tokens::inspect(&a.provider, &r.token).await)
 }
 
+// ---- device codes (RFC 8628) ----
+
+/// Lists the live device authorization requests, newest first (the device code itself is
+/// never shown).
+#[utoipa::path(get, path = "/admin/api/device-codes", tag = "device codes",
+    responses((status = 200, body = Vec<DeviceCodeView>)))]
+pub async fn list_device_codes(State(a): State<AdminState>) -> Response {
+    ok(admin_device::list(&a.provider))
+}
+
+/// Approves a pending device request as a user (headless tests): the device's next poll gets
+/// tokens for that user.
+#[utoipa::path(post, path = "/admin/api/device-codes/{user_code}/approve", tag = "device codes",
+    request_body = ApproveRequest,
+    params(("user_code" = String, Path, description = "The user code, XXXX-XXXX (case and dash do not matter)")),
+    responses((status = 200, body = DeviceCodeView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn approve_device_code(
+    State(a): State<AdminState>,
+    Path(user_code): Path<String>,
+    AppJson(r): AppJson<ApproveRequest>,
+) -> Response {
+    respond(admin_device::approve(&a.provider, &user_code, r).await)
+}
+
+/// Denies a pending device request: the device's next poll gets `access_denied`.
+#[utoipa::path(post, path = "/admin/api/device-codes/{user_code}/deny", tag = "device codes",
+    params(("user_code" = String, Path, description = "The user code, XXXX-XXXX (case and dash do not matter)")),
+    responses((status = 200, body = DeviceCodeView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deny_device_code(State(a): State<AdminState>, Path(user_code): Path<String>) -> Response {
+    respond(admin_device::deny(&a.provider, &user_code).await)
+}
+
 // ---- tools ----
 
 /// Fetches a JWK Set from a loopback URL for the token inspector (the UI's CSP keeps the
@@ -685,6 +719,9 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(fetch_jwks))
         .routes(routes!(get_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(list_device_codes))
+        .routes(routes!(approve_device_code))
+        .routes(routes!(deny_device_code))
         .routes(routes!(list_requests))
         .routes(routes!(get_request))
         .routes(routes!(list_keys))

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod capture;
 pub mod cors;
+pub mod device;
+pub mod device_pages;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -54,6 +56,8 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
         .route(paths::LOGIN, get(oidc::login_get).post(oidc::login_post))
         .route(paths::CONSENT, get(oidc::consent_get).post(oidc::consent_post))
         .route(paths::END_SESSION, get(oidc::end_session).post(oidc::end_session))
+        .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization))
+        .route(paths::DEVICE, get(device::device_get).post(device::device_post))
         .layer(middleware::from_fn_with_state(state, oidc::cors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -22,7 +22,7 @@ use crate::oauth::session::{COOKIE, FLOW_COOKIE, Session};
 use crate::oauth::{OAuthError, paths, userinfo};
 use crate::provider::Provider;
 
-fn query_form(q: Option<String>) -> Result<Form, OAuthError> {
+pub(super) fn query_form(q: Option<String>) -> Result<Form, OAuthError> {
     Form::parse(q.unwrap_or_default().as_bytes())
 }
 
@@ -46,7 +46,7 @@ fn body_form(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
 }
 
 /// The value of the cookie `name`.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -58,7 +58,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The session cookie's value.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, COOKIE)
 }
 
@@ -118,7 +118,7 @@ fn cookie_path(p: &Provider) -> String {
     }
 }
 
-fn set_cookie(p: &Provider, resp: &mut Response, session: &Session) {
+pub(super) fn set_cookie(p: &Provider, resp: &mut Response, session: &Session) {
     let secure = if p.issuer.id.starts_with("https:") {
         "; Secure"
     } else {

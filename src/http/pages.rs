@@ -48,13 +48,15 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 .scopes code{font-weight:600}.scopes span{display:block;color:var(--muted);font-size:13px}.current{display:flex;align-items:center;justify-content:space-between;gap:10px;margin-bottom:16px}
 details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 .who .level{color:var(--accent);font-size:12px;font-weight:600;white-space:normal}.who .level.below{color:var(--danger)}.stepup{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:0 0 16px;font-size:13px}
+.usercode{font:600 26px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.14em;text-align:center;padding:12px;border:1px dashed var(--accent);border-radius:10px;margin:0 0 8px}
+input.codeinput{font:600 22px/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.14em;text-align:center;text-transform:uppercase}.done{font-size:34px;text-align:center;margin:0 0 8px;color:var(--accent)}
 a{color:var(--accent)}code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}.muted{color:var(--muted);font-size:13px}
 "#;
 
 const LOGO: &str = r#"<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><rect x="4" y="10" width="16" height="11" rx="2"/><path d="M8 10V7a4 4 0 0 1 8 0v3"/></svg>"#;
 
 /// A complete page with the security headers.
-fn page(status: StatusCode, title: &str, body: &str, script: Option<&str>) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str, script: Option<&str>) -> Response {
     let nonce = crate::ids::token_id();
     let script_tag = script.map_or(String::new(), |s| format!("<script nonce=\"{nonce}\">{s}</script>"));
     let html = format!(
@@ -91,7 +93,7 @@ pub fn error(title: &str, message: &str) -> Response {
     page(StatusCode::BAD_REQUEST, title, &body, None)
 }
 
-fn initials(name: &str) -> String {
+pub(crate) fn initials(name: &str) -> String {
     name.split([' ', '.', '_', '-'])
         .filter_map(|w| w.chars().next())
         .take(2)

@@ -91,6 +91,7 @@ pub fn document(p: &Provider) -> Value {
         "introspection_endpoint": p.issuer.url(paths::INTROSPECT),
         "revocation_endpoint": p.issuer.url(paths::REVOKE),
         "end_session_endpoint": p.issuer.url(paths::END_SESSION),
+        "device_authorization_endpoint": p.issuer.url(paths::DEVICE_AUTHORIZATION),
         "scopes_supported": scope_names,
         "response_types_supported": RESPONSE_TYPES,
         "response_modes_supported": ["query", "fragment", "form_post"],

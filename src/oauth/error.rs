@@ -48,6 +48,15 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// OIDC Core §3.1.2.6: the registration parameter is not supported.
     RegistrationNotSupported,
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device's request (400).
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls too often; its interval grew by 5 seconds (400).
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired; the device must start again (400).
+    ExpiredToken,
+    /// RFC 8693 §2.2.2 (and RFC 8707 §2): the requested `audience` or `resource` is not one
+    /// the server will issue a token for (400).
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -74,6 +83,10 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 }

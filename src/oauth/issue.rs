@@ -62,6 +62,16 @@ pub fn aud_claim(aud: &[String]) -> Value {
 
 /// Issues an access token, records it and publishes `token.issued`.
 pub async fn access_token(p: &Provider, req: AccessTokenRequest<'_>) -> Result<Issued, OAuthError> {
+    access_token_for(p, req, None).await
+}
+
+/// [`access_token`] with an explicit `aud` (token exchange's `audience`/`resource`, RFC 8693
+/// §2.1); `None`: the client's audiences ([`audience_of`]).
+pub async fn access_token_for(
+    p: &Provider,
+    req: AccessTokenRequest<'_>,
+    audience: Option<Vec<String>>,
+) -> Result<Issued, OAuthError> {
     let settings = p.settings();
     let now = p.clock.now();
     let ttl = req
@@ -71,7 +81,7 @@ pub async fn access_token(p: &Provider, req: AccessTokenRequest<'_>) -> Result<I
     let exp = now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
     let format = req.client.access_token_format.unwrap_or(settings.access_token_format);
     let jti = ids::token_id();
-    let aud = audience_of(req.client);
+    let aud = audience.unwrap_or_else(|| audience_of(req.client));
     let scope = req.scopes.join(" ");
 
     let mut claims = Map::new();

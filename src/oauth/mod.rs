@@ -8,9 +8,11 @@ pub mod authorize;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod grants;
 pub mod id_token;
 pub mod introspect;
 pub mod issue;
@@ -55,6 +57,10 @@ pub mod paths {
     pub const LOGIN: &str = "/login";
     /// Latchkey's consent page.
     pub const CONSENT: &str = "/consent";
+    /// RFC 8628 §3.1: the device authorization endpoint.
+    pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
+    /// RFC 8628 §3.3: Latchkey's verification page (`verification_uri`).
+    pub const DEVICE: &str = "/device";
 
     /// Every protocol path above. Add each new protocol route here too: the security suite
     /// (`tests/security/web_framing.rs`) walks them all and checks the headers of every HTML
@@ -71,5 +77,7 @@ pub mod paths {
         END_SESSION,
         LOGIN,
         CONSENT,
+        DEVICE_AUTHORIZATION,
+        DEVICE,
     ];
 }

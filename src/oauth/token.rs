@@ -34,6 +34,9 @@ pub struct TokenResponse {
     /// An id_token, when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// What a token exchange issued (RFC 8693 §2.2.1), a token type URN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// The grant types this server implements at the token endpoint.
@@ -42,6 +45,8 @@ pub const SUPPORTED_GRANTS: &[GrantType] = &[
     GrantType::ClientCredentials,
     GrantType::RefreshToken,
     GrantType::Password,
+    GrantType::DeviceCode,
+    GrantType::TokenExchange,
 ];
 
 /// Parses `grant_type` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6).
@@ -88,6 +93,8 @@ pub async fn exchange(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<To
         GrantType::AuthorizationCode => authorization_code(p, &client, form).await,
         GrantType::RefreshToken => refresh(p, &client, form).await,
         GrantType::Password => password(p, &client, form).await,
+        GrantType::DeviceCode => super::grants::device_code::exchange(p, &client, form).await,
+        GrantType::TokenExchange => super::grants::token_exchange::exchange(p, &client, form).await,
         GrantType::Implicit => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "implicit is not a token-endpoint grant",
@@ -130,6 +137,7 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
         scope: scopes.join(" "),
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
     })
 }
 
@@ -290,7 +298,7 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
     .await
 }
 
-async fn find_user(p: &Provider, username: Option<&str>) -> Result<StoredUser, OAuthError> {
+pub(crate) async fn find_user(p: &Provider, username: Option<&str>) -> Result<StoredUser, OAuthError> {
     let username = username.ok_or_else(|| OAuthError::invalid_grant("the grant has no user"))?;
     p.store
         .find_user(username)
@@ -407,7 +415,7 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
     .await
 }
 
-enum RefreshPolicy {
+pub(crate) enum RefreshPolicy {
     /// Issue a refresh token if the client has the refresh_token grant.
     New,
     /// Rotation: issue a new refresh token carrying the original scopes.
@@ -416,20 +424,20 @@ enum RefreshPolicy {
     Keep(String),
 }
 
-struct UserGrant {
-    scopes: Vec<String>,
-    auth_time: i64,
-    authn: Authn,
-    nonce: Option<String>,
-    grant_type: &'static str,
-    grant_id: String,
-    parent_id: Option<String>,
-    refresh: RefreshPolicy,
+pub(crate) struct UserGrant {
+    pub(crate) scopes: Vec<String>,
+    pub(crate) auth_time: i64,
+    pub(crate) authn: Authn,
+    pub(crate) nonce: Option<String>,
+    pub(crate) grant_type: &'static str,
+    pub(crate) grant_id: String,
+    pub(crate) parent_id: Option<String>,
+    pub(crate) refresh: RefreshPolicy,
 }
 
 /// Issues the access token, the id_token (when `openid` was granted) and the refresh token for
 /// a user grant.
-async fn user_tokens(
+pub(crate) async fn user_tokens(
     p: &Provider,
     client: &Client,
     user: &StoredUser,
@@ -514,5 +522,6 @@ async fn user_tokens(
         scope: g.scopes.join(" "),
         refresh_token,
         id_token,
+        issued_token_type: None,
     })
 }

@@ -15,6 +15,7 @@ const BACK: &[&str] = &[
     "userinfo_endpoint",
     "introspection_endpoint",
     "revocation_endpoint",
+    "device_authorization_endpoint",
 ];
 /// The browser-facing endpoints.
 const FRONT: &[&str] = &["authorization_endpoint", "end_session_endpoint"];

@@ -20,6 +20,7 @@ const HTML_ROUTES: &[&str] = &[
     "/login",
     "/consent",
     "/end_session",
+    "/device",
 ];
 
 fn template(path: &str) -> String {

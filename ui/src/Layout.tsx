@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
+import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
 import { Suspense, useEffect, useState, type ReactNode } from 'react'
 import { NavLink, Outlet, ScrollRestoration, useLocation, useNavigate } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
@@ -32,7 +32,7 @@ function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode;
 
 const TITLES: Record<string, string> = {
   '': 'Overview', clients: 'Clients', scopes: 'Scopes', users: 'Users', tokens: 'Tokens',
-  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources',
+  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources', devices: 'Devices',
 }
 
 export function Layout({ queryClient }: { queryClient: QueryClient }) {
@@ -87,6 +87,7 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           <Item to="/tokens" end icon={<Coins size={s} />} count={c?.tokens.active}>Tokens</Item>
           <Item to="/tokens/inspect" icon={<ScanSearch size={s} />}>Inspect a token</Item>
           <Item to="/requests" icon={<Activity size={s} />}>Requests</Item>
+          <Item to="/devices" icon={<MonitorSmartphone size={s} />}>Devices</Item>
           <div className="nav-section">Server</div>
           <Item to="/keys" icon={<KeyRound size={s} />}>Keys</Item>
           <Item to="/settings" icon={<Settings size={s} />}>Settings</Item>

@@ -41,6 +41,7 @@ const RequestsPage = page(() => import('./pages/Requests'), (m) => m.RequestsPag
 const ResourcesPage = page(() => import('./pages/Resources'), (m) => m.ResourcesPage)
 const ResourcePage = page(() => import('./pages/Resource'), (m) => m.ResourcePage)
 const ResourceEditPage = page(() => import('./pages/ResourceEdit'), (m) => m.ResourceEditPage)
+const DevicesPage = page(() => import('./pages/Devices'), (m) => m.DevicesPage)
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
 const CallbackPage = page(() => import('./pages/Callback'), (m) => m.CallbackPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
@@ -69,6 +70,7 @@ export function routes(qc: QueryClient): RouteObject[] {
         { path: 'tokens/inspect', element: <InspectPage /> },
         { path: 'tokens/:id', element: <TokenPage /> },
         { path: 'requests', element: <RequestsPage /> },
+        { path: 'devices', element: <DevicesPage /> },
         { path: 'keys', element: <KeysPage /> },
         { path: 'settings', element: <SettingsPage /> },
         { path: '*', element: <NotFound /> },

@@ -83,6 +83,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         remember_consent: None,
         access_token_typ: None,
         auto_login: false,
+        token_exchange: None,
     }
 }
 

@@ -2,7 +2,7 @@
 // any failure into an ApiError with a readable message and, for validation errors, the fields.
 
 import type {
-  CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
+  DeviceCode, CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
   RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
@@ -227,6 +227,11 @@ export const api = {
   createUser: (u: User) => request<UserView>('POST', a('/users'), { json: u }),
   updateUser: (name: string, u: User) => request<UserView>('PUT', a(`/users/${enc(name)}`), { json: u }),
   deleteUser: (name: string) => request<void>('DELETE', a(`/users/${enc(name)}`)),
+
+  deviceCodes: () => request<DeviceCode[]>('GET', a('/device-codes')),
+  approveDeviceCode: (userCode: string, username: string) =>
+    request<DeviceCode>('POST', a(`/device-codes/${enc(userCode)}/approve`), { json: { username } }),
+  denyDeviceCode: (userCode: string) => request<DeviceCode>('POST', a(`/device-codes/${enc(userCode)}/deny`)),
 
   tokens: (q: TokenQuery = {}) => request<Page<TokenItem>>('GET', a(`/tokens${query(q)}`)),
   token: (id: string) => request<TokenDetail>('GET', a(`/tokens/${enc(id)}`)),

@@ -216,3 +216,21 @@ describe('EventStream', () => {
     expect(timers).toHaveLength(0)
   })
 })
+
+describe('device code events', () => {
+  it('keeps the device code list live: created first, updated in place, removed', () => {
+    const d = {
+      id: 'd1', user_code: 'BCDF-GHJK', client_id: 'tv', client_name: 'TV', scope: 'read', status: 'pending' as const,
+      created_at: 1, expires_at: 601, interval: 5, verification_uri_complete: 'http://x/device?user_code=BCDF-GHJK',
+    }
+    const qc = new QueryClient()
+    qc.setQueryData(keys.deviceCodes, [])
+    applyEvent(qc, env({ type: 'device_code.created', data: d }))
+    applyEvent(qc, env({ type: 'device_code.created', data: { ...d, id: 'd2', user_code: 'ZZZZ-ZZZZ' } }))
+    expect(qc.getQueryData<{ id: string }[]>(keys.deviceCodes)?.map((x) => x.id)).toEqual(['d2', 'd1'])
+    applyEvent(qc, env({ type: 'device_code.updated', data: { ...d, status: 'approved', username: 'alice' } }))
+    expect(qc.getQueryData<{ id: string; status: string }[]>(keys.deviceCodes)?.find((x) => x.id === 'd1')?.status).toBe('approved')
+    applyEvent(qc, env({ type: 'device_code.removed', data: { id: 'd1', user_code: 'BCDF-GHJK', reason: 'expired' } }))
+    expect(qc.getQueryData<{ id: string }[]>(keys.deviceCodes)?.map((x) => x.id)).toEqual(['d2'])
+  })
+})

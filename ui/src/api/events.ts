@@ -9,7 +9,7 @@ import { useEffect, useSyncExternalStore } from 'react'
 import { apiBase } from './client'
 import { CALLS_KEPT, keys, REQUEST_PAGE } from './queries'
 import type {
-  Client, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+  Client, DeviceCode, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
 } from './types'
 import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
   'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
   'config.reloaded', 'config.rejected',
+  'device_code.created', 'device_code.updated', 'device_code.removed',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -67,6 +68,7 @@ function listOf(env: Envelope): readonly unknown[] | null {
     case 'user.created': case 'user.updated': case 'user.deleted': return keys.users
     case 'resource.created': case 'resource.updated': case 'resource.deleted': return keys.resources
     case 'request.logged': return keys.requests
+    case 'device_code.created': case 'device_code.updated': case 'device_code.removed': return keys.deviceCodes
     default: return null
   }
 }
@@ -273,6 +275,19 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       void qc.invalidateQueries({ queryKey: keys.status })
       // Live states and introspection answers depend on the clock.
       void qc.invalidateQueries({ queryKey: ['token'] })
+      break
+    case 'device_code.created':
+    case 'device_code.updated': {
+      const d = env.data
+      qc.setQueryData<DeviceCode[]>(keys.deviceCodes, (l) => {
+        if (!l) return l
+        const rest = l.filter((x) => x.id !== d.id)
+        return env.type === 'device_code.created' ? [d, ...rest] : l.map((x) => (x.id === d.id ? d : x))
+      })
+      break
+    }
+    case 'device_code.removed':
+      qc.setQueryData<DeviceCode[]>(keys.deviceCodes, (l) => l?.filter((x) => x.id !== env.data.id))
       break
     case 'server.reset':
       // Back to the config file's state: every list may have changed, the clock is real time.

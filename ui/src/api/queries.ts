@@ -27,6 +27,7 @@ export const keys = {
   keys: ['keys'] as const,
   settings: ['settings'] as const,
   clock: ['clock'] as const,
+  deviceCodes: ['device-codes'] as const,
 }
 
 export const TOKEN_PAGE = 200
@@ -44,6 +45,8 @@ export const useResourceProfiles = () =>
   useQuery({ queryKey: keys.resourceProfiles, queryFn: api.resourceProfiles, staleTime: Infinity })
 export const useResourceCalls = (name: string) =>
   useQuery({ queryKey: keys.resourceCalls(name), queryFn: () => api.resourceCalls(name) })
+/** Live device authorization requests (kept current by the `device_code.*` events). */
+export const useDeviceCodes = () => useQuery({ queryKey: keys.deviceCodes, queryFn: api.deviceCodes })
 export const useKeys = () => useQuery({ queryKey: keys.keys, queryFn: api.keys })
 /** Which keys are in the JWKS, for live token states (refetched on `key.rotated`). */
 export function useKeyRing(): KeyRing {

@@ -7,6 +7,8 @@ export type GrantType =
   | 'refresh_token'
   | 'password'
   | 'implicit'
+  | 'urn:ietf:params:oauth:grant-type:device_code'
+  | 'urn:ietf:params:oauth:grant-type:token-exchange'
 
 export type AuthMethod =
   | 'client_secret_basic'
@@ -38,6 +40,8 @@ export interface Client {
   remember_consent?: boolean
   /** Hands-free login for browser tests (docs/setups.md): the hinted persona is signed in without the login page. */
   auto_login?: boolean
+  /** What the token-exchange grant may exchange (RFC 8693); absent: the default policy. */
+  token_exchange?: TokenExchangePolicy
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -488,6 +492,7 @@ export interface ConfigFileState {
 /** The OpenID Provider metadata (OIDC Discovery §3, RFC 8414). */
 export interface Discovery {
   issuer: string
+  device_authorization_endpoint?: string
   authorization_endpoint?: string
   token_endpoint?: string
   userinfo_endpoint?: string
@@ -510,6 +515,34 @@ export interface ErrorBody {
   error: string
   message: string
   fields?: FieldIssue[]
+}
+
+/** A client's token-exchange policy (src/model.rs `TokenExchangePolicy`). */
+export interface TokenExchangePolicy {
+  /** Token type URNs it may present as subject_token_type; empty/absent: all four. */
+  subject_token_types?: string[]
+  /** Audiences it may target; empty/absent: its own audiences and every registered resource. */
+  audiences?: string[]
+  allow_scope_widening?: boolean
+  /** false: an actor_token (delegation) is required. */
+  allow_impersonation?: boolean
+}
+
+/** A device authorization request (RFC 8628), as GET /admin/api/device-codes lists it. */
+export interface DeviceCode {
+  id: string
+  /** XXXX-XXXX */
+  user_code: string
+  client_id: string
+  client_name: string
+  scope: string
+  status: 'pending' | 'approved' | 'denied' | 'used'
+  username?: string
+  created_at: number
+  expires_at: number
+  interval: number
+  last_poll?: number
+  verification_uri_complete: string
 }
 
 /** The SSE envelope: `data:` of every event on /admin/api/events. */
@@ -535,5 +568,7 @@ export type ServerEvent =
   | { type: 'server.reset'; data: { keys: boolean } }
   | { type: 'config.reloaded'; data: { file: string; removed: string[] } }
   | { type: 'config.rejected'; data: { errors: ConfigFileError[] } }
+  | { type: 'device_code.created' | 'device_code.updated'; data: DeviceCode }
+  | { type: 'device_code.removed'; data: { id: string; user_code: string; reason: string } }
 
 export type Envelope = ServerEvent & { id: number; at: number }

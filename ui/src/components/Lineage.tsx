@@ -19,6 +19,14 @@ const KIND: Record<TokenKind, { label: string; icon: typeof Ticket }> = {
   refresh_token: { label: 'Refresh token', icon: RefreshCw },
 }
 
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
+/** The acting party of a delegated token (RFC 8693 §4.1 `act.sub`), if any. */
+function actOf(t: TokenItem): string | null {
+  const act = (t.claims as Record<string, unknown> | undefined)?.act as { sub?: unknown } | undefined
+  return typeof act?.sub === 'string' ? act.sub : null
+}
+
 function since(t: number, start: number): string {
   const d = t - start
   return d <= 0 ? 'start' : `+${formatDuration(d)}`
@@ -116,6 +124,11 @@ function Node({ t, depth, current, start, replayedRevoked }: { t: TokenItem; dep
         <span className="mono faint small" title={t.id}>{shortId(t.id)}</span>
         <LiveStatusBadge token={t} />
         {t.replayed_at ? <span className="badge revoked plain lower" title={`Presented again at ${formatTime(t.replayed_at)}`}>replayed</span> : null}
+        {t.grant_type === TOKEN_EXCHANGE ? (
+          <span className="badge info plain lower" data-testid="lineage-exchange" title="Issued by a token exchange (RFC 8693) of the token above">
+            exchanged by {t.client_id}{actOf(t) ? `, actor ${actOf(t)}` : ''}
+          </span>
+        ) : null}
       </span>
       <span className="lineage-meta small muted">
         <span className="num" title={formatTime(t.issued_at)}>{since(t.issued_at, start)}</span>

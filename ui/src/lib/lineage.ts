@@ -138,6 +138,8 @@ export function grantLabel(grantType: string): string {
     case 'password': return 'Password'
     case 'implicit': return 'Implicit / hybrid'
     case 'admin': return 'Minted by the admin'
+    case 'urn:ietf:params:oauth:grant-type:device_code': return 'Device authorization'
+    case 'urn:ietf:params:oauth:grant-type:token-exchange': return 'Token exchange'
     default: return grantType.replace(/_/g, ' ')
   }
 }

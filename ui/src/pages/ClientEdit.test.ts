@@ -35,3 +35,24 @@ describe('auto_login in the client form', () => {
     expect('auto_login' in fromForm(toForm(base))).toBe(false)
   })
 })
+
+describe('the token exchange policy in the client form', () => {
+  const TE = 'urn:ietf:params:oauth:grant-type:token-exchange' as const
+  const svc: Client = { ...base, client_id: 'svc', token_endpoint_auth_method: 'client_secret_basic', client_secret: 's', grant_types: [TE] }
+
+  it('round-trips every field and leaves the default policy absent', () => {
+    const policy = {
+      subject_token_types: ['urn:ietf:params:oauth:token-type:access_token'],
+      audiences: ['orders-api'],
+      allow_scope_widening: true,
+      allow_impersonation: false,
+    }
+    expect(fromForm(toForm({ ...svc, token_exchange: policy })).token_exchange).toEqual(policy)
+    expect('token_exchange' in fromForm(toForm(svc))).toBe(false)
+  })
+
+  it('is dropped with the grant (the server refuses a policy without it)', () => {
+    const f = toForm({ ...svc, token_exchange: { allow_scope_widening: true } })
+    expect('token_exchange' in fromForm({ ...f, grant_types: ['client_credentials'] })).toBe(false)
+  })
+})

@@ -32,7 +32,22 @@ export interface ClientForm {
   remember_consent: '' | 'true' | 'false'
   /** Kept as loaded (set it in latchkey.toml or the admin API), so saving here never drops it. */
   auto_login: boolean
+  /** Token-exchange policy (RFC 8693), used when the grant is on: subject token types allowed (empty: all). */
+  te_types: string[]
+  /** Audiences it may target (empty: its own and every registered resource). */
+  te_audiences: string[]
+  te_widen: boolean
+  te_delegation_only: boolean
 }
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+/** RFC 8693 §3 token type URNs a client may present as subject_token_type. */
+export const TOKEN_TYPES: { value: string; label: string }[] = [
+  { value: 'urn:ietf:params:oauth:token-type:access_token', label: 'Access tokens' },
+  { value: 'urn:ietf:params:oauth:token-type:refresh_token', label: 'Refresh tokens' },
+  { value: 'urn:ietf:params:oauth:token-type:id_token', label: 'ID tokens' },
+  { value: 'urn:ietf:params:oauth:token-type:jwt', label: 'Any JWT of this server' },
+]
 
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
@@ -46,6 +61,8 @@ const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: strin
   { value: 'client_credentials', label: 'Client credentials', desc: 'Machine to machine, no user', notPublic: 'Not for a public client: it has no secret to prove who it is (RFC 6749 §4.4).' },
   { value: 'password', label: 'Password', desc: 'Legacy: the app collects the password' },
   { value: 'implicit', label: 'Implicit', desc: 'Legacy: tokens in the redirect' },
+  { value: 'urn:ietf:params:oauth:grant-type:device_code', label: 'Device authorization', desc: 'TVs and CLIs: the user enters a code on another device (RFC 8628)' },
+  { value: 'urn:ietf:params:oauth:grant-type:token-exchange', label: 'Token exchange', desc: 'Trade a token for another audience or act for its user (RFC 8693)', notPublic: 'Needs a confidential client: with no secret, anyone holding a token could trade it in.' },
 ]
 
 const METHODS: { value: AuthMethod; label: string; public: boolean; note?: string }[] = [
@@ -79,6 +96,10 @@ export function toForm(c?: Client): ClientForm {
     require_consent: c?.require_consent ?? false,
     remember_consent: c?.remember_consent === undefined || c?.remember_consent === null ? '' : c.remember_consent ? 'true' : 'false',
     auto_login: c?.auto_login ?? false,
+    te_types: c?.token_exchange?.subject_token_types ?? [],
+    te_audiences: c?.token_exchange?.audiences ?? [],
+    te_widen: c?.token_exchange?.allow_scope_widening ?? false,
+    te_delegation_only: c?.token_exchange?.allow_impersonation === false,
   }
 }
 
@@ -103,6 +124,15 @@ export function fromForm(f: ClientForm): Client {
   if (f.remember_consent) c.remember_consent = f.remember_consent === 'true'
   if (f.access_token_typ) c.access_token_typ = f.access_token_typ
   if (f.auto_login) c.auto_login = true
+  if (f.grant_types.includes(TOKEN_EXCHANGE)) {
+    const auds = clean(f.te_audiences)
+    const p: NonNullable<Client['token_exchange']> = {}
+    if (f.te_types.length) p.subject_token_types = f.te_types
+    if (auds.length) p.audiences = auds
+    if (f.te_widen) p.allow_scope_widening = true
+    if (f.te_delegation_only) p.allow_impersonation = false
+    if (Object.keys(p).length) c.token_exchange = p
+  }
   return c
 }
 
@@ -159,6 +189,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const type = watch('type')
   const clientId = watch('client_id')
   const requireConsent = watch('require_consent')
+  const grants = watch('grant_types')
 
   const setAside = useRef<GrantType[]>([])
   // Keep the auth method consistent with the client type.
@@ -370,6 +401,55 @@ function ClientFormView({ existing }: { existing?: Client }) {
                 )}
               />
             </Field>
+            {grants.includes(TOKEN_EXCHANGE) && (
+              <fieldset className="subpanel" data-testid="token-exchange-policy">
+                <legend>Token exchange policy</legend>
+                <p className="muted small" style={{ margin: '0 0 10px' }}>
+                  By default this client may exchange any active token this server issued, for the same or fewer scopes, targeting its own audiences or any registered resource.
+                </p>
+                <div className="grid2">
+                  <Field label="Subject tokens it may present" help="None ticked: all four.">
+                    <Controller
+                      control={control}
+                      name="te_types"
+                      render={({ field }) => (
+                        <div className="checks" role="group" aria-label="Subject token types">
+                          {TOKEN_TYPES.map((t) => (
+                            <label key={t.value} className="check">
+                              <input
+                                type="checkbox"
+                                checked={field.value.includes(t.value)}
+                                onChange={(e) => field.onChange(e.target.checked ? [...field.value, t.value] : field.value.filter((x) => x !== t.value))}
+                              />
+                              <span>{t.label}<br /><span className="desc"><code>{t.value.replace('urn:ietf:params:oauth:token-type:', '…:')}</code></span></span>
+                            </label>
+                          ))}
+                        </div>
+                      )}
+                    />
+                  </Field>
+                  <div className="stack-sm" style={{ gap: 14 }}>
+                    <Field label="Audiences it may target" help="Empty: its own audiences and every registered resource. Set: exactly these.">
+                      <Controller
+                        control={control}
+                        name="te_audiences"
+                        render={({ field }) => (
+                          <ListInput id="te_audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="e.g. orders-api" addLabel="Add an audience" groupLabel="Token exchange audiences" />
+                        )}
+                      />
+                    </Field>
+                    <label className="check">
+                      <input type="checkbox" {...register('te_widen')} />
+                      <span>May widen scopes<br /><span className="desc">up to its own scopes, beyond the subject token's</span></span>
+                    </label>
+                    <label className="check">
+                      <input type="checkbox" {...register('te_delegation_only')} />
+                      <span>Delegation only<br /><span className="desc">an actor_token is required (no impersonation)</span></span>
+                    </label>
+                  </div>
+                </div>
+              </fieldset>
+            )}
             <div className="grid2">
               <Field label="Redirect URIs" error={errors.redirect_uris?.message} help="Where the browser returns after sign-in; matched exactly.">
                 <Controller

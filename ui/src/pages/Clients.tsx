@@ -37,7 +37,7 @@ export function ClientsPage() {
                         <div className="sub mono">{c.client_id}</div>
                       </td>
                       <td><span className={`badge plain ${pub ? 'info' : 'consumed'}`}>{pub ? 'public' : 'confidential'}</span></td>
-                      <td><div className="chips">{c.grant_types.map((g) => <span key={g} className="tag">{g}</span>)}</div></td>
+                      <td><div className="chips">{c.grant_types.map((g) => <span key={g} className="tag" title={g}>{g.replace('urn:ietf:params:oauth:grant-type:', '')}</span>)}</div></td>
                       <td><div className="chips">{c.scopes.length ? c.scopes.map((s) => <span key={s} className="tag accent">{s}</span>) : <span className="muted">none</span>}</div></td>
                       <td className="nowrap">{c.access_token_ttl ? formatTtl(c.access_token_ttl) : <span className="muted">server default</span>}</td>
                     </tr>
