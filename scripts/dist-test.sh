@@ -33,7 +33,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-dist.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wineserver -k 2>/dev/null || true
+  [ -n "${wineserver:-}" ] && WINEPREFIX="$work/wine" "$wineserver" -k 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -102,10 +102,17 @@ smoke() {
 echo "==> Linux arm64 under qemu-aarch64-static"
 timed "arm64 smoke test" smoke arm64 qemu-aarch64-static "$arm64"
 echo "==> Windows x86_64 under Wine"
+# Debian 12's wine64 package installs the loader outside PATH.
+wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver64)
 export WINEPREFIX="$work/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-timed "wine prefix" wineboot --init >/dev/null 2>&1 || true
-timed "windows smoke test" smoke windows wine64 "$win"
-wineserver -k 2>/dev/null || true
+timed "wine prefix" "$wine" wineboot --init >/dev/null 2>&1 || true
+# Wine 8 lacks bcryptprimitives.dll, which Rust's std imports (ProcessPrng): a shim for the test
+# prefix only (packaging/wine/bcryptprimitives.c; Wine 9 ships the DLL).
+python3 -m ziglang cc -target x86_64-windows-gnu -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  packaging/wine/bcryptprimitives.c -lbcrypt
+timed "windows smoke test" smoke windows "$wine" "$win"
+"$wineserver" -k 2>/dev/null || true
 
 echo "==> wheels (latchkey-oidc)"
 wheels="$work/wheels"
