@@ -83,6 +83,9 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         remember_consent: None,
         access_token_typ: None,
         auto_login: false,
+        jwks: None,
+        jwks_uri: None,
+        token_endpoint_auth_signing_alg: None,
     }
 }
 
