@@ -73,6 +73,11 @@ pub async fn replace_client(p: &Provider, client_id: &str, mut c: Client) -> Res
     {
         c.client_secret = old.client_secret;
     }
+    // A client switched to a secret-based method (from `none` or `private_key_jwt`) gets a
+    // generated secret, as on creation.
+    if c.client_secret.is_none() && needs_secret(&c) {
+        c.client_secret = Some(crate::ids::client_secret());
+    }
     p.upsert_client(c).await?;
     get_client(p, client_id)
 }

@@ -20,7 +20,7 @@ export const EVENT_TYPES = [
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
-  'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
+  'key.rotated', 'settings.updated', 'trusted_issuers.updated', 'request.logged', 'clock.moved', 'server.reset',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -259,6 +259,9 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       break
     case 'settings.updated':
       qc.setQueryData(keys.settings, env.data)
+      break
+    case 'trusted_issuers.updated':
+      qc.setQueryData(keys.trustedIssuers, env.data)
       break
     case 'request.logged':
       qc.setQueryData<Page<LoggedRequest>>(keys.requests, (p) => {

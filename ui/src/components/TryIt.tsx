@@ -473,7 +473,9 @@ export function ClientQuickStart({ client }: { client: Client }) {
     ...(client.redirect_uris.filter((u) => u !== callbackUrl())[0] ? [`OIDC_REDIRECT_URI=${client.redirect_uris.filter((u) => u !== callbackUrl())[0]}`] : []),
     ...(client.scopes.length ? [`OIDC_SCOPE="${client.scopes.join(' ')}"`] : []),
   ].join('\n')
-  const cc = client.grant_types.includes('client_credentials') && d.token_endpoint
+  // JWT client authentication: the Example assertion panel shows the request instead.
+  const jwtAuth = auth.method === 'private_key_jwt' || auth.method === 'client_secret_jwt'
+  const cc = client.grant_types.includes('client_credentials') && !jwtAuth && d.token_endpoint
   const ccScopes = client.scopes.filter((s) => s !== 'openid' && s !== 'offline_access')
   const curl = cc ? withSecretLine(formCurl(d.token_endpoint!, [['grant_type', 'client_credentials'], ...(ccScopes.length ? [['scope', ccScopes.join(' ')] as [string, string]] : [])], auth), auth, true) : null
   return (
@@ -489,7 +491,9 @@ export function ClientQuickStart({ client }: { client: Client }) {
         </div>
         <div className="stack-sm">
           <h3>{cc ? 'Get a token with curl' : 'Sign in'}</h3>
-          {curl ? <Code code={curl} language="bash" wrap /> : (
+          {curl ? <Code code={curl} language="bash" wrap /> : jwtAuth ? (
+            <p className="muted">This client authenticates with <code>{auth.method}</code>: the <a href="#assertion-example">example assertion</a> below makes the token request.</p>
+          ) : (
             <p className="muted">Point your app’s OIDC library at the discovery URL with the values on the left; or use <a href="#try-it">Try it</a> to run the login here.</p>
           )}
         </div>
