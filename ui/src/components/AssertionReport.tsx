@@ -5,7 +5,7 @@ import type { AssertionReport } from '../api/types'
 import { formatTime } from '../lib/format'
 
 function when(t: number | undefined): string {
-  return t === undefined ? '—' : `${t} (${formatTime(t * 1000)})`
+  return t === undefined ? '—' : `${t} (${formatTime(t)})`
 }
 
 /** "30 s behind", "2 s ahead", "in step". */

@@ -258,10 +258,14 @@ export function AssertionExample({ client }: { client: Client }) {
     'import os, time, uuid, jwt',
     '',
     'now = int(time.time())',
+    'claims = {',
+    `    "iss": "${client.client_id}", "sub": "${client.client_id}",`,
+    `    "aud": "${token}",`,
+    '    "iat": now, "exp": now + 60, "jti": str(uuid.uuid4()),',
+    '}',
     'assertion = jwt.encode(',
-    `    {"iss": "${client.client_id}", "sub": "${client.client_id}", "aud": "${token}",`,
-    '     "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())},',
-    `    ${key}, algorithm="${alg}"${!hs && kid ? `, headers={"kid": "${kid}"}` : ''})`,
+    `    claims, ${key},`,
+    `    algorithm="${alg}"${!hs && kid ? `, headers={"kid": "${kid}"}` : ''})`,
     'print(assertion)',
   ].join('\n')
   const curl = [
