@@ -138,6 +138,7 @@ export function grantLabel(grantType: string): string {
     case 'password': return 'Password'
     case 'implicit': return 'Implicit / hybrid'
     case 'admin': return 'Minted by the admin'
+    case 'urn:ietf:params:oauth:grant-type:jwt-bearer': return 'JWT bearer (RFC 7523)'
     default: return grantType.replace(/_/g, ' ')
   }
 }
