@@ -447,7 +447,11 @@ export function TryIt({ client }: { client: Client }) {
       right={flows.length > 1 && current ? <Segmented label="Flow" value={current} onChange={setFlow} options={flows.map((f) => ({ value: f, label: FLOW_LABEL[f] }))} /> : undefined}
     >
       {unsupported ? (
-        <p className="muted">This client authenticates with {auth.method}: it signs a client assertion with its own key, which Latchkey does not hold, so it cannot be tried from here.</p>
+        <p className="muted">
+          {auth.method === 'client_secret_jwt'
+            ? <>This client authenticates with client_secret_jwt: sign an assertion in the <a href="#assertion-example">example assertion</a> panel above and run its curl.</>
+            : <>This client authenticates with {auth.method}: it signs a client assertion with its own key, which Latchkey does not hold, so it cannot be tried from here; the <a href="#assertion-example">example assertion</a> above shows how your app does it.</>}
+        </p>
       ) : !current ? (
         <p className="muted">Allow the authorization code, client credentials or password grant to try this client here.</p>
       ) : current === 'authorization_code' ? (
