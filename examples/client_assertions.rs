@@ -24,7 +24,10 @@ fn pkcs8_inner(der: &[u8]) -> Option<&[u8]> {
             Some((tag, at + 2, at + 2 + first))
         } else {
             let n = first & 0x7f;
-            let len = der.get(at + 2..at + 2 + n)?.iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+            let len = der
+                .get(at + 2..at + 2 + n)?
+                .iter()
+                .fold(0usize, |a, b| (a << 8) | *b as usize);
             Some((tag, at + 2 + n, at + 2 + n + len))
         }
     }

@@ -139,6 +139,34 @@ pub async fn jwks_server(keys: Vec<Map<String, Value>>, delay: Duration) -> Stri
     format!("http://{addr}/jwks")
 }
 
+/// A JWK Set served at `http://127.0.0.1:PORT/jwks` whose keys the test can change (key
+/// rotation), counting the fetches.
+pub async fn rotating_jwks_server(
+    keys: Vec<Map<String, Value>>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Map<String, Value>>>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(keys));
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (k, n) = (shared.clone(), fetches.clone());
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let (k, n) = (k.clone(), n.clone());
+            async move {
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                axum::Json(json!({ "keys": *k.lock().unwrap() }))
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(l, router).await.ok() });
+    (format!("http://{addr}/jwks"), shared, fetches)
+}
+
 /// A loopback URL where nothing listens.
 pub async fn unreachable_url() -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

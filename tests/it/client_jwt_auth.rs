@@ -8,7 +8,8 @@ use latchkey::model::SigningAlg;
 use serde_json::{Value, json};
 
 use crate::assertions::{
-    TYPE, TestKey, client_claims, jti, jwks_server, real_now, sign_hs256, toml_config, unreachable_url, unsigned,
+    TYPE, TestKey, client_claims, jti, jwks_server, real_now, rotating_jwks_server, sign_hs256, toml_config,
+    unreachable_url, unsigned,
 };
 use crate::common::{Reply, TestServer, basic, spawn};
 
@@ -567,4 +568,62 @@ async fn jwt_client_fields_round_trip_through_the_admin_api_and_the_config_expor
     let ec = back.clients.iter().find(|c| c.client_id == "ec-client").unwrap();
     assert!(ec.jwks_uri.is_some());
     assert!(text.contains("assertion_time = \"real\""), "{text}");
+}
+
+#[tokio::test]
+async fn a_rotated_key_at_the_jwks_uri_is_fetched_when_an_assertion_names_its_kid() {
+    let old = TestKey::new(SigningAlg::ES256, "old");
+    let new = TestKey::new(SigningAlg::RS256, "new");
+    let (uri, keys, fetches) = rotating_jwks_server(vec![old.jwk.clone()]).await;
+    let config = toml_config(json!({
+        "scopes": [{"name": "read"}],
+        "clients": [{"client_id": "rotating", "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": uri,
+                     "grant_types": ["client_credentials"], "scopes": ["read"]}],
+    }));
+    let s = spawn(&config).await;
+    let token = format!("{}/token", s.issuer().trim_end_matches('/'));
+    let post = |a: String| {
+        let s = &s;
+        async move {
+            s.post_form(
+                "/token",
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", TYPE),
+                    ("client_assertion", &a),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        post(old.sign_kid(&client_claims("rotating", json!(token))))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        post(old.sign_kid(&client_claims("rotating", json!(token))))
+            .await
+            .status,
+        200
+    );
+    let count = || fetches.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(count(), 1, "the document is cached");
+    // The app rotates to a new key: the first assertion naming it makes Latchkey fetch again
+    // (once the 10 s cooldown since the last fetch has passed).
+    *keys.lock().unwrap() = vec![new.jwk.clone()];
+    let r = post(new.sign_kid(&client_claims("rotating", json!(token)))).await;
+    assert_refused(&r, "no key with kid `new`");
+    assert_eq!(count(), 1, "within the cooldown the cached document is used");
+    tokio::time::sleep(Duration::from_millis(10_200)).await;
+    let r = post(new.sign_kid(&client_claims("rotating", json!(token)))).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(count(), 2);
+    // The old key is gone from the document now.
+    assert_refused(
+        &post(old.sign_kid(&client_claims("rotating", json!(token)))).await,
+        "no key with kid `old`",
+    );
 }
