@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Latchkey's own load benchmark: client-credentials tokens, introspection, a call to a protected
-# resource (GET /resources/books/..., JWT mode) and discovery at concurrency 16 against a
-# release build on loopback, with wrk (installed if missing).
+# Latchkey's own load benchmark: client-credentials tokens (with a secret, and with a
+# private_key_jwt client assertion: one ES256 verification more), introspection, a call to a
+# protected resource (GET /resources/books/..., JWT mode) and discovery at concurrency 16 against
+# a release build on loopback, with wrk (installed if missing).
 #
 #   bench/load.sh            # 10 s per scenario
 #   DURATION=30 bench/load.sh
@@ -20,12 +21,20 @@ BASE="http://127.0.0.1:$PORT"
 
 ensure_rust
 apt_ensure wrk curl
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --bin latchkey --example client_assertions
 
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 bin=./target/release/latchkey
-args=(serve --port "$PORT" --db "$work/bench.db" --config bench/latchkey-bench.toml)
+# The private_key_jwt client (a fresh ES256 key) and single-use assertions for it: each request
+# needs its own jti, and assertions live at most 10 minutes, so they are made now. Separate
+# sets for the warm-up and the measured run, split between wrk's two threads.
+mkdir -p "$work/pkj-warm" "$work/pkj-run"
+./target/release/examples/client_assertions ES256 bench-pkj "http://localhost:$PORT/token" 200000 "$work/pkj-run"
+head -n 40000 "$work/pkj-run/assertions.txt" >"$work/pkj-warm/assertions.txt"
+tail -n +40001 "$work/pkj-run/assertions.txt" >"$work/pkj-run/run.txt"
+cat bench/latchkey-bench.toml "$work/pkj-run/client.toml" >"$work/bench.toml"
+args=(serve --port "$PORT" --db "$work/bench.db" --config "$work/bench.toml")
 
 # First start: creates the database and the signing key (not timed).
 "$bin" "${args[@]}" >"$work/first.log" 2>&1 &
@@ -82,9 +91,36 @@ done = function(summary, latency, requests)
     summary.requests, non2xx, errs))
 end
 LUA
-for scenario in token introspect resource discovery; do
+# private_key_jwt: each wrk thread takes every other line of its file, so no jti repeats.
+pkj_lua() {
+  cat <<LUA
+local lines = {}
+for l in io.lines("$1") do lines[#lines + 1] = l end
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local i
+function request()
+  i = (i or tid + 1 - 2) + 2
+  local a = lines[((i - 1) % #lines) + 1]
+  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded"},
+    "grant_type=client_credentials&scope=read_books%20add_books" ..
+    "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer" ..
+    "&client_assertion=" .. a)
+end
+LUA
+}
+pkj_lua "$work/pkj-warm/assertions.txt" >"$work/token-pkj.warm.lua"
+pkj_lua "$work/pkj-run/run.txt" >"$work/token-pkj.lua"
+cat "$work/report.lua" >>"$work/token-pkj.warm.lua"
+for scenario in token token-pkj introspect resource discovery; do
   case $scenario in
     token) url="$BASE/token"; script="$work/token.lua" ;;
+    token-pkj)
+      echo "$scenario (c=$CONNS, ${DURATION}s; private_key_jwt ES256, one assertion per request):"
+      wrk -t2 -c"$CONNS" -d2s -s "$work/token-pkj.warm.lua" "$BASE/token" >/dev/null
+      cat "$work/report.lua" >>"$work/token-pkj.lua"
+      wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$work/token-pkj.lua" "$BASE/token" | grep 'req/s'
+      continue ;;
     introspect) url="$BASE/introspect"; script="$work/introspect.lua" ;;
     resource) url="$BASE/resources/books/books/1"; script="$work/resource.lua" ;;
     discovery) url="$BASE/.well-known/openid-configuration"; script="" ;;

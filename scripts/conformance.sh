@@ -2,7 +2,8 @@
 # Library conformance (issue 10): installs the verifier libraries the library-named resource
 # profiles reproduce (conformance/node with npm ci; PyJWT and cryptography in a venv under
 # target/) and runs tests/conformance, which checks that each profile accepts and refuses
-# exactly what its library does on the same tokens. Prints the agreement table.
+# exactly what its library does on the same tokens (prints the agreement table), and that
+# client assertions and JWT bearer assertions signed by PyJWT and jose are accepted (issue 14).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

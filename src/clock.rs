@@ -57,6 +57,31 @@ impl Clock {
         self.now_ms().div_euclid(1000)
     }
 
+    /// Real time in UNIX milliseconds: the base time without the virtual clock's offset (the
+    /// system time, or the frozen time of [`Clock::fixed`]). For times stamped by someone
+    /// else's clock, such as a client assertion's `iat`/`exp` or a DPoP proof's `iat`: moving
+    /// the virtual clock must not make them look early or late. See [`Clock::peer_now`].
+    pub fn real_now_ms(&self) -> i64 {
+        match self.inner.fixed_ms {
+            Some(ms) => ms,
+            None => system_ms(),
+        }
+    }
+
+    /// Real time in UNIX seconds (see [`Clock::real_now_ms`]).
+    pub fn real_now(&self) -> i64 {
+        self.real_now_ms().div_euclid(1000)
+    }
+
+    /// The time to check peer-stamped times against (UNIX seconds): real time with
+    /// [`PeerTime::Real`], the virtual clock with [`PeerTime::Virtual`].
+    pub fn peer_now(&self, basis: PeerTime) -> i64 {
+        match basis {
+            PeerTime::Real => self.real_now(),
+            PeerTime::Virtual => self.now(),
+        }
+    }
+
     /// The current offset from the base time, in seconds.
     pub fn offset_secs(&self) -> i64 {
         self.inner.offset_ms.load(Ordering::Relaxed) / 1000
@@ -72,6 +97,30 @@ impl Clock {
     /// Sets the offset from the base time to exactly `secs`.
     pub fn set_offset(&self, secs: i64) {
         self.inner.offset_ms.store(secs.saturating_mul(1000), Ordering::Relaxed);
+    }
+}
+
+/// Which time `iat`, `nbf` and `exp` stamped by another party's clock (client assertions,
+/// JWT bearer assertions, DPoP proofs) are checked against. Written `"real"` or `"virtual"`
+/// (`[server] assertion_time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerTime {
+    /// Real time, whatever the virtual clock says (the default): moving the clock to test
+    /// token expiry never breaks client authentication.
+    #[default]
+    Real,
+    /// The virtual clock, for testing how a client copes with clock skew.
+    Virtual,
+}
+
+impl PeerTime {
+    /// The config-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerTime::Real => "real",
+            PeerTime::Virtual => "virtual",
+        }
     }
 }
 
@@ -97,6 +146,15 @@ mod tests {
         assert_eq!(c.now(), 4_000);
         c.set_offset(0);
         assert_eq!(c.now(), 1_000);
+    }
+
+    #[test]
+    fn real_time_ignores_the_virtual_offset() {
+        let c = Clock::fixed(1_000);
+        c.advance(86_400);
+        assert_eq!(c.real_now(), 1_000);
+        assert_eq!(c.peer_now(PeerTime::Real), 1_000);
+        assert_eq!(c.peer_now(PeerTime::Virtual), 87_400);
     }
 
     #[test]

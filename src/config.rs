@@ -9,8 +9,11 @@ use std::path::Path as FsPath;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::PeerTime;
 use crate::keys::import::{KeyMaterial, import_private_key};
-use crate::model::{AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, User};
+use crate::model::{
+    AccessTokenTyp, Client, Resource, Scope, Seconds, Settings, SigningAlg, TokenFormat, TrustedIssuer, User,
+};
 use crate::validate::{self, FieldError, Path, Seg};
 
 /// How the config file relates to what the database holds (`serve --config-mode`).
@@ -49,6 +52,9 @@ pub struct ConfigFile {
     /// `[[keys]]`: fixed signing keys (development only); the first one signs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<KeyConfig>,
+    /// `[[trusted_issuers]]`: issuers of JWT bearer assertions (RFC 7523 §2.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_issuers: Vec<TrustedIssuer>,
 }
 
 /// `[[keys]]`: a fixed signing key, so every server started from the file publishes the same
@@ -109,6 +115,11 @@ pub struct ServerSection {
     /// through that host names the server-to-server endpoints on it (docs/setups.md). Not a
     /// stored setting: it applies while the server runs with this file.
     pub backchannel_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
+    /// against: `real` time (default; moving the virtual clock never breaks client
+    /// authentication) or the `virtual` clock.
+    pub assertion_time: Option<PeerTime>,
 }
 
 /// `[introspection]`
@@ -142,6 +153,7 @@ impl ConfigFile {
             introspection_require_scope: i.require_scope.unwrap_or(current.introspection_require_scope),
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
             access_token_typ: s.access_token_typ.unwrap_or(current.access_token_typ),
+            assertion_time: s.assertion_time.unwrap_or(current.assertion_time),
         }
     }
 
@@ -158,6 +170,7 @@ impl ConfigFile {
                 refresh_token_rotation: Some(settings.refresh_token_rotation),
                 access_token_typ: Some(settings.access_token_typ),
                 backchannel_url: None,
+                assertion_time: Some(settings.assertion_time),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -241,6 +254,17 @@ impl ConfigFile {
                 errs.push(FieldError {
                     path: at.then("sub"),
                     message: format!("sub `{sub}` is used by two users"),
+                });
+            }
+        }
+        let mut issuers = HashSet::new();
+        for (i, t) in self.trusted_issuers.iter().enumerate() {
+            let at = Path::key("trusted_issuers").at(i);
+            errs.extend(validate::trusted_issuer(t).into_iter().map(|e| under(e, &at)));
+            if !issuers.insert(t.issuer.clone()) {
+                errs.push(FieldError {
+                    path: at.then("issuer"),
+                    message: format!("trusted issuer `{}` is defined twice", t.issuer),
                 });
             }
         }

@@ -141,6 +141,9 @@ pub enum Event {
     /// Server settings changed.
     #[serde(rename = "settings.updated")]
     SettingsUpdated(Box<Settings>),
+    /// The trusted issuers of JWT bearer assertions changed (the whole list).
+    #[serde(rename = "trusted_issuers.updated")]
+    TrustedIssuersUpdated(Vec<crate::model::TrustedIssuer>),
     /// A protocol request was logged (secrets redacted).
     #[serde(rename = "request.logged")]
     RequestLogged(Box<crate::admin::log_entry::LoggedRequest>),
@@ -211,6 +214,7 @@ impl Event {
             Event::ResourceChecked { .. } => "resource.checked",
             Event::KeyRotated { .. } => "key.rotated",
             Event::SettingsUpdated(_) => "settings.updated",
+            Event::TrustedIssuersUpdated(_) => "trusted_issuers.updated",
             Event::RequestLogged(_) => "request.logged",
             Event::ClockMoved { .. } => "clock.moved",
             Event::Reset { .. } => "server.reset",
@@ -383,6 +387,7 @@ mod tests {
                 curl_variables: vec![],
                 verdict: None,
                 proxy: None,
+                assertion: None,
             }))
         };
         let per = big().approx_size();

@@ -27,6 +27,9 @@ pub enum GrantType {
     /// RFC 8693 §2.1: token exchange (impersonation and delegation).
     #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
     TokenExchange,
+    /// RFC 7523 §2.1: a JWT from a trusted issuer as the authorization grant.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
 }
 
 impl GrantType {
@@ -40,6 +43,7 @@ impl GrantType {
             GrantType::Implicit => "implicit",
             GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
         }
     }
 }
@@ -268,6 +272,21 @@ pub struct Client {
     /// default policy of [`TokenExchangePolicy`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<TokenExchangePolicy>,
+    /// The client's public keys, for `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a JWK
+    /// Set (RFC 7517 §5), written `jwks = { keys = [{ kty = "RSA", kid = "k1", n = "...", e = "AQAB" }] }`.
+    /// Public keys only. Exclusive with `jwks_uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<JwkSet>,
+    /// Where the client publishes its JWK Set, for `private_key_jwt` (fetched with a 5 s timeout,
+    /// kept 5 minutes, fetched again at once for an unknown `kid`; loopback URLs allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The one JWS `alg` the client signs its assertions with (OIDC Dynamic Client Registration
+    /// §2 `token_endpoint_auth_signing_alg`), e.g. `RS256`, `ES256`, `HS256`. Absent: any
+    /// algorithm of the method's family (asymmetric for `private_key_jwt`, HMAC for
+    /// `client_secret_jwt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<String>,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -293,6 +312,40 @@ pub struct TokenExchangePolicy {
     /// `false` requires delegation (an `actor_token`, RFC 8693 §1.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_impersonation: Option<bool>,
+}
+
+/// A JWK Set (RFC 7517 §5): `{ "keys": [ ... ] }`. Each key is kept as written (a JSON object);
+/// other members of the set are ignored.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    /// The keys (RFC 7517 §4), public keys only.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A trusted issuer of JWT bearer assertions (RFC 7523 §2.1, §3): `[[trusted_issuers]]`.
+/// Assertions it signs can be exchanged at the token endpoint for access tokens for their `sub`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// The `iss` its assertions carry, compared exactly.
+    pub issuer: String,
+    /// Its public keys, inline (exclusive with `jwks_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<JwkSet>,
+    /// Where it publishes its JWK Set (same fetching rules as a client's `jwks_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The `sub` values it may assert, exactly; empty: any subject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_subjects: Vec<String>,
+    /// The `aud` values its assertions may carry, besides Latchkey's issuer and token endpoint
+    /// URL (always accepted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
+    /// JWS algorithms accepted from it; empty: any asymmetric algorithm Latchkey verifies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub algorithms: Vec<String>,
 }
 
 impl Client {
@@ -673,6 +726,10 @@ pub struct Settings {
     /// The header `typ` of JWT access tokens (`at+jwt` or `JWT`).
     #[serde(default)]
     pub access_token_typ: AccessTokenTyp,
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
+    /// against: real time (default) or the virtual clock.
+    #[serde(default)]
+    pub assertion_time: crate::clock::PeerTime,
 }
 
 impl Default for Settings {
@@ -688,6 +745,7 @@ impl Default for Settings {
             introspection_require_scope: false,
             introspection_validate_audience: false,
             access_token_typ: AccessTokenTyp::AtJwt,
+            assertion_time: crate::clock::PeerTime::Real,
         }
     }
 }

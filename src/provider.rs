@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::ConfigFile;
 use crate::events::{Event, EventBus};
 use crate::keys::Keys;
-use crate::model::{Client, Resource, Scope, Settings, User, builtin_scopes};
+use crate::model::{Client, Resource, Scope, Settings, TrustedIssuer, User, builtin_scopes};
 use crate::store::{Store, StoreError};
 use crate::validate::{self, FieldError};
 
@@ -62,6 +62,11 @@ pub struct Provider {
     pub device_codes: crate::oauth::device::DeviceCodes,
     /// The resource-server simulator's resources and recent calls.
     pub resource_server: crate::resources::server::ResourceServer,
+    /// Used `jti` values of client and JWT bearer assertions (bounded; RFC 7523 §3).
+    pub jtis: crate::oauth::replay::JtiSet,
+    /// JWK Sets fetched from clients' and trusted issuers' `jwks_uri` (bounded cache).
+    pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
+    trusted_issuers: RwLock<Arc<Vec<TrustedIssuer>>>,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -118,6 +123,9 @@ impl Provider {
             pending: crate::oauth::pending::PendingRequests::default(),
             device_codes: crate::oauth::device::DeviceCodes::default(),
             resource_server: crate::resources::server::ResourceServer::default(),
+            jtis: crate::oauth::replay::JtiSet::default(),
+            remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
+            trusted_issuers: RwLock::new(Arc::new(Vec::new())),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
@@ -130,7 +138,68 @@ impl Provider {
         p.reload_scopes().await?;
         p.reload_resources().await?;
         p.reload_acr_values().await?;
+        p.reload_trusted_issuers().await?;
         Ok(p)
+    }
+
+    /// The trusted issuers of JWT bearer assertions, in their stored order.
+    pub fn trusted_issuers(&self) -> Arc<Vec<TrustedIssuer>> {
+        read(&self.trusted_issuers)
+    }
+
+    /// The trusted issuer whose `issuer` is exactly `iss`.
+    pub fn trusted_issuer(&self, iss: &str) -> Option<TrustedIssuer> {
+        self.trusted_issuers().iter().find(|t| t.issuer == iss).cloned()
+    }
+
+    async fn reload_trusted_issuers(&self) -> Result<(), StoreError> {
+        let list = self.store.load_trusted_issuers().await?;
+        write(&self.trusted_issuers, Arc::new(list));
+        Ok(())
+    }
+
+    async fn save_trusted_issuers(&self, list: Vec<TrustedIssuer>) -> Result<(), StoreError> {
+        self.store.save_trusted_issuers(&list).await?;
+        self.events
+            .publish(self.clock.now_ms(), Event::TrustedIssuersUpdated(list.clone()));
+        write(&self.trusted_issuers, Arc::new(list));
+        Ok(())
+    }
+
+    /// Creates or replaces the trusted issuer with `t.issuer`. Returns whether it was new.
+    pub async fn upsert_trusted_issuer(&self, t: TrustedIssuer) -> Result<bool, ChangeError> {
+        let errs = validate::trusted_issuer(&t);
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let mut list = (*self.trusted_issuers()).clone();
+        let created = match list.iter_mut().find(|x| x.issuer == t.issuer) {
+            Some(old) => {
+                if *old == t {
+                    return Ok(false);
+                }
+                *old = t;
+                false
+            }
+            None => {
+                list.push(t);
+                true
+            }
+        };
+        self.save_trusted_issuers(list).await?;
+        Ok(created)
+    }
+
+    /// Deletes the trusted issuer `issuer`.
+    pub async fn delete_trusted_issuer(&self, issuer: &str) -> Result<(), ChangeError> {
+        let mut list = (*self.trusted_issuers()).clone();
+        let before = list.len();
+        list.retain(|t| t.issuer != issuer);
+        if list.len() == before {
+            return Err(ChangeError::NotFound(format!("trusted issuer `{issuer}`")));
+        }
+        self.save_trusted_issuers(list).await?;
+        Ok(())
     }
 
     /// The current settings.
@@ -512,6 +581,9 @@ impl Provider {
                 self.upsert_resource(r).await?;
             }
         }
+        for t in cfg.trusted_issuers {
+            self.upsert_trusted_issuer(t).await?;
+        }
         Ok(())
     }
 
@@ -557,6 +629,12 @@ impl Provider {
                 removed.push(format!("resource `{}`", r.name));
             }
         }
+        for t in self.trusted_issuers().iter() {
+            if !cfg.trusted_issuers.iter().any(|f| f.issuer == t.issuer) {
+                self.delete_trusted_issuer(&t.issuer).await?;
+                removed.push(format!("trusted issuer `{}`", t.issuer));
+            }
+        }
         for c in self.clients() {
             if !cfg.clients.iter().any(|f| f.client_id == c.client_id) {
                 self.delete_client(&c.client_id).await?;
@@ -590,6 +668,9 @@ impl Provider {
         self.reload_clients().await?;
         self.reload_scopes().await?;
         self.reload_acr_values().await?;
+        self.reload_trusted_issuers().await?;
+        self.jtis.clear();
+        self.remote_jwks.clear();
         let all = self.store.list_resources().await?;
         self.resource_server.reset(&self.issuer, all);
         self.sessions.clear();
@@ -607,6 +688,7 @@ impl Provider {
         cfg.clients = self.clients().iter().map(|c| (**c).clone()).collect();
         cfg.users = self.store.list_users().await?.into_iter().map(|u| u.user).collect();
         cfg.resources = self.store.list_resources().await?;
+        cfg.trusted_issuers = (*self.trusted_issuers()).clone();
         Ok(cfg)
     }
 }

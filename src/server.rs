@@ -563,6 +563,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         )
         .await?,
     );
+    provider
+        .remote_jwks
+        .set_fetcher(Arc::new(crate::http::upstream::HttpFetch));
     if provider.store.load_settings().await?.as_ref() != Some(&settings) {
         provider.set_settings(settings).await?;
     }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, Seconds, Settings, User};
+use crate::model::{AuthMethod, Client, GrantType, JwkSet, Resource, Scope, Seconds, Settings, TrustedIssuer, User};
 
 /// The longest lifetime accepted for any token or code: 10 years. Beyond it, `exp` and
 /// `expires_in` approach the integer limits and stop meaning anything to clients.
@@ -42,7 +42,116 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
 
 /// The client authentication methods the token, introspection and revocation endpoints
 /// implement.
-pub const SUPPORTED_AUTH_METHODS: &str = "client_secret_basic, client_secret_post or none";
+pub const SUPPORTED_AUTH_METHODS: &str =
+    "client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none";
+
+/// Checks a JWK Set of public keys (`jwks` of a client or a trusted issuer): at most 20 keys,
+/// each a public RSA, EC or OKP key Latchkey can verify with, `kid`s unique.
+fn jwk_set(set: &JwkSet, at: &Path) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if set.keys.is_empty() {
+        errs.push(FieldError::new(
+            at.clone().then("keys"),
+            "is empty; add at least one public key",
+        ));
+    }
+    if set.keys.len() > 20 {
+        errs.push(FieldError::new(at.clone().then("keys"), "holds more than 20 keys"));
+    }
+    let mut kids = HashSet::new();
+    for (i, k) in set.keys.iter().enumerate() {
+        if let Err(m) = crate::oauth::assertion::check_public_jwk(k) {
+            errs.push(FieldError::new(at.clone().then("keys").at(i), m));
+        }
+        if let Some(kid) = k.get("kid").and_then(serde_json::Value::as_str)
+            && !kids.insert(kid)
+        {
+            errs.push(FieldError::new(
+                at.clone().then("keys").at(i).then("kid"),
+                format!("kid `{kid}` is used by two keys"),
+            ));
+        }
+    }
+    errs
+}
+
+/// Checks a `jwks_uri`: an absolute `http` or `https` URL without user information or fragment.
+fn jwks_uri(uri: &str) -> Result<(), String> {
+    let u = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("`{uri}` uses `{}`; use http or https", u.scheme()));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(format!("`{uri}` has user information; remove it"));
+    }
+    if u.fragment().is_some() {
+        return Err(format!("`{uri}` has a fragment; remove it"));
+    }
+    Ok(())
+}
+
+/// Checks the key material of a client or trusted issuer: `jwks` and `jwks_uri` exclusive,
+/// each valid. `required`: one of them must be present.
+fn key_source(jwks: Option<&JwkSet>, uri: Option<&str>, required: Option<&str>) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    match (jwks, uri) {
+        (Some(_), Some(_)) => errs.push(FieldError::new(
+            Path::key("jwks_uri"),
+            "set either jwks (the keys inline) or jwks_uri, not both",
+        )),
+        (None, None) => {
+            if let Some(why) = required {
+                errs.push(FieldError::new(Path::key("jwks"), why.to_string()));
+            }
+        }
+        _ => {}
+    }
+    if let Some(set) = jwks {
+        errs.extend(jwk_set(set, &Path::key("jwks")));
+    }
+    if let Some(Err(m)) = uri.map(jwks_uri) {
+        errs.push(FieldError::new(Path::key("jwks_uri"), m));
+    }
+    errs
+}
+
+/// Validates a trusted issuer of JWT bearer assertions (RFC 7523 §2.1).
+pub fn trusted_issuer(t: &TrustedIssuer) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if !is_identifier(&t.issuer) {
+        errs.push(FieldError::new(
+            Path::key("issuer"),
+            "must be non-empty, without control characters or surrounding spaces",
+        ));
+    }
+    errs.extend(key_source(
+        t.jwks.as_ref(),
+        t.jwks_uri.as_deref(),
+        Some("a trusted issuer needs its public keys: set jwks (inline) or jwks_uri"),
+    ));
+    for (i, a) in t.algorithms.iter().enumerate() {
+        if !crate::oauth::assertion::ASYMMETRIC_ALGS.contains(&a.as_str()) {
+            errs.push(FieldError::new(
+                Path::key("algorithms").at(i),
+                format!(
+                    "`{a}` is not accepted; use {}",
+                    crate::oauth::assertion::ASYMMETRIC_ALGS.join(", ")
+                ),
+            ));
+        }
+    }
+    for (field, list) in [("allowed_subjects", &t.allowed_subjects), ("audiences", &t.audiences)] {
+        for (i, v) in list.iter().enumerate() {
+            if !is_identifier(v) {
+                errs.push(FieldError::new(
+                    Path::key(field).at(i),
+                    "must be non-empty, without control characters or surrounding spaces",
+                ));
+            }
+        }
+    }
+    errs
+}
 
 /// One step of a path into a config document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,11 +363,32 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
         ));
     }
     let method = c.auth_method();
-    if matches!(method, AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt) {
-        errs.push(FieldError::new(
-            Path::key("token_endpoint_auth_method"),
-            format!("`{}` is not supported; use {SUPPORTED_AUTH_METHODS}", method.as_str()),
-        ));
+    errs.extend(key_source(
+        c.jwks.as_ref(),
+        c.jwks_uri.as_deref(),
+        (method == AuthMethod::PrivateKeyJwt)
+            .then_some("private_key_jwt needs the client's public keys: set jwks (inline) or jwks_uri (RFC 7523 §2.2)"),
+    ));
+    if let Some(alg) = &c.token_endpoint_auth_signing_alg {
+        let family: &[&str] = match method {
+            AuthMethod::ClientSecretJwt => crate::oauth::assertion::HMAC_ALGS,
+            AuthMethod::PrivateKeyJwt => crate::oauth::assertion::ASYMMETRIC_ALGS,
+            _ => &[],
+        };
+        if family.is_empty() {
+            errs.push(FieldError::new(
+                Path::key("token_endpoint_auth_signing_alg"),
+                format!(
+                    "applies only to private_key_jwt and client_secret_jwt; this client uses {}",
+                    method.as_str()
+                ),
+            ));
+        } else if !family.contains(&alg.as_str()) {
+            errs.push(FieldError::new(
+                Path::key("token_endpoint_auth_signing_alg"),
+                format!("`{alg}` does not fit {}; use {}", method.as_str(), family.join(", ")),
+            ));
+        }
     }
     match (&c.client_secret, method) {
         (Some(s), _) if s.is_empty() => errs.push(FieldError::new(
@@ -269,10 +399,15 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
             Path::key("token_endpoint_auth_method"),
             "is `none` (a public client) but a client_secret is set; remove one of them",
         )),
-        (None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) => errs.push(FieldError::new(
+        (Some(_), AuthMethod::PrivateKeyJwt) => errs.push(FieldError::new(
             Path::key("client_secret"),
-            format!("is required for token_endpoint_auth_method = \"{}\"", method.as_str()),
+            "is not used by private_key_jwt (the client signs with its private key); remove it",
         )),
+        (None, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt) => errs
+            .push(FieldError::new(
+                Path::key("client_secret"),
+                format!("is required for token_endpoint_auth_method = \"{}\"", method.as_str()),
+            )),
         _ => {}
     }
     for (i, uri) in c.redirect_uris.iter().enumerate() {
@@ -766,17 +901,47 @@ mod tests {
     }
 
     #[test]
-    fn jwt_client_authentication_is_refused_with_the_supported_methods() {
-        for m in ["private_key_jwt", "client_secret_jwt"] {
-            let c = client_from(&format!(
-                "client_id = \"c\"\nclient_secret = \"s\"\ntoken_endpoint_auth_method = \"{m}\""
-            ));
-            let errs = client(&c, &|_| true);
-            assert_eq!(errs.len(), 1, "{errs:?}");
-            assert_eq!(errs[0].path.to_string(), "token_endpoint_auth_method");
-            assert!(errs[0].message.contains("not supported"), "{}", errs[0].message);
-            assert!(errs[0].message.contains("client_secret_basic"), "{}", errs[0].message);
-        }
+    fn jwt_client_authentication_needs_its_keys_and_a_fitting_algorithm() {
+        let ok = client_from(
+            "client_id = \"c\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"http://127.0.0.1:9/jwks\"",
+        );
+        assert_eq!(client(&ok, &|_| true), vec![]);
+        let paths = |toml: &str| -> Vec<String> {
+            client(&client_from(toml), &|_| true)
+                .iter()
+                .map(|e| e.path.to_string())
+                .collect()
+        };
+        assert_eq!(
+            paths("client_id = \"c\"\ntoken_endpoint_auth_method = \"private_key_jwt\""),
+            vec!["jwks"]
+        );
+        assert_eq!(
+            paths(
+                "client_id = \"c\"\nclient_secret = \"s\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"http://x/j\""
+            ),
+            vec!["client_secret"]
+        );
+        assert_eq!(
+            paths("client_id = \"c\"\ntoken_endpoint_auth_method = \"client_secret_jwt\""),
+            vec!["client_secret"]
+        );
+        assert_eq!(
+            paths(
+                "client_id = \"c\"\nclient_secret = \"s\"\ntoken_endpoint_auth_method = \"client_secret_jwt\"\ntoken_endpoint_auth_signing_alg = \"RS256\""
+            ),
+            vec!["token_endpoint_auth_signing_alg"]
+        );
+        assert_eq!(
+            paths(
+                "client_id = \"c\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks = { keys = [{ kty = \"oct\", k = \"AAAA\" }] }"
+            ),
+            vec!["jwks.keys[0]"]
+        );
+        assert_eq!(
+            paths("client_id = \"c\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"ftp://x/j\""),
+            vec!["jwks_uri"]
+        );
     }
 
     #[test]

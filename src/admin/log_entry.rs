@@ -103,6 +103,12 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ProxyRecord>)]
     pub proxy: Option<Arc<ProxyRecord>>,
+    /// For a request carrying a client assertion (`private_key_jwt`, `client_secret_jwt`) or a
+    /// JWT bearer `assertion`: its claims, the time it was checked against (`real` or
+    /// `virtual`), the skew seen, and the outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::oauth::assertion::AssertionReport>)]
+    pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
 }
 
 impl LoggedRequest {

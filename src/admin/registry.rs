@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::{Admin, AdminError, FieldIssue};
 use crate::config::{self, ConfigFile};
 use crate::events::Event;
-use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, Settings, User, builtin_scopes};
+use crate::model::{AuthMethod, Client, GrantType, Resource, Scope, Settings, TrustedIssuer, User, builtin_scopes};
 use crate::provider::Provider;
 use crate::resources::ResourceView;
 
@@ -72,6 +72,11 @@ pub async fn replace_client(p: &Provider, client_id: &str, mut c: Client) -> Res
         )
     {
         c.client_secret = old.client_secret;
+    }
+    // A client switched to a secret-based method (from `none` or `private_key_jwt`) gets a
+    // generated secret, as on creation.
+    if c.client_secret.is_none() && needs_secret(&c) {
+        c.client_secret = Some(crate::ids::client_secret());
     }
     p.upsert_client(c).await?;
     get_client(p, client_id)
@@ -295,6 +300,50 @@ pub async fn replace_resource(p: &Provider, name: &str, r: Resource) -> Result<R
 /// Deletes a resource.
 pub async fn delete_resource(p: &Provider, name: &str) -> Result<(), AdminError> {
     Ok(p.delete_resource(name).await?)
+}
+
+// ---- trusted issuers ----
+
+/// Every trusted issuer of JWT bearer assertions (RFC 7523 §2.1).
+pub fn list_trusted_issuers(p: &Provider) -> Vec<TrustedIssuer> {
+    (*p.trusted_issuers()).clone()
+}
+
+/// One trusted issuer, by its `issuer` (404 when unknown).
+pub fn get_trusted_issuer(p: &Provider, issuer: &str) -> Result<TrustedIssuer, AdminError> {
+    p.trusted_issuer(issuer)
+        .ok_or_else(|| AdminError::not_found(format!("trusted issuer `{issuer}`")))
+}
+
+/// Adds a trusted issuer (409 when one with that `issuer` exists).
+pub async fn create_trusted_issuer(p: &Provider, t: TrustedIssuer) -> Result<TrustedIssuer, AdminError> {
+    if p.trusted_issuer(&t.issuer).is_some() {
+        return Err(AdminError::conflict(format!(
+            "trusted issuer `{}` already exists; use PUT to change it",
+            t.issuer
+        )));
+    }
+    let issuer = t.issuer.clone();
+    p.upsert_trusted_issuer(t).await?;
+    get_trusted_issuer(p, &issuer)
+}
+
+/// Replaces a trusted issuer. The body's `issuer` must match the URL.
+pub async fn replace_trusted_issuer(p: &Provider, issuer: &str, t: TrustedIssuer) -> Result<TrustedIssuer, AdminError> {
+    if t.issuer != issuer {
+        return Err(AdminError::field(
+            "issuer",
+            format!("must match the URL (`{issuer}`); delete and add to change it"),
+        ));
+    }
+    get_trusted_issuer(p, issuer)?;
+    p.upsert_trusted_issuer(t).await?;
+    get_trusted_issuer(p, issuer)
+}
+
+/// Removes a trusted issuer.
+pub async fn delete_trusted_issuer(p: &Provider, issuer: &str) -> Result<(), AdminError> {
+    Ok(p.delete_trusted_issuer(issuer).await?)
 }
 
 // ---- settings ----

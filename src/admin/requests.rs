@@ -178,6 +178,8 @@ pub struct Captured {
     pub verdict: Option<Arc<Verdict>>,
     /// What the explaining proxy did, when the response came through it.
     pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
+    /// The client assertion or JWT bearer assertion the request carried, as judged.
+    pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
 }
 
 impl Captured {
@@ -416,7 +418,14 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         _ => raw_params
             .iter()
             .find(|(k, _, _)| k == "client_id")
-            .map(|(_, v, _)| v.clone()),
+            .map(|(_, v, _)| v.clone())
+            // A client assertion names its client in `sub` (RFC 7523 §3, OIDC Core §9).
+            .or_else(|| {
+                c.assertion
+                    .as_ref()
+                    .filter(|a| a.parameter == "client_assertion")
+                    .and_then(|a| a.sub.clone())
+            }),
     };
     let params = raw_params
         .iter()
@@ -452,6 +461,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         curl_variables: Vec::new(),
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
+        assertion: c.assertion.clone(),
         proxy: c.proxy.clone(),
     }
 }
@@ -705,6 +715,7 @@ mod tests {
             duration_ms: 1.234,
             verdict: None,
             proxy: None,
+            assertion: None,
         }
     }
 

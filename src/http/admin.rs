@@ -29,7 +29,7 @@ use crate::admin::requests::LoggedRequest;
 use crate::admin::resources::{self as admin_resources, CheckRequest};
 use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
 use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
-use crate::model::{Client, Resource, Scope, Settings, User};
+use crate::model::{Client, Resource, Scope, Settings, TrustedIssuer, User};
 use crate::resources::{Profile, ResourceCall, ResourceView, Verdict};
 
 /// Shared state of the admin routes.
@@ -271,6 +271,51 @@ pub async fn replace_user(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_user(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
     respond_empty(registry::delete_user(&a.provider, &name).await)
+}
+
+// ---- trusted issuers ----
+
+/// Lists the trusted issuers of JWT bearer assertions (RFC 7523 §2.1, `[[trusted_issuers]]`).
+#[utoipa::path(get, path = "/admin/api/trusted-issuers", tag = "trusted-issuers",
+    responses((status = 200, body = [TrustedIssuer])))]
+pub async fn list_trusted_issuers(State(a): State<AdminState>) -> Response {
+    ok(registry::list_trusted_issuers(&a.provider))
+}
+
+/// Adds a trusted issuer: its `issuer`, its keys (`jwks` inline or `jwks_uri`), the subjects it
+/// may assert and extra accepted audiences.
+#[utoipa::path(post, path = "/admin/api/trusted-issuers", tag = "trusted-issuers", request_body = TrustedIssuer,
+    responses((status = 201, body = TrustedIssuer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_trusted_issuer(State(a): State<AdminState>, AppJson(t): AppJson<TrustedIssuer>) -> Response {
+    respond_created(registry::create_trusted_issuer(&a.provider, t).await)
+}
+
+/// One trusted issuer (the `issuer` percent-encoded in the path).
+#[utoipa::path(get, path = "/admin/api/trusted-issuers/{issuer}", tag = "trusted-issuers",
+    params(("issuer" = String, Path, description = "The issuer identifier, percent-encoded")),
+    responses((status = 200, body = TrustedIssuer), (status = 404, body = ErrorBody)))]
+pub async fn get_trusted_issuer(State(a): State<AdminState>, Path(issuer): Path<String>) -> Response {
+    respond(registry::get_trusted_issuer(&a.provider, &issuer))
+}
+
+/// Replaces a trusted issuer.
+#[utoipa::path(put, path = "/admin/api/trusted-issuers/{issuer}", tag = "trusted-issuers", request_body = TrustedIssuer,
+    params(("issuer" = String, Path, description = "The issuer identifier, percent-encoded")),
+    responses((status = 200, body = TrustedIssuer), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_trusted_issuer(
+    State(a): State<AdminState>,
+    Path(issuer): Path<String>,
+    AppJson(t): AppJson<TrustedIssuer>,
+) -> Response {
+    respond(registry::replace_trusted_issuer(&a.provider, &issuer, t).await)
+}
+
+/// Removes a trusted issuer; its assertions are refused from then on.
+#[utoipa::path(delete, path = "/admin/api/trusted-issuers/{issuer}", tag = "trusted-issuers",
+    params(("issuer" = String, Path, description = "The issuer identifier, percent-encoded")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_trusted_issuer(State(a): State<AdminState>, Path(issuer): Path<String>) -> Response {
+    respond_empty(registry::delete_trusted_issuer(&a.provider, &issuer).await)
 }
 
 // ---- resources ----
@@ -708,6 +753,12 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(replace_scope, delete_scope))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, replace_user, delete_user))
+        .routes(routes!(list_trusted_issuers, create_trusted_issuer))
+        .routes(routes!(
+            get_trusted_issuer,
+            replace_trusted_issuer,
+            delete_trusted_issuer
+        ))
         .routes(routes!(list_resources, create_resource))
         .routes(routes!(get_resource, replace_resource, delete_resource))
         .routes(routes!(resource_profiles))

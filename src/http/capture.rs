@@ -81,6 +81,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .extensions()
         .get::<std::sync::Arc<crate::resources::Verdict>>()
         .cloned();
+    captured.assertion = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::oauth::assertion::AssertionReport>>()
+        .cloned();
     captured.proxy = resp
         .extensions()
         .get::<std::sync::Arc<crate::resources::proxy::ProxyRecord>>()

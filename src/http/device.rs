@@ -30,10 +30,12 @@ pub async fn device_authorization(
     OAuthForm(form): OAuthForm,
 ) -> Response {
     let basic = BasicAuth::parse(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes));
-    match authorization::device_authorization(&p, &basic, &form).await {
+    let seen = crate::oauth::assertion::AssertionSeen::default();
+    let resp = match authorization::device_authorization_seen(&p, &basic, &form, &seen).await {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => e.into_response(),
-    }
+    };
+    super::oauth::with_assertion(resp, &seen)
 }
 
 /// The browser's `latchkey_device` cookie, if it has the shape Latchkey gives it.

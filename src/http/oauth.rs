@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::no_store;
 use super::extract::OAuthForm;
+use crate::oauth::assertion::AssertionSeen;
 use crate::oauth::client_auth::BasicAuth;
 use crate::oauth::{discovery, introspect, revoke, token};
 use crate::provider::Provider;
@@ -21,32 +22,46 @@ fn basic(headers: &HeaderMap) -> BasicAuth {
     BasicAuth::parse(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes))
 }
 
+/// Attaches the report of the assertion the request carried, for the request log.
+pub(super) fn with_assertion(mut resp: Response, seen: &AssertionSeen) -> Response {
+    if let Some(r) = seen.take() {
+        resp.extensions_mut().insert(r);
+    }
+    resp
+}
+
 /// Token endpoint (RFC 6749 §3.2; grants: §4.1.3 authorization code, §4.3 password, §4.4 client
-/// credentials, §6 refresh).
+/// credentials, §6 refresh, RFC 7523 §2.1 JWT bearer).
 pub async fn token(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
-    let result = token::exchange(&p, &basic(&headers), &form).await;
-    match result {
+    let seen = AssertionSeen::default();
+    let result = token::exchange_seen(&p, &basic(&headers), &form, &seen).await;
+    let resp = match result {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => e.into_response(),
-    }
+    };
+    with_assertion(resp, &seen)
 }
 
 /// Introspection endpoint (RFC 7662 §2).
 pub async fn introspect(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
-    let result = introspect::introspect(&p, &basic(&headers), &form).await;
-    match result {
+    let seen = AssertionSeen::default();
+    let result = introspect::introspect_seen(&p, &basic(&headers), &form, &seen).await;
+    let resp = match result {
         Ok(v) => no_store(Json(v).into_response()),
         Err(e) => e.into_response(),
-    }
+    };
+    with_assertion(resp, &seen)
 }
 
 /// Revocation endpoint (RFC 7009 §2).
 pub async fn revoke(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
-    let result = revoke::revoke(&p, &basic(&headers), &form).await;
-    match result {
+    let seen = AssertionSeen::default();
+    let result = revoke::revoke_seen(&p, &basic(&headers), &form, &seen).await;
+    let resp = match result {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => e.into_response(),
-    }
+    };
+    with_assertion(resp, &seen)
 }
 
 /// JWK Set (RFC 7517 §5): every public key that may still verify a live token.

@@ -15,8 +15,20 @@ use crate::model::GrantType;
 use crate::provider::Provider;
 
 /// Client authentication methods of confidential clients at the token, introspection and
-/// revocation endpoints.
-pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post"];
+/// revocation endpoints (one code path: `client_auth`).
+pub const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+];
+
+/// The JWS algorithms of client assertions (`private_key_jwt`, `client_secret_jwt`), the same at
+/// every endpoint that authenticates clients.
+pub fn auth_signing_algs() -> Vec<&'static str> {
+    use super::assertion::{ASYMMETRIC_ALGS, HMAC_ALGS};
+    ASYMMETRIC_ALGS.iter().chain(HMAC_ALGS).copied().collect()
+}
 
 /// Claims Latchkey can put into id_tokens and UserInfo responses.
 const REGISTERED_CLAIMS: &[&str] = &[
@@ -101,6 +113,9 @@ pub fn document(p: &Provider) -> Value {
         "token_endpoint_auth_methods_supported": token_methods,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": token_methods,
+        "token_endpoint_auth_signing_alg_values_supported": auth_signing_algs(),
+        "introspection_endpoint_auth_signing_alg_values_supported": auth_signing_algs(),
+        "revocation_endpoint_auth_signing_alg_values_supported": auth_signing_algs(),
         "code_challenge_methods_supported": ["S256", "plain"],
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

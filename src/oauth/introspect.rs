@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use super::assertion::AssertionSeen;
 use super::client_auth::{self, BasicAuth};
 use super::error::OAuthError;
 use super::form::Form;
@@ -25,7 +26,21 @@ pub fn inactive() -> Value {
 /// Handles an introspection request (RFC 7662 §2.1): the caller authenticates as a client;
 /// `token` is required; `token_type_hint` is only a hint.
 pub async fn introspect(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<Value, OAuthError> {
-    let caller = client_auth::authenticate(p, basic, form, false)?;
+    introspect_seen(p, basic, form, &AssertionSeen::default()).await
+}
+
+/// [`introspect`], leaving the report of a client assertion in `seen` (for the request log).
+pub async fn introspect_seen(
+    p: &Provider,
+    basic: &BasicAuth,
+    form: &Form,
+    seen: &AssertionSeen,
+) -> Result<Value, OAuthError> {
+    let endpoint = client_auth::Endpoint {
+        path: super::paths::INTROSPECT,
+        allow_public: false,
+    };
+    let caller = client_auth::authenticate(p, basic, form, endpoint, seen).await?;
     may_introspect(p, Some(&caller))?;
     let token = form.require("token")?;
     let _hint = form.get("token_type_hint")?;

@@ -4,6 +4,7 @@
 //! credentials) and returns a typed result or an [`OAuthError`]; the HTTP layer only converts.
 
 pub mod acr;
+pub mod assertion;
 pub mod authorize;
 pub mod bearer;
 pub mod claims;
@@ -16,10 +17,13 @@ pub mod grants;
 pub mod id_token;
 pub mod introspect;
 pub mod issue;
+pub mod jwks_uri;
+pub mod jwt_bearer;
 pub mod logout;
 pub mod pending;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod replay;
 pub mod request;
 pub mod revoke;
 pub mod scope;

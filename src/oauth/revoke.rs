@@ -1,5 +1,6 @@
 //! Token revocation (RFC 7009).
 
+use super::assertion::AssertionSeen;
 use super::client_auth::{self, BasicAuth};
 use super::error::OAuthError;
 use super::form::Form;
@@ -15,7 +16,16 @@ use crate::store::{StoreError, TokenKind, TokenStatus};
 /// client is informed of the error"). `token_type_hint` is only a hint: both kinds are searched.
 /// Revoking a refresh token revokes every token of its grant (§2.1, "SHOULD").
 pub async fn revoke(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<(), OAuthError> {
-    let caller = client_auth::authenticate(p, basic, form, true)?;
+    revoke_seen(p, basic, form, &AssertionSeen::default()).await
+}
+
+/// [`revoke`], leaving the report of a client assertion in `seen` (for the request log).
+pub async fn revoke_seen(p: &Provider, basic: &BasicAuth, form: &Form, seen: &AssertionSeen) -> Result<(), OAuthError> {
+    let endpoint = client_auth::Endpoint {
+        path: super::paths::REVOKE,
+        allow_public: true,
+    };
+    let caller = client_auth::authenticate(p, basic, form, endpoint, seen).await?;
     let token = form.require("token")?;
     let _hint = form.get("token_type_hint")?;
     let Some(record) = p.store.find_token_by_hash(crate::ids::token_hash(token)).await? else {

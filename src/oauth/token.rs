@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::assertion::AssertionSeen;
 use super::client_auth::{self, BasicAuth};
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
@@ -47,6 +48,7 @@ pub const SUPPORTED_GRANTS: &[GrantType] = &[
     GrantType::Password,
     GrantType::DeviceCode,
     GrantType::TokenExchange,
+    GrantType::JwtBearer,
 ];
 
 /// Parses `grant_type` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6).
@@ -73,8 +75,25 @@ fn grant_type(form: &Form) -> Result<GrantType, OAuthError> {
 
 /// Handles a token request (RFC 6749 §3.2).
 pub async fn exchange(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<TokenResponse, OAuthError> {
+    exchange_seen(p, basic, form, &AssertionSeen::default()).await
+}
+
+/// The token endpoint's client authentication: public clients are accepted.
+pub const TOKEN_ENDPOINT: client_auth::Endpoint = client_auth::Endpoint {
+    path: super::paths::TOKEN,
+    allow_public: true,
+};
+
+/// [`exchange`], leaving the report of any client assertion or JWT bearer assertion in `seen`
+/// (for the request log).
+pub async fn exchange_seen(
+    p: &Provider,
+    basic: &BasicAuth,
+    form: &Form,
+    seen: &AssertionSeen,
+) -> Result<TokenResponse, OAuthError> {
     let grant = grant_type(form)?;
-    let client = client_auth::authenticate(p, basic, form, true)?;
+    let client = client_auth::authenticate(p, basic, form, TOKEN_ENDPOINT, seen).await?;
     if !client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is not allowed the {} grant (its grant_types: {})",
@@ -95,6 +114,7 @@ pub async fn exchange(p: &Provider, basic: &BasicAuth, form: &Form) -> Result<To
         GrantType::Password => password(p, &client, form).await,
         GrantType::DeviceCode => super::grants::device_code::exchange(p, &client, form).await,
         GrantType::TokenExchange => super::grants::token_exchange::exchange(p, &client, form).await,
+        GrantType::JwtBearer => super::jwt_bearer::grant(p, &client, form, seen).await,
         GrantType::Implicit => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "implicit is not a token-endpoint grant",

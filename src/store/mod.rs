@@ -259,6 +259,34 @@ impl Store {
         .await
     }
 
+    /// The trusted issuers of JWT bearer assertions (`[[trusted_issuers]]`), kept with the
+    /// settings (so a reset restores them with the settings).
+    pub async fn load_trusted_issuers(&self) -> Result<Vec<crate::model::TrustedIssuer>, StoreError> {
+        self.r(|c| {
+            let v: Option<String> = c
+                .query_row("SELECT value FROM settings WHERE key = 'trusted_issuers'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(v.map(|s| from_json(&s)).transpose()?.unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Persists the whole list of trusted issuers.
+    pub async fn save_trusted_issuers(&self, list: &[crate::model::TrustedIssuer]) -> Result<(), StoreError> {
+        let v = json(&list)?;
+        self.w(move |c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES ('trusted_issuers', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![v],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     // ---- scopes ----
 
     /// Custom scopes, by name.

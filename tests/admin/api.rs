@@ -487,25 +487,33 @@ async fn lifetimes_are_capped_at_ten_years_and_name_the_field() {
 }
 
 #[tokio::test]
-async fn jwt_client_authentication_methods_are_refused_as_unsupported() {
+async fn jwt_client_authentication_methods_need_keys_or_a_secret() {
     let lk = start().await;
-    for m in ["private_key_jwt", "client_secret_jwt"] {
-        let (st, e) = lk
-            .post(
-                "/clients",
-                json!({"client_id": format!("jwt-{m}"), "client_secret": "a-secret-0123456789", "token_endpoint_auth_method": m, "grant_types": ["client_credentials"]}),
-            )
-            .await;
-        assert_eq!(
-            (st, field_names(&e)),
-            (422, vec!["token_endpoint_auth_method".to_string()]),
-            "{e}"
-        );
-        let text = e.to_string();
-        assert!(
-            text.contains("not supported") && text.contains("client_secret_basic"),
-            "{text}"
-        );
-    }
+    // private_key_jwt without keys: the error names `jwks`.
+    let (st, e) = lk
+        .post(
+            "/clients",
+            json!({"client_id": "jwt-pkj", "token_endpoint_auth_method": "private_key_jwt", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    assert_eq!((st, field_names(&e)), (422, vec!["jwks".to_string()]), "{e}");
+    // With a jwks_uri it is created, without a generated secret.
+    let (st, c) = lk
+        .post(
+            "/clients",
+            json!({"client_id": "jwt-pkj", "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    assert!(c.get("client_secret").is_none(), "{c}");
+    // client_secret_jwt gets a generated secret like the other secret-based methods.
+    let (st, c) = lk
+        .post(
+            "/clients",
+            json!({"client_id": "jwt-csj", "token_endpoint_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "HS256", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    assert!(c["client_secret"].as_str().is_some_and(|s| s.len() >= 32), "{c}");
     lk.server.shutdown().await;
 }

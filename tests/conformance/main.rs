@@ -24,6 +24,8 @@
 //! conformance/node, a venv with conformance/python/requirements.txt) and runs this test,
 //! which is `#[ignore]`d so that a plain `cargo test` does not need Node.js and Python.
 
+mod client_assertions;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;

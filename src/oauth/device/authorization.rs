@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{DEFAULT_EXPIRES_IN, DeviceGrant, display};
 use crate::events::Event;
 use crate::model::GrantType;
+use crate::oauth::assertion::AssertionSeen;
 use crate::oauth::client_auth::{self, BasicAuth};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::form::Form;
@@ -69,7 +70,22 @@ pub async fn device_authorization(
     basic: &BasicAuth,
     form: &Form,
 ) -> Result<DeviceAuthorizationResponse, OAuthError> {
-    let client = client_auth::authenticate(p, basic, form, true)?;
+    device_authorization_seen(p, basic, form, &AssertionSeen::default()).await
+}
+
+/// [`device_authorization`], leaving the report of a client assertion (`private_key_jwt`,
+/// `client_secret_jwt`, whose `aud` may be this endpoint's URL) in `seen` for the request log.
+pub async fn device_authorization_seen(
+    p: &Provider,
+    basic: &BasicAuth,
+    form: &Form,
+    seen: &AssertionSeen,
+) -> Result<DeviceAuthorizationResponse, OAuthError> {
+    let endpoint = client_auth::Endpoint {
+        path: paths::DEVICE_AUTHORIZATION,
+        allow_public: true,
+    };
+    let client = client_auth::authenticate(p, basic, form, endpoint, seen).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OAuthError::unauthorized_client(format!(
             "client `{}` is not allowed the device authorization grant: add `{}` to its grant_types",

@@ -84,6 +84,9 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         access_token_typ: None,
         auto_login: false,
         token_exchange: None,
+        jwks: None,
+        jwks_uri: None,
+        token_endpoint_auth_signing_alg: None,
     }
 }
 

@@ -4,7 +4,7 @@
 import type {
   DeviceCode, CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
-  RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TokenItem, TokenQuery, User, UserView, Verdict,
+  RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TrustedIssuer, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
 
 export class ApiError extends Error {
@@ -257,6 +257,11 @@ export const api = {
   rotateKey: (r: RotateRequest) => request<KeyView[]>('POST', a('/keys/rotate'), { json: r }),
   rotationPreview: (retention?: number) => request<RotationPreview>('GET', a(`/keys/rotation-preview${query({ retention })}`)),
 
+  trustedIssuers: () => request<TrustedIssuer[]>('GET', a('/trusted-issuers')),
+  createTrustedIssuer: (t: TrustedIssuer) => request<TrustedIssuer>('POST', a('/trusted-issuers'), { json: t }),
+  updateTrustedIssuer: (issuer: string, t: TrustedIssuer) =>
+    request<TrustedIssuer>('PUT', a(`/trusted-issuers/${enc(issuer)}`), { json: t }),
+  deleteTrustedIssuer: (issuer: string) => request<void>('DELETE', a(`/trusted-issuers/${enc(issuer)}`)),
   settings: () => request<Settings>('GET', a('/settings')),
   updateSettings: (s: Settings) => request<Settings>('PUT', a('/settings'), { json: s }),
   clock: () => request<ClockView>('GET', a('/clock')),

@@ -20,7 +20,7 @@ export const EVENT_TYPES = [
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
-  'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
+  'key.rotated', 'settings.updated', 'trusted_issuers.updated', 'request.logged', 'clock.moved', 'server.reset',
   'config.reloaded', 'config.rejected',
   'device_code.created', 'device_code.updated', 'device_code.removed',
 ] as const
@@ -262,6 +262,9 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       break
     case 'settings.updated':
       qc.setQueryData(keys.settings, env.data)
+      break
+    case 'trusted_issuers.updated':
+      qc.setQueryData(keys.trustedIssuers, env.data)
       break
     case 'request.logged':
       qc.setQueryData<Page<LoggedRequest>>(keys.requests, (p) => {

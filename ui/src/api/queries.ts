@@ -26,6 +26,7 @@ export const keys = {
   resourceCalls: (name: string) => ['resource-calls', name] as const,
   keys: ['keys'] as const,
   settings: ['settings'] as const,
+  trustedIssuers: ['trusted-issuers'] as const,
   clock: ['clock'] as const,
   deviceCodes: ['device-codes'] as const,
 }
@@ -54,6 +55,7 @@ export function useKeyRing(): KeyRing {
   return useMemo(() => keyRing(data), [data])
 }
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
+export const useTrustedIssuers = () => useQuery({ queryKey: keys.trustedIssuers, queryFn: api.trustedIssuers })
 /**
  * A token list. Structural sharing is off: the event stream replaces the list on every token
  * event, and comparing thousands of loaded tokens deeply each time costs more than it saves

@@ -9,11 +9,57 @@ export type GrantType =
   | 'implicit'
   | 'urn:ietf:params:oauth:grant-type:device_code'
   | 'urn:ietf:params:oauth:grant-type:token-exchange'
+  | 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 export type AuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
   | 'none'
+
+/** A JWK Set (RFC 7517 §5), public keys only. */
+export interface JwkSet {
+  keys: Record<string, unknown>[]
+}
+
+/** `[[trusted_issuers]]`: an issuer of JWT bearer assertions (RFC 7523 §2.1). */
+export interface TrustedIssuer {
+  issuer: string
+  jwks?: JwkSet
+  jwks_uri?: string
+  /** Empty: any subject. */
+  allowed_subjects?: string[]
+  /** Accepted besides the issuer and the token endpoint URL. */
+  audiences?: string[]
+  /** Empty: any asymmetric algorithm. */
+  algorithms?: string[]
+}
+
+/** What a client assertion or JWT bearer assertion said and how it was judged (request log). */
+export interface AssertionReport {
+  /** `client_assertion` or `assertion` (JWT bearer grant). */
+  parameter: string
+  /** `private_key_jwt`, `client_secret_jwt` or `jwt-bearer`. */
+  method: string
+  alg: string
+  kid?: string
+  iss?: string
+  sub?: string
+  aud?: string | string[]
+  jti?: string
+  iat?: number
+  nbf?: number
+  exp?: number
+  /** The time the claims were checked against, UNIX seconds. */
+  now: number
+  time_basis: 'real' | 'virtual'
+  /** `iat` minus now (positive: the sender's clock is ahead). */
+  skew_seconds?: number
+  key_source?: string
+  accepted: boolean
+  refused?: string
+}
 
 export type TokenFormat = 'jwt' | 'opaque'
 /** The header `typ` of JWT access tokens: `at+jwt` (RFC 9068 §2.1) or `JWT` for verifiers that refuse it. */
@@ -42,6 +88,12 @@ export interface Client {
   auto_login?: boolean
   /** What the token-exchange grant may exchange (RFC 8693); absent: the default policy. */
   token_exchange?: TokenExchangePolicy
+  /** `private_key_jwt`: the client's public keys (exclusive with `jwks_uri`). */
+  jwks?: JwkSet
+  /** `private_key_jwt`: where the client publishes its JWK Set. */
+  jwks_uri?: string
+  /** The one `alg` its assertions may use (absent: any of the method's family). */
+  token_endpoint_auth_signing_alg?: string
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -386,6 +438,8 @@ export interface LoggedRequest {
   verdict?: Verdict | null
   /** A call through the explaining proxy: where it went and what the upstream answered. */
   proxy?: ProxyRecord | null
+  /** A client assertion or JWT bearer assertion the request carried, as judged. */
+  assertion?: AssertionReport | null
 }
 
 export interface KeyView {
@@ -428,6 +482,8 @@ export interface Settings {
   introspection_require_scope: boolean
   introspection_validate_audience: boolean
   access_token_typ?: AccessTokenTyp
+  /** What assertion iat/nbf/exp are checked against: real time (default) or the virtual clock. */
+  assertion_time?: 'real' | 'virtual'
 }
 
 export interface ClockView {
@@ -563,6 +619,7 @@ export type ServerEvent =
   | { type: 'resource.checked'; data: { resource: string; verdict: Verdict } }
   | { type: 'key.rotated'; data: { kid: string; alg: string } }
   | { type: 'settings.updated'; data: Settings }
+  | { type: 'trusted_issuers.updated'; data: TrustedIssuer[] }
   | { type: 'request.logged'; data: LoggedRequest }
   | { type: 'clock.moved'; data: { offset: number } }
   | { type: 'server.reset'; data: { keys: boolean } }

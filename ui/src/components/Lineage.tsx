@@ -49,6 +49,8 @@ export function LineagePanel({ token }: { token: TokenItem }) {
           <p className="muted small lineage-note">
             {token.grant_type === 'client_credentials'
               ? 'A client-credentials token stands alone: no user, no refresh token (RFC 6749 §4.4.3), nothing derives from it.'
+              : token.grant_type === 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+              ? 'Issued for the subject of a JWT bearer assertion (RFC 7523 §2.1) from the trusted issuer in its assertion_iss claim; it stands alone: no refresh token, nothing derives from it.'
               : 'This token belongs to no grant family: nothing was issued from it and nothing it came from was recorded.'}
           </p>
         </div>

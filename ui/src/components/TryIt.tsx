@@ -447,7 +447,11 @@ export function TryIt({ client }: { client: Client }) {
       right={flows.length > 1 && current ? <Segmented label="Flow" value={current} onChange={setFlow} options={flows.map((f) => ({ value: f, label: FLOW_LABEL[f] }))} /> : undefined}
     >
       {unsupported ? (
-        <p className="muted">This client authenticates with {auth.method}: it signs a client assertion with its own key, which Latchkey does not hold, so it cannot be tried from here.</p>
+        <p className="muted">
+          {auth.method === 'client_secret_jwt'
+            ? <>This client authenticates with client_secret_jwt: sign an assertion in the <a href="#assertion-example">example assertion</a> panel above and run its curl.</>
+            : <>This client authenticates with {auth.method}: it signs a client assertion with its own key, which Latchkey does not hold, so it cannot be tried from here; the <a href="#assertion-example">example assertion</a> above shows how your app does it.</>}
+        </p>
       ) : !current ? (
         <p className="muted">Allow the authorization code, client credentials or password grant to try this client here.</p>
       ) : current === 'authorization_code' ? (
@@ -473,7 +477,9 @@ export function ClientQuickStart({ client }: { client: Client }) {
     ...(client.redirect_uris.filter((u) => u !== callbackUrl())[0] ? [`OIDC_REDIRECT_URI=${client.redirect_uris.filter((u) => u !== callbackUrl())[0]}`] : []),
     ...(client.scopes.length ? [`OIDC_SCOPE="${client.scopes.join(' ')}"`] : []),
   ].join('\n')
-  const cc = client.grant_types.includes('client_credentials') && d.token_endpoint
+  // JWT client authentication: the Example assertion panel shows the request instead.
+  const jwtAuth = auth.method === 'private_key_jwt' || auth.method === 'client_secret_jwt'
+  const cc = client.grant_types.includes('client_credentials') && !jwtAuth && d.token_endpoint
   const ccScopes = client.scopes.filter((s) => s !== 'openid' && s !== 'offline_access')
   const curl = cc ? withSecretLine(formCurl(d.token_endpoint!, [['grant_type', 'client_credentials'], ...(ccScopes.length ? [['scope', ccScopes.join(' ')] as [string, string]] : [])], auth), auth, true) : null
   return (
@@ -489,7 +495,9 @@ export function ClientQuickStart({ client }: { client: Client }) {
         </div>
         <div className="stack-sm">
           <h3>{cc ? 'Get a token with curl' : 'Sign in'}</h3>
-          {curl ? <Code code={curl} language="bash" wrap /> : (
+          {curl ? <Code code={curl} language="bash" wrap /> : jwtAuth ? (
+            <p className="muted">This client authenticates with <code>{auth.method}</code>: the <a href="#assertion-example">example assertion</a> below makes the token request.</p>
+          ) : (
             <p className="muted">Point your app’s OIDC library at the discovery URL with the values on the left; or use <a href="#try-it">Try it</a> to run the login here.</p>
           )}
         </div>

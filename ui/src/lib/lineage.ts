@@ -140,6 +140,7 @@ export function grantLabel(grantType: string): string {
     case 'admin': return 'Minted by the admin'
     case 'urn:ietf:params:oauth:grant-type:device_code': return 'Device authorization'
     case 'urn:ietf:params:oauth:grant-type:token-exchange': return 'Token exchange'
+    case 'urn:ietf:params:oauth:grant-type:jwt-bearer': return 'JWT bearer (RFC 7523)'
     default: return grantType.replace(/_/g, ' ')
   }
 }

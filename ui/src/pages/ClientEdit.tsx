@@ -10,6 +10,7 @@ import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
 import { ConfirmDialog, CopyButton, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { ClientQuickStart, TryIt } from '../components/TryIt'
+import { AssertionExample, ClientKeysFields, isJwtMethod, parseJwks } from '../components/ClientKeys'
 import { formatTtl, parseTtl } from '../lib/format'
 import { absoluteUriProblem, isConflict, mapFieldErrors } from '../lib/serverErrors'
 
@@ -38,6 +39,13 @@ export interface ClientForm {
   te_audiences: string[]
   te_widen: boolean
   te_delegation_only: boolean
+  /** private_key_jwt: where the public keys come from. */
+  key_source: 'jwks' | 'jwks_uri'
+  /** private_key_jwt: the JWK Set (or one JWK) as JSON text. */
+  jwks: string
+  jwks_uri: string
+  /** '' = any algorithm of the method's family. */
+  token_endpoint_auth_signing_alg: string
 }
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -52,7 +60,7 @@ export const TOKEN_TYPES: { value: string; label: string }[] = [
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
   'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'access_token_typ', 'require_consent',
-  'remember_consent',
+  'remember_consent', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg',
 ] as const
 
 const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: string }[] = [
@@ -63,11 +71,14 @@ const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: strin
   { value: 'implicit', label: 'Implicit', desc: 'Legacy: tokens in the redirect' },
   { value: 'urn:ietf:params:oauth:grant-type:device_code', label: 'Device authorization', desc: 'TVs and CLIs: the user enters a code on another device (RFC 8628)' },
   { value: 'urn:ietf:params:oauth:grant-type:token-exchange', label: 'Token exchange', desc: 'Trade a token for another audience or act for its user (RFC 8693)', notPublic: 'Needs a confidential client: with no secret, anyone holding a token could trade it in.' },
+  { value: 'urn:ietf:params:oauth:grant-type:jwt-bearer', label: 'JWT bearer', desc: 'Exchange a JWT from a trusted issuer (Settings) for a token for its subject (RFC 7523)' },
 ]
 
 const METHODS: { value: AuthMethod; label: string; public: boolean; note?: string }[] = [
   { value: 'client_secret_basic', label: 'client_secret_basic: HTTP Basic header', public: false },
   { value: 'client_secret_post', label: 'client_secret_post: id and secret in the form body', public: false },
+  { value: 'private_key_jwt', label: 'private_key_jwt: a JWT signed with the client’s private key', public: false },
+  { value: 'client_secret_jwt', label: 'client_secret_jwt: a JWT MACed with the secret', public: false },
   { value: 'none', label: 'none: public client, PKCE instead of a secret', public: true },
 ]
 
@@ -100,6 +111,10 @@ export function toForm(c?: Client): ClientForm {
     te_audiences: c?.token_exchange?.audiences ?? [],
     te_widen: c?.token_exchange?.allow_scope_widening ?? false,
     te_delegation_only: c?.token_exchange?.allow_impersonation === false,
+    key_source: c?.jwks_uri ? 'jwks_uri' : 'jwks',
+    jwks: c?.jwks ? JSON.stringify(c.jwks, null, 2) : '',
+    jwks_uri: c?.jwks_uri ?? '',
+    token_endpoint_auth_signing_alg: c?.token_endpoint_auth_signing_alg ?? '',
   }
 }
 
@@ -117,7 +132,14 @@ export function fromForm(f: ClientForm): Client {
     token_endpoint_auth_method: pub ? 'none' : f.token_endpoint_auth_method,
     require_consent: f.require_consent,
   }
-  if (!pub && f.client_secret.trim()) c.client_secret = f.client_secret.trim()
+  const method = c.token_endpoint_auth_method
+  if (!pub && method !== 'private_key_jwt' && f.client_secret.trim()) c.client_secret = f.client_secret.trim()
+  if (f.key_source === 'jwks_uri' && f.jwks_uri.trim()) c.jwks_uri = f.jwks_uri.trim()
+  if (f.key_source === 'jwks' && f.jwks.trim()) {
+    const set = parseJwks(f.jwks)
+    if (typeof set !== 'string') c.jwks = set
+  }
+  if (isJwtMethod(method) && f.token_endpoint_auth_signing_alg) c.token_endpoint_auth_signing_alg = f.token_endpoint_auth_signing_alg
   const ttl = parseTtl(f.access_token_ttl)
   if (ttl !== null) c.access_token_ttl = ttl
   if (f.access_token_format) c.access_token_format = f.access_token_format
@@ -190,6 +212,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const clientId = watch('client_id')
   const requireConsent = watch('require_consent')
   const grants = watch('grant_types')
+  const method = watch('token_endpoint_auth_method')
 
   const setAside = useRef<GrantType[]>([])
   // Keep the auth method consistent with the client type.
@@ -324,7 +347,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
             </div>
             {type === 'confidential' && (
               <div className="grid2">
-                <Field
+                {method !== 'private_key_jwt' ? <Field
                   label="Client secret"
                   htmlFor="client_secret"
                   error={errors.client_secret?.message}
@@ -347,13 +370,20 @@ function ClientFormView({ existing }: { existing?: Client }) {
                     )}
                   </div>
                   {regen.error && <div className="error">{String((regen.error as Error).message)}</div>}
-                </Field>
+                </Field> : (
+                  <p className="muted" style={{ alignSelf: 'center' }}>
+                    No secret: the client signs a short-lived JWT with its private key and Latchkey checks it with the public key below (RFC 7523 §2.2).
+                  </p>
+                )}
                 <Field label="Token endpoint auth method" htmlFor="token_endpoint_auth_method" error={errors.token_endpoint_auth_method?.message} help="How the client proves who it is at /token, /introspect and /revoke.">
                   <select id="token_endpoint_auth_method" className="input" aria-invalid={!!errors.token_endpoint_auth_method} {...register('token_endpoint_auth_method')}>
                     {METHODS.filter((m) => !m.public).map((m) => <option key={m.value} value={m.value}>{m.label}</option>)}
                   </select>
                 </Field>
               </div>
+            )}
+            {type === 'confidential' && isJwtMethod(method) && (
+              <ClientKeysFields form={form as never} clientId={clientId.trim()} />
             )}
             {type === 'public' && (
               <p className="muted">Public clients authenticate with <code>none</code> and must use PKCE in the authorization code flow.</p>
@@ -599,6 +629,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
         </div>
       </form>
       {editing && !isDirty && <ClientQuickStart client={existing} />}
+      {editing && !isDirty && <AssertionExample client={existing} />}
       {editing && !isDirty && <TryIt client={existing} />}
       {editing && isDirty && <p className="muted small">Save the changes to try the client and see its quick start.</p>}
       <ConfirmDialog

@@ -7,6 +7,7 @@ import { Code, Json } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } from '../components/ui'
 import { CallDetail, proxyRowText } from '../components/Proxy'
 import { verdictLine } from '../components/Verdict'
+import { AssertionView } from '../components/AssertionReport'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -44,6 +45,7 @@ function Detail({ r }: { r: LoggedRequest }) {
           <CallDetail verdict={r.verdict} status={r.status} />
         </div>
       ))}
+      {r.assertion && <AssertionView a={r.assertion} />}
       <DetailGrid r={r} />
     </div>
   )

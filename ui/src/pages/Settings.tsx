@@ -13,6 +13,7 @@ import { useServerNow } from '../lib/clock'
 import { formatDateTime, formatDuration, formatTtl, parseTtl } from '../lib/format'
 import { mapFieldErrors } from '../lib/serverErrors'
 import { saveFile } from '../platform'
+import { TrustedIssuersPanel } from '../components/TrustedIssuers'
 
 interface SettingsForm {
   access_token_ttl: string
@@ -25,6 +26,7 @@ interface SettingsForm {
   introspection_require_scope: boolean
   introspection_validate_audience: boolean
   access_token_typ?: Settings['access_token_typ']
+  assertion_time?: Settings['assertion_time']
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -111,6 +113,19 @@ function SettingsPanel({ settings }: { settings: Settings }) {
           </Field>
         </div>
         <label className="check"><input type="checkbox" {...register('refresh_token_rotation')} /><span>Rotate refresh tokens <span className="desc">Issue a new refresh token on every refresh and retire the old one.</span></span></label>
+        <div className="section-title">Client assertions</div>
+        <div className="grid2">
+          <Field
+            label="Assertion time"
+            htmlFor="assertion_time"
+            help="What iat, nbf and exp of private_key_jwt, client_secret_jwt and JWT bearer assertions are checked against. Clients stamp them with their real clock, so real time keeps them working while you move the virtual clock."
+          >
+            <select id="assertion_time" className="input" {...register('assertion_time')}>
+              <option value="real">Real time (default)</option>
+              <option value="virtual">The virtual clock (to test clock skew)</option>
+            </select>
+          </Field>
+        </div>
         <div className="section-title">Introspection</div>
         <div className="stack-sm">
           <label className="check"><input type="checkbox" {...register('introspection_require_scope')} /><span>Require the <code>token_introspection</code> scope <span className="desc">Callers without it get 403 unauthorized_client.</span></span></label>
@@ -237,6 +252,7 @@ export function SettingsPage() {
       {settings.error && <ErrorBox error={settings.error} title="Could not load the settings" />}
       {settings.data ? <SettingsPanel settings={settings.data} /> : !settings.error && <Panel><Loading rows={5} /></Panel>}
       <ClockPanel />
+      <TrustedIssuersPanel />
       <ConfigPanel />
     </div>
   )
