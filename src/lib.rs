@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod events;
 pub mod exec;
+pub mod faults;
 pub mod http;
 pub mod ids;
 pub mod issuer;

@@ -5,6 +5,7 @@
 //! Every change goes through [`Provider`] methods (which validate, persist and publish events)
 //! or publishes its own event, so the live UI never needs to poll.
 
+pub mod faults;
 pub mod guard;
 pub mod jwks_fetch;
 pub mod keys;

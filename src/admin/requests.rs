@@ -178,6 +178,8 @@ pub struct Captured {
     pub verdict: Option<Arc<Verdict>>,
     /// What the explaining proxy did, when the response came through it.
     pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
+    /// The fault rule that changed the response, if one did.
+    pub fault: Option<Arc<crate::faults::FaultMark>>,
 }
 
 impl Captured {
@@ -453,6 +455,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
         proxy: c.proxy.clone(),
+        fault: c.fault.clone(),
     }
 }
 
@@ -705,6 +708,7 @@ mod tests {
             duration_ms: 1.234,
             verdict: None,
             proxy: None,
+            fault: None,
         }
     }
 
