@@ -490,7 +490,11 @@ impl Provider {
 
     fn rule_errors(rule: &FaultRule) -> Result<(), ChangeError> {
         let errs = crate::faults::validate(rule, &validate::Path::default());
-        if errs.is_empty() { Ok(()) } else { Err(ChangeError::Invalid(errs)) }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ChangeError::Invalid(errs))
+        }
     }
 
     /// Adds a rule at the end (tried last). Conflict when the name is taken.
@@ -498,7 +502,10 @@ impl Provider {
         Self::rule_errors(&rule)?;
         let mut all = self.faults.rules();
         if all.iter().any(|r| r.name == rule.name) {
-            return Err(ChangeError::Conflict(format!("a fault rule named `{}` exists", rule.name)));
+            return Err(ChangeError::Conflict(format!(
+                "a fault rule named `{}` exists",
+                rule.name
+            )));
         }
         all.push(rule);
         self.set_faults(all).await
@@ -510,7 +517,10 @@ impl Provider {
         Self::rule_errors(&rule)?;
         let mut all = self.faults.rules();
         if rule.name != name && all.iter().any(|r| r.name == rule.name) {
-            return Err(ChangeError::Conflict(format!("a fault rule named `{}` exists", rule.name)));
+            return Err(ChangeError::Conflict(format!(
+                "a fault rule named `{}` exists",
+                rule.name
+            )));
         }
         let created = match all.iter_mut().find(|r| r.name == name) {
             Some(slot) => {
@@ -557,7 +567,10 @@ impl Provider {
     /// fires again.
     pub fn reset_fault_counters(&self, name: Option<&str>) -> Result<(), ChangeError> {
         if !self.faults.reset_counters(name) && name.is_some() {
-            return Err(ChangeError::NotFound(format!("fault rule `{}`", name.unwrap_or_default())));
+            return Err(ChangeError::NotFound(format!(
+                "fault rule `{}`",
+                name.unwrap_or_default()
+            )));
         }
         self.faults_changed();
         Ok(())
@@ -591,7 +604,12 @@ impl Provider {
     /// The current state as a scenario named `name`: the clock offset, every fault rule, the
     /// settings a scenario can hold, and (when asked) every client and user without their
     /// secrets' hashes (clients keep their secret as configured).
-    pub async fn snapshot_scenario(&self, name: &str, description: String, with_registry: bool) -> Result<Scenario, StoreError> {
+    pub async fn snapshot_scenario(
+        &self,
+        name: &str,
+        description: String,
+        with_registry: bool,
+    ) -> Result<Scenario, StoreError> {
         let offset = self.clock.offset_secs();
         let (clients, users) = if with_registry {
             (

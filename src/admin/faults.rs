@@ -12,7 +12,9 @@ use crate::faults::{FaultRule, RuleView, Scenario};
 use crate::provider::Provider;
 
 fn rule(p: &Provider, name: &str) -> Result<RuleView, AdminError> {
-    p.faults.get(name).ok_or_else(|| AdminError::not_found(format!("fault rule `{name}`")))
+    p.faults
+        .get(name)
+        .ok_or_else(|| AdminError::not_found(format!("fault rule `{name}`")))
 }
 
 /// Every rule with its counters, in the order they are tried.

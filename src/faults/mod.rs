@@ -110,11 +110,9 @@ impl Endpoint {
             ActionKind::Tamper => self == Endpoint::Token,
             ActionKind::Jwks => self == Endpoint::Jwks,
             ActionKind::Error => !matches!(self, Endpoint::Jwks | Endpoint::Discovery),
-            ActionKind::Status
-            | ActionKind::Delay
-            | ActionKind::Timeout
-            | ActionKind::Drop
-            | ActionKind::Malformed => true,
+            ActionKind::Status | ActionKind::Delay | ActionKind::Timeout | ActionKind::Drop | ActionKind::Malformed => {
+                true
+            }
         }
     }
 
@@ -376,7 +374,10 @@ impl FaultRule {
                 .scope
                 .as_deref()
                 .is_none_or(|w| f.scope.is_some_and(|s| s.split(' ').any(|x| x == w)))
-            && self.path.as_deref().is_none_or(|g| glob(g, f.resource_path.unwrap_or("")))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|g| glob(g, f.resource_path.unwrap_or("")))
     }
 
     /// A short account of what the rule does, for the log and the banner (`503`,
@@ -485,7 +486,10 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
             ActionKind::Jwks => "jwks applies to the jwks endpoint only",
             _ => "the JWKS and discovery documents have no OAuth error format; use status",
         };
-        err("action", format!("`{}` at `{}`: {why}", r.action.as_str(), r.endpoint.as_str()));
+        err(
+            "action",
+            format!("`{}` at `{}`: {why}", r.action.as_str(), r.endpoint.as_str()),
+        );
     }
     let allowed = r.endpoint.matches_on();
     for (k, set) in [
@@ -511,7 +515,11 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
         only("error_description", r.error_description.is_some(), &[ActionKind::Error]),
         only("status", r.status.is_some(), &[ActionKind::Error, ActionKind::Status]),
         only("body", r.body.is_some(), &[ActionKind::Status]),
-        only("retry_after", r.retry_after.is_some(), &[ActionKind::Status, ActionKind::Jwks]),
+        only(
+            "retry_after",
+            r.retry_after.is_some(),
+            &[ActionKind::Status, ActionKind::Jwks],
+        ),
         only("delay_ms", r.delay_ms.is_some(), &[ActionKind::Delay]),
         only("timeout_ms", r.timeout_ms.is_some(), &[ActionKind::Timeout]),
         only("malformed", r.malformed.is_some(), &[ActionKind::Malformed]),
@@ -530,9 +538,13 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
     match a {
         ActionKind::Error => match r.error.as_deref() {
             None => err("error", "required: the OAuth error code, e.g. `invalid_grant`".into()),
-            Some(e) if !ERROR_CODES.contains(&e) => {
-                err("error", format!("`{e}` is not a registered OAuth error code; one of: {}", ERROR_CODES.join(", ")))
-            }
+            Some(e) if !ERROR_CODES.contains(&e) => err(
+                "error",
+                format!(
+                    "`{e}` is not a registered OAuth error code; one of: {}",
+                    ERROR_CODES.join(", ")
+                ),
+            ),
             Some(_) => {}
         },
         ActionKind::Status => {
@@ -550,9 +562,10 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
                 err("timeout_ms", format!("1 to {MAX_TIMEOUT_MS} (five minutes)"));
             }
         }
-        ActionKind::Malformed if r.malformed.is_none() => {
-            err("malformed", "required: truncated_json, html or wrong_content_type".into())
-        }
+        ActionKind::Malformed if r.malformed.is_none() => err(
+            "malformed",
+            "required: truncated_json, html or wrong_content_type".into(),
+        ),
         ActionKind::Tamper => {
             if r.tamper.is_none() {
                 err("tamper", "required: how to change the token, e.g. `expired`".into());
@@ -563,7 +576,10 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
         }
         ActionKind::Jwks => {
             if r.jwks.is_none() {
-                err("jwks", "required: empty, key_missing, previous_only or unavailable".into());
+                err(
+                    "jwks",
+                    "required: empty, key_missing, previous_only or unavailable".into(),
+                );
             }
             if r.kid.is_some() && r.jwks != Some(JwksFault::KeyMissing) {
                 err("kid", "applies to key_missing only".into());
@@ -606,8 +622,7 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
             err(k, "must be 1-1024 characters (omit it to match anything)".into());
         }
     }
-    if r
-        .error_description
+    if r.error_description
         .as_ref()
         .is_some_and(|d| d.chars().any(|c| c == '"' || c == '\\' || !(' '..='~').contains(&c)))
     {
@@ -627,7 +642,10 @@ pub fn validate_set(rules: &[FaultRule], at: &Path) -> Vec<FieldError> {
     for (i, r) in rules.iter().enumerate() {
         errs.extend(validate(r, &at.at(i)));
         if !seen.insert(r.name.as_str()) {
-            errs.push(FieldError::new(at.at(i).then("name"), format!("a rule named `{}` is defined twice", r.name)));
+            errs.push(FieldError::new(
+                at.at(i).then("name"),
+                format!("a rule named `{}` is defined twice", r.name),
+            ));
         }
     }
     if rules.len() > MAX_RULES {
@@ -900,7 +918,10 @@ mod tests {
     fn validation_names_the_field_and_knows_the_endpoint() {
         let at = Path::key("faults").at(0);
         let mut r = rule(ActionKind::Status);
-        assert_eq!(validate(&r, &at)[0].to_string(), "faults[0].status: required: the HTTP status to answer with (400-599)");
+        assert_eq!(
+            validate(&r, &at)[0].to_string(),
+            "faults[0].status: required: the HTTP status to answer with (400-599)"
+        );
         r.status = Some(503);
         assert!(validate(&r, &at).is_empty());
         r.delay_ms = Some(5);
@@ -950,8 +971,14 @@ mod tests {
             ..Facts::default()
         };
         assert!(r.matches(&f));
-        assert!(!r.matches(&Facts { client_id: Some("other"), ..f }));
-        assert!(!r.matches(&Facts { scope: Some("reader"), ..f }));
+        assert!(!r.matches(&Facts {
+            client_id: Some("other"),
+            ..f
+        }));
+        assert!(!r.matches(&Facts {
+            scope: Some("reader"),
+            ..f
+        }));
         assert!(!r.matches(&Facts::default()));
     }
 

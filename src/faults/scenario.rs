@@ -98,10 +98,16 @@ pub const MAX_OFFSET: i64 = 10 * 365 * 86_400;
 pub fn validate(s: &Scenario, at: &Path) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if s.name.trim().is_empty() || s.name.len() > 100 || s.name.chars().any(char::is_control) {
-        errs.push(FieldError::new(at.then("name"), "must be 1-100 characters without control characters"));
+        errs.push(FieldError::new(
+            at.then("name"),
+            "must be 1-100 characters without control characters",
+        ));
     }
     if s.clock_offset.is_some_and(|o| o.abs() > MAX_OFFSET) {
-        errs.push(FieldError::new(at.then("clock_offset"), format!("at most {MAX_OFFSET} seconds either way")));
+        errs.push(FieldError::new(
+            at.then("clock_offset"),
+            format!("at most {MAX_OFFSET} seconds either way"),
+        ));
     }
     errs.extend(super::validate_set(&s.faults, &at.then("faults")));
     errs

@@ -132,7 +132,11 @@ impl Stats {
         StatsView {
             since_ms: self.since_ms.load(Ordering::Relaxed),
             all: Counts::of(&row),
-            clients: clients.by_name.iter().map(|(k, v)| (k.clone(), Counts::of(v))).collect(),
+            clients: clients
+                .by_name
+                .iter()
+                .map(|(k, v)| (k.clone(), Counts::of(v)))
+                .collect(),
             users: users.by_name.iter().map(|(k, v)| (k.clone(), Counts::of(v))).collect(),
             other: Counts::of(&other),
         }

@@ -21,7 +21,13 @@ fn part(s: &str) -> Option<Map<String, Value>> {
 /// `removed_claim`); `sign` signs a header and payload with the active key
 /// (`Keys::sign_raw`); `now` is the server clock in UNIX seconds. Returns the new token and what
 /// changed, in words; `None` when `jwt` is not a JWT (an opaque token) or signing failed.
-pub fn tamper(sign: &dyn Fn(&Value, &[u8]) -> Option<String>, jwt: &str, how: Tamper, claim: Option<&str>, now: i64) -> Option<(String, String)> {
+pub fn tamper(
+    sign: &dyn Fn(&Value, &[u8]) -> Option<String>,
+    jwt: &str,
+    how: Tamper,
+    claim: Option<&str>,
+    now: i64,
+) -> Option<(String, String)> {
     let mut it = jwt.split('.');
     let (h, p, s) = (it.next()?, it.next()?, it.next()?);
     if it.next().is_some() {
@@ -42,13 +48,19 @@ pub fn tamper(sign: &dyn Fn(&Value, &[u8]) -> Option<String>, jwt: &str, how: Ta
             for b in sig.iter_mut().take(8) {
                 *b ^= 0x5a;
             }
-            (format!("{h}.{p}.{}", B64.encode(sig)), "signature bytes changed".to_string())
+            (
+                format!("{h}.{p}.{}", B64.encode(sig)),
+                "signature bytes changed".to_string(),
+            )
         }
         Tamper::UnknownKid => {
             let old = header.get("kid").and_then(Value::as_str).unwrap_or("").to_string();
             let kid = format!("unknown-{}", old.chars().take(16).collect::<String>());
             header.insert("kid".into(), Value::String(kid.clone()));
-            (resign(&header, &payload)?, format!("kid `{old}` replaced by `{kid}`, re-signed"))
+            (
+                resign(&header, &payload)?,
+                format!("kid `{old}` replaced by `{kid}`, re-signed"),
+            )
         }
         Tamper::AlgNone => {
             let mut hdr = Map::new();
@@ -57,15 +69,32 @@ pub fn tamper(sign: &dyn Fn(&Value, &[u8]) -> Option<String>, jwt: &str, how: Ta
                 hdr.insert("typ".into(), t.clone());
             }
             let hb = serde_json::to_vec(&hdr).ok()?;
-            (format!("{}.{p}.", B64.encode(hb)), "alg none, signature removed".to_string())
+            (
+                format!("{}.{p}.", B64.encode(hb)),
+                "alg none, signature removed".to_string(),
+            )
         }
         Tamper::WrongIss => {
-            set(&mut payload, "iss", Value::String("https://not-latchkey.invalid/".into()));
-            (resign(&header, &payload)?, "iss set to https://not-latchkey.invalid/".to_string())
+            set(
+                &mut payload,
+                "iss",
+                Value::String("https://not-latchkey.invalid/".into()),
+            );
+            (
+                resign(&header, &payload)?,
+                "iss set to https://not-latchkey.invalid/".to_string(),
+            )
         }
         Tamper::WrongAud => {
-            set(&mut payload, "aud", Value::String("https://wrong-audience.invalid".into()));
-            (resign(&header, &payload)?, "aud set to https://wrong-audience.invalid".to_string())
+            set(
+                &mut payload,
+                "aud",
+                Value::String("https://wrong-audience.invalid".into()),
+            );
+            (
+                resign(&header, &payload)?,
+                "aud set to https://wrong-audience.invalid".to_string(),
+            )
         }
         Tamper::Expired => {
             set(&mut payload, "exp", Value::from(now - SHIFT));

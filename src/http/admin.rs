@@ -22,8 +22,6 @@ use utoipa_axum::routes;
 use super::error::no_store;
 use crate::admin::decode_json;
 use crate::admin::faults::{self as admin_faults, SaveScenario};
-use crate::faults::stats::StatsView;
-use crate::faults::{FaultRule, RuleView, Scenario};
 use crate::admin::jwks_fetch::{self, FetchJwksRequest, FetchedJwks};
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
@@ -31,6 +29,8 @@ use crate::admin::requests::LoggedRequest;
 use crate::admin::resources::{self as admin_resources, CheckRequest};
 use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
 use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
+use crate::faults::stats::StatsView;
+use crate::faults::{FaultRule, RuleView, Scenario};
 use crate::model::{Client, Resource, Scope, Settings, User};
 use crate::resources::{Profile, ResourceCall, ResourceView, Verdict};
 
@@ -679,7 +679,11 @@ pub async fn get_fault(State(a): State<AdminState>, Path(name): Path<String>) ->
 #[utoipa::path(put, path = "/admin/api/faults/{name}", tag = "faults", request_body = FaultRule,
     params(("name" = String, Path, description = "The rule's name")),
     responses((status = 200, body = RuleView), (status = 201, body = RuleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn replace_fault(State(a): State<AdminState>, Path(name): Path<String>, AppJson(r): AppJson<FaultRule>) -> Response {
+pub async fn replace_fault(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(r): AppJson<FaultRule>,
+) -> Response {
     match admin_faults::replace(&a.provider, &name, r).await {
         Ok((true, v)) => created(v),
         Ok((false, v)) => ok(v),
@@ -766,7 +770,11 @@ pub async fn get_scenario(State(a): State<AdminState>, Path(name): Path<String>)
 #[utoipa::path(put, path = "/admin/api/scenarios/{name}", tag = "scenarios", request_body = Scenario,
     params(("name" = String, Path, description = "The scenario's name")),
     responses((status = 200, body = Scenario), (status = 201, body = Scenario), (status = 422, body = ErrorBody)))]
-pub async fn replace_scenario(State(a): State<AdminState>, Path(name): Path<String>, AppJson(s): AppJson<Scenario>) -> Response {
+pub async fn replace_scenario(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(s): AppJson<Scenario>,
+) -> Response {
     match admin_faults::replace_scenario(&a.provider, &name, s).await {
         Ok((true, v)) => created(v),
         Ok((false, v)) => ok(v),

@@ -166,7 +166,13 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
     };
     p.stats.count(endpoint, client.as_deref(), typed_user.as_deref());
     let rebuild = |parts, body: Body| Request::from_parts(parts, body);
-    let body_again = |b: &Bytes| if wants_body { Body::from(b.clone()) } else { Body::empty() };
+    let body_again = |b: &Bytes| {
+        if wants_body {
+            Body::from(b.clone())
+        } else {
+            Body::empty()
+        }
+    };
     if !p.faults.watches(endpoint) {
         let body = if wants_body { body_again(&bytes) } else { Body::empty() };
         return next.run(rebuild(parts, body)).await;
@@ -176,7 +182,10 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         .then(|| parked(&p, &raw))
         .flatten();
     let pending_scope = pending.as_ref().map(|x| x.request.scopes.join(" "));
-    let session_user = pending.as_ref().and_then(|x| x.authenticated.as_ref()).map(|s| s.username.clone());
+    let session_user = pending
+        .as_ref()
+        .and_then(|x| x.authenticated.as_ref())
+        .map(|s| s.username.clone());
     let grant_type = raw.param("grant_type");
     let scope = raw.param("scope");
     let resource_path = (endpoint == Endpoint::Resources)
@@ -210,12 +219,13 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
     let (mut resp, change) = match rule.action {
         ActionKind::Error => {
             let target = match (endpoint, form, pending_request) {
-                (Endpoint::Authorize, Some(f), _) => {
-                    crate::oauth::authorize::parse::parse(&p, &f).ok().map(|(_, r)| r)
-                }
+                (Endpoint::Authorize, Some(f), _) => crate::oauth::authorize::parse::parse(&p, &f).ok().map(|(_, r)| r),
                 (Endpoint::Login | Endpoint::Consent, _, Some((id, _))) => {
                     // The flow ends here: the parked request is used up like a real denial.
-                    p.pending.take(&id, flow.as_deref(), p.clock.now()).ok().map(|x| x.request)
+                    p.pending
+                        .take(&id, flow.as_deref(), p.clock.now())
+                        .ok()
+                        .map(|x| x.request)
                 }
                 _ => None,
             };
@@ -230,7 +240,10 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         ActionKind::Timeout => {
             let ms = rule.timeout_ms.unwrap_or(faults::DEFAULT_TIMEOUT_MS);
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            (dropped(), format!("no answer for {ms} ms, then the connection was closed"))
+            (
+                dropped(),
+                format!("no answer for {ms} ms, then the connection was closed"),
+            )
         }
         ActionKind::Drop => (dropped(), "connection closed without an answer".into()),
         ActionKind::Malformed => {
@@ -280,14 +293,25 @@ fn describe(rule: &FaultRule) -> String {
 /// `s` with everything outside printable ASCII (and `"`, `\`) replaced by `?` (RFC 6749 §5.2).
 fn ascii(s: &str) -> String {
     s.chars()
-        .map(|c| if (' '..='~').contains(&c) && c != '"' && c != '\\' { c } else { '?' })
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
 /// `error`: the OAuth error, at the redirect URI for the authorization steps (`target` is the
 /// validated request), else as JSON (RFC 6749 §5.2) with the challenge RFC 6750 §3 or
 /// RFC 6749 §5.2 (`invalid_client`) asks for.
-fn error_response(p: &Provider, endpoint: Endpoint, rule: &FaultRule, target: Option<AuthRequest>) -> (Response, String) {
+fn error_response(
+    p: &Provider,
+    endpoint: Endpoint,
+    rule: &FaultRule,
+    target: Option<AuthRequest>,
+) -> (Response, String) {
     let code = rule.error.as_deref().unwrap_or("server_error");
     let desc = describe(rule);
     if endpoint.redirects_errors() {
@@ -337,11 +361,14 @@ fn error_response(p: &Provider, endpoint: Endpoint, rule: &FaultRule, target: Op
         let challenge = bearer_challenge("latchkey", Some(code), Some(&desc), None, None);
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     } else if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"latchkey\""));
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"latchkey\""),
+        );
     }
     if matches!(status.as_u16(), 429 | 503) {
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(faults::DEFAULT_RETRY_AFTER));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(faults::DEFAULT_RETRY_AFTER));
     }
     (resp, format!("error {code} ({})", status.as_u16()))
 }
@@ -351,15 +378,16 @@ fn error_response(p: &Provider, endpoint: Endpoint, rule: &FaultRule, target: Op
 fn status_response(rule: &FaultRule) -> (Response, String) {
     let code = rule.status.unwrap_or(500);
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = rule.body.clone().unwrap_or_else(|| {
-        format!(
-            "{} {}\n",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        )
-    });
+    let body = rule
+        .body
+        .clone()
+        .unwrap_or_else(|| format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or("")));
     let json = serde_json::from_str::<serde_json::Value>(&body).is_ok();
-    let ct = if json { "application/json" } else { "text/plain; charset=utf-8" };
+    let ct = if json {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
     let mut resp = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response();
     let mut change = format!("status {code}");
     if matches!(code, 429 | 503) {
@@ -384,13 +412,18 @@ async fn malformed(resp: Response, how: Malformed) -> (Response, String) {
         Malformed::TruncatedJson => {
             let cut = bytes.len() / 2;
             let cut_body = bytes.slice(..cut);
-            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            parts
+                .headers
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let r = Response::from_parts(parts, Body::from(cut_body));
             return (r, format!("body cut to {cut} of {} bytes", bytes.len()));
         }
         Malformed::Html => {
             parts.status = StatusCode::OK;
-            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
             parts.headers.remove(header::LOCATION);
             return (
                 Response::from_parts(parts, Body::from(PORTAL_HTML)),
@@ -398,7 +431,10 @@ async fn malformed(resp: Response, how: Malformed) -> (Response, String) {
             );
         }
         Malformed::WrongContentType => {
-            parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
             "Content-Type: text/plain".to_string()
         }
     };
@@ -420,7 +456,12 @@ async fn tamper(p: &Provider, resp: Response, rule: &FaultRule) -> (Response, St
     let bytes = to_bytes(body, 1 << 20).await.unwrap_or_default();
     let mut doc: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&bytes) {
         Ok(d) => d,
-        Err(_) => return (Response::from_parts(parts, Body::from(bytes)), "nothing to tamper with".into()),
+        Err(_) => {
+            return (
+                Response::from_parts(parts, Body::from(bytes)),
+                "nothing to tamper with".into(),
+            );
+        }
     };
     let key = field.as_str();
     let original = doc.get(key).and_then(|v| v.as_str()).map(str::to_string);
@@ -440,7 +481,9 @@ async fn tamper(p: &Provider, resp: Response, rule: &FaultRule) -> (Response, St
     let mut parts = parts;
     parts.headers.remove(header::CONTENT_LENGTH);
     if field == TokenField::AccessToken || field == TokenField::IdToken {
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     (Response::from_parts(parts, Body::from(out)), change)
 }
@@ -474,13 +517,19 @@ fn jwks_response(p: &Provider, rule: &FaultRule) -> (Response, String) {
         JwksFault::PreviousOnly | JwksFault::Unavailable => {
             let kept: Vec<_> = keys.into_iter().filter(|k| kid_of(k) != active).collect();
             let n = kept.len();
-            (kept, format!("only the {n} previous key(s), not the current `{active}`"))
+            (
+                kept,
+                format!("only the {n} previous key(s), not the current `{active}`"),
+            )
         }
     };
     let body = serde_json::json!({ "keys": kept }).to_string();
     let resp = (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         body,
@@ -498,13 +547,24 @@ mod tests {
         assert_eq!(classify("/token", ""), Some(Endpoint::Token));
         assert_eq!(classify("/realms/dev/token", "/realms/dev"), Some(Endpoint::Token));
         assert_eq!(classify("/token", "/realms/dev"), None);
-        assert_eq!(classify("/.well-known/openid-configuration", ""), Some(Endpoint::Discovery));
+        assert_eq!(
+            classify("/.well-known/openid-configuration", ""),
+            Some(Endpoint::Discovery)
+        );
         assert_eq!(
             classify("/.well-known/oauth-authorization-server/realms/dev", "/realms/dev"),
             Some(Endpoint::Discovery)
         );
         assert_eq!(classify("/resources/orders/1", ""), Some(Endpoint::Resources));
-        for p in ["/admin", "/admin/", "/admin/api/faults", "/admin/api/reset", "/admin/clients", "/", "/favicon.ico"] {
+        for p in [
+            "/admin",
+            "/admin/",
+            "/admin/api/faults",
+            "/admin/api/reset",
+            "/admin/clients",
+            "/",
+            "/favicon.ico",
+        ] {
             assert_eq!(classify(p, ""), None, "{p}");
             assert_eq!(classify(&format!("/realms/dev{p}"), "/realms/dev"), None, "{p}");
         }

@@ -537,7 +537,10 @@ impl Store {
     pub async fn upsert_scenario(&self, sc: &crate::faults::Scenario, now: i64) -> Result<bool, StoreError> {
         let (name, data) = (sc.name.clone(), json(sc)?);
         self.w(move |c| {
-            let existed = c.query_row("SELECT 1 FROM scenarios WHERE name = ?1", [&name], |_| Ok(())).optional()?.is_some();
+            let existed = c
+                .query_row("SELECT 1 FROM scenarios WHERE name = ?1", [&name], |_| Ok(()))
+                .optional()?
+                .is_some();
             c.execute(
                 "INSERT INTO scenarios (name, data, updated_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
