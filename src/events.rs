@@ -403,6 +403,7 @@ mod tests {
                 curl_variables: vec![],
                 verdict: None,
                 proxy: None,
+                fault: None,
             }))
         };
         let per = big().approx_size();

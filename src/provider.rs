@@ -714,7 +714,7 @@ impl Provider {
             }
         }
         for sc in cfg.scenarios {
-            let unchanged = self.store.list_scenarios().await?.iter().any(|s| *s == sc);
+            let unchanged = self.store.list_scenarios().await?.contains(&sc);
             if !unchanged {
                 self.upsert_scenario(sc).await?;
             }

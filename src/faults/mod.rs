@@ -547,20 +547,16 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
             ),
             Some(_) => {}
         },
-        ActionKind::Status => {
-            if r.status.is_none() {
-                err("status", "required: the HTTP status to answer with (400-599)".into());
-            }
+        ActionKind::Status if r.status.is_none() => {
+            err("status", "required: the HTTP status to answer with (400-599)".into());
         }
         ActionKind::Delay => match r.delay_ms {
             None => err("delay_ms", "required: milliseconds to wait".into()),
             Some(d) if d > MAX_DELAY_MS => err("delay_ms", format!("at most {MAX_DELAY_MS} (a minute)")),
             Some(_) => {}
         },
-        ActionKind::Timeout => {
-            if r.timeout_ms.is_some_and(|t| t == 0 || t > MAX_TIMEOUT_MS) {
-                err("timeout_ms", format!("1 to {MAX_TIMEOUT_MS} (five minutes)"));
-            }
+        ActionKind::Timeout if r.timeout_ms.is_some_and(|t| t == 0 || t > MAX_TIMEOUT_MS) => {
+            err("timeout_ms", format!("1 to {MAX_TIMEOUT_MS} (five minutes)"));
         }
         ActionKind::Malformed if r.malformed.is_none() => err(
             "malformed",
@@ -736,7 +732,7 @@ impl LiveRule {
             return false;
         }
         c.matched += 1;
-        if self.rule.every.is_some_and(|n| c.matched % n != 0) {
+        if self.rule.every.is_some_and(|n| !c.matched.is_multiple_of(n)) {
             return false;
         }
         c.fired += 1;
