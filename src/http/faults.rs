@@ -139,9 +139,9 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
     // buffered by the request log already, so reading them again copies nothing.
     let wants_body = has_form_body(endpoint) && req.method() == Method::POST;
     let (parts, body) = req.into_parts();
-    let bytes = if wants_body {
+    let (bytes, body) = if wants_body {
         match to_bytes(body, super::MAX_BODY).await {
-            Ok(b) => b,
+            Ok(b) => (b.clone(), Body::from(b)),
             Err(_) => {
                 return http_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -151,7 +151,7 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
             }
         }
     } else {
-        Bytes::new()
+        (Bytes::new(), body)
     };
     let raw = Raw {
         headers: &parts.headers,
@@ -166,15 +166,7 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
     };
     p.stats.count(endpoint, client.as_deref(), typed_user.as_deref());
     let rebuild = |parts, body: Body| Request::from_parts(parts, body);
-    let body_again = |b: &Bytes| {
-        if wants_body {
-            Body::from(b.clone())
-        } else {
-            Body::empty()
-        }
-    };
     if !p.faults.watches(endpoint) {
-        let body = if wants_body { body_again(&bytes) } else { Body::empty() };
         return next.run(rebuild(parts, body)).await;
     }
     // Login and consent: the client, scope and (at consent) user of the parked request.
@@ -202,7 +194,6 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         resource_path,
     };
     let Some(fired) = p.faults.decide(endpoint, &facts, p.clock.now_ms()) else {
-        let body = body_again(&bytes);
         return next.run(rebuild(parts, body)).await;
     };
     let rule = fired.rule.rule.clone();
@@ -235,7 +226,7 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         ActionKind::Delay => {
             let ms = rule.delay_ms.unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            (run(parts, body_again(&bytes)).await, format!("answered {ms} ms late"))
+            (run(parts, body).await, format!("answered {ms} ms late"))
         }
         ActionKind::Timeout => {
             let ms = rule.timeout_ms.unwrap_or(faults::DEFAULT_TIMEOUT_MS);
@@ -247,11 +238,11 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         }
         ActionKind::Drop => (dropped(), "connection closed without an answer".into()),
         ActionKind::Malformed => {
-            let resp = run(parts, body_again(&bytes)).await;
+            let resp = run(parts, body).await;
             malformed(resp, rule.malformed.unwrap_or(Malformed::Html)).await
         }
         ActionKind::Tamper => {
-            let resp = run(parts, body_again(&bytes)).await;
+            let resp = run(parts, body).await;
             tamper(&p, resp, &rule).await
         }
         ActionKind::Jwks => jwks_response(&p, &rule),
