@@ -44,6 +44,7 @@ const ResourceEditPage = page(() => import('./pages/ResourceEdit'), (m) => m.Res
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
 const CallbackPage = page(() => import('./pages/Callback'), (m) => m.CallbackPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
+const FaultsPage = page(() => import('./pages/Faults'), (m) => m.FaultsPage)
 
 export function routes(qc: QueryClient): RouteObject[] {
   return [
@@ -71,6 +72,7 @@ export function routes(qc: QueryClient): RouteObject[] {
         { path: 'requests', element: <RequestsPage /> },
         { path: 'keys', element: <KeysPage /> },
         { path: 'settings', element: <SettingsPage /> },
+        { path: 'faults', element: <FaultsPage /> },
         { path: '*', element: <NotFound /> },
       ],
     },

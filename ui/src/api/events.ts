@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
   'key.rotated', 'settings.updated', 'request.logged', 'clock.moved', 'server.reset',
+  'faults.changed', 'fault.fired', 'scenarios.changed', 'scenario.applied',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -260,7 +261,20 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
     case 'settings.updated':
       qc.setQueryData(keys.settings, env.data)
       break
+    case 'faults.changed':
+      qc.setQueryData(keys.faults, env.data.rules)
+      break
+    case 'fault.fired':
+      // The counters changed (`faults.changed` is not sent for a firing).
+      void qc.invalidateQueries({ queryKey: keys.faults })
+      break
+    case 'scenarios.changed':
+    case 'scenario.applied':
+      void qc.invalidateQueries({ queryKey: keys.scenarios })
+      break
     case 'request.logged':
+      // Call counts change with every request (fetched only while the Overview shows them).
+      void qc.invalidateQueries({ queryKey: keys.stats })
       qc.setQueryData<Page<LoggedRequest>>(keys.requests, (p) => {
         if (!p || p.items.some((r) => r.id === env.data.id)) return p
         return { ...p, items: [env.data, ...p.items].slice(0, REQUEST_PAGE) }

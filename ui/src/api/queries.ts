@@ -27,6 +27,9 @@ export const keys = {
   keys: ['keys'] as const,
   settings: ['settings'] as const,
   clock: ['clock'] as const,
+  faults: ['faults'] as const,
+  stats: ['stats'] as const,
+  scenarios: ['scenarios'] as const,
 }
 
 export const TOKEN_PAGE = 200
@@ -50,6 +53,9 @@ export function useKeyRing(): KeyRing {
   const { data } = useKeys()
   return useMemo(() => keyRing(data), [data])
 }
+export const useFaults = () => useQuery({ queryKey: keys.faults, queryFn: api.faults })
+export const useStats = () => useQuery({ queryKey: keys.stats, queryFn: api.stats })
+export const useScenarios = () => useQuery({ queryKey: keys.scenarios, queryFn: api.scenarios })
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
 /**
  * A token list. Structural sharing is off: the event stream replaces the list on every token
