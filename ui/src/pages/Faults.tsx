@@ -167,7 +167,9 @@ function countText(r: FaultRuleState): string {
 function Rules({ rules }: { rules: FaultRuleState[] }) {
   const qc = useQueryClient()
   const done = () => void qc.invalidateQueries({ queryKey: keys.faults })
-  const toggle = useMutation({ mutationFn: (r: FaultRuleState) => api.setFaultEnabled(r.name, !r.enabled), onSuccess: done })
+  // `enabled` is left out of the JSON when true.
+  const on = (r: FaultRule) => r.enabled !== false
+  const toggle = useMutation({ mutationFn: (r: FaultRuleState) => api.setFaultEnabled(r.name, !on(r)), onSuccess: done })
   const reset = useMutation({ mutationFn: (r: FaultRuleState) => api.resetFault(r.name), onSuccess: done })
   const remove = useMutation({ mutationFn: (r: FaultRuleState) => api.deleteFault(r.name), onSuccess: done })
   const err = toggle.error ?? reset.error ?? remove.error
@@ -181,15 +183,15 @@ function Rules({ rules }: { rules: FaultRuleState[] }) {
         <tbody>
           {rules.map((r) => (
             <tr key={r.name} className={r.active ? '' : 'off'} data-testid="fault-rule">
-              <td><strong>{r.name}</strong>{!r.enabled && <div className="summary">off</div>}{r.enabled && !r.active && <div className="summary">used up</div>}</td>
+              <td><strong>{r.name}</strong>{!on(r) && <div className="summary">off</div>}{on(r) && !r.active && <div className="summary">used up</div>}</td>
               <td>{ENDPOINT_LABELS[r.endpoint]}<div className="summary">{matchText(r)}</div></td>
               <td>{r.summary}</td>
               <td>{countText(r)}</td>
               <td>{r.fired} <span className="summary">of {r.matched} matched</span></td>
               <td>
                 <div className="row" style={{ gap: 6, flexWrap: 'nowrap' }}>
-                  <button type="button" className="btn sm" onClick={() => toggle.mutate(r)} aria-label={`${r.enabled ? 'Turn off' : 'Turn on'} ${r.name}`}>
-                    {r.enabled ? 'Turn off' : 'Turn on'}
+                  <button type="button" className="btn sm" onClick={() => toggle.mutate(r)} aria-label={`${on(r) ? 'Turn off' : 'Turn on'} ${r.name}`}>
+                    {on(r) ? 'Turn off' : 'Turn on'}
                   </button>
                   <button type="button" className="btn sm ghost" onClick={() => reset.mutate(r)} title="Counters back to zero: a used-up rule fires again" aria-label={`Reset the counters of ${r.name}`}>
                     <RotateCcw size={14} />
