@@ -486,3 +486,38 @@ async fn stats_count_calls_per_endpoint_client_and_user_and_reset() {
     let (_, v) = admin(&s, Method::GET, "/stats", None).await;
     assert_eq!(v["all"]["total"], 0, "{v}");
 }
+
+#[tokio::test]
+async fn a_watched_endpoint_still_gets_its_body_untouched() {
+    // Userinfo with the token in a POSTed form body (RFC 6750 §2.2) while a userinfo rule that
+    // does not fire (every 1000th) is on: the handler sees the body.
+    let s = server().await;
+    add(
+        &s,
+        json!({"name": "rare", "endpoint": "userinfo", "action": "drop", "every": 1000}),
+    )
+    .await;
+    let r = s
+        .http
+        .post(s.at("/token"))
+        .basic_auth("cli", Some("cli-secret"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "alice-password"),
+            ("scope", "openid profile"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token = json_of(r).await.2["access_token"].as_str().unwrap().to_string();
+    let r = s
+        .http
+        .post(s.at("/userinfo"))
+        .form(&[("access_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (st, _, v) = json_of(r).await;
+    assert_eq!((st, v["name"].as_str()), (200, Some("Alice Liddell")), "{v}");
+}
