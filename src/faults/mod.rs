@@ -16,7 +16,7 @@ pub mod tamper;
 
 pub use scenario::{Scenario, ScenarioSettings};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -757,15 +757,20 @@ impl LiveRule {
 #[derive(Debug, Default)]
 struct Snapshot {
     rules: Vec<Arc<LiveRule>>,
+    /// The enabled rules of each endpoint (indexed by `Endpoint as usize`), in order: a
+    /// request only walks its own endpoint's rules.
+    by_endpoint: Vec<Vec<Arc<LiveRule>>>,
     /// Bit per [`Endpoint`] with at least one enabled rule.
     endpoints: u32,
 }
 
 /// The rules in force, read on every request: an `Arc` snapshot replaced on each change, and
-/// an atomic flag so that with no enabled rule a request pays one relaxed load.
+/// an atomic endpoint mask so that with no enabled rule a request pays one relaxed load.
 #[derive(Debug, Default)]
 pub struct Faults {
-    any: AtomicBool,
+    /// Bit per [`Endpoint`] with an enabled rule (the snapshot's `endpoints`), read without
+    /// the lock: with no rule for an endpoint a request pays one relaxed load.
+    mask: AtomicU32,
     snapshot: RwLock<Arc<Snapshot>>,
     /// Bumped whenever the set changes (the GUI banner refetches on `fault.changed`).
     version: AtomicU64,
@@ -789,22 +794,23 @@ impl Faults {
     /// Whether any rule is enabled for `e` (cheap: one atomic load when none is enabled).
     #[inline]
     pub fn watches(&self, e: Endpoint) -> bool {
-        self.any.load(Ordering::Relaxed) && self.snap().endpoints & e.bit() != 0
+        self.mask.load(Ordering::Relaxed) & e.bit() != 0
     }
 
     /// The first enabled rule for `endpoint` that matches and fires (its counters are
     /// updated). Rules are tried in the order they were created.
     pub fn decide(&self, endpoint: Endpoint, facts: &Facts<'_>, now_ms: i64) -> Option<Fired> {
-        if !self.any.load(Ordering::Relaxed) {
+        if !self.watches(endpoint) {
             return None;
         }
         let snap = self.snap();
         if snap.endpoints & endpoint.bit() == 0 {
             return None;
         }
-        snap.rules
+        snap.by_endpoint
+            .get(endpoint as usize)?
             .iter()
-            .filter(|r| r.rule.enabled && r.rule.endpoint == endpoint && r.rule.matches(facts))
+            .filter(|r| r.rule.matches(facts))
             .find(|r| r.try_fire(now_ms))
             .map(|r| Fired { rule: r.clone() })
     }
@@ -880,12 +886,22 @@ impl Faults {
             .iter()
             .filter(|r| r.rule.enabled)
             .fold(0, |m, r| m | r.rule.endpoint.bit());
-        let snap = Arc::new(Snapshot { rules, endpoints });
+        let mut by_endpoint = vec![Vec::new(); Endpoint::ALL.len()];
+        for r in rules.iter().filter(|r| r.rule.enabled) {
+            if let Some(list) = by_endpoint.get_mut(r.rule.endpoint as usize) {
+                list.push(r.clone());
+            }
+        }
+        let snap = Arc::new(Snapshot {
+            rules,
+            by_endpoint,
+            endpoints,
+        });
         match self.snapshot.write() {
             Ok(mut g) => *g = snap,
             Err(p) => *p.into_inner() = snap,
         }
-        self.any.store(endpoints != 0, Ordering::Relaxed);
+        self.mask.store(endpoints, Ordering::Relaxed);
         self.version.fetch_add(1, Ordering::Relaxed);
     }
 }
