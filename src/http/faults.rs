@@ -178,8 +178,11 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
         .as_ref()
         .and_then(|x| x.authenticated.as_ref())
         .map(|s| s.username.clone());
-    let grant_type = raw.param("grant_type");
-    let scope = raw.param("scope");
+    // Only what a rule at this endpoint can match on (validation refuses the rest): a long
+    // body (introspecting a JWT) is not scanned for fields no rule can ask about.
+    let can = endpoint.matches_on();
+    let grant_type = can.contains(&"grant_type").then(|| raw.param("grant_type")).flatten();
+    let scope = can.contains(&"scope").then(|| raw.param("scope")).flatten();
     let resource_path = (endpoint == Endpoint::Resources)
         .then(|| parts.uri.path().split_once("/resources/").map(|(_, r)| r))
         .flatten();
