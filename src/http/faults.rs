@@ -137,7 +137,16 @@ pub async fn apply(State(p): State<AppState>, req: Request, next: Next) -> Respo
     };
     // A streamed body (the explaining proxy) is never read here; protocol bodies were
     // buffered by the request log already, so reading them again copies nothing.
-    let wants_body = has_form_body(endpoint) && req.method() == Method::POST;
+    // The body is read when a rule may need it, or for the call counts' client (no Basic
+    // credentials) and user (the password grant's `username`); introspection and revocation
+    // with Basic credentials and no rule pass through without it.
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes().get(..6).is_some_and(|s| s.eq_ignore_ascii_case(b"basic ")));
+    let wants_body = has_form_body(endpoint)
+        && req.method() == Method::POST
+        && (p.faults.watches(endpoint) || !basic || endpoint == Endpoint::Token);
     let (parts, body) = req.into_parts();
     let (bytes, body) = if wants_body {
         match to_bytes(body, super::MAX_BODY).await {
