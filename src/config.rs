@@ -55,6 +55,13 @@ pub struct ConfigFile {
     /// `[[trusted_issuers]]`: issuers of JWT bearer assertions (RFC 7523 §2.1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_issuers: Vec<TrustedIssuer>,
+    /// `[[faults]]`: fault rules (docs/faults.md), tried in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::FaultRule>,
+    /// `[[scenarios]]`: named test setups (clock offset, fault rules, clients, users,
+    /// settings), applied with `serve --scenario` or the admin API.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<crate::faults::Scenario>,
 }
 
 /// `[[keys]]`: a fixed signing key, so every server started from the file publishes the same
@@ -276,6 +283,29 @@ impl ConfigFile {
                 errs.push(FieldError {
                     path: at.then("name"),
                     message: format!("resource `{}` is defined twice", r.name),
+                });
+            }
+        }
+        errs.extend(crate::faults::validate_set(&self.faults, &Path::key("faults")));
+        let mut snames = HashSet::new();
+        for (i, sc) in self.scenarios.iter_mut().enumerate() {
+            let at = Path::key("scenarios").at(i);
+            errs.extend(crate::faults::scenario::validate(sc, &at));
+            for c in &mut sc.clients {
+                c.normalize();
+            }
+            for (j, c) in sc.clients.iter().enumerate() {
+                let at = at.then("clients").at(j);
+                errs.extend(validate::client(c, &scope_exists).into_iter().map(|e| under(e, &at)));
+            }
+            for (j, u) in sc.users.iter().enumerate() {
+                let at = at.then("users").at(j);
+                errs.extend(validate::user(u).into_iter().map(|e| under(e, &at)));
+            }
+            if !snames.insert(sc.name.clone()) {
+                errs.push(FieldError {
+                    path: at.then("name"),
+                    message: format!("scenario `{}` is defined twice", sc.name),
                 });
             }
         }

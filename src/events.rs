@@ -160,6 +160,25 @@ pub enum Event {
         /// Whether the signing keys were replaced too.
         keys: bool,
     },
+    /// The fault rules changed (created, replaced, deleted, enabled or disabled, counters
+    /// reset, a scenario applied): every rule with its counters.
+    #[serde(rename = "faults.changed")]
+    FaultsChanged {
+        /// The rules, in the order they are tried.
+        rules: Vec<crate::faults::RuleView>,
+    },
+    /// A fault rule changed a response.
+    #[serde(rename = "fault.fired")]
+    FaultFired(Box<FaultFired>),
+    /// Scenarios were created, replaced or deleted.
+    #[serde(rename = "scenarios.changed")]
+    ScenariosChanged,
+    /// A scenario was applied.
+    #[serde(rename = "scenario.applied")]
+    ScenarioApplied {
+        /// Its name.
+        name: String,
+    },
     /// The watched config file (`serve --watch`) changed and was applied.
     #[serde(rename = "config.reloaded")]
     ConfigReloaded {
@@ -174,6 +193,23 @@ pub enum Event {
         /// Each error: `file`, `line`, `column`, `key` (each may be null) and `message`.
         errors: Vec<serde_json::Value>,
     },
+}
+
+/// What `fault.fired` carries.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FaultFired {
+    /// The rule's name.
+    pub rule: String,
+    /// The endpoint (`token`, ...).
+    pub endpoint: String,
+    /// The request's method.
+    pub method: String,
+    /// The request's path.
+    pub path: String,
+    /// What the rule changed, in words (`status 503`, `tamper expired: exp an hour ago`).
+    pub change: String,
+    /// How many times the rule has fired now.
+    pub fired: u64,
 }
 
 impl Event {
@@ -218,6 +254,10 @@ impl Event {
             Event::RequestLogged(_) => "request.logged",
             Event::ClockMoved { .. } => "clock.moved",
             Event::Reset { .. } => "server.reset",
+            Event::FaultsChanged { .. } => "faults.changed",
+            Event::FaultFired(_) => "fault.fired",
+            Event::ScenariosChanged => "scenarios.changed",
+            Event::ScenarioApplied { .. } => "scenario.applied",
             Event::ConfigReloaded { .. } => "config.reloaded",
             Event::ConfigRejected { .. } => "config.rejected",
         }
@@ -388,6 +428,7 @@ mod tests {
                 verdict: None,
                 proxy: None,
                 assertion: None,
+                fault: None,
             }))
         };
         let per = big().approx_size();

@@ -120,7 +120,7 @@ pub fn environment(server: &RunningServer, admin_token: Option<&str>) -> Vec<(St
 /// The exit status for a server that did not start, by cause.
 fn start_failure(e: &StartError) -> u8 {
     match e {
-        StartError::Config(_) | StartError::Apply(_) => EXIT_CONFIG,
+        StartError::Config(_) | StartError::Apply(_) | StartError::Scenario(_) => EXIT_CONFIG,
         _ => EXIT_SERVER,
     }
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod doctor;
 pub mod events;
 pub mod exec;
+pub mod faults;
 pub mod http;
 pub mod ids;
 pub mod issuer;

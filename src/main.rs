@@ -76,6 +76,10 @@ enum Command {
         /// Bearer token the admin API requires (mandatory when --bind is not loopback).
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
+        /// Apply this scenario (a `[[scenarios]]` entry) at start: its clock offset, fault
+        /// rules, clients, users and settings (docs/faults.md).
+        #[arg(long, env = "LATCHKEY_SCENARIO", value_name = "NAME")]
+        scenario: Option<String>,
         /// Once the server answers, write its issuer URL (no trailing newline) to this file,
         /// atomically (temporary file + rename); removed again when the server stops. For
         /// wrappers: start with `--port 0`, wait for the file, read the URL.
@@ -121,6 +125,9 @@ enum Command {
         /// Bearer token the admin API requires; the command gets it as LATCHKEY_ADMIN_TOKEN.
         #[arg(long, env = "LATCHKEY_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
+        /// Apply this scenario (a `[[scenarios]]` entry) before the command starts.
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
         /// No announcement line; only warnings and errors on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -708,6 +715,7 @@ async fn run(cli: Cli) -> ExitCode {
             config_mode,
             watch,
             admin_token,
+            scenario,
             ready_file,
             quiet,
             json_log,
@@ -738,6 +746,7 @@ async fn run(cli: Cli) -> ExitCode {
                 watch,
                 admin_token,
                 backchannel_url,
+                scenario,
                 ..ServeOptions::default()
             };
             serve(opts, announce).await
@@ -783,6 +792,7 @@ async fn run(cli: Cli) -> ExitCode {
             tls_names,
             tls_dir,
             admin_token,
+            scenario,
             quiet,
             json_log,
             command,
@@ -803,6 +813,7 @@ async fn run(cli: Cli) -> ExitCode {
                     db: db.map_or(DbLocation::Memory, |d| DbLocation::parse(&d)),
                     config,
                     admin_token,
+                    scenario,
                     ..ServeOptions::default()
                 },
                 command,

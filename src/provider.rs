@@ -13,6 +13,7 @@ use bytes::Bytes;
 use crate::clock::Clock;
 use crate::config::ConfigFile;
 use crate::events::{Event, EventBus};
+use crate::faults::{FaultRule, Scenario};
 use crate::keys::Keys;
 use crate::model::{Client, Resource, Scope, Settings, TrustedIssuer, User, builtin_scopes};
 use crate::store::{Store, StoreError};
@@ -67,6 +68,10 @@ pub struct Provider {
     /// JWK Sets fetched from clients' and trusted issuers' `jwks_uri` (bounded cache).
     pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
     trusted_issuers: RwLock<Arc<Vec<TrustedIssuer>>>,
+    /// The fault rules in force, with their counters (read on every request).
+    pub faults: crate::faults::Faults,
+    /// Calls per endpoint, client and user since start or the last reset.
+    pub stats: crate::faults::stats::Stats,
     settings: RwLock<Arc<Settings>>,
     clients: RwLock<Arc<ClientMap>>,
     scopes: RwLock<Arc<Vec<Scope>>>,
@@ -126,6 +131,8 @@ impl Provider {
             jtis: crate::oauth::replay::JtiSet::default(),
             remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
             trusted_issuers: RwLock::new(Arc::new(Vec::new())),
+            faults: crate::faults::Faults::default(),
+            stats: crate::faults::stats::Stats::default(),
             settings: RwLock::new(Arc::new(settings)),
             clients: RwLock::new(Arc::new(HashMap::new())),
             scopes: RwLock::new(Arc::new(Vec::new())),
@@ -139,6 +146,8 @@ impl Provider {
         p.reload_resources().await?;
         p.reload_acr_values().await?;
         p.reload_trusted_issuers().await?;
+        p.faults.replace(p.store.list_faults().await?);
+        p.stats.reset_at(p.clock.now_ms());
         Ok(p)
     }
 
@@ -540,6 +549,202 @@ impl Provider {
         Ok(())
     }
 
+    // ---- fault rules and scenarios ----
+
+    fn faults_changed(&self) {
+        self.events.publish(
+            self.clock.now_ms(),
+            Event::FaultsChanged {
+                rules: self.faults.list(),
+            },
+        );
+    }
+
+    /// Replaces every fault rule (validated as a set), persists them and publishes
+    /// `faults.changed`. Counters of unchanged rules are kept.
+    pub async fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), ChangeError> {
+        let errs = crate::faults::validate_set(&rules, &validate::Path::key("faults"));
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        self.store.save_faults(&rules, self.clock.now()).await?;
+        self.faults.replace(rules);
+        self.faults_changed();
+        Ok(())
+    }
+
+    fn rule_errors(rule: &FaultRule) -> Result<(), ChangeError> {
+        let errs = crate::faults::validate(rule, &validate::Path::default());
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ChangeError::Invalid(errs))
+        }
+    }
+
+    /// Adds a rule at the end (tried last). Conflict when the name is taken.
+    pub async fn create_fault(&self, rule: FaultRule) -> Result<(), ChangeError> {
+        Self::rule_errors(&rule)?;
+        let mut all = self.faults.rules();
+        if all.iter().any(|r| r.name == rule.name) {
+            return Err(ChangeError::Conflict(format!(
+                "a fault rule named `{}` exists",
+                rule.name
+            )));
+        }
+        all.push(rule);
+        self.set_faults(all).await
+    }
+
+    /// Replaces the rule `name` in place (`rule` may carry a new name; its counters restart).
+    /// Returns true when it was created (no rule had that name).
+    pub async fn replace_fault(&self, name: &str, rule: FaultRule) -> Result<bool, ChangeError> {
+        Self::rule_errors(&rule)?;
+        let mut all = self.faults.rules();
+        if rule.name != name && all.iter().any(|r| r.name == rule.name) {
+            return Err(ChangeError::Conflict(format!(
+                "a fault rule named `{}` exists",
+                rule.name
+            )));
+        }
+        let created = match all.iter_mut().find(|r| r.name == name) {
+            Some(slot) => {
+                *slot = rule;
+                false
+            }
+            None => {
+                all.push(rule);
+                true
+            }
+        };
+        self.set_faults(all).await?;
+        Ok(created)
+    }
+
+    /// Deletes the rule `name`.
+    pub async fn delete_fault(&self, name: &str) -> Result<(), ChangeError> {
+        let mut all = self.faults.rules();
+        let before = all.len();
+        all.retain(|r| r.name != name);
+        if all.len() == before {
+            return Err(ChangeError::NotFound(format!("fault rule `{name}`")));
+        }
+        self.set_faults(all).await
+    }
+
+    /// Turns the rule `name` on or off (its counters are kept).
+    pub async fn enable_fault(&self, name: &str, enabled: bool) -> Result<(), ChangeError> {
+        let mut all = self.faults.rules();
+        let Some(r) = all.iter_mut().find(|r| r.name == name) else {
+            return Err(ChangeError::NotFound(format!("fault rule `{name}`")));
+        };
+        if r.enabled == enabled {
+            return Ok(());
+        }
+        r.enabled = enabled;
+        self.store.save_faults(&all, self.clock.now()).await?;
+        self.faults.set_enabled(name, enabled);
+        self.faults_changed();
+        Ok(())
+    }
+
+    /// Puts the counters of `name` (or of every rule) back to zero: a rule used up by `times`
+    /// fires again.
+    pub fn reset_fault_counters(&self, name: Option<&str>) -> Result<(), ChangeError> {
+        if !self.faults.reset_counters(name) && name.is_some() {
+            return Err(ChangeError::NotFound(format!(
+                "fault rule `{}`",
+                name.unwrap_or_default()
+            )));
+        }
+        self.faults_changed();
+        Ok(())
+    }
+
+    /// Every scenario, by name.
+    pub async fn scenarios(&self) -> Result<Vec<Scenario>, StoreError> {
+        self.store.list_scenarios().await
+    }
+
+    /// Creates or replaces a scenario. Returns true when created.
+    pub async fn upsert_scenario(&self, sc: Scenario) -> Result<bool, ChangeError> {
+        let errs = crate::faults::scenario::validate(&sc, &validate::Path::default());
+        if !errs.is_empty() {
+            return Err(ChangeError::Invalid(errs));
+        }
+        let created = self.store.upsert_scenario(&sc, self.clock.now()).await?;
+        self.events.publish(self.clock.now_ms(), Event::ScenariosChanged);
+        Ok(created)
+    }
+
+    /// Deletes a scenario.
+    pub async fn delete_scenario(&self, name: &str) -> Result<(), ChangeError> {
+        if !self.store.delete_scenario(name).await? {
+            return Err(ChangeError::NotFound(format!("scenario `{name}`")));
+        }
+        self.events.publish(self.clock.now_ms(), Event::ScenariosChanged);
+        Ok(())
+    }
+
+    /// The current state as a scenario named `name`: the clock offset, every fault rule, the
+    /// settings a scenario can hold, and (when asked) every client and user without their
+    /// secrets' hashes (clients keep their secret as configured).
+    pub async fn snapshot_scenario(
+        &self,
+        name: &str,
+        description: String,
+        with_registry: bool,
+    ) -> Result<Scenario, StoreError> {
+        let offset = self.clock.offset_secs();
+        let (clients, users) = if with_registry {
+            (
+                self.clients().iter().map(|c| (**c).clone()).collect(),
+                self.store.list_users().await?.into_iter().map(|u| u.user).collect(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Scenario {
+            name: name.to_string(),
+            description,
+            clock_offset: (offset != 0).then_some(offset),
+            faults: self.faults.rules(),
+            clients,
+            users,
+            settings: Some(crate::faults::ScenarioSettings::of(&self.settings())),
+        })
+    }
+
+    /// Applies the scenario `name` (see [`Scenario`]) and publishes `scenario.applied`.
+    pub async fn apply_scenario(&self, name: &str) -> Result<Scenario, ChangeError> {
+        let Some(sc) = self.scenarios().await?.into_iter().find(|s| s.name == name) else {
+            return Err(ChangeError::NotFound(format!("scenario `{name}`")));
+        };
+        for c in sc.clients.clone() {
+            self.upsert_client(c).await?;
+        }
+        for u in sc.users.clone() {
+            self.upsert_user(u).await?;
+        }
+        if let Some(s) = &sc.settings {
+            let merged = s.over(&self.settings());
+            if merged != *self.settings() {
+                self.set_settings(merged).await?;
+            }
+        }
+        self.set_faults(sc.faults.clone()).await?;
+        // A scenario starts its rules afresh, even one identical to a rule already in force.
+        self.faults.reset_counters(None);
+        let offset = sc.clock_offset.unwrap_or(0);
+        if offset != self.clock.offset_secs() {
+            self.clock.set_offset(offset);
+            self.events.publish(self.clock.now_ms(), Event::ClockMoved { offset });
+        }
+        self.events
+            .publish(self.clock.now_ms(), Event::ScenarioApplied { name: name.to_string() });
+        Ok(sc)
+    }
+
     /// Upserts a validated config file: the file wins for what it names; nothing else is
     /// deleted. Settings it states are applied; the signing algorithm takes effect at the next
     /// start (or key rotation).
@@ -583,6 +788,24 @@ impl Provider {
         }
         for t in cfg.trusted_issuers {
             self.upsert_trusted_issuer(t).await?;
+        }
+        if !cfg.faults.is_empty() {
+            let mut all = self.faults.rules();
+            for f in cfg.faults {
+                match all.iter_mut().find(|r| r.name == f.name) {
+                    Some(slot) => *slot = f,
+                    None => all.push(f),
+                }
+            }
+            if all != self.faults.rules() {
+                self.set_faults(all).await?;
+            }
+        }
+        for sc in cfg.scenarios {
+            let unchanged = self.store.list_scenarios().await?.contains(&sc);
+            if !unchanged {
+                self.upsert_scenario(sc).await?;
+            }
         }
         Ok(())
     }
@@ -648,6 +871,26 @@ impl Provider {
                 removed.push(format!("user `{name}`"));
             }
         }
+        let kept: Vec<FaultRule> = self
+            .faults
+            .rules()
+            .into_iter()
+            .filter(|r| cfg.faults.iter().any(|f| f.name == r.name))
+            .collect();
+        for r in self.faults.rules() {
+            if !kept.iter().any(|k| k.name == r.name) {
+                removed.push(format!("fault rule `{}`", r.name));
+            }
+        }
+        if kept.len() != self.faults.rules().len() {
+            self.set_faults(kept).await?;
+        }
+        for sc in self.scenarios().await? {
+            if !cfg.scenarios.iter().any(|f| f.name == sc.name) {
+                self.delete_scenario(&sc.name).await?;
+                removed.push(format!("scenario `{}`", sc.name));
+            }
+        }
         for sc in self.scopes().iter().filter(|s| !s.builtin) {
             if !cfg.scopes.iter().any(|f| f.name == sc.name) {
                 self.delete_scope(&sc.name).await?;
@@ -678,6 +921,10 @@ impl Provider {
         self.device_codes.clear();
         self.clock.set_offset(0);
         self.invalidate_discovery();
+        // The rules as they stood at start, every counter and call count back to zero.
+        self.faults.replace(self.store.list_faults().await?);
+        self.faults.reset_counters(None);
+        self.stats.reset_at(self.clock.now_ms());
         Ok(())
     }
 
@@ -689,6 +936,8 @@ impl Provider {
         cfg.users = self.store.list_users().await?.into_iter().map(|u| u.user).collect();
         cfg.resources = self.store.list_resources().await?;
         cfg.trusted_issuers = (*self.trusted_issuers()).clone();
+        cfg.faults = self.faults.rules();
+        cfg.scenarios = self.store.list_scenarios().await?;
         Ok(cfg)
     }
 }

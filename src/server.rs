@@ -43,6 +43,9 @@ pub struct ServeOptions {
     /// Serve HTTPS with the local CA's certificate (`--tls`); the default issuer is then
     /// `https://localhost:<port>`.
     pub tls: Option<TlsOptions>,
+    /// `--scenario NAME`: a scenario (from the config file's `[[scenarios]]` or the database)
+    /// applied at start, after the config file; `POST /admin/api/reset` comes back to it.
+    pub scenario: Option<String>,
 }
 
 /// HTTPS on loopback (`latchkey serve --tls`, see [`crate::tls`]).
@@ -78,6 +81,7 @@ impl Default for ServeOptions {
             tls: None,
             config_mode: crate::config::ConfigMode::Merge,
             watch: false,
+            scenario: None,
         }
     }
 }
@@ -85,6 +89,9 @@ impl Default for ServeOptions {
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// `--scenario` names no scenario, or applying it failed.
+    #[error("--scenario: {0}")]
+    Scenario(String),
     /// The port is taken.
     #[error("port {port} is already in use on {bind}; pick another with --port")]
     PortInUse {
@@ -580,6 +587,14 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
     }
     if let Some(url) = &opts.backchannel_url {
         provider.set_back_channel(Some(url)).map_err(StartError::BackChannel)?;
+    }
+    if let Some(name) = &opts.scenario {
+        provider.apply_scenario(name).await.map_err(|e| match e {
+            crate::provider::ChangeError::NotFound(_) => StartError::Scenario(format!(
+                "no scenario `{name}`; define it with [[scenarios]] in the config file"
+            )),
+            other => StartError::Scenario(format!("scenario `{name}`: {other}")),
+        })?;
     }
     // What `POST /admin/api/reset` goes back to.
     provider.store.save_baseline().await?;

@@ -218,6 +218,29 @@ impl TestProvider {
         all
     }
 
+    /// Adds a fault rule (`POST /admin/api/faults`; docs/faults.md), e.g.
+    /// `FaultRule { status: Some(503), times: Some(1), ..FaultRule::new("down", Endpoint::Token,
+    /// ActionKind::Status) }`. Errors name the invalid field, or say the name is taken.
+    pub async fn add_fault(&self, rule: crate::faults::FaultRule) -> Result<crate::faults::RuleView, AdminError> {
+        crate::admin::faults::create(self.provider(), rule).await
+    }
+
+    /// Removes the fault rule `name` (404 when there is none).
+    pub async fn remove_fault(&self, name: &str) -> Result<(), AdminError> {
+        crate::admin::faults::delete(self.provider(), name).await
+    }
+
+    /// Every fault rule with its counters (`fired`, `matched`, `active`).
+    pub fn faults(&self) -> Vec<crate::faults::RuleView> {
+        crate::admin::faults::list(self.provider())
+    }
+
+    /// Call counts per endpoint, client and user since start or the last reset
+    /// (`GET /admin/api/stats`).
+    pub fn stats(&self) -> crate::faults::stats::StatsView {
+        crate::admin::faults::stats(self.provider())
+    }
+
     /// Stops the server and waits for open requests to finish. Dropping a `TestProvider`
     /// without it stops accepting too, without waiting.
     pub async fn shutdown(self) {

@@ -109,6 +109,10 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::oauth::assertion::AssertionReport>)]
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
+    /// When a fault rule changed the response: the rule and what it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::faults::FaultMark>)]
+    pub fault: Option<Arc<crate::faults::FaultMark>>,
 }
 
 impl LoggedRequest {

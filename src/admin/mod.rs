@@ -6,6 +6,7 @@
 //! or publishes its own event, so the live UI never needs to poll.
 
 pub mod device;
+pub mod faults;
 pub mod guard;
 pub mod jwks_fetch;
 pub mod keys;

@@ -180,6 +180,8 @@ pub struct Captured {
     pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
     /// The client assertion or JWT bearer assertion the request carried, as judged.
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
+    /// The fault rule that changed the response, if one did.
+    pub fault: Option<Arc<crate::faults::FaultMark>>,
 }
 
 impl Captured {
@@ -463,6 +465,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         verdict: c.verdict.clone(),
         assertion: c.assertion.clone(),
         proxy: c.proxy.clone(),
+        fault: c.fault.clone(),
     }
 }
 
@@ -716,6 +719,7 @@ mod tests {
             verdict: None,
             proxy: None,
             assertion: None,
+            fault: None,
         }
     }
 

@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 use super::error::no_store;
 use crate::admin::decode_json;
 use crate::admin::device::{self as admin_device, ApproveRequest, DeviceCodeView};
+use crate::admin::faults::{self as admin_faults, SaveScenario};
 use crate::admin::jwks_fetch::{self, FetchJwksRequest, FetchedJwks};
 use crate::admin::keys::{KeyView, RotateRequest};
 use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeView, Status, UserView};
@@ -29,6 +30,8 @@ use crate::admin::requests::LoggedRequest;
 use crate::admin::resources::{self as admin_resources, CheckRequest};
 use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
 use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
+use crate::faults::stats::StatsView;
+use crate::faults::{FaultRule, RuleView, Scenario};
 use crate::model::{Client, Resource, Scope, Settings, TrustedIssuer, User};
 use crate::resources::{Profile, ResourceCall, ResourceView, Verdict};
 
@@ -720,6 +723,178 @@ pub async fn status(State(a): State<AdminState>) -> Response {
     respond(registry::status(&a).await)
 }
 
+// ---- fault rules, scenarios, call counts ----
+
+/// Every fault rule with its counters (`matched`, `fired`, `active`), in the order they are tried.
+#[utoipa::path(get, path = "/admin/api/faults", tag = "faults",
+    responses((status = 200, body = [RuleView])))]
+pub async fn list_faults(State(a): State<AdminState>) -> Response {
+    ok(admin_faults::list(&a.provider))
+}
+
+/// Adds a fault rule (docs/faults.md); it is tried after the existing ones.
+#[utoipa::path(post, path = "/admin/api/faults", tag = "faults", request_body = FaultRule,
+    responses((status = 201, body = RuleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_fault(State(a): State<AdminState>, AppJson(r): AppJson<FaultRule>) -> Response {
+    respond_created(admin_faults::create(&a.provider, r).await)
+}
+
+/// Replaces every fault rule at once (`[]` removes them all).
+#[utoipa::path(put, path = "/admin/api/faults", tag = "faults", request_body = [FaultRule],
+    responses((status = 200, body = [RuleView]), (status = 422, body = ErrorBody)))]
+pub async fn replace_faults(State(a): State<AdminState>, AppJson(r): AppJson<Vec<FaultRule>>) -> Response {
+    respond(admin_faults::replace_all(&a.provider, r).await)
+}
+
+/// One fault rule with its counters.
+#[utoipa::path(get, path = "/admin/api/faults/{name}", tag = "faults",
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 200, body = RuleView), (status = 404, body = ErrorBody)))]
+pub async fn get_fault(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::get(&a.provider, &name))
+}
+
+/// Replaces (or creates) a fault rule; the body may rename it. Its counters restart.
+#[utoipa::path(put, path = "/admin/api/faults/{name}", tag = "faults", request_body = FaultRule,
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 200, body = RuleView), (status = 201, body = RuleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_fault(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(r): AppJson<FaultRule>,
+) -> Response {
+    match admin_faults::replace(&a.provider, &name, r).await {
+        Ok((true, v)) => created(v),
+        Ok((false, v)) => ok(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Deletes a fault rule.
+#[utoipa::path(delete, path = "/admin/api/faults/{name}", tag = "faults",
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_fault(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond_empty(admin_faults::delete(&a.provider, &name).await)
+}
+
+/// Turns a fault rule on (its counters are kept).
+#[utoipa::path(post, path = "/admin/api/faults/{name}/enable", tag = "faults",
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 200, body = RuleView), (status = 404, body = ErrorBody)))]
+pub async fn enable_fault(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::enable(&a.provider, &name, true).await)
+}
+
+/// Turns a fault rule off (its counters are kept).
+#[utoipa::path(post, path = "/admin/api/faults/{name}/disable", tag = "faults",
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 200, body = RuleView), (status = 404, body = ErrorBody)))]
+pub async fn disable_fault(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::enable(&a.provider, &name, false).await)
+}
+
+/// Puts one rule's counters back to zero (a rule used up by `times` fires again).
+#[utoipa::path(post, path = "/admin/api/faults/{name}/reset", tag = "faults",
+    params(("name" = String, Path, description = "The rule's name")),
+    responses((status = 200, body = [RuleView]), (status = 404, body = ErrorBody)))]
+pub async fn reset_fault(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::reset_counters(&a.provider, Some(&name)))
+}
+
+/// Puts every rule's counters back to zero.
+#[utoipa::path(post, path = "/admin/api/fault-counters/reset", tag = "faults",
+    responses((status = 200, body = [RuleView])))]
+pub async fn reset_fault_counters(State(a): State<AdminState>) -> Response {
+    respond(admin_faults::reset_counters(&a.provider, None))
+}
+
+/// Call counts per endpoint, per client and per user since start or the last reset.
+#[utoipa::path(get, path = "/admin/api/stats", tag = "faults",
+    responses((status = 200, body = StatsView)))]
+pub async fn get_stats(State(a): State<AdminState>) -> Response {
+    ok(admin_faults::stats(&a.provider))
+}
+
+/// Starts the call counts afresh (`POST /admin/api/reset` does too).
+#[utoipa::path(post, path = "/admin/api/stats/reset", tag = "faults",
+    responses((status = 200, body = StatsView)))]
+pub async fn reset_stats(State(a): State<AdminState>) -> Response {
+    ok(admin_faults::reset_stats(&a.provider))
+}
+
+/// Every scenario.
+#[utoipa::path(get, path = "/admin/api/scenarios", tag = "scenarios",
+    responses((status = 200, body = [Scenario])))]
+pub async fn list_scenarios(State(a): State<AdminState>) -> Response {
+    respond(admin_faults::scenarios(&a.provider).await)
+}
+
+/// Creates a scenario.
+#[utoipa::path(post, path = "/admin/api/scenarios", tag = "scenarios", request_body = Scenario,
+    responses((status = 201, body = Scenario), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_scenario(State(a): State<AdminState>, AppJson(s): AppJson<Scenario>) -> Response {
+    respond_created(admin_faults::create_scenario(&a.provider, s).await)
+}
+
+/// One scenario.
+#[utoipa::path(get, path = "/admin/api/scenarios/{name}", tag = "scenarios",
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 200, body = Scenario), (status = 404, body = ErrorBody)))]
+pub async fn get_scenario(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::scenario(&a.provider, &name).await)
+}
+
+/// Creates or replaces a scenario (the body's `name` must match the URL).
+#[utoipa::path(put, path = "/admin/api/scenarios/{name}", tag = "scenarios", request_body = Scenario,
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 200, body = Scenario), (status = 201, body = Scenario), (status = 422, body = ErrorBody)))]
+pub async fn replace_scenario(
+    State(a): State<AdminState>,
+    Path(name): Path<String>,
+    AppJson(s): AppJson<Scenario>,
+) -> Response {
+    match admin_faults::replace_scenario(&a.provider, &name, s).await {
+        Ok((true, v)) => created(v),
+        Ok((false, v)) => ok(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Deletes a scenario.
+#[utoipa::path(delete, path = "/admin/api/scenarios/{name}", tag = "scenarios",
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_scenario(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond_empty(admin_faults::delete_scenario(&a.provider, &name).await)
+}
+
+/// Saves the current state (clock offset, fault rules, settings; optionally every client and
+/// user) as the scenario `name`, replacing one of that name. The body is optional.
+#[utoipa::path(post, path = "/admin/api/scenarios/{name}/save", tag = "scenarios", request_body = Option<SaveScenario>,
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 200, body = Scenario), (status = 422, body = ErrorBody)))]
+pub async fn save_scenario(State(a): State<AdminState>, Path(name): Path<String>, body: Bytes) -> Response {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(SaveScenario::default())
+    } else {
+        decode_json::<SaveScenario>(&body)
+    };
+    match req {
+        Ok(r) => respond(admin_faults::save_current(&a.provider, &name, r).await),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Applies a scenario: sets the clock offset, replaces every fault rule (counters start at
+/// zero), creates or updates its clients and users, applies its settings.
+#[utoipa::path(post, path = "/admin/api/scenarios/{name}/apply", tag = "scenarios",
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 200, body = Scenario), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn apply_scenario(State(a): State<AdminState>, Path(name): Path<String>) -> Response {
+    respond(admin_faults::apply(&a.provider, &name).await)
+}
+
 /// This document: the OpenAPI 3.1 description of the admin API.
 #[utoipa::path(get, path = "/admin/api/openapi.json", tag = "status",
     responses((status = 200, content_type = "application/json", body = Object)))]
@@ -782,6 +957,18 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_clock, move_clock))
         .routes(routes!(get_config, put_config))
         .routes(routes!(status))
+        .routes(routes!(list_faults, create_fault, replace_faults))
+        .routes(routes!(get_fault, replace_fault, delete_fault))
+        .routes(routes!(enable_fault))
+        .routes(routes!(disable_fault))
+        .routes(routes!(reset_fault))
+        .routes(routes!(reset_fault_counters))
+        .routes(routes!(get_stats))
+        .routes(routes!(reset_stats))
+        .routes(routes!(list_scenarios, create_scenario))
+        .routes(routes!(get_scenario, replace_scenario, delete_scenario))
+        .routes(routes!(save_scenario))
+        .routes(routes!(apply_scenario))
         .routes(routes!(reset_server))
         .routes(routes!(openapi_json))
         .routes(routes!(super::sse::events))

@@ -89,6 +89,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .extensions()
         .get::<std::sync::Arc<crate::resources::proxy::ProxyRecord>>()
         .cloned();
+    captured.fault = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::faults::FaultMark>>()
+        .cloned();
     captured.location = resp
         .headers()
         .get(header::LOCATION)

@@ -8,6 +8,7 @@ pub mod device;
 pub mod device_pages;
 pub mod error;
 pub mod extract;
+pub mod faults;
 pub mod guard;
 pub mod headers;
 pub mod oauth;
@@ -154,6 +155,8 @@ pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn(log_and_shape))
+        // Inside the request log (which records what the rule changed), outside the routes.
+        .layer(middleware::from_fn_with_state(state_for_keys(&admin), faults::apply))
         .layer(middleware::from_fn_with_state(admin.clone(), capture::capture))
         .layer(middleware::from_fn_with_state(admin, guard::guard))
         .layer(CatchPanicLayer::custom(|_| {

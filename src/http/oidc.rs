@@ -64,7 +64,7 @@ pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The browser's flow-binding cookie, if it has the shape Latchkey gives it (256 random bits,
 /// base64url).
-fn flow_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn flow_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, FLOW_COOKIE)
         .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
@@ -142,7 +142,7 @@ fn clear_cookie(p: &Provider, resp: &mut Response) {
 }
 
 /// Renders an authorization step.
-fn render(p: &Provider, outcome: Outcome) -> Response {
+pub(crate) fn render(p: &Provider, outcome: Outcome) -> Response {
     match outcome {
         Outcome::ErrorPage { title, message } => pages::error(&title, &message),
         // The redirect URI was registered, but possibly by an older Latchkey that let a

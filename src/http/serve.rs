@@ -288,13 +288,23 @@ async fn connection<S>(
 {
     let activity = Activity::new();
     let tracker = activity.clone();
+    // Set by a response marked `DropConnection` (a fault rule's `drop` or `timeout`): the
+    // connection is closed without an answer.
+    let close = Arc::new(Notify::new());
+    let closer = close.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         let guard = tracker.start();
         // The client's address (the explaining proxy's X-Forwarded-For).
         req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         let call = app.clone().oneshot(req);
+        let closer = closer.clone();
         async move {
             let res = call.await?;
+            if res.extensions().get::<super::faults::DropConnection>().is_some() {
+                closer.notify_one();
+                drop(guard);
+                match std::future::pending::<std::convert::Infallible>().await {}
+            }
             Ok::<_, std::convert::Infallible>(res.map(|inner| {
                 Body::new(Tracked {
                     inner,
@@ -310,6 +320,7 @@ async fn connection<S>(
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
+            () = close.notified() => return,
             // An error means the sender is gone, which is a shutdown too.
             _ = stopped.wait_for(|s| *s), if closing.is_none() => {
                 conn.as_mut().graceful_shutdown();

@@ -101,6 +101,20 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE users ADD COLUMN login TEXT NOT NULL DEFAULT '{}';
     "#,
+    // v6: fault rules (issue 15), each as JSON, in the order they are tried; scenarios.
+    r#"
+    CREATE TABLE faults (
+        name       TEXT PRIMARY KEY,
+        position   INTEGER NOT NULL,
+        data       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE scenarios (
+        name       TEXT PRIMARY KEY,
+        data       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Errors while migrating.

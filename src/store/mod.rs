@@ -510,6 +510,82 @@ impl Store {
             .await
     }
 
+    // ---- fault rules and scenarios ----
+
+    /// Every fault rule, in the order they are tried.
+    pub async fn list_faults(&self) -> Result<Vec<crate::faults::FaultRule>, StoreError> {
+        self.r(|c| {
+            let mut st = c.prepare_cached("SELECT data FROM faults ORDER BY position, name")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(from_json(&row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Replaces every fault rule (in one transaction), keeping their order.
+    pub async fn save_faults(&self, rules: &[crate::faults::FaultRule], now: i64) -> Result<(), StoreError> {
+        let rows = rules
+            .iter()
+            .map(|r| Ok((r.name.clone(), json(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.w(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM faults", [])?;
+            for (i, (name, data)) in rows.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO faults (name, position, data, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![name, i64::try_from(i).unwrap_or(i64::MAX), data, now],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every scenario, by name.
+    pub async fn list_scenarios(&self) -> Result<Vec<crate::faults::Scenario>, StoreError> {
+        self.r(|c| {
+            let mut st = c.prepare_cached("SELECT data FROM scenarios ORDER BY name")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(from_json(&row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Inserts or replaces a scenario. Returns true when it was created.
+    pub async fn upsert_scenario(&self, sc: &crate::faults::Scenario, now: i64) -> Result<bool, StoreError> {
+        let (name, data) = (sc.name.clone(), json(sc)?);
+        self.w(move |c| {
+            let existed = c
+                .query_row("SELECT 1 FROM scenarios WHERE name = ?1", [&name], |_| Ok(()))
+                .optional()?
+                .is_some();
+            c.execute(
+                "INSERT INTO scenarios (name, data, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                params![name, data, now],
+            )?;
+            Ok(!existed)
+        })
+        .await
+    }
+
+    /// Deletes a scenario. Returns whether it existed.
+    pub async fn delete_scenario(&self, name: &str) -> Result<bool, StoreError> {
+        let n = name.to_string();
+        self.w(move |c| Ok(c.execute("DELETE FROM scenarios WHERE name = ?1", [n])? > 0))
+            .await
+    }
+
     // ---- signing keys ----
 
     /// Every signing key, newest first, including retired keys that have left the JWKS (their

@@ -12,7 +12,15 @@ use tokio_rusqlite::rusqlite::{self, OptionalExtension, params};
 use super::{Store, StoreError, StoredKey};
 
 /// The registry tables a reset restores.
-const REGISTRY: &[&str] = &["settings", "scopes", "clients", "users", "resources"];
+const REGISTRY: &[&str] = &[
+    "settings",
+    "scopes",
+    "clients",
+    "users",
+    "resources",
+    "faults",
+    "scenarios",
+];
 
 /// What a reset removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -422,3 +422,56 @@ curl -sSf "$LATCHKEY_ISSUER/.well-known/openid-configuration" -o /dev/null && ec
         assert!(text.starts_with(sys.trim_end()), "the system's roots come first");
     }
 }
+
+#[test]
+fn a_scenario_is_applied_before_the_command_runs_and_an_unknown_one_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{CONFIG}\n[[scenarios]]\nname = \"token endpoint down\"\n[[scenarios.faults]]\nname = \"token 503\"\nendpoint = \"token\"\naction = \"status\"\nstatus = 503\n"
+    );
+    std::fs::write(dir.path().join("latchkey.toml"), config).unwrap();
+    let script = "echo $LATCHKEY_URL > url.txt.tmp; mv url.txt.tmp url.txt; while [ ! -f done ]; do sleep 0.01; done";
+    let _guard = Running(
+        exec_command(
+            dir.path(),
+            &[
+                "--config",
+                "latchkey.toml",
+                "--scenario",
+                "token endpoint down",
+                "--",
+                "sh",
+                "-c",
+                script,
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let url = wait_for_file(&dir.path().join("url.txt"));
+    let addr = url.trim().strip_prefix("http://").unwrap().to_string();
+    let (status, body) = http_get(&addr, "/admin/api/faults");
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("\"name\":\"token 503\""), "{body}");
+    std::fs::write(dir.path().join("done"), "").unwrap();
+
+    let out = exec(
+        dir.path(),
+        &[
+            "--config",
+            "latchkey.toml",
+            "--scenario",
+            "nope",
+            "--",
+            "sh",
+            "-c",
+            "echo ran",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(78));
+    assert!(out.stdout.is_empty(), "the command does not run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--scenario: no scenario `nope`"), "{err}");
+}

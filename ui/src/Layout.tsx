@@ -1,9 +1,10 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users } from 'lucide-react'
+import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users, Zap } from 'lucide-react'
 import { Suspense, useEffect, useState, type ReactNode } from 'react'
 import { NavLink, Outlet, ScrollRestoration, useLocation, useNavigate } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
-import { useClock, useStatus } from './api/queries'
+import { useClock, useFaults, useStatus } from './api/queries'
+import { FaultBanner } from './components/FaultBanner'
 import { ToastProvider } from './components/toast'
 import { ClockBanner, CLOCK_BANNER_ID, offsetText } from './components/ClockBanner'
 import { ConfigBanner } from './components/ConfigBanner'
@@ -32,7 +33,7 @@ function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode;
 
 const TITLES: Record<string, string> = {
   '': 'Overview', clients: 'Clients', scopes: 'Scopes', users: 'Users', tokens: 'Tokens',
-  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources', devices: 'Devices',
+  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources', devices: 'Devices', faults: 'Faults',
 }
 
 export function Layout({ queryClient }: { queryClient: QueryClient }) {
@@ -40,6 +41,8 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
   useClock()
   const conn = useConnectionState()
   const status = useStatus()
+  const faults = useFaults()
+  const activeFaults = faults.data?.filter((r) => r.active).length
   const c = status.data?.counts
   const loc = useLocation()
   const section = loc.pathname.split('/')[1] ?? ''
@@ -88,6 +91,7 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           <Item to="/tokens/inspect" icon={<ScanSearch size={s} />}>Inspect a token</Item>
           <Item to="/requests" icon={<Activity size={s} />}>Requests</Item>
           <Item to="/devices" icon={<MonitorSmartphone size={s} />}>Devices</Item>
+          <Item to="/faults" icon={<Zap size={s} />} count={activeFaults || undefined}>Faults</Item>
           <div className="nav-section">Server</div>
           <Item to="/keys" icon={<KeyRound size={s} />}>Keys</Item>
           <Item to="/settings" icon={<Settings size={s} />}>Settings</Item>
@@ -113,8 +117,11 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           </div>
         </nav>
         <main className="main" id="main">
-          <ConfigBanner />
-          <ClockBanner />
+          <div className="banners">
+            <ConfigBanner />
+            <FaultBanner />
+            <ClockBanner />
+          </div>
           {/* Pages other than the overview load on first visit (routes.tsx). Navigations are
               transitions, so the current page stays until the next one is ready; the empty
               page only shows when the app opens on such a page. */}

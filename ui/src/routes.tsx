@@ -45,6 +45,7 @@ const DevicesPage = page(() => import('./pages/Devices'), (m) => m.DevicesPage)
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
 const CallbackPage = page(() => import('./pages/Callback'), (m) => m.CallbackPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
+const FaultsPage = page(() => import('./pages/Faults'), (m) => m.FaultsPage)
 
 export function routes(qc: QueryClient): RouteObject[] {
   return [
@@ -73,6 +74,7 @@ export function routes(qc: QueryClient): RouteObject[] {
         { path: 'devices', element: <DevicesPage /> },
         { path: 'keys', element: <KeysPage /> },
         { path: 'settings', element: <SettingsPage /> },
+        { path: 'faults', element: <FaultsPage /> },
         { path: '*', element: <NotFound /> },
       ],
     },

@@ -150,6 +150,8 @@ export interface LoggedRequest {
   response: Record<string, unknown>;
   /** A curl command reproducing it, secrets as shell variables. */
   curl: string;
+  /** When a fault rule changed the response: the rule and what it changed. */
+  fault?: { rule: string; change: string };
   [key: string]: unknown;
 }
 
@@ -265,8 +267,75 @@ export interface Latchkey extends AsyncDisposable {
    * callback with `code` and `state`, or `error`). Each call is a new browser.
    */
   authorize(authorizationUrl: string, user: string, options?: AuthorizeOptions): Promise<string>;
+  /**
+   * Adds a fault rule (docs/faults.md): `addFault({ name: "down", endpoint: "token", action:
+   * "status", status: 503, times: 1 })`. Resolves to the rule with its counters.
+   */
+  addFault(rule: FaultRule): Promise<FaultRuleState>;
+  /** Removes the fault rule `name`. */
+  removeFault(name: string): Promise<void>;
+  /** Every fault rule with its counters (`matched`, `fired`, `active`). */
+  faults(): Promise<FaultRuleState[]>;
+  /** Call counts per endpoint, client and user since start or the last reset. */
+  stats(): Promise<CallStats>;
   /** Any admin API call: `admin("GET", "/clients")`. JSON in, parsed JSON out (undefined for 204). */
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** A fault rule, as `[[faults]]` and `/admin/api/faults` take it (docs/faults.md). */
+export interface FaultRule {
+  name: string;
+  endpoint:
+    | "token" | "authorize" | "login" | "consent" | "userinfo" | "introspect" | "revoke"
+    | "jwks" | "discovery" | "end_session" | "resources";
+  action: "error" | "status" | "delay" | "timeout" | "drop" | "malformed" | "tamper" | "jwks";
+  enabled?: boolean;
+  client_id?: string;
+  username?: string;
+  grant_type?: string;
+  scope?: string;
+  path?: string;
+  error?: string;
+  error_description?: string;
+  status?: number;
+  body?: string;
+  retry_after?: number;
+  delay_ms?: number;
+  timeout_ms?: number;
+  malformed?: "truncated_json" | "html" | "wrong_content_type";
+  tamper?:
+    | "bad_signature" | "unknown_kid" | "alg_none" | "wrong_iss" | "wrong_aud" | "expired"
+    | "nbf_future" | "iat_future" | "missing_scope" | "extra_claim" | "removed_claim";
+  token?: "access_token" | "id_token";
+  claim?: string;
+  jwks?: "empty" | "key_missing" | "previous_only" | "unavailable";
+  kid?: string;
+  times?: number;
+  every?: number;
+}
+
+/** A fault rule with its counters. */
+export interface FaultRuleState extends FaultRule {
+  matched: number;
+  fired: number;
+  active: boolean;
+  last_fired_ms?: number;
+  summary: string;
+}
+
+/** Counts per endpoint name (`token`, `jwks`, ...). */
+export interface CallCounts {
+  total: number;
+  endpoints: Record<string, number>;
+}
+
+/** `GET /admin/api/stats`. */
+export interface CallStats {
+  since_ms: number;
+  all: CallCounts;
+  clients: Record<string, CallCounts>;
+  users: Record<string, CallCounts>;
+  other: CallCounts;
 }
 
 /**
@@ -580,6 +649,12 @@ function makeLatchkey(
       await admin("POST", `/tokens/${encodeURIComponent(id)}/revoke`);
     },
     authorize: (url, user, opts = {}) => authorize(base, url, user, opts, fetch),
+    addFault: (rule) => admin<FaultRuleState>("POST", "/faults", rule),
+    async removeFault(name) {
+      await admin("DELETE", `/faults/${encodeURIComponent(name)}`);
+    },
+    faults: () => admin<FaultRuleState[]>("GET", "/faults"),
+    stats: () => admin<CallStats>("GET", "/stats"),
   };
   return lk;
 }

@@ -2,7 +2,7 @@
 // any failure into an ApiError with a readable message and, for validation errors, the fields.
 
 import type {
-  DeviceCode, CheckRequest, Client, ClockChange, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
+  CallStats, DeviceCode, CheckRequest, Client, ClockChange, FaultRule, FaultRuleState, Scenario, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
   RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TrustedIssuer, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
@@ -238,6 +238,21 @@ export const api = {
   revokeToken: (id: string) => request<Revoked>('POST', a(`/tokens/${enc(id)}/revoke`)),
   inspectToken: (token: string) => request<TokenDetail>('POST', a('/tokens/inspect'), { json: { token } }),
   mintToken: (r: MintRequest) => request<{ access_token: string }>('POST', a('/tokens'), { json: r }),
+
+  faults: () => request<FaultRuleState[]>('GET', a('/faults')),
+  createFault: (r: FaultRule) => request<FaultRuleState>('POST', a('/faults'), { json: r }),
+  updateFault: (name: string, r: FaultRule) => request<FaultRuleState>('PUT', a(`/faults/${enc(name)}`), { json: r }),
+  deleteFault: (name: string) => request<void>('DELETE', a(`/faults/${enc(name)}`)),
+  setFaultEnabled: (name: string, on: boolean) => request<FaultRuleState>('POST', a(`/faults/${enc(name)}/${on ? 'enable' : 'disable'}`)),
+  resetFault: (name: string) => request<FaultRuleState[]>('POST', a(`/faults/${enc(name)}/reset`)),
+  replaceFaults: (rules: FaultRule[]) => request<FaultRuleState[]>('PUT', a('/faults'), { json: rules }),
+  stats: () => request<CallStats>('GET', a('/stats')),
+  resetStats: () => request<CallStats>('POST', a('/stats/reset')),
+  scenarios: () => request<Scenario[]>('GET', a('/scenarios')),
+  applyScenario: (name: string) => request<Scenario>('POST', a(`/scenarios/${enc(name)}/apply`)),
+  saveScenario: (name: string, body: { description?: string; include_registry?: boolean }) =>
+    request<Scenario>('POST', a(`/scenarios/${enc(name)}/save`), { json: body }),
+  deleteScenario: (name: string) => request<void>('DELETE', a(`/scenarios/${enc(name)}`)),
 
   requests: (q: { limit?: number; cursor?: number } = {}) =>
     request<Page<LoggedRequest>>('GET', a(`/requests${query(q)}`)),

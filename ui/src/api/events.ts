@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'key.rotated', 'settings.updated', 'trusted_issuers.updated', 'request.logged', 'clock.moved', 'server.reset',
   'config.reloaded', 'config.rejected',
   'device_code.created', 'device_code.updated', 'device_code.removed',
+  'faults.changed', 'fault.fired', 'scenarios.changed', 'scenario.applied',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -266,7 +267,20 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
     case 'trusted_issuers.updated':
       qc.setQueryData(keys.trustedIssuers, env.data)
       break
+    case 'faults.changed':
+      qc.setQueryData(keys.faults, env.data.rules)
+      break
+    case 'fault.fired':
+      // The counters changed (`faults.changed` is not sent for a firing).
+      void qc.invalidateQueries({ queryKey: keys.faults })
+      break
+    case 'scenarios.changed':
+    case 'scenario.applied':
+      void qc.invalidateQueries({ queryKey: keys.scenarios })
+      break
     case 'request.logged':
+      // Call counts change with every request (fetched only while the Overview shows them).
+      void qc.invalidateQueries({ queryKey: keys.stats })
       qc.setQueryData<Page<LoggedRequest>>(keys.requests, (p) => {
         if (!p || p.items.some((r) => r.id === env.data.id)) return p
         return { ...p, items: [env.data, ...p.items].slice(0, REQUEST_PAGE) }

@@ -29,6 +29,9 @@ export const keys = {
   trustedIssuers: ['trusted-issuers'] as const,
   clock: ['clock'] as const,
   deviceCodes: ['device-codes'] as const,
+  faults: ['faults'] as const,
+  stats: ['stats'] as const,
+  scenarios: ['scenarios'] as const,
 }
 
 export const TOKEN_PAGE = 200
@@ -54,6 +57,9 @@ export function useKeyRing(): KeyRing {
   const { data } = useKeys()
   return useMemo(() => keyRing(data), [data])
 }
+export const useFaults = () => useQuery({ queryKey: keys.faults, queryFn: api.faults })
+export const useStats = () => useQuery({ queryKey: keys.stats, queryFn: api.stats })
+export const useScenarios = () => useQuery({ queryKey: keys.scenarios, queryFn: api.scenarios })
 export const useSettings = () => useQuery({ queryKey: keys.settings, queryFn: api.settings })
 export const useTrustedIssuers = () => useQuery({ queryKey: keys.trustedIssuers, queryFn: api.trustedIssuers })
 /**

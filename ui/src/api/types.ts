@@ -440,6 +440,8 @@ export interface LoggedRequest {
   proxy?: ProxyRecord | null
   /** A client assertion or JWT bearer assertion the request carried, as judged. */
   assertion?: AssertionReport | null
+  /** When a fault rule changed the response: the rule and what it changed. */
+  fault?: { rule: string; change: string } | null
 }
 
 export interface KeyView {
@@ -627,5 +629,79 @@ export type ServerEvent =
   | { type: 'config.rejected'; data: { errors: ConfigFileError[] } }
   | { type: 'device_code.created' | 'device_code.updated'; data: DeviceCode }
   | { type: 'device_code.removed'; data: { id: string; user_code: string; reason: string } }
+  | { type: 'faults.changed'; data: { rules: FaultRuleState[] } }
+  | { type: 'fault.fired'; data: { rule: string; endpoint: string; method: string; path: string; change: string; fired: number } }
+  | { type: 'scenarios.changed'; data?: null }
+  | { type: 'scenario.applied'; data: { name: string } }
 
 export type Envelope = ServerEvent & { id: number; at: number }
+
+// ---- fault injection (docs/faults.md) ----
+
+export const FAULT_ENDPOINTS = [
+  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources',
+] as const
+export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number]
+export const FAULT_ACTIONS = ['error', 'status', 'delay', 'timeout', 'drop', 'malformed', 'tamper', 'jwks'] as const
+export type FaultAction = (typeof FAULT_ACTIONS)[number]
+
+/** A fault rule, as `[[faults]]` and `/admin/api/faults` take it. */
+export interface FaultRule {
+  name: string
+  enabled?: boolean
+  endpoint: FaultEndpoint
+  client_id?: string
+  username?: string
+  grant_type?: string
+  scope?: string
+  path?: string
+  action: FaultAction
+  error?: string
+  error_description?: string
+  status?: number
+  body?: string
+  retry_after?: number
+  delay_ms?: number
+  timeout_ms?: number
+  malformed?: 'truncated_json' | 'html' | 'wrong_content_type'
+  tamper?: string
+  token?: 'access_token' | 'id_token'
+  claim?: string
+  jwks?: 'empty' | 'key_missing' | 'previous_only' | 'unavailable'
+  kid?: string
+  times?: number
+  every?: number
+}
+
+/** A rule with its counters. */
+export interface FaultRuleState extends FaultRule {
+  matched: number
+  fired: number
+  active: boolean
+  last_fired_ms?: number
+  summary: string
+}
+
+export interface CallCounts {
+  total: number
+  endpoints: Record<string, number>
+}
+
+/** `GET /admin/api/stats`. */
+export interface CallStats {
+  since_ms: number
+  all: CallCounts
+  clients: Record<string, CallCounts>
+  users: Record<string, CallCounts>
+  other: CallCounts
+}
+
+export interface Scenario {
+  name: string
+  description?: string
+  clock_offset?: number
+  faults?: FaultRule[]
+  clients?: Client[]
+  users?: User[]
+  settings?: Record<string, unknown>
+}

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Coins, Dices, Eye, EyeOff, Play, RefreshCw, Trash2 } from 'lucide-react'
+import { Coins, Dices, Eye, EyeOff, Play, RefreshCw, Trash2, Zap } from 'lucide-react'
 import { useEffect, useRef, useState } from 'react'
 import { Controller, useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
@@ -8,6 +8,7 @@ import { keys, useClients, useScopes } from '../api/queries'
 import type { AccessTokenTyp, AuthMethod, Client, GrantType, TokenFormat } from '../api/types'
 import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
+import { useAddFault } from '../components/FaultBanner'
 import { ConfirmDialog, CopyButton, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { ClientQuickStart, TryIt } from '../components/TryIt'
 import { AssertionExample, ClientKeysFields, isJwtMethod, parseJwks } from '../components/ClientKeys'
@@ -190,6 +191,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
   const qc = useQueryClient()
   const nav = useNavigate()
   const toast = useToast()
+  const addFault = useAddFault()
   const scopes = useScopes()
   const [formError, setFormError] = useState<string[]>([])
   // A create refused because the id is taken: the id, to link to that client.
@@ -294,6 +296,13 @@ function ClientFormView({ existing }: { existing?: Client }) {
           <>
             <button type="button" className="btn primary" onClick={() => document.getElementById('try-it')?.scrollIntoView({ behavior: 'smooth', block: 'start' })}><Play size={14} /> Try it</button>
             <Link className="btn" to={`/tokens?client_id=${encodeURIComponent(existing.client_id)}`}><Coins size={14} /> See its tokens</Link>
+            <button
+              type="button" className="btn" data-testid="fail-next-token" disabled={addFault.isPending}
+              title="A fault rule: the client's next token request gets invalid_grant (see Faults)"
+              onClick={() => addFault.mutate({ name: `fail the next token request of ${existing.client_id}`, endpoint: 'token', client_id: existing.client_id, action: 'error', error: 'invalid_grant', times: 1 })}
+            >
+              <Zap size={14} /> Fail its next token request
+            </button>
             <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
           </>
         )}

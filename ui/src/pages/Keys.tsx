@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { KeyRound, RotateCw } from 'lucide-react'
+import { KeyRound, RotateCw, Zap } from 'lucide-react'
 import { Fragment, useState } from 'react'
 import { Link } from 'react-router'
 import { api } from '../api/client'
@@ -7,6 +7,7 @@ import { keys as qk, useKeys, useSettings } from '../api/queries'
 import type { KeyView, RotationPreview, SigningAlg } from '../api/types'
 import { Json } from '../components/Code'
 import { useToast } from '../components/toast'
+import { useAddFault } from '../components/FaultBanner'
 import { ConfirmDialog, CopyButton, EmptyState, ErrorBox, Field, Loading, PageHeader, Panel } from '../components/ui'
 import { useServerNow } from '../lib/clock'
 import { formatShortDateTime, formatTtl, parseTtl, relative } from '../lib/format'
@@ -25,6 +26,7 @@ export function KeysPage() {
   const settings = useSettings()
   const qc = useQueryClient()
   const toast = useToast()
+  const addFault = useAddFault()
   const now = useServerNow()
   const [alg, setAlg] = useState<SigningAlg | ''>('')
   const [retention, setRetention] = useState('1h')
@@ -53,7 +55,19 @@ export function KeysPage() {
   const safe = preview ? Math.ceil(preview.safe_retention / 60) * 60 : 0
   return (
     <div className="page">
-      <PageHeader title="Keys" sub="The keys that sign tokens. Retired keys stay in the JWKS until their retention ends, so tokens they signed still verify; after that those tokens show as key retired." />
+      <PageHeader
+        title="Keys"
+        sub="The keys that sign tokens. Retired keys stay in the JWKS until their retention ends, so tokens they signed still verify; after that those tokens show as key retired."
+        actions={
+          <button
+            type="button" className="btn" data-testid="jwks-without-current" disabled={addFault.isPending}
+            title="A fault rule: /jwks leaves out the current signing key until you remove the rule (see Faults)"
+            onClick={() => addFault.mutate({ name: 'JWKS without the current key', endpoint: 'jwks', action: 'jwks', jwks: 'key_missing' })}
+          >
+            <Zap size={14} /> Serve a JWKS without the current key
+          </button>
+        }
+      />
       <Panel title="Rotate the signing key" hint="new tokens are signed with a fresh key at once">
         <form className="row keys-rotate" onSubmit={(e) => { e.preventDefault(); check.mutate() }}>
           <Field label="Algorithm" htmlFor="rotate-alg">

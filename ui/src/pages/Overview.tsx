@@ -1,6 +1,8 @@
 import { Ban, Boxes, Coins, Hourglass, Plus, Tags, Users } from 'lucide-react'
 import { Link } from 'react-router'
-import { useClients, useDiscovery, useStatus } from '../api/queries'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { api } from '../api/client'
+import { keys, useClients, useDiscovery, useStats, useStatus } from '../api/queries'
 import type { Client, Discovery } from '../api/types'
 import { Code } from '../components/Code'
 import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, SecretText } from '../components/ui'
@@ -108,6 +110,8 @@ export function Overview() {
         ))}
       </div>
 
+      <CallCounts />
+
       <Panel title="Endpoints" hint="from /.well-known/openid-configuration" right={discovery.data && <a className="btn sm" href={`${discovery.data.issuer}/.well-known/openid-configuration`} target="_blank" rel="noreferrer">Open discovery</a>}>
         {discovery.error ? <ErrorBox error={discovery.error} /> : !discovery.data ? <Loading rows={5} /> : (
           <div className="kv">
@@ -145,5 +149,42 @@ function FragmentRow({ label, value }: { label: string; value: string }) {
       <span className="v">{value}</span>
       <span className="c"><CopyButton text={value} small title={`Copy the ${label.toLowerCase()} URL`} /></span>
     </>
+  )
+}
+
+/** Calls per endpoint, client and user since start or the last reset (`/admin/api/stats`). */
+function CallCounts() {
+  const { data, error } = useStats()
+  const qc = useQueryClient()
+  const reset = useMutation({ mutationFn: api.resetStats, onSuccess: (v) => qc.setQueryData(keys.stats, v) })
+  const top = (m: Record<string, { total: number; endpoints: Record<string, number> }>) =>
+    Object.entries(m).sort((a, b) => b[1].total - a[1].total).slice(0, 8)
+  return (
+    <Panel
+      title="Calls"
+      hint={data ? `since ${new Date(data.since_ms).toLocaleTimeString()}` : undefined}
+      right={<button type="button" className="btn sm" onClick={() => reset.mutate()} disabled={reset.isPending}>Reset counts</button>}
+    >
+      {error ? <ErrorBox error={error} /> : !data ? <Loading rows={2} /> : data.all.total === 0 ? (
+        <p className="muted" style={{ margin: 0 }}>No protocol requests yet. Each call to /token, /jwks, /authorize, … is counted here, per client and user.</p>
+      ) : (
+        <div className="stack-sm" data-testid="call-counts">
+          <div className="stats-grid">
+            {Object.entries(data.all.endpoints).map(([e, n]) => (
+              <div key={e} className="stat"><div className="n">{n}</div><div className="l">{e}</div></div>
+            ))}
+          </div>
+          {[['Clients', data.clients], ['Users', data.users]].map(([label, m]) => {
+            const rows = top(m as Record<string, { total: number; endpoints: Record<string, number> }>)
+            return rows.length === 0 ? null : (
+              <div key={label as string} className="small">
+                <strong>{label as string}:</strong>{' '}
+                {rows.map(([name, c]) => `${name} ${Object.entries(c.endpoints).map(([e, n]) => `${e} ${n}`).join(' · ')}`).join('; ')}
+              </div>
+            )
+          })}
+        </div>
+      )}
+    </Panel>
   )
 }

@@ -1,4 +1,6 @@
-import { Activity, ChevronDown, ChevronRight } from 'lucide-react'
+import { Activity, ChevronDown, ChevronRight, Zap } from 'lucide-react'
+import { useNavigate } from 'react-router'
+import { ruleLike } from '../lib/faults'
 import { Fragment, useMemo, useState, useSyncExternalStore } from 'react'
 import { useClients, useRequests } from '../api/queries'
 import type { Client, LoggedRequest } from '../api/types'
@@ -34,9 +36,28 @@ function ParamTable({ rows, empty }: { rows: { name: string; value: string; sour
   )
 }
 
+/** The fault mark of a changed response, and "make the next request like this one fail". */
+function FaultLine({ r }: { r: LoggedRequest }) {
+  const navigate = useNavigate()
+  const like = ruleLike(r)
+  return (
+    <div className="row" style={{ gap: 10, alignItems: 'center' }}>
+      {r.fault && (
+        <span className="fault-mark" data-testid="request-fault"><Zap size={13} aria-hidden="true" /> Changed by fault rule “{r.fault.rule}”: {r.fault.change}</span>
+      )}
+      {like && (
+        <button type="button" className="btn sm" data-testid="fail-like-this" onClick={() => navigate(`/faults?rule=${encodeURIComponent(JSON.stringify(like))}`)}>
+          <Zap size={13} /> Make the next request like this one fail…
+        </button>
+      )}
+    </div>
+  )
+}
+
 function Detail({ r }: { r: LoggedRequest }) {
   return (
     <div className="stack" style={{ padding: 16, gap: 16 }}>
+      <FaultLine r={r} />
       {r.verdict && (r.proxy ? (
         <div data-testid="request-verdict"><CallDetail verdict={r.verdict} proxy={r.proxy} status={r.status} /></div>
       ) : (
@@ -205,7 +226,9 @@ export function RequestsPage() {
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
-                  const outcomeText = r.verdict && r.proxy
+                  const outcomeText = r.fault
+                    ? `fault “${r.fault.rule}”: ${r.fault.change}`
+                    : r.verdict && r.proxy
                     ? proxyRowText(r.proxy, r.verdict, r.status)
                     : r.verdict
                     ? r.verdict.allowed ? 'verdict: allowed' : `verdict: ${verdictLine(r.verdict)}`

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { Coins, Eye, EyeOff, Trash2 } from 'lucide-react'
+import { Coins, Eye, EyeOff, Trash2, Zap } from 'lucide-react'
 import { useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useNavigate, useParams } from 'react-router'
@@ -7,6 +7,7 @@ import { api } from '../api/client'
 import { keys, useUsers } from '../api/queries'
 import type { Claims, User, UserSignIn, UserView } from '../api/types'
 import { useToast } from '../components/toast'
+import { useAddFault } from '../components/FaultBanner'
 import { ConfirmDialog, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { isConflict, mapFieldErrors } from '../lib/serverErrors'
 
@@ -100,6 +101,7 @@ function UserFormView({ existing }: { existing?: UserView }) {
   const qc = useQueryClient()
   const nav = useNavigate()
   const toast = useToast()
+  const addFault = useAddFault()
   const [rest, setRest] = useState<string[]>([])
   const [showPw, setShowPw] = useState(false)
   const [confirmDelete, setConfirmDelete] = useState(false)
@@ -152,6 +154,13 @@ function UserFormView({ existing }: { existing?: UserView }) {
         actions={editing && (
           <>
             <Link className="btn" to={`/tokens?username=${encodeURIComponent(existing.username)}`} data-testid="user-tokens"><Coins size={14} /> See their tokens</Link>
+            <button
+              type="button" className="btn" data-testid="deny-next-login" disabled={addFault.isPending}
+              title="A fault rule: their next login ends with error=access_denied at the app (see Faults)"
+              onClick={() => addFault.mutate({ name: `deny the next login of ${existing.username}`, endpoint: 'login', username: existing.username, action: 'error', error: 'access_denied', times: 1 })}
+            >
+              <Zap size={14} /> Deny their next login
+            </button>
             <button type="button" className="btn danger" onClick={() => setConfirmDelete(true)}><Trash2 size={14} /> Delete</button>
           </>
         )}

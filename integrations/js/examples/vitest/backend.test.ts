@@ -95,3 +95,27 @@ describe("the backend and the books API", () => {
     expect((e as LatchkeyAdminError).fields[0]?.field).toBe("client_id");
   });
 });
+
+describe("faults and call counts", () => {
+  it("the token endpoint fails once, the app's next request works, and the counts say so", async () => {
+    await latchkey.addFault({
+      name: "token down",
+      endpoint: "token",
+      client_id: "books-backend",
+      action: "status",
+      status: 503,
+      times: 1,
+    });
+
+    await expect(backendToken(backend())).rejects.toBeTruthy();
+    await expect(backendToken(backend())).resolves.toBeTruthy();
+
+    const [rule] = await latchkey.faults();
+    expect([rule.fired, rule.active]).toEqual([1, false]);
+    expect((await latchkey.stats()).clients["books-backend"].endpoints.token).toBe(2);
+    const [failed] = await latchkey.requests({ path: "/token", limit: 2 });
+    expect(failed.status).toBe(503);
+    await latchkey.removeFault("token down");
+    expect(await latchkey.faults()).toEqual([]);
+  });
+});

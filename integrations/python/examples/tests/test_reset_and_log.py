@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from books_app import backend_token
 
 
@@ -51,3 +53,28 @@ def test_reset_with_new_keys_invalidates_every_signature(latchkey):
     with pytest.raises(Unauthorized):
         verifier.verify(old, "read_books")
     verifier.verify(latchkey.mint_token("books-backend")["access_token"], "read_books")
+
+
+def test_a_fault_for_one_test_and_the_call_counts(latchkey, backend):
+    latchkey.add_fault(
+        {"name": "token down", "endpoint": "token", "client_id": "books-backend",
+         "action": "status", "status": 503, "times": 1}
+    )
+
+    with pytest.raises(Exception):  # the app's OAuth client raises on the 503
+        backend_token(backend, scope="read_books")
+    backend_token(backend, scope="read_books")  # once: the next one works
+
+    [rule] = latchkey.faults()
+    assert (rule["fired"], rule["active"]) == (1, False)
+    assert latchkey.stats()["clients"]["books-backend"]["endpoints"]["token"] == 2
+    [failed, ok] = latchkey.requests(path="/token")
+    assert failed["fault"]["rule"] == "token down"
+    assert "fault" not in ok
+    latchkey.remove_fault("token down")
+    assert latchkey.faults() == []
+
+
+def test_the_reset_removed_the_last_tests_fault(latchkey):
+    assert latchkey.faults() == []
+    assert latchkey.stats()["all"]["total"] == 0

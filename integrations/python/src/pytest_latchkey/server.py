@@ -382,6 +382,25 @@ class Latchkey:
         """The server clock: `{now (UNIX seconds), offset (seconds from real time)}`."""
         return self.admin("GET", "/clock")
 
+    def add_fault(self, rule: Mapping[str, Any]) -> dict:
+        """Adds a fault rule (docs/faults.md), e.g. `add_fault({"name": "down", "endpoint":
+        "token", "action": "status", "status": 503, "times": 1})`. Returns the rule with its
+        counters (`matched`, `fired`, `active`). `reset()` removes it again."""
+        return self.admin("POST", "/faults", dict(rule))
+
+    def remove_fault(self, name: str) -> None:
+        """Removes the fault rule `name`."""
+        self.admin("DELETE", "/faults/" + urllib.parse.quote(name, safe=""))
+
+    def faults(self) -> list:
+        """Every fault rule with its counters."""
+        return self.admin("GET", "/faults")
+
+    def stats(self) -> dict:
+        """Call counts since start or the last reset: `{since_ms, all, clients, users, other}`,
+        each count `{total, endpoints: {"token": 2, ...}}`."""
+        return self.admin("GET", "/stats")
+
     def advance_clock(self, seconds: int) -> dict:
         """Moves the server clock forward by `seconds` (negative: back). Issuance, expiry and
         introspection all follow it. Returns the clock. `reset()` puts it back."""
