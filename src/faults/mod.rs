@@ -62,6 +62,10 @@ pub enum Endpoint {
     EndSession,
     /// The simulated APIs, `/resources/{name}/...`.
     Resources,
+    /// `/device_authorization` (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// `/device` (RFC 8628 §3.3: the verification page and its forms).
+    Device,
 }
 
 impl Endpoint {
@@ -78,6 +82,8 @@ impl Endpoint {
         Endpoint::Discovery,
         Endpoint::EndSession,
         Endpoint::Resources,
+        Endpoint::DeviceAuthorization,
+        Endpoint::Device,
     ];
 
     /// The wire name (`token`, `end_session`, ...).
@@ -94,6 +100,8 @@ impl Endpoint {
             Endpoint::Discovery => "discovery",
             Endpoint::EndSession => "end_session",
             Endpoint::Resources => "resources",
+            Endpoint::DeviceAuthorization => "device_authorization",
+            Endpoint::Device => "device",
         }
     }
 
@@ -109,7 +117,8 @@ impl Endpoint {
         match action {
             ActionKind::Tamper => self == Endpoint::Token,
             ActionKind::Jwks => self == Endpoint::Jwks,
-            ActionKind::Error => !matches!(self, Endpoint::Jwks | Endpoint::Discovery),
+            // The verification page is a page for people: an OAuth error body means nothing there.
+            ActionKind::Error => !matches!(self, Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device),
             ActionKind::Status | ActionKind::Delay | ActionKind::Timeout | ActionKind::Drop | ActionKind::Malformed => {
                 true
             }
@@ -131,7 +140,8 @@ impl Endpoint {
             Endpoint::Introspect | Endpoint::Revoke => &["client_id"],
             Endpoint::Resources => &["path"],
             Endpoint::EndSession => &["client_id"],
-            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery => &[],
+            Endpoint::DeviceAuthorization => &["client_id", "scope"],
+            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device => &[],
         }
     }
 }
@@ -484,6 +494,9 @@ pub fn validate(r: &FaultRule, at: &Path) -> Vec<FieldError> {
         let why = match r.action {
             ActionKind::Tamper => "tamper applies to the token endpoint only",
             ActionKind::Jwks => "jwks applies to the jwks endpoint only",
+            _ if r.endpoint == Endpoint::Device => {
+                "the device verification page is for people and has no OAuth error format; use status"
+            }
             _ => "the JWKS and discovery documents have no OAuth error format; use status",
         };
         err(

@@ -62,6 +62,8 @@ pub fn classify(path: &str, issuer_path: &str) -> Option<Endpoint> {
         paths::REVOKE => Endpoint::Revoke,
         paths::JWKS => Endpoint::Jwks,
         paths::END_SESSION => Endpoint::EndSession,
+        paths::DEVICE_AUTHORIZATION => Endpoint::DeviceAuthorization,
+        paths::DEVICE => Endpoint::Device,
         r if r.starts_with("/.well-known/") => Endpoint::Discovery,
         r if r.starts_with("/resources/") => Endpoint::Resources,
         _ => return None,
@@ -79,6 +81,7 @@ fn has_form_body(e: Endpoint) -> bool {
             | Endpoint::Consent
             | Endpoint::Authorize
             | Endpoint::EndSession
+            | Endpoint::DeviceAuthorization
     )
 }
 
@@ -559,6 +562,11 @@ mod tests {
             Some(Endpoint::Discovery)
         );
         assert_eq!(classify("/resources/orders/1", ""), Some(Endpoint::Resources));
+        assert_eq!(
+            classify("/device_authorization", ""),
+            Some(Endpoint::DeviceAuthorization)
+        );
+        assert_eq!(classify("/device", ""), Some(Endpoint::Device));
         for p in [
             "/admin",
             "/admin/",

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::{add, admin, cc, events_of, json_of, logged, rule, server};
@@ -520,4 +520,47 @@ async fn a_watched_endpoint_still_gets_its_body_untouched() {
         .unwrap();
     let (st, _, v) = json_of(r).await;
     assert_eq!((st, v["name"].as_str()), (200, Some("Alice Liddell")), "{v}");
+}
+
+/// The device flow's endpoints are endpoints like the others: a rule at
+/// `/device_authorization` answers for the matching client, an `error` rule is RFC 6749 §5.2
+/// JSON there, and the verification page refuses an `error` rule (it is a page for people).
+#[tokio::test]
+async fn the_device_authorization_endpoint_and_the_verification_page_take_rules() {
+    let s = server().await;
+    add(
+        &s,
+        json!({"name": "device codes down", "endpoint": "device_authorization", "client_id": "svc", "action": "error", "error": "temporarily_unavailable", "times": 1}),
+    )
+    .await;
+    let r = s
+        .http
+        .post(s.at("/device_authorization"))
+        .basic_auth("svc", Some("svc-secret"))
+        .form(&[("scope", "read_books")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "temporarily_unavailable", "{v}");
+    assert_eq!(rule(&s, "device codes down").await["fired"], 1);
+
+    let (st, v) = admin(
+        &s,
+        Method::POST,
+        "/faults",
+        Some(json!({"name": "page error", "endpoint": "device", "action": "error", "error": "access_denied"})),
+    )
+    .await;
+    assert_eq!(st, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("verification page"), "{v}");
+    add(
+        &s,
+        json!({"name": "page down", "endpoint": "device", "action": "status", "status": 502}),
+    )
+    .await;
+    let r = s.http.get(s.at("/device")).send().await.unwrap();
+    assert_eq!(r.status(), 502);
 }

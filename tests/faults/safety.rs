@@ -22,6 +22,8 @@ fn everything() -> Vec<Value> {
         "discovery",
         "end_session",
         "resources",
+        "device_authorization",
+        "device",
     ];
     let mut rules = Vec::new();
     for e in endpoints {
@@ -30,7 +32,7 @@ fn everything() -> Vec<Value> {
             r["endpoint"] = json!(e);
             rules.push(r);
         };
-        if e != "jwks" && e != "discovery" {
+        if e != "jwks" && e != "discovery" && e != "device" {
             add("error", json!({"action": "error", "error": "access_denied"}));
         }
         add("status", json!({"action": "status", "status": 500}));

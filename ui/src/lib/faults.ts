@@ -17,6 +17,8 @@ export const ENDPOINT_LABELS: Record<FaultEndpoint, string> = {
   discovery: 'Discovery (/.well-known/…)',
   end_session: 'Logout (/end_session)',
   resources: 'Simulated APIs (/resources/…)',
+  device_authorization: 'Device authorization (/device_authorization)',
+  device: 'Device verification page (/device)',
 }
 
 export const ACTION_LABELS: Record<FaultAction, string> = {
@@ -38,6 +40,7 @@ export function matchFields(e: FaultEndpoint): MatchField[] {
     case 'login': case 'consent': return ['client_id', 'username', 'scope']
     case 'introspect': case 'revoke': case 'end_session': return ['client_id']
     case 'resources': return ['path']
+    case 'device_authorization': return ['client_id', 'scope']
     default: return []
   }
 }
@@ -46,7 +49,7 @@ export function matchFields(e: FaultEndpoint): MatchField[] {
 export function actionsFor(e: FaultEndpoint): FaultAction[] {
   const all: FaultAction[] = ['error', 'status', 'delay', 'timeout', 'drop', 'malformed']
   if (e === 'jwks') return ['jwks', ...all.filter((a) => a !== 'error')]
-  if (e === 'discovery') return all.filter((a) => a !== 'error')
+  if (e === 'discovery' || e === 'device') return all.filter((a) => a !== 'error')
   if (e === 'token') return ['error', 'status', 'tamper', 'delay', 'timeout', 'drop', 'malformed']
   return all
 }
@@ -59,6 +62,7 @@ export function errorCodesFor(e: FaultEndpoint): string[] {
       return ['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required', 'temporarily_unavailable', 'server_error', 'invalid_request', 'invalid_scope', 'unauthorized_client']
     case 'userinfo': case 'resources': return ['invalid_token', 'insufficient_scope', 'invalid_request', 'server_error']
     case 'revoke': return ['invalid_client', 'invalid_request', 'unsupported_token_type', 'server_error']
+    case 'device_authorization': return ['invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_request', 'temporarily_unavailable', 'server_error']
     default: return ['invalid_client', 'invalid_request', 'server_error', 'temporarily_unavailable']
   }
 }
@@ -85,6 +89,7 @@ export function endpointOfPath(path: string): FaultEndpoint | null {
   const m: Record<string, FaultEndpoint> = {
     '/token': 'token', '/authorize': 'authorize', '/login': 'login', '/consent': 'consent', '/userinfo': 'userinfo',
     '/introspect': 'introspect', '/revoke': 'revoke', '/jwks': 'jwks', '/end_session': 'end_session',
+    '/device_authorization': 'device_authorization', '/device': 'device',
   }
   return m[p] ?? null
 }
