@@ -1,74 +1,16 @@
 //! Pending device authorization requests (RFC 8628) for the admin API and the GUI: list them,
 //! and approve or deny one as a chosen user (headless tests, and the GUI's buttons).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::AdminError;
 use crate::oauth::acr;
-use crate::oauth::device::authorization::{complete_uri, publish, publish_expired};
-use crate::oauth::device::{Approval, DeviceGrant, DeviceStatus, normalize};
+use crate::oauth::device::authorization::{publish, publish_expired};
+use crate::oauth::device::{Approval, DeviceStatus, normalize};
 use crate::provider::Provider;
 
-/// A device authorization request as the admin API and the `device_code.*` events show it
-/// (never the device code itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct DeviceCodeView {
-    /// Its id; also the `grant_id` of the tokens it produces.
-    pub id: String,
-    /// The user code, `XXXX-XXXX`.
-    pub user_code: String,
-    /// The client that asked.
-    pub client_id: String,
-    /// The client's display name.
-    pub client_name: String,
-    /// The scopes asked for, space-separated.
-    pub scope: String,
-    /// `pending`, `approved`, `denied` or `used`.
-    pub status: DeviceStatus,
-    /// Who approved (or denied, from the verification page), once answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// When it was made, UNIX seconds (virtual clock).
-    pub created_at: i64,
-    /// When it expires, UNIX seconds (virtual clock).
-    pub expires_at: i64,
-    /// The current minimum polling interval, seconds (grows by 5 with each `slow_down`).
-    pub interval: i64,
-    /// The last poll, UNIX seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_poll: Option<i64>,
-    /// `verification_uri_complete` (for a QR code).
-    pub verification_uri_complete: String,
-}
-
-/// The view of a device request.
-pub fn view(p: &Provider, g: &DeviceGrant) -> DeviceCodeView {
-    let client_name = p
-        .client(&g.client_id)
-        .map(|c| {
-            if c.name.is_empty() {
-                c.client_id.clone()
-            } else {
-                c.name.clone()
-            }
-        })
-        .unwrap_or_else(|| g.client_id.clone());
-    DeviceCodeView {
-        id: g.id.clone(),
-        user_code: g.display_code(),
-        client_id: g.client_id.clone(),
-        client_name,
-        scope: g.scopes.join(" "),
-        status: g.status.clone(),
-        username: g.approval.as_ref().map(|a| a.username.clone()),
-        created_at: g.created_at,
-        expires_at: g.expires_at,
-        interval: g.interval,
-        last_poll: g.last_poll,
-        verification_uri_complete: complete_uri(p, &g.user_code),
-    }
-}
+pub use crate::oauth::device::view::{DeviceCodeView, view};
 
 /// The body of `POST /admin/api/device-codes/{user_code}/approve`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

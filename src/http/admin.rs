@@ -4,13 +4,11 @@
 //! the router and the OpenAPI 3.1 document served at `/admin/api/openapi.json` are built from
 //! the same source and cannot drift.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -29,14 +27,14 @@ use crate::admin::registry::{self, ClockChange, ClockView, ImportSummary, ScopeV
 use crate::admin::requests::LoggedRequest;
 use crate::admin::resources::{self as admin_resources, CheckRequest};
 use crate::admin::tokens::{self, MintRequest, Minted, Revoked, TokenDetail, TokenItem, TokenQuery};
-use crate::admin::{Admin, AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
+use crate::admin::{AdminError, ErrorBody, ErrorKind, FieldIssue, Page};
 use crate::faults::stats::StatsView;
 use crate::faults::{FaultRule, RuleView, Scenario};
 use crate::model::{Client, Resource, Scope, Settings, TrustedIssuer, User};
 use crate::resources::{Profile, ResourceCall, ResourceView, Verdict};
 
 /// Shared state of the admin routes.
-pub type AdminState = Arc<Admin>;
+pub use super::extract::{AdminState, AppQuery};
 
 type Res<T> = Result<T, AdminError>;
 
@@ -91,20 +89,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
             }
         })?;
         decode_json(&body).map(AppJson)
-    }
-}
-
-/// Query parameters whose failures are admin errors (400).
-pub struct AppQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| AppQuery(v))
-            .map_err(|e: QueryRejection| AdminError::bad_request(e.body_text()))
     }
 }
 

@@ -1,15 +1,22 @@
 //! Extractors for OAuth form bodies: the content type is checked, the body is read within the
 //! size and time limits, and the form is parsed strictly. Failures become the right response
-//! before a handler runs: JSON errors for API endpoints, an HTML page for browser pages.
+//! before a handler runs: JSON errors for API endpoints, an HTML page for browser pages. Also
+//! the admin API's state and query extractor, shared by its routes and the event stream.
+
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 use super::error::http_error;
 use super::pages;
+use crate::admin::{Admin, AdminError};
 use crate::oauth::OAuthError;
 use crate::oauth::form::Form;
 
@@ -103,5 +110,22 @@ impl<S: Send + Sync> FromRequest<S> for PageForm {
             };
             pages::error("Invalid request", &msg)
         })
+    }
+}
+
+/// The admin API's state: the admin facade over the provider.
+pub type AdminState = Arc<Admin>;
+
+/// Query parameters whose failures are admin errors (400).
+pub struct AppQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| AppQuery(v))
+            .map_err(|e: QueryRejection| AdminError::bad_request(e.body_text()))
     }
 }

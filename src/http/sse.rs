@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::admin::{AdminState, AppQuery};
+use super::extract::{AdminState, AppQuery};
 use crate::events::Envelope;
 
 /// How often a keep-alive comment is sent.

@@ -18,7 +18,6 @@ pub mod id_token;
 pub mod introspect;
 pub mod issue;
 pub mod jwks_uri;
-pub mod jwt_bearer;
 pub mod logout;
 pub mod pending;
 pub mod pkce;

@@ -1,44 +1,23 @@
 //! The token endpoint (RFC 6749 §3.2): parse the grant, authenticate the client once, then
 //! dispatch to the grant's handler.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::assertion::AssertionSeen;
 use super::client_auth::{self, BasicAuth};
 use super::error::{ErrorCode, OAuthError};
 use super::form::Form;
-use super::id_token::{self, IdTokenRequest};
-use super::issue::{self, AccessTokenRequest, RefreshTokenRequest};
+use super::grants::user_tokens::{RefreshPolicy, UserGrant, find_user, user_tokens};
+use super::issue::{self, AccessTokenRequest};
 use super::pkce::{self, Method};
 use super::scope;
 use crate::events::Event;
 use crate::ids;
 use crate::model::{Client, GrantType};
 use crate::provider::Provider;
-use crate::store::{StoredUser, TokenKind, TokenRecord, TokenStatus};
+use crate::store::{TokenKind, TokenRecord, TokenStatus};
 
-/// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TokenResponse {
-    /// The access token.
-    pub access_token: String,
-    /// Always `Bearer` (RFC 6750).
-    pub token_type: &'static str,
-    /// Lifetime in seconds.
-    pub expires_in: u64,
-    /// The granted scope, always stated.
-    pub scope: String,
-    /// A refresh token, when the client has the refresh_token grant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// An id_token, when `openid` was granted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    /// What a token exchange issued (RFC 8693 §2.2.1), a token type URN.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issued_token_type: Option<&'static str>,
-}
+pub use super::grants::TokenResponse;
 
 /// The grant types this server implements at the token endpoint.
 pub const SUPPORTED_GRANTS: &[GrantType] = &[
@@ -114,7 +93,7 @@ pub async fn exchange_seen(
         GrantType::Password => password(p, &client, form).await,
         GrantType::DeviceCode => super::grants::device_code::exchange(p, &client, form).await,
         GrantType::TokenExchange => super::grants::token_exchange::exchange(p, &client, form).await,
-        GrantType::JwtBearer => super::jwt_bearer::grant(p, &client, form, seen).await,
+        GrantType::JwtBearer => super::grants::jwt_bearer::grant(p, &client, form, seen).await,
         GrantType::Implicit => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "implicit is not a token-endpoint grant",
@@ -318,14 +297,6 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
     .await
 }
 
-pub(crate) async fn find_user(p: &Provider, username: Option<&str>) -> Result<StoredUser, OAuthError> {
-    let username = username.ok_or_else(|| OAuthError::invalid_grant("the grant has no user"))?;
-    p.store
-        .find_user(username)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_grant(format!("user `{username}` no longer exists")))
-}
-
 /// The refresh token grant (RFC 6749 §6): bound to its client; rotated by default; a rotated
 /// token presented again revokes its whole family (OAuth 2.0 Security BCP §4.14).
 async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
@@ -433,115 +404,4 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
         },
     )
     .await
-}
-
-pub(crate) enum RefreshPolicy {
-    /// Issue a refresh token if the client has the refresh_token grant.
-    New,
-    /// Rotation: issue a new refresh token carrying the original scopes.
-    Rotate(Vec<String>),
-    /// No rotation: hand back the presented token.
-    Keep(String),
-}
-
-pub(crate) struct UserGrant {
-    pub(crate) scopes: Vec<String>,
-    pub(crate) auth_time: i64,
-    pub(crate) authn: Authn,
-    pub(crate) nonce: Option<String>,
-    pub(crate) grant_type: &'static str,
-    pub(crate) grant_id: String,
-    pub(crate) parent_id: Option<String>,
-    pub(crate) refresh: RefreshPolicy,
-}
-
-/// Issues the access token, the id_token (when `openid` was granted) and the refresh token for
-/// a user grant.
-pub(crate) async fn user_tokens(
-    p: &Provider,
-    client: &Client,
-    user: &StoredUser,
-    g: UserGrant,
-) -> Result<TokenResponse, OAuthError> {
-    let sub = user
-        .user
-        .sub
-        .clone()
-        .unwrap_or_else(|| ids::stable_sub(&user.user.username));
-    let issued = issue::access_token(
-        p,
-        AccessTokenRequest {
-            client,
-            subject: sub.clone(),
-            username: Some(user.user.username.clone()),
-            scopes: g.scopes.clone(),
-            grant_type: g.grant_type,
-            grant_id: Some(g.grant_id.clone()),
-            parent_id: g.parent_id.clone(),
-            ttl: None,
-            extra_claims: serde_json::Map::new(),
-        },
-    )
-    .await?;
-    let id_token = if g.scopes.iter().any(|s| s == "openid") {
-        Some(
-            id_token::issue(
-                p,
-                IdTokenRequest {
-                    client,
-                    user: &user.user,
-                    sub: &sub,
-                    scopes: &g.scopes,
-                    auth_time: g.auth_time,
-                    acr: g.authn.acr.as_deref(),
-                    amr: &g.authn.amr,
-                    requested_claims: &g.authn.id_token_claims,
-                    nonce: g.nonce.as_deref(),
-                    access_token: Some(&issued.token),
-                    code: None,
-                    grant_id: Some(g.grant_id.clone()),
-                    parent_id: g.parent_id.clone(),
-                    grant_type: g.grant_type,
-                },
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    let refresh_scopes = match &g.refresh {
-        RefreshPolicy::Rotate(original) => Some(original.clone()),
-        RefreshPolicy::New if client.allows_grant(GrantType::RefreshToken) => Some(g.scopes.clone()),
-        _ => None,
-    };
-    let refresh_token = match (refresh_scopes, g.refresh) {
-        (_, RefreshPolicy::Keep(t)) => Some(t),
-        (Some(scopes), _) => Some(
-            issue::refresh_token(
-                p,
-                RefreshTokenRequest {
-                    client,
-                    subject: sub.clone(),
-                    username: user.user.username.clone(),
-                    scopes,
-                    auth_time: g.auth_time,
-                    authn: g.authn.clone(),
-                    grant_id: g.grant_id.clone(),
-                    parent_id: g.parent_id.clone(),
-                    grant_type: g.grant_type,
-                },
-            )
-            .await?,
-        ),
-        (None, _) => None,
-    };
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: g.scopes.join(" "),
-        refresh_token,
-        id_token,
-        issued_token_type: None,
-    })
 }

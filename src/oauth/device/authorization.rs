@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{DEFAULT_EXPIRES_IN, DeviceGrant, display};
+use super::view::complete_uri;
+use super::{DEFAULT_EXPIRES_IN, DeviceGrant};
 use crate::events::Event;
 use crate::model::GrantType;
 use crate::oauth::assertion::AssertionSeen;
@@ -30,14 +31,9 @@ pub struct DeviceAuthorizationResponse {
     pub interval: i64,
 }
 
-/// `verification_uri_complete` of a user code (display form).
-pub fn complete_uri(p: &Provider, user_code: &str) -> String {
-    format!("{}?user_code={}", p.issuer.url(paths::DEVICE), display(user_code))
-}
-
 /// Publishes a device code's new state (`device_code.updated`, or `device_code.created`).
 pub fn publish(p: &Provider, g: &DeviceGrant, created: bool) {
-    let view = Box::new(crate::admin::device::view(p, g));
+    let view = Box::new(super::view::view(p, g));
     let event = if created {
         Event::DeviceCodeCreated(view)
     } else {

@@ -16,6 +16,7 @@
 
 pub mod authorization;
 pub mod verification;
+pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;

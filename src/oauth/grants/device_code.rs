@@ -1,13 +1,15 @@
 //! The device authorization grant at the token endpoint (RFC 8628 §3.4, §3.5): the device
 //! polls with its `device_code` until the user has approved or denied, or the code expired.
 
+use super::TokenResponse;
+use super::user_tokens::{RefreshPolicy, UserGrant, find_user, user_tokens};
 use crate::model::{Client, GrantType};
+use crate::oauth::acr::Authn;
 use crate::oauth::device::DeviceStatus;
 use crate::oauth::device::authorization::publish;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::form::Form;
 use crate::oauth::scope;
-use crate::oauth::token::{Authn, RefreshPolicy, TokenResponse, UserGrant, find_user, user_tokens};
 use crate::provider::Provider;
 
 /// Handles `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4). Errors,

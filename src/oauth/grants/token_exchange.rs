@@ -11,12 +11,12 @@
 
 use serde_json::{Map, Value};
 
+use super::TokenResponse;
 use crate::model::{Client, GrantType, TokenExchangePolicy, TokenFormat};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, AccessTokenRequest};
 use crate::oauth::scope;
-use crate::oauth::token::TokenResponse;
 use crate::provider::Provider;
 use crate::store::{TokenKind, TokenRecord, TokenStatus};
 

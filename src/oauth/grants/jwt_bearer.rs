@@ -8,16 +8,16 @@
 
 use serde_json::{Map, Value};
 
-use super::assertion::{
+use super::TokenResponse;
+use crate::model::{Client, GrantType};
+use crate::oauth::assertion::{
     self, ASYMMETRIC_ALGS, AssertionReport, AssertionSeen, Expectations, Peeked, Refusal, VerifyKeys,
 };
-use super::client_auth::{self, Fetched};
-use super::error::{ErrorCode, OAuthError};
-use super::form::Form;
-use super::issue::{self, AccessTokenRequest};
-use super::scope;
-use super::token::TokenResponse;
-use crate::model::{Client, GrantType};
+use crate::oauth::client_auth::{self, Fetched};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::form::Form;
+use crate::oauth::issue::{self, AccessTokenRequest};
+use crate::oauth::scope;
 use crate::provider::Provider;
 
 /// Longest accepted lifetime of a JWT bearer assertion, in seconds (1 hour: what Google's
@@ -109,7 +109,7 @@ async fn verify(
             trusted.allowed_subjects.join(", ")
         )));
     }
-    let mut audiences = client_auth::accepted_audiences(p, super::paths::TOKEN);
+    let mut audiences = client_auth::accepted_audiences(p, crate::oauth::paths::TOKEN);
     audiences.extend(trusted.audiences.iter().cloned());
     let algorithms: Vec<&str> = if trusted.algorithms.is_empty() {
         ASYMMETRIC_ALGS.to_vec()
