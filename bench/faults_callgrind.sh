@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What fault injection costs (issue 15's performance bar), in instructions per request counted
-# by callgrind in the server process: introspection and a client-credentials token request with
-# no rule defined, then with 100 rules that do not match (50 at /introspect and 50 at /token,
-# each for another client id). Instruction counts do not depend on what else the machine is
+# by callgrind in the server process: introspection with no rule defined, then introspection and
+# a client-credentials token request with 100 rules that do not match (50 at /introspect and 50
+# at /token, each for another client id). The token request without rules is
+# bench/token_callgrind.sh's `client_secret_basic` case. Instruction counts do not depend on what else the machine is
 # doing, so they compare builds on a busy machine (wall-clock req/s: bench/load.sh).
 #
 #   bench/faults_callgrind.sh              # 300 requests per case, release build
@@ -39,16 +40,24 @@ measure() { # NAME COMMAND
   shift
   callgrind_control -z "$pid" >/dev/null 2>&1
   for _ in $(seq 1 "$N"); do "$@"; done
+  local before
+  before=$(ls "$work"/cg.* 2>/dev/null | wc -l)
   callgrind_control -d "$name" "$pid" >/dev/null 2>&1
+  # The dump is written when the server next runs: wait for the new file.
+  for _ in $(seq 1 300); do
+    [ "$(ls "$work"/cg.* 2>/dev/null | wc -l)" -gt "$before" ] && break
+    curl -s -o /dev/null "$BASE/.well-known/openid-configuration" || true
+    sleep 0.1
+  done
+  sleep 0.5
   local file total
-  file=$(ls -t "$work"/cg.* | head -1)
+  file=$(ls "$work"/cg.* | sort -V | tail -1)
   total=$(awk '/^summary:/ {print $2} /^totals:/ {print $2}' "$file" | tail -1)
   printf '%-44s %8d instructions per request (%d requests)\n' "$name" $((total / N)) "$N"
 }
 
 for _ in 1 2 3 4 5; do introspect; token_request; done
 measure "introspect, no rule" introspect
-measure "token (client_secret_basic), no rule" token_request
 for i in $(seq 1 50); do
   for e in introspect token; do
     curl -sf -o /dev/null -H 'content-type: application/json' \

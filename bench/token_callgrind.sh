@@ -56,9 +56,18 @@ measure() { # NAME COMMAND...
   shift
   callgrind_control -z "$pid" >/dev/null 2>&1
   for i in $(seq 1 "$N"); do "$@" "$i"; done
+  local before
+  before=$(ls "$work"/cg.* 2>/dev/null | wc -l)
   callgrind_control -d "$name" "$pid" >/dev/null 2>&1
+  # The dump is written when the server next runs: wait for the new file.
+  for _ in $(seq 1 300); do
+    [ "$(ls "$work"/cg.* 2>/dev/null | wc -l)" -gt "$before" ] && break
+    curl -s -o /dev/null "$BASE/.well-known/openid-configuration" || true
+    sleep 0.1
+  done
+  sleep 0.5
   local file
-  file=$(ls -t "$work"/cg.* | head -1)
+  file=$(ls "$work"/cg.* | sort -V | tail -1)
   local total
   total=$(awk '/^summary:/ {print $2} /^totals:/ {print $2}' "$file" | tail -1)
   printf '%-28s %8d instructions per request (%d requests)\n' "$name" $((total / N)) "$N"
