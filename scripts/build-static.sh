@@ -59,8 +59,8 @@ esac
 # `latchkey --version` and `latchkey doctor` name the commit.
 LATCHKEY_BUILD_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 export LATCHKEY_BUILD_COMMIT
-# LATCHKEY_STATIC_PROFILE=cross-check (what CI sets, Cargo.toml) skips LTO: the same code for the
-# fixture tests, built in about half the time, sharing host build artifacts with the cross builds.
+# LATCHKEY_STATIC_PROFILE=cross-check (what CI sets, Cargo.toml) skips LTO and optimisation: the same
+# code for the fixture tests, built in a fraction of the time, sharing host build artifacts with the cross builds.
 profile=${LATCHKEY_STATIC_PROFILE:-release}
 echo "==> cargo build --profile $profile --target $target (static)"
 cargo build --profile "$profile" --locked --target "$target" --bin latchkey

@@ -10,11 +10,9 @@ cd "$(dirname "$0")/.."
 
 ensure_rust
 ensure_node
-ensure_python_venv target/conformance-venv conformance/python/requirements.txt
-npm_ci conformance/node
+conformance_setup
 
 echo "==> library conformance (tests/conformance)"
 start=$(date +%s)
-LATCHKEY_CONFORMANCE_PYTHON="$PWD/target/conformance-venv/bin/python" \
-  cargo test --locked --test conformance -- --include-ignored --nocapture 2>&1
+cargo test --locked --test conformance -- --include-ignored --nocapture 2>&1
 echo "==> library conformance took $(( $(date +%s) - start )) s"

@@ -22,7 +22,7 @@ export PATH="$PWD/.tools/bin:$PATH"
 
 echo "==> UI: install and build"
 npm_ci ui
-npm --prefix ui run --silent build
+build_ui_if_changed
 
 echo "==> desktop app: debug build"
 cargo build -p latchkey-desktop --locked

@@ -12,7 +12,7 @@
 #   - the release workflow linted with actionlint; the Homebrew formula and cask rendered.
 # Prints binary sizes and install times. Reuses target/static/latchkey (scripts/build-static.sh)
 # and each cross build's cargo cache. The cross builds use the `cross-check` profile (no LTO,
-# opt-level 1) unless LATCHKEY_DIST_PROFILE=release.
+# unoptimised but for password hashing and aws-lc) unless LATCHKEY_DIST_PROFILE=release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD

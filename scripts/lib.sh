@@ -75,6 +75,15 @@ ensure_python_venv() {
   fi
 }
 
+# Installs the JWT libraries tests/conformance compares the resource profiles with (Node.js
+# packages in conformance/node, PyJWT in a venv under target/) and exports
+# LATCHKEY_CONFORMANCE_PYTHON for the tests, which are `#[ignore]`d without them.
+conformance_setup() {
+  ensure_python_venv target/conformance-venv conformance/python/requirements.txt
+  npm_ci conformance/node
+  export LATCHKEY_CONFORMANCE_PYTHON="$PWD/target/conformance-venv/bin/python"
+}
+
 # The files the UI build reads (not node_modules, the build output or the browser tests), hashed:
 # the same sources give the same hash whatever their modification times.
 ui_source_hash() {

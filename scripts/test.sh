@@ -11,46 +11,77 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# Each step is timed; the times are printed as a table at the end (also when a step fails), so
+# the log of every run shows what each step costs.
+step_name="" step_start=0 timings=()
+step() { # step TITLE: ends the running step and starts the next
+  end_step
+  step_name=$1 step_start=$SECONDS
+  echo "==> $1"
+}
+end_step() {
+  [ -n "$step_name" ] || return 0
+  timings+=("$(printf '%6d s  %s' $((SECONDS - step_start)) "$step_name")")
+  step_name=""
+}
+print_timings() {
+  end_step
+  echo "==> time per step (whole run: $SECONDS s)"
+  printf '%s\n' "${timings[@]}"
+}
+trap print_timings EXIT
+
+step "setup: Rust, Debian packages, Node.js"
 ensure_rust
 apt_ensure chromium "${DESKTOP_BUILD_APT[@]}" "${DESKTOP_TEST_APT[@]}"
 ensure_node
 
-echo "==> cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "==> UI: install, type check, unit tests, build"
+step "UI: install, type check, unit tests, build"
 npm_ci ui
-(cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build)
+(cd ui && npm run --silent typecheck && npm test --silent)
+build_ui_if_changed
 
-echo "==> cargo clippy (server and desktop app)"
-cargo clippy --all-targets --locked -- -D warnings
-cargo clippy -p latchkey-desktop --all-targets --locked -- -D warnings
+step "JWT libraries for the conformance tests (Node.js, Python)"
+conformance_setup
 
-echo "==> cargo test"
-cargo test --locked 2>&1
-cargo test -p latchkey-desktop --locked 2>&1
+# clippy-driver compiles the workspace's own crates with the lints on (what `cargo clippy` runs
+# as its rustc), so the dependencies are compiled once, for the lints and the tests together,
+# instead of checked for clippy and then built again for the tests. The whole workspace builds in
+# one feature resolution: building the server and the desktop app apart compiled the shared
+# dependencies twice. Every later host build in this script keeps these variables.
+step "compile everything the tests run, server and desktop app, with clippy's lints as errors"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)
+CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+cargo test --workspace --locked --no-run 2>&1
 
-echo "==> JWT library conformance: each library-named resource profile against the library itself"
-bash scripts/conformance.sh
+# --include-ignored: tests/conformance's library comparisons need the packages installed above.
+step "cargo test (server and desktop app, with the JWT library conformance tests)"
+cargo test --workspace --locked -- --include-ignored 2>&1
 
-echo "==> the static binary (musl, UI embedded): built once, checked under env -i"
-bash scripts/build-static.sh
+# The static and cross builds target other platforms: the lints ran on this code above.
+step "the static binary (musl, UI embedded): built once, checked under env -i"
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS bash scripts/build-static.sh
 
-echo "==> test fixtures, installed from their built packages outside the repository"
+step "test fixtures, installed from their built packages outside the repository"
 LATCHKEY_BIN="$PWD/target/static/latchkey" bash scripts/fixtures-test.sh
 
-echo "==> what a release ships: cross-built binaries under qemu and Wine, wheels, npm packages, cargo publish --dry-run, actionlint"
-bash scripts/dist-test.sh
+step "what a release ships: cross-built binaries under qemu and Wine, wheels, npm packages, cargo publish --dry-run, actionlint"
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS bash scripts/dist-test.sh
 
-echo "==> browser tests (Chromium): login and consent pages"
-cargo build --locked --quiet
+# target/debug/latchkey was built for the tests above.
+step "browser tests (Chromium): login and consent pages"
 npm_ci e2e
 (cd e2e && npm test)
 
-echo "==> browser tests (Chromium): the admin UI"
+step "browser tests (Chromium): the admin UI"
 (cd ui && npm run e2e)
 
-echo "==> desktop app test (Xvfb, tauri-driver, WebKitWebDriver)"
+step "desktop app test (Xvfb, tauri-driver, WebKitWebDriver)"
 timeout 1200 bash scripts/desktop-test.sh
 
+end_step
 echo "All checks passed."
