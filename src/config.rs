@@ -128,7 +128,7 @@ pub struct ServerSection {
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// How long each back-channel logout POST may take, seconds (1 to 30; default 5).
+    /// How long each back-channel logout POST may take, seconds (1 to 20; default 5).
     pub backchannel_logout_timeout: Option<Seconds>,
 }
 

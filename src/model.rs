@@ -740,7 +740,7 @@ pub struct Settings {
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
     /// How long each back-channel logout POST may take (connect and answer), in seconds
-    /// (1 to 30; default 5). End-session waits at most this long for all receivers together.
+    /// (1 to 20; default 5). End-session waits at most this long for all receivers together.
     #[serde(default = "default_backchannel_logout_timeout")]
     pub backchannel_logout_timeout: Seconds,
 }

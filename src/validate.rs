@@ -45,13 +45,13 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
     .collect()
 }
 
-/// Checks `backchannel_logout_timeout`: 1 to 30 seconds (a protocol request must finish
+/// Checks `backchannel_logout_timeout`: 1 to 20 seconds (a protocol request must finish
 /// within 30 s, and end-session waits for the receivers).
 pub fn backchannel_logout_timeout(t: Seconds) -> Result<(), String> {
-    if (1..=30).contains(&t.0) {
+    if (1..=20).contains(&t.0) {
         Ok(())
     } else {
-        Err(format!("must be between 1 and 30 seconds; got {}", t.0))
+        Err(format!("must be between 1 and 20 seconds; got {}", t.0))
     }
 }
 

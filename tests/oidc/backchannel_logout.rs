@@ -550,7 +550,7 @@ async fn backchannel_logout_settings_and_client_fields_are_validated_and_round_t
 
     let mut settings = admin(&srv, reqwest::Method::GET, "/settings").await.json;
     assert_eq!(settings["backchannel_logout_timeout"], 5);
-    settings["backchannel_logout_timeout"] = json!(31);
+    settings["backchannel_logout_timeout"] = json!(21);
     let r = Reply::from(
         srv.http
             .put(srv.at("/admin/api/settings"))

@@ -547,7 +547,7 @@ export interface Settings {
   access_token_typ?: AccessTokenTyp
   /** What assertion iat/nbf/exp are checked against: real time (default) or the virtual clock. */
   assertion_time?: 'real' | 'virtual'
-  /** Seconds each back-channel logout POST may take (1–30). */
+  /** Seconds each back-channel logout POST may take (1–20). */
   backchannel_logout_timeout?: number
 }
 

@@ -133,18 +133,18 @@ function SettingsPanel({ settings }: { settings: Settings }) {
             label="Logout POST timeout (seconds)"
             htmlFor="backchannel_logout_timeout"
             error={errors.backchannel_logout_timeout?.message}
-            help="How long each back-channel logout POST may take, 1–30 s. Logout waits at most this long for all clients together; a slower one is recorded as failed."
+            help="How long each back-channel logout POST may take, 1–20 s. Logout waits at most this long for all clients together; a slower one is recorded as failed."
           >
             <input
               id="backchannel_logout_timeout"
               className="input mono"
               type="number"
               min={1}
-              max={30}
+              max={20}
               aria-invalid={!!errors.backchannel_logout_timeout}
               {...register('backchannel_logout_timeout', {
                 valueAsNumber: true,
-                validate: (n) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= 30) || 'Between 1 and 30 seconds',
+                validate: (n) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= 20) || 'Between 1 and 20 seconds',
               })}
             />
           </Field>
