@@ -62,9 +62,9 @@ pub fn sign_in(p: &Provider, username: &str, sub: &str, acr: Option<String>, amr
 }
 
 /// Records that the browser session `session` signed in to `client_id` and publishes
-/// `session.updated`.
-pub fn signed_in_to(p: &Provider, session: &Session, client_id: &str) {
-    if let Some(s) = p.sessions.signed_in_to(&session.id, client_id, p.clock.now()) {
+/// `session.updated` (`grant_id`: the grant issued by the authorization response).
+pub fn signed_in_to(p: &Provider, session: &Session, client_id: &str, grant_id: &str) {
+    if let Some(s) = p.sessions.signed_in_to(&session.id, client_id, grant_id, p.clock.now()) {
         p.events.publish(p.clock.now_ms(), Event::SessionUpdated(Box::new(s)));
     }
 }
@@ -87,6 +87,11 @@ pub async fn end_by_sid(p: &Provider, sid: &str) -> Option<(Session, Vec<LogoutD
 async fn ended(p: &Provider, s: Session, trigger: LogoutTrigger) -> (Session, Vec<LogoutDelivery>) {
     p.events
         .publish(p.clock.now_ms(), Event::SessionEnded(Box::new(s.clone())));
+    // Before the logout tokens go out, so a relying party told of the logout finds its
+    // session-bound refresh tokens already dead.
+    if let Err(e) = revoke_session_refresh_tokens(p, &s).await {
+        tracing::warn!(error = %e, "revoking the refresh tokens of an ended session failed");
+    }
     let ids: Vec<String> = s.clients.iter().map(|c| c.client_id.clone()).collect();
     let deliveries = notify(p, &s, &ids, trigger).await;
     let now = p.sessions.by_sid(&s.sid, p.clock.now()).unwrap_or(s);
@@ -187,4 +192,37 @@ fn record(p: &Provider, d: &LogoutDelivery) {
     if let Some(s) = p.sessions.record_delivery(d) {
         p.events.publish(p.clock.now_ms(), Event::SessionUpdated(Box::new(s)));
     }
+}
+
+/// Back-Channel Logout 1.0 §2.7: refresh tokens issued from the ended session without
+/// `offline_access` are revoked (reason `session ended`); those with `offline_access`, and
+/// access tokens, stay. Publishes `token.revoked`.
+async fn revoke_session_refresh_tokens(p: &Provider, s: &Session) -> Result<(), crate::store::StoreError> {
+    let reason = "session ended (Back-Channel Logout 1.0 §2.7)";
+    let now = p.clock.now();
+    let mut revoked = Vec::new();
+    for grant in s.clients.iter().flat_map(|c| c.grants.iter()) {
+        let tokens = p
+            .store
+            .list_tokens(crate::store::TokenFilter {
+                grant_id: Some(grant.clone()),
+                kind: Some(crate::store::TokenKind::RefreshToken),
+                status: Some(crate::store::TokenStatus::Active),
+                limit: 100,
+                ..Default::default()
+            })
+            .await?;
+        for (_, t) in tokens {
+            if t.scope.split(' ').any(|x| x == "offline_access") {
+                continue;
+            }
+            if p.store
+                .set_token_status(&t.id, crate::store::TokenStatus::Revoked, reason, now)
+                .await?
+            {
+                revoked.push(t.id);
+            }
+        }
+    }
+    super::revoke::publish_revoked(p, revoked, reason.to_string()).await
 }

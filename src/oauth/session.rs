@@ -73,7 +73,14 @@ pub struct SessionClient {
     /// Back-channel logouts sent to it for this session, oldest first (at most
     /// [`MAX_DELIVERIES`]).
     pub logouts: Vec<LogoutDelivery>,
+    /// The grants issued to it from this session, newest last (at most [`MAX_GRANTS`]): their
+    /// refresh tokens without `offline_access` are revoked when the session ends.
+    #[serde(skip)]
+    pub grants: Vec<String>,
 }
+
+/// How many grants are remembered per client of a session.
+pub const MAX_GRANTS: usize = 20;
 
 /// What caused a back-channel logout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -314,12 +321,20 @@ impl Sessions {
 
     /// Records that the session with cookie `id` signed in to `client_id` (an authorization
     /// response was issued). Returns the session as it is now, `None` when it is gone.
-    pub fn signed_in_to(&self, id: &str, client_id: &str, now: i64) -> Option<Session> {
+    /// `grant_id`: the grant issued by that response.
+    pub fn signed_in_to(&self, id: &str, client_id: &str, grant_id: &str, now: i64) -> Option<Session> {
         let mut inner = lock(&self.inner);
         let s = inner.live.get_mut(id)?;
         s.last_seen = s.last_seen.max(now);
+        let grant = grant_id.to_string();
         match s.clients.iter_mut().find(|c| c.client_id == client_id) {
-            Some(c) => c.last_at = now,
+            Some(c) => {
+                c.last_at = now;
+                if c.grants.len() >= MAX_GRANTS {
+                    c.grants.remove(0);
+                }
+                c.grants.push(grant);
+            }
             None => {
                 if s.clients.len() >= MAX_CLIENTS
                     && let Some(i) = s
@@ -336,6 +351,7 @@ impl Sessions {
                     first_at: now,
                     last_at: now,
                     logouts: Vec::new(),
+                    grants: vec![grant],
                 });
             }
         }
@@ -441,9 +457,10 @@ mod tests {
         let i = Sessions::default();
         let a = i.create_session("a", "a", 0);
         assert_ne!(a.sid, a.id);
-        i.signed_in_to(&a.id, "web", 1);
-        i.signed_in_to(&a.id, "web", 2);
-        let s = i.signed_in_to(&a.id, "spa", 3).unwrap();
+        i.signed_in_to(&a.id, "web", "g1", 1);
+        i.signed_in_to(&a.id, "web", "g2", 2);
+        let s = i.signed_in_to(&a.id, "spa", "g3", 3).unwrap();
+        assert_eq!(s.clients[0].grants, ["g1", "g2"]);
         assert_eq!(s.clients.len(), 2);
         assert_eq!((s.clients[0].first_at, s.clients[0].last_at), (1, 2));
         let ended = i.end_by_sid(&a.sid, 4, "admin").unwrap();

@@ -106,13 +106,17 @@ fn config(clients: &[(&str, Option<String>)], timeout: u64) -> String {
 /// Signs `b` in to `client_id` (the login page the first time, single sign-on after) and
 /// exchanges the code; returns the token response.
 async fn sign_in_to(srv: &TestServer, b: &mut Browser, client_id: &str) -> Reply {
+    sign_in_with(srv, b, client_id, "openid profile").await
+}
+
+async fn sign_in_with(srv: &TestServer, b: &mut Browser, client_id: &str, scope: &str) -> Reply {
     let redirect = format!("http://localhost:3000/{client_id}");
     let page = b
         .authorize(&[
             ("client_id", client_id),
             ("response_type", "code"),
             ("redirect_uri", &redirect),
-            ("scope", "openid profile"),
+            ("scope", scope),
             ("nonce", "n-0S6_WzA2Mj"),
         ])
         .await;
@@ -213,7 +217,7 @@ async fn end_session_posts_a_logout_token_that_an_independent_verifier_accepts()
     let id_token = tokens.ok("id_token");
     let id_claims = jwt_claims(&id_token);
     let sid = id_claims["sid"].as_str().expect("sid in the id_token").to_string();
-    sign_in_to(&srv, &mut b, "plain").await;
+    let offline = sign_in_with(&srv, &mut b, "plain", "openid offline_access").await;
 
     // The sid survives a refresh (every id_token of the grant names the session).
     let refreshed = srv
@@ -298,6 +302,40 @@ async fn end_session_posts_a_logout_token_that_an_independent_verifier_accepts()
         "{}",
         entry.json["curl"]
     );
+
+    // §2.7: the session's refresh tokens are revoked, except those with offline_access.
+    let dead = srv
+        .token(
+            Some(("rp", "rp-secret")),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refreshed.ok("refresh_token")),
+            ],
+        )
+        .await;
+    dead.assert_error(400, "invalid_grant");
+    let at = Reply::from(
+        srv.http
+            .post(srv.at("/introspect"))
+            .header("authorization", basic("rp", "rp-secret"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("token", &refreshed.ok("access_token"))]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(at.json["active"], true, "access tokens stay: {at:?}");
+    let kept = srv
+        .token(
+            Some(("plain", "plain-secret")),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &offline.ok("refresh_token")),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::OK, "{kept:?}");
 
     // The browser is signed out: the next authorization asks again.
     let page = b

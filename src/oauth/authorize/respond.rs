@@ -135,7 +135,7 @@ async fn issue_response(
         .await?;
         params.push(("id_token".into(), token));
     }
-    crate::oauth::backchannel_logout::signed_in_to(p, session, &client.client_id);
+    crate::oauth::backchannel_logout::signed_in_to(p, session, &client.client_id, &grant_id);
     if let Some(s) = &req.state {
         params.push(("state".into(), s.clone()));
     }
