@@ -1,5 +1,5 @@
 import { Activity, ChevronDown, ChevronRight, Zap } from 'lucide-react'
-import { useNavigate, useSearchParams } from 'react-router'
+import { Link, useNavigate, useSearchParams } from 'react-router'
 import { ruleLike } from '../lib/faults'
 import { Fragment, useMemo, useState, useSyncExternalStore } from 'react'
 import { useClients, useRequests } from '../api/queries'
@@ -58,6 +58,13 @@ function Detail({ r }: { r: LoggedRequest }) {
   return (
     <div className="stack" style={{ padding: 16, gap: 16 }}>
       <FaultLine r={r} />
+      {r.outbound && (
+        <p className="small" data-testid="request-outbound">
+          Sent by Latchkey: an OpenID Connect Back-Channel Logout token for <strong>{r.outbound.client_id}</strong>{' '}
+          (session <span className="mono">{r.outbound.sid.slice(0, 10)}…</span>), <strong>{r.outbound.outcome}</strong>
+          {r.outbound.error ? `: ${r.outbound.error}` : ''}. <Link to="/sessions">See the session</Link>
+        </p>
+      )}
       {r.verdict && (r.proxy ? (
         <div data-testid="request-verdict"><CallDetail verdict={r.verdict} proxy={r.proxy} status={r.status} /></div>
       ) : (
@@ -186,7 +193,7 @@ export function RequestsPage() {
   const filtered = !!(text || method || outcome || client)
   return (
     <div className="page">
-      <PageHeader title="Requests" sub="Every request your apps make to the protocol endpoints, live. Secrets and tokens are redacted." />
+      <PageHeader title="Requests" sub="Every request your apps make to the protocol endpoints, and the back-channel logouts Latchkey sends them, live. Secrets and tokens are redacted." />
       {error && <ErrorBox error={error} title="Could not load the request log" />}
       <Panel flush>
         <div className="toolbar" role="search" aria-label="Filter requests">
