@@ -1088,6 +1088,32 @@ mod tests {
     }
 
     #[test]
+    fn backchannel_logout_uris_are_absolute_http_without_fragment_or_credentials() {
+        for ok in [
+            "http://127.0.0.1:3000/bc",
+            "http://localhost/bc?x=1",
+            "https://rp.example/bc",
+            "http://shop:3000/logout",
+        ] {
+            assert_eq!(backchannel_logout_uri(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("/bc", "absolute"),
+            ("ftp://rp.example/bc", "http or https"),
+            ("javascript:alert(1)", "http or https"),
+            ("https://rp.example/bc#x", "fragment"),
+            ("https://u:p@rp.example/bc", "user information"),
+            ("https://rp.example/b c", "whitespace"),
+        ] {
+            let e = backchannel_logout_uri(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(backchannel_logout_timeout(Seconds(0)).is_err());
+        assert!(backchannel_logout_timeout(Seconds(21)).is_err());
+        assert!(backchannel_logout_timeout(Seconds(20)).is_ok());
+    }
+
+    #[test]
     fn fragments_are_refused_in_redirect_uris() {
         assert!(check_redirect_uri("http://localhost:3000/cb#x").is_err());
         for userinfo in [

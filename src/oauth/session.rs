@@ -453,6 +453,60 @@ mod tests {
     }
 
     #[test]
+    fn only_200_and_204_count_as_delivered() {
+        assert_eq!(judge(Some(200), None), (DeliveryOutcome::Delivered, None));
+        assert_eq!(judge(Some(204), None), (DeliveryOutcome::Delivered, None));
+        for s in [201, 202, 302, 400, 404, 500, 503] {
+            let (o, why) = judge(Some(s), None);
+            assert_eq!(o, DeliveryOutcome::Failed, "{s}");
+            assert!(why.unwrap().contains(&s.to_string()));
+        }
+        assert!(judge(Some(307), None).1.unwrap().contains("redirects are not followed"));
+        assert_eq!(
+            judge(None, Some("no answer within 5 s")),
+            (DeliveryOutcome::Failed, Some("no answer within 5 s".into()))
+        );
+    }
+
+    #[test]
+    fn deliveries_are_recorded_on_live_and_ended_sessions_and_bounded() {
+        let i = Sessions::default();
+        let a = i.create_session("a", "a", 0);
+        i.signed_in_to(&a.id, "web", "g", 1);
+        let d = |jti: &str, outcome| LogoutDelivery {
+            jti: jti.into(),
+            sid: a.sid.clone(),
+            client_id: "web".into(),
+            uri: "http://127.0.0.1:1/bc".into(),
+            trigger: LogoutTrigger::SendNow,
+            sent_at: 0,
+            outcome,
+            status: None,
+            error: None,
+            duration_ms: None,
+            request_id: None,
+            claims: serde_json::Value::Null,
+        };
+        i.record_delivery(&d("j0", DeliveryOutcome::Pending));
+        let s = i.record_delivery(&d("j0", DeliveryOutcome::Delivered)).unwrap();
+        assert_eq!(s.clients[0].logouts.len(), 1, "the outcome replaces the pending entry");
+        assert_eq!(s.clients[0].logouts[0].outcome, DeliveryOutcome::Delivered);
+        i.end_session(&a.id, 2, "end_session");
+        for n in 0..(MAX_DELIVERIES + 3) {
+            i.record_delivery(&d(&format!("j{}", n + 1), DeliveryOutcome::Failed));
+        }
+        let s = i.by_sid(&a.sid, 3).unwrap();
+        assert_eq!(s.clients[0].logouts.len(), MAX_DELIVERIES);
+        assert_eq!(
+            s.clients[0].logouts.last().unwrap().jti,
+            format!("j{}", MAX_DELIVERIES + 3)
+        );
+        let mut other = d("x", DeliveryOutcome::Failed);
+        other.client_id = "stranger".into();
+        assert!(i.record_delivery(&other).is_none(), "not a client of the session");
+    }
+
+    #[test]
     fn ended_sessions_are_kept_bounded_with_their_clients() {
         let i = Sessions::default();
         let a = i.create_session("a", "a", 0);
