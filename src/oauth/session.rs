@@ -396,10 +396,15 @@ impl Sessions {
         Some(Self::keep_ended(&mut inner, s, now, reason))
     }
 
-    /// [`Sessions::end_session`] by `sid`.
+    /// [`Sessions::end_session`] by `sid`; an expired session is not found (it is not listed
+    /// either).
     pub fn end_by_sid(&self, sid: &str, now: i64, reason: &str) -> Option<Session> {
         let mut inner = lock(&self.inner);
-        let id = inner.live.values().find(|s| s.sid == sid).map(|s| s.id.clone())?;
+        let id = inner
+            .live
+            .values()
+            .find(|s| s.sid == sid && s.last_seen + SESSION_TTL > now)
+            .map(|s| s.id.clone())?;
         let s = inner.live.remove(&id)?;
         Some(Self::keep_ended(&mut inner, s, now, reason))
     }
@@ -517,6 +522,10 @@ mod tests {
         assert_eq!(s.clients[0].grants, ["g1", "g2"]);
         assert_eq!(s.clients.len(), 2);
         assert_eq!((s.clients[0].first_at, s.clients[0].last_at), (1, 2));
+        assert!(
+            i.end_by_sid(&a.sid, 3 + SESSION_TTL, "admin").is_none(),
+            "expired by then"
+        );
         let ended = i.end_by_sid(&a.sid, 4, "admin").unwrap();
         assert_eq!(ended.ended_at, Some(4));
         assert!(i.session(&a.id, 5).is_none());
