@@ -127,6 +127,9 @@ pub struct ServerSection {
     /// against: `real` time (default; moving the virtual clock never breaks client
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How long each back-channel logout POST may take, seconds (1 to 20; default 5).
+    pub backchannel_logout_timeout: Option<Seconds>,
 }
 
 /// `[introspection]`
@@ -161,6 +164,9 @@ impl ConfigFile {
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
             access_token_typ: s.access_token_typ.unwrap_or(current.access_token_typ),
             assertion_time: s.assertion_time.unwrap_or(current.assertion_time),
+            backchannel_logout_timeout: s
+                .backchannel_logout_timeout
+                .unwrap_or(current.backchannel_logout_timeout),
         }
     }
 
@@ -178,6 +184,7 @@ impl ConfigFile {
                 access_token_typ: Some(settings.access_token_typ),
                 backchannel_url: None,
                 assertion_time: Some(settings.assertion_time),
+                backchannel_logout_timeout: Some(settings.backchannel_logout_timeout),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -203,6 +210,16 @@ impl ConfigFile {
                     message,
                 });
             }
+        }
+        if let Some(Err(message)) = self
+            .server
+            .backchannel_logout_timeout
+            .map(validate::backchannel_logout_timeout)
+        {
+            errs.push(FieldError {
+                path: Path::key("server").then("backchannel_logout_timeout"),
+                message,
+            });
         }
         if let Some(Err(message)) = self
             .server

@@ -187,6 +187,19 @@ pub enum Event {
         /// Objects removed because the file no longer names them (`--config-mode replace`).
         removed: Vec<String>,
     },
+    /// A browser signed in (OIDC): the session as `GET /admin/api/sessions` shows it.
+    #[serde(rename = "session.started")]
+    SessionStarted(Box<crate::oauth::session::Session>),
+    /// A session changed: it signed in to a client, or a back-channel logout was sent or
+    /// answered.
+    #[serde(rename = "session.updated")]
+    SessionUpdated(Box<crate::oauth::session::Session>),
+    /// A session ended (RP-initiated logout, or the admin API): the session with `ended_at`.
+    #[serde(rename = "session.ended")]
+    SessionEnded(Box<crate::oauth::session::Session>),
+    /// A back-channel logout (OIDC Back-Channel Logout 1.0) finished: delivered or failed.
+    #[serde(rename = "backchannel_logout.completed")]
+    BackchannelLogout(Box<crate::oauth::session::LogoutDelivery>),
     /// The watched config file changed but does not validate: nothing was changed.
     #[serde(rename = "config.rejected")]
     ConfigRejected {
@@ -260,6 +273,10 @@ impl Event {
             Event::ScenarioApplied { .. } => "scenario.applied",
             Event::ConfigReloaded { .. } => "config.reloaded",
             Event::ConfigRejected { .. } => "config.rejected",
+            Event::SessionStarted(_) => "session.started",
+            Event::SessionUpdated(_) => "session.updated",
+            Event::SessionEnded(_) => "session.ended",
+            Event::BackchannelLogout(_) => "backchannel_logout.completed",
         }
     }
 }
@@ -429,6 +446,7 @@ mod tests {
                 proxy: None,
                 assertion: None,
                 fault: None,
+                outbound: None,
             }))
         };
         let per = big().approx_size();

@@ -287,6 +287,15 @@ pub struct Client {
     /// `client_secret_jwt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_signing_alg: Option<String>,
+    /// OpenID Connect Back-Channel Logout 1.0 §2.2: where Latchkey POSTs a logout token when a
+    /// browser session this client signed in to ends (an absolute `http` or `https` URI without
+    /// a fragment; http is allowed on any host, this being a development provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2: the client needs `sid` in its logout tokens and id_tokens
+    /// (Latchkey always sends both `sub` and `sid`, so this only documents the client's need).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -730,6 +739,14 @@ pub struct Settings {
     /// against: real time (default) or the virtual clock.
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
+    /// How long each back-channel logout POST may take (connect and answer), in seconds
+    /// (1 to 20; default 5). End-session waits at most this long for all receivers together.
+    #[serde(default = "default_backchannel_logout_timeout")]
+    pub backchannel_logout_timeout: Seconds,
+}
+
+fn default_backchannel_logout_timeout() -> Seconds {
+    Seconds(5)
 }
 
 impl Default for Settings {
@@ -746,6 +763,7 @@ impl Default for Settings {
             introspection_validate_audience: false,
             access_token_typ: AccessTokenTyp::AtJwt,
             assertion_time: crate::clock::PeerTime::Real,
+            backchannel_logout_timeout: default_backchannel_logout_timeout(),
         }
     }
 }

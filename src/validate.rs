@@ -37,7 +37,48 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
     ]
     .into_iter()
     .filter_map(|(name, ttl)| lifetime(ttl).err().map(|m| FieldError::new(Path::key(name), m)))
+    .chain(
+        backchannel_logout_timeout(s.backchannel_logout_timeout)
+            .err()
+            .map(|m| FieldError::new(Path::key("backchannel_logout_timeout"), m)),
+    )
     .collect()
+}
+
+/// Checks `backchannel_logout_timeout`: 1 to 20 seconds (a protocol request must finish
+/// within 30 s, and end-session waits for the receivers).
+pub fn backchannel_logout_timeout(t: Seconds) -> Result<(), String> {
+    if (1..=20).contains(&t.0) {
+        Ok(())
+    } else {
+        Err(format!("must be between 1 and 20 seconds; got {}", t.0))
+    }
+}
+
+/// Checks a `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): an absolute `http` or
+/// `https` URI with a host, no fragment and no user information. http is allowed on any host
+/// (loopback, a container name): the spec lets the OP allow it, and this is a development tool.
+pub fn backchannel_logout_uri(uri: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URI ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("`{uri}` must use http or https (Back-Channel Logout 1.0 §2.2)"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{uri}` has no host"));
+    }
+    if parsed.fragment().is_some() || uri.contains('#') {
+        return Err(format!("`{uri}` must not contain a fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("`{uri}` must not contain user information"));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "`{}` contains whitespace or control characters",
+            uri.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 /// The client authentication methods the token, introspection and revocation endpoints
@@ -499,6 +540,15 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
     }
     if let Some(Err(m)) = c.access_token_ttl.map(lifetime) {
         errs.push(FieldError::new(Path::key("access_token_ttl"), m));
+    }
+    if let Some(Err(m)) = c.backchannel_logout_uri.as_deref().map(backchannel_logout_uri) {
+        errs.push(FieldError::new(Path::key("backchannel_logout_uri"), m));
+    }
+    if c.backchannel_logout_session_required && c.backchannel_logout_uri.is_none() {
+        errs.push(FieldError::new(
+            Path::key("backchannel_logout_session_required"),
+            "needs a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2)",
+        ));
     }
     errs
 }
@@ -1035,6 +1085,32 @@ mod tests {
         );
         let paths: Vec<String> = client(&c, &|_| true).iter().map(|e| e.path.to_string()).collect();
         assert_eq!(paths, vec!["redirect_uris[1]", "post_logout_redirect_uris[0]"]);
+    }
+
+    #[test]
+    fn backchannel_logout_uris_are_absolute_http_without_fragment_or_credentials() {
+        for ok in [
+            "http://127.0.0.1:3000/bc",
+            "http://localhost/bc?x=1",
+            "https://rp.example/bc",
+            "http://shop:3000/logout",
+        ] {
+            assert_eq!(backchannel_logout_uri(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("/bc", "absolute"),
+            ("ftp://rp.example/bc", "http or https"),
+            ("javascript:alert(1)", "http or https"),
+            ("https://rp.example/bc#x", "fragment"),
+            ("https://u:p@rp.example/bc", "user information"),
+            ("https://rp.example/b c", "whitespace"),
+        ] {
+            let e = backchannel_logout_uri(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(backchannel_logout_timeout(Seconds(0)).is_err());
+        assert!(backchannel_logout_timeout(Seconds(21)).is_err());
+        assert!(backchannel_logout_timeout(Seconds(20)).is_ok());
     }
 
     #[test]

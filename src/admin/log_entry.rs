@@ -113,6 +113,30 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::faults::FaultMark>)]
     pub fault: Option<Arc<crate::faults::FaultMark>>,
+    /// For a request Latchkey made itself (a back-channel logout POST): what it was for and
+    /// how it ended. `path` is then the whole URL it went to, and `status` the receiver's
+    /// (502 when it was unreachable, 504 when it did not answer in time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<OutboundMark>)]
+    pub outbound: Option<Arc<OutboundMark>>,
+}
+
+/// What marks a request Latchkey sent (rather than received) in the request log.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OutboundMark {
+    /// What it was: `backchannel_logout`.
+    pub kind: String,
+    /// The client it went to.
+    pub client_id: String,
+    /// The browser session's `sid`.
+    pub sid: String,
+    /// The logout token's `jti`.
+    pub jti: String,
+    /// `delivered` (200 or 204) or `failed`.
+    pub outcome: crate::oauth::session::DeliveryOutcome,
+    /// Why it failed, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl LoggedRequest {

@@ -15,6 +15,7 @@ pub mod registry;
 pub mod requests;
 pub mod reset;
 pub mod resources;
+pub mod sessions;
 pub mod tokens;
 
 use std::sync::Arc;

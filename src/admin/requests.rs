@@ -120,6 +120,7 @@ pub const SECRET_PARAMS: &[&str] = &[
     "actor_token",
     "device_code",
     "registration_access_token",
+    "logout_token",
 ];
 
 /// Whether a parameter's value must be redacted.
@@ -182,6 +183,8 @@ pub struct Captured {
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
     /// The fault rule that changed the response, if one did.
     pub fault: Option<Arc<crate::faults::FaultMark>>,
+    /// Set for a request Latchkey sent itself (a back-channel logout).
+    pub outbound: Option<Arc<super::log_entry::OutboundMark>>,
 }
 
 impl Captured {
@@ -429,6 +432,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
                     .and_then(|a| a.sub.clone())
             }),
     };
+    let client_id = client_id.or_else(|| c.outbound.as_ref().map(|o| o.client_id.clone()));
     let params = raw_params
         .iter()
         .map(|(k, v, s)| Param {
@@ -466,6 +470,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         assertion: c.assertion.clone(),
         proxy: c.proxy.clone(),
         fault: c.fault.clone(),
+        outbound: c.outbound.clone(),
     }
 }
 
@@ -720,6 +725,7 @@ mod tests {
             proxy: None,
             assertion: None,
             fault: None,
+            outbound: None,
         }
     }
 

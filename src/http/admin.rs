@@ -953,6 +953,12 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_scenario, replace_scenario, delete_scenario))
         .routes(routes!(save_scenario))
         .routes(routes!(apply_scenario))
+        .routes(routes!(super::admin_sessions::list_sessions))
+        .routes(routes!(
+            super::admin_sessions::get_session,
+            super::admin_sessions::end_session
+        ))
+        .routes(routes!(super::admin_sessions::send_logout))
         .routes(routes!(reset_server))
         .routes(routes!(openapi_json))
         .routes(routes!(super::sse::events))

@@ -2,6 +2,7 @@
 //! log line, timeouts and limits. No protocol decisions are made here.
 
 pub mod admin;
+pub mod admin_sessions;
 pub mod capture;
 pub mod cors;
 pub mod device;
@@ -11,6 +12,7 @@ pub mod extract;
 pub mod faults;
 pub mod guard;
 pub mod headers;
+pub mod logout_sender;
 pub mod oauth;
 pub mod oidc;
 pub mod pages;
@@ -121,6 +123,12 @@ pub fn router(state: AppState) -> Router {
 /// The whole application: protocol routes, the admin API (guarded) and the request log.
 pub fn router_with(state: AppState, admin: self::admin::AdminState) -> Router {
     let issuer_path = state.issuer.path.clone();
+    // Back-channel logouts are POSTed by the HTTP layer and logged in this admin's request log.
+    state
+        .sessions
+        .set_sender(std::sync::Arc::new(logout_sender::HttpLogoutSender {
+            admin: std::sync::Arc::downgrade(&admin),
+        }));
     // RFC 9728 §3.1: the well-known segment goes between the host and the identifier's whole
     // path, so before the issuer's path too.
     let mut app = Router::new().route(

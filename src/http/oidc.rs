@@ -314,8 +314,10 @@ pub async fn end_session(
         },
         LogoutOutcome::Done => pages::logged_out(),
     };
+    // Back-channel logouts go out before the browser is answered (each bounded by the
+    // timeout), so the relying party it lands on has already been told.
     if let Some(id) = session_cookie(&headers) {
-        p.sessions.end_session(&id);
+        crate::oauth::backchannel_logout::end_by_cookie(&p, &id).await;
     }
     clear_cookie(&p, &mut resp);
     resp

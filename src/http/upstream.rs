@@ -26,7 +26,7 @@ type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
 
 /// The one HTTP client of the proxy (a pool shared by every resource), or why TLS could not
 /// be set up.
-fn client() -> Result<&'static UpstreamClient, &'static str> {
+pub(super) fn client() -> Result<&'static UpstreamClient, &'static str> {
     static CLIENT: OnceLock<Result<UpstreamClient, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {

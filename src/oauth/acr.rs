@@ -24,6 +24,8 @@ pub struct Authn {
     pub amr: Vec<String>,
     /// Claims the `claims` parameter asked for in the id_token.
     pub id_token_claims: Vec<String>,
+    /// The browser session's `sid` (Back-Channel Logout 1.0 §2.1), when the grant began with one.
+    pub sid: Option<String>,
 }
 
 /// The `acr` value of a persona that has none configured (OIDC Core §2, level 0).

@@ -45,6 +45,7 @@ const REGISTERED_CLAIMS: &[&str] = &[
     "c_hash",
     "azp",
     "jti",
+    "sid",
 ];
 
 /// The metadata names (OIDC Discovery §3, RFC 8414 §2, RFC 7662 §4, RFC 7009 §3, RFC 7591,
@@ -126,6 +127,7 @@ pub fn document(p: &Provider) -> Value {
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
         "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }

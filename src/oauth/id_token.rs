@@ -42,6 +42,9 @@ pub struct IdTokenRequest<'a> {
     pub acr: Option<&'a str>,
     /// The authentication methods used (OIDC Core §2 `amr`); omitted when empty.
     pub amr: &'a [String],
+    /// The browser session's id (Back-Channel Logout 1.0 §2.1 `sid`): present for every
+    /// id_token of a grant that began with a browser sign-in.
+    pub sid: Option<&'a str>,
     /// Claims the `claims` parameter asked for in the id_token (OIDC Core §5.5), released when
     /// the user has them.
     pub requested_claims: &'a [String],
@@ -86,6 +89,9 @@ pub async fn issue(p: &Provider, req: IdTokenRequest<'_>) -> Result<String, OAut
     }
     if !req.amr.is_empty() {
         c.insert("amr".into(), json!(req.amr));
+    }
+    if let Some(sid) = req.sid {
+        c.insert("sid".into(), Value::String(sid.to_string()));
     }
     c.insert("jti".into(), Value::String(jti.clone()));
     if let Some(n) = req.nonce {

@@ -194,6 +194,9 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         if !req.authn.id_token_claims.is_empty() {
             m.insert("id_token_claims".into(), json!(req.authn.id_token_claims));
         }
+        if let Some(sid) = &req.authn.sid {
+            m.insert("sid".into(), json!(sid));
+        }
     }
     let record = TokenRecord {
         id,

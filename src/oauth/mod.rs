@@ -6,6 +6,7 @@
 pub mod acr;
 pub mod assertion;
 pub mod authorize;
+pub mod backchannel_logout;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;

@@ -159,6 +159,7 @@ fn authn_of(r: &TokenRecord) -> Authn {
         acr: claim_str(r, "acr").map(str::to_string),
         amr: strings("amr"),
         id_token_claims: strings("id_token_claims"),
+        sid: claim_str(r, "sid").map(str::to_string),
     }
 }
 
@@ -395,6 +396,7 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
                 acr: user.user.acr.clone(),
                 amr: crate::oauth::acr::methods(&user.user, true),
                 id_token_claims: Vec::new(),
+                sid: None,
             },
             nonce: None,
             grant_type: GrantType::Password.as_str(),

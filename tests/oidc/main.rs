@@ -3,6 +3,7 @@
 
 mod authorize_errors;
 mod auto_login;
+mod backchannel_logout;
 mod codes;
 mod common;
 mod fixed_keys;

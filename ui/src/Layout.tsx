@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/react-query'
-import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, MonitorSmartphone, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users, Zap } from 'lucide-react'
+import { Activity, Boxes, Clock, Coins, Gauge, KeyRound, MonitorSmartphone, UserCheck, PanelLeftClose, PanelLeftOpen, ScanSearch, Settings, ShieldCheck, Tags, Users, Zap } from 'lucide-react'
 import { Suspense, useEffect, useState, type ReactNode } from 'react'
 import { NavLink, Outlet, ScrollRestoration, useLocation, useNavigate } from 'react-router'
 import { useConnectionState, useEventStream } from './api/events'
@@ -33,7 +33,7 @@ function Item({ to, icon, children, count, end }: { to: string; icon: ReactNode;
 
 const TITLES: Record<string, string> = {
   '': 'Overview', clients: 'Clients', scopes: 'Scopes', users: 'Users', tokens: 'Tokens',
-  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources', devices: 'Devices', faults: 'Faults',
+  requests: 'Requests', keys: 'Keys', settings: 'Settings', resources: 'Resources', devices: 'Devices', faults: 'Faults', sessions: 'Sessions',
 }
 
 export function Layout({ queryClient }: { queryClient: QueryClient }) {
@@ -90,6 +90,7 @@ export function Layout({ queryClient }: { queryClient: QueryClient }) {
           <Item to="/tokens" end icon={<Coins size={s} />} count={c?.tokens.active}>Tokens</Item>
           <Item to="/tokens/inspect" icon={<ScanSearch size={s} />}>Inspect a token</Item>
           <Item to="/requests" icon={<Activity size={s} />}>Requests</Item>
+          <Item to="/sessions" icon={<UserCheck size={s} />}>Sessions</Item>
           <Item to="/devices" icon={<MonitorSmartphone size={s} />}>Devices</Item>
           <Item to="/faults" icon={<Zap size={s} />} count={activeFaults || undefined}>Faults</Item>
           <div className="nav-section">Server</div>

@@ -42,6 +42,7 @@ const ResourcesPage = page(() => import('./pages/Resources'), (m) => m.Resources
 const ResourcePage = page(() => import('./pages/Resource'), (m) => m.ResourcePage)
 const ResourceEditPage = page(() => import('./pages/ResourceEdit'), (m) => m.ResourceEditPage)
 const DevicesPage = page(() => import('./pages/Devices'), (m) => m.DevicesPage)
+const SessionsPage = page(() => import('./pages/Sessions'), (m) => m.SessionsPage)
 const KeysPage = page(() => import('./pages/Keys'), (m) => m.KeysPage)
 const CallbackPage = page(() => import('./pages/Callback'), (m) => m.CallbackPage)
 const SettingsPage = page(() => import('./pages/Settings'), (m) => m.SettingsPage)
@@ -72,6 +73,7 @@ export function routes(qc: QueryClient): RouteObject[] {
         { path: 'tokens/:id', element: <TokenPage /> },
         { path: 'requests', element: <RequestsPage /> },
         { path: 'devices', element: <DevicesPage /> },
+        { path: 'sessions', element: <SessionsPage /> },
         { path: 'keys', element: <KeysPage /> },
         { path: 'settings', element: <SettingsPage /> },
         { path: 'faults', element: <FaultsPage /> },

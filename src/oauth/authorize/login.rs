@@ -96,12 +96,12 @@ pub(super) async fn auto_login(
     }
     let username = user.user.username.clone();
     let sub = user.user.sub.clone().unwrap_or_else(|| ids::stable_sub(&username));
-    let session = p.sessions.sign_in(
+    let session = crate::oauth::backchannel_logout::sign_in(
+        p,
         &username,
         &sub,
         user.user.acr.clone(),
         acr::methods(&user.user, false),
-        now,
     );
     let binding = browser.flow.unwrap_or_default();
     let outcome = consent::after_login(p, client, req.clone(), session.clone(), None, binding).await;
@@ -244,12 +244,12 @@ pub async fn login(p: &Provider, input: LoginInput, browser: Browser<'_>) -> (Ou
         return (fail(p, &parked.request, e.code, e.description), None);
     }
     let sub = user.user.sub.clone().unwrap_or_else(|| ids::stable_sub(&username));
-    let session = p.sessions.sign_in(
+    let session = crate::oauth::backchannel_logout::sign_in(
+        p,
         &username,
         &sub,
         user.user.acr.clone(),
         acr::methods(&user.user, needs_password),
-        now,
     );
     let outcome = consent::after_login(p, &client, parked.request, session.clone(), Some(&parked.id), binding).await;
     (outcome, Some(session))

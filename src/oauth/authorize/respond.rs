@@ -51,6 +51,7 @@ async fn issue_response(
             "auth_time": session.auth_time,
             "acr": acr,
             "amr": session.amr,
+            "sid": session.sid,
             "id_token_claims": req.acr.id_token_claims,
             "nonce": req.nonce,
             "code_challenge": req.pkce.as_ref().map(|(c, _)| c.clone()),
@@ -121,6 +122,7 @@ async fn issue_response(
                 auth_time: session.auth_time,
                 acr: acr.as_deref(),
                 amr: &session.amr,
+                sid: Some(&session.sid),
                 requested_claims: &req.acr.id_token_claims,
                 nonce: req.nonce.as_deref(),
                 access_token: access.as_deref(),
@@ -133,6 +135,7 @@ async fn issue_response(
         .await?;
         params.push(("id_token".into(), token));
     }
+    crate::oauth::backchannel_logout::signed_in_to(p, session, &client.client_id, &grant_id);
     if let Some(s) = &req.state {
         params.push(("state".into(), s.clone()));
     }

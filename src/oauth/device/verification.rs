@@ -378,12 +378,12 @@ async fn sign_in(
         .sub
         .clone()
         .unwrap_or_else(|| crate::ids::stable_sub(&username));
-    let session = p.sessions.sign_in(
+    let session = crate::oauth::backchannel_logout::sign_in(
+        p,
         &username,
         &sub,
         user.user.acr.clone(),
         acr::methods(&user.user, needs_password),
-        now,
     );
     (
         DevicePage::Consent {

@@ -92,6 +92,7 @@ pub async fn exchange(p: &Provider, client: &Client, form: &Form) -> Result<Toke
                         acr: approval.acr.clone(),
                         amr: approval.amr.clone(),
                         id_token_claims: Vec::new(),
+                        sid: None,
                     },
                     nonce: None,
                     grant_type: GrantType::DeviceCode.as_str(),

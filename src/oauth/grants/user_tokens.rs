@@ -82,6 +82,7 @@ pub(crate) async fn user_tokens(
                     auth_time: g.auth_time,
                     acr: g.authn.acr.as_deref(),
                     amr: &g.authn.amr,
+                    sid: g.authn.sid.as_deref(),
                     requested_claims: &g.authn.id_token_claims,
                     nonce: g.nonce.as_deref(),
                     access_token: Some(&issued.token),

@@ -87,6 +87,8 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         jwks: None,
         jwks_uri: None,
         token_endpoint_auth_signing_alg: None,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 

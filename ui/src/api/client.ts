@@ -2,7 +2,7 @@
 // any failure into an ApiError with a readable message and, for validation errors, the fields.
 
 import type {
-  CallStats, DeviceCode, CheckRequest, Client, ClockChange, FaultRule, FaultRuleState, Scenario, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
+  BrowserSession, CallStats, DeviceCode, CheckRequest, LogoutDelivery, Client, ClockChange, FaultRule, FaultRuleState, Scenario, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
   RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TrustedIssuer, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
@@ -232,6 +232,11 @@ export const api = {
   approveDeviceCode: (userCode: string, username: string) =>
     request<DeviceCode>('POST', a(`/device-codes/${enc(userCode)}/approve`), { json: { username } }),
   denyDeviceCode: (userCode: string) => request<DeviceCode>('POST', a(`/device-codes/${enc(userCode)}/deny`)),
+
+  sessions: () => request<BrowserSession[]>('GET', a('/sessions')),
+  endSession: (sid: string) => request<BrowserSession>('DELETE', a(`/sessions/${enc(sid)}`)),
+  sendLogout: (sid: string, clientId: string) =>
+    request<LogoutDelivery>('POST', a(`/sessions/${enc(sid)}/clients/${enc(clientId)}/logout`)),
 
   tokens: (q: TokenQuery = {}) => request<Page<TokenItem>>('GET', a(`/tokens${query(q)}`)),
   token: (id: string) => request<TokenDetail>('GET', a(`/tokens/${enc(id)}`)),

@@ -2,7 +2,7 @@ import { QueryClient, QueryObserver } from '@tanstack/react-query'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { applyEvent, EventStream, type EventSourceLike } from './events'
 import { keys, TOKEN_PAGE } from './queries'
-import type { Envelope, LoggedRequest, Page, Status, TokenItem, TokenRecord } from './types'
+import type { BrowserSession, Envelope, LoggedRequest, Page, Status, TokenItem, TokenRecord } from './types'
 import { resetClock, serverNow } from '../lib/clock'
 
 const now = () => Math.floor(serverNow())
@@ -29,6 +29,22 @@ describe('applyEvent', () => {
   beforeEach(() => {
     resetClock()
     qc = new QueryClient()
+  })
+
+  it('keeps the sessions list live: new and used sessions first, ended ones after the live ones', () => {
+    const s = (sid: string, over: Partial<BrowserSession> = {}): BrowserSession => ({
+      sid, username: 'alice', sub: 'sub', auth_time: 1, acr: null, amr: [], last_used: 1, clients: [], ...over,
+    })
+    qc.setQueryData<BrowserSession[]>(keys.sessions, [s('a'), s('old', { ended_at: 1, end_reason: 'admin' })])
+    applyEvent(qc, env({ type: 'session.started', data: s('b') }))
+    expect(qc.getQueryData<BrowserSession[]>(keys.sessions)!.map((x) => x.sid)).toEqual(['b', 'a', 'old'])
+    applyEvent(qc, env({ type: 'session.updated', data: s('a', { clients: [{ client_id: 'web', first_at: 2, last_at: 2, logouts: [] }] }) }))
+    const list = qc.getQueryData<BrowserSession[]>(keys.sessions)!
+    expect(list.map((x) => x.sid)).toEqual(['a', 'b', 'old'])
+    expect(list[0].clients[0].client_id).toBe('web')
+    applyEvent(qc, env({ type: 'session.ended', data: s('b', { ended_at: 3, end_reason: 'end_session' }) }))
+    expect(qc.getQueryData<BrowserSession[]>(keys.sessions)!.map((x) => x.sid)).toEqual(['a', 'b', 'old'])
+    expect(qc.getQueryData<BrowserSession[]>(keys.sessions)![1].ended_at).toBe(3)
   })
 
   it('prepends an issued token to matching token lists only, once', () => {

@@ -9,7 +9,7 @@ import { useEffect, useSyncExternalStore } from 'react'
 import { apiBase } from './client'
 import { CALLS_KEPT, keys, REQUEST_PAGE } from './queries'
 import type {
-  Client, DeviceCode, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+  BrowserSession, Client, DeviceCode, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
 } from './types'
 import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   'config.reloaded', 'config.rejected',
   'device_code.created', 'device_code.updated', 'device_code.removed',
   'faults.changed', 'fault.fired', 'scenarios.changed', 'scenario.applied',
+  'session.started', 'session.updated', 'session.ended', 'backchannel_logout.completed',
 ] as const
 
 function matches(q: TokenQuery, t: TokenItem): boolean {
@@ -70,6 +71,7 @@ function listOf(env: Envelope): readonly unknown[] | null {
     case 'resource.created': case 'resource.updated': case 'resource.deleted': return keys.resources
     case 'request.logged': return keys.requests
     case 'device_code.created': case 'device_code.updated': case 'device_code.removed': return keys.deviceCodes
+    case 'session.started': case 'session.updated': case 'session.ended': return keys.sessions
     default: return null
   }
 }
@@ -305,6 +307,23 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
     }
     case 'device_code.removed':
       qc.setQueryData<DeviceCode[]>(keys.deviceCodes, (l) => l?.filter((x) => x.id !== env.data.id))
+      break
+    case 'session.started':
+    case 'session.updated':
+    case 'session.ended': {
+      // Live sessions first (most recently used first), then ended ones (most recently ended first).
+      const s = env.data
+      qc.setQueryData<BrowserSession[]>(keys.sessions, (l) => {
+        if (!l) return l
+        const rest = l.filter((x) => x.sid !== s.sid)
+        const live = rest.filter((x) => !x.ended_at)
+        const ended = rest.filter((x) => x.ended_at)
+        return s.ended_at ? [...live, s, ...ended] : [s, ...live, ...ended]
+      })
+      break
+    }
+    case 'backchannel_logout.completed':
+      // Its outcome also arrives on the session (`session.updated`).
       break
     case 'server.reset':
       // Back to the config file's state: every list may have changed, the clock is real time.

@@ -29,6 +29,7 @@ export const keys = {
   trustedIssuers: ['trusted-issuers'] as const,
   clock: ['clock'] as const,
   deviceCodes: ['device-codes'] as const,
+  sessions: ['sessions'] as const,
   faults: ['faults'] as const,
   stats: ['stats'] as const,
   scenarios: ['scenarios'] as const,
@@ -51,6 +52,8 @@ export const useResourceCalls = (name: string) =>
   useQuery({ queryKey: keys.resourceCalls(name), queryFn: () => api.resourceCalls(name) })
 /** Live device authorization requests (kept current by the `device_code.*` events). */
 export const useDeviceCodes = () => useQuery({ queryKey: keys.deviceCodes, queryFn: api.deviceCodes })
+/** Browser sessions, live and recently ended (kept current by the `session.*` events). */
+export const useSessions = () => useQuery({ queryKey: keys.sessions, queryFn: api.sessions })
 export const useKeys = () => useQuery({ queryKey: keys.keys, queryFn: api.keys })
 /** Which keys are in the JWKS, for live token states (refetched on `key.rotated`). */
 export function useKeyRing(): KeyRing {

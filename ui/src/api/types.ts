@@ -94,6 +94,10 @@ export interface Client {
   jwks_uri?: string
   /** The one `alg` its assertions may use (absent: any of the method's family). */
   token_endpoint_auth_signing_alg?: string
+  /** OIDC Back-Channel Logout 1.0: where logout tokens are POSTed when a session it signed in to ends. */
+  backchannel_logout_uri?: string
+  /** It needs `sid` in logout tokens (Latchkey always sends `sub` and `sid`). */
+  backchannel_logout_session_required?: boolean
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -442,6 +446,63 @@ export interface LoggedRequest {
   assertion?: AssertionReport | null
   /** When a fault rule changed the response: the rule and what it changed. */
   fault?: { rule: string; change: string } | null
+  /** A request Latchkey sent itself (a back-channel logout); `path` is then the whole URL. */
+  outbound?: OutboundMark | null
+}
+
+export interface OutboundMark {
+  kind: 'backchannel_logout'
+  client_id: string
+  sid: string
+  jti: string
+  outcome: DeliveryOutcome
+  error?: string
+}
+
+// ---- browser sessions and back-channel logout (docs/modern.md) ----
+
+export type DeliveryOutcome = 'pending' | 'delivered' | 'failed'
+export type LogoutTrigger = 'end_session' | 'admin' | 'send_now'
+
+/** One back-channel logout POST and its outcome. */
+export interface LogoutDelivery {
+  jti: string
+  sid: string
+  client_id: string
+  uri: string
+  trigger: LogoutTrigger
+  /** UNIX milliseconds, server clock. */
+  sent_at: number
+  outcome: DeliveryOutcome
+  status?: number
+  error?: string
+  duration_ms?: number
+  /** The request-log entry of the POST. */
+  request_id?: number
+  /** The logout token's claims. */
+  claims: Record<string, unknown>
+}
+
+export interface SessionClient {
+  client_id: string
+  first_at: number
+  last_at: number
+  logouts: LogoutDelivery[]
+}
+
+/** A browser session, as GET /admin/api/sessions lists it. */
+export interface BrowserSession {
+  sid: string
+  username: string
+  sub: string
+  /** UNIX seconds. */
+  auth_time: number
+  acr: string | null
+  amr: string[]
+  last_used: number
+  clients: SessionClient[]
+  ended_at?: number
+  end_reason?: 'end_session' | 'admin'
 }
 
 export interface KeyView {
@@ -486,6 +547,8 @@ export interface Settings {
   access_token_typ?: AccessTokenTyp
   /** What assertion iat/nbf/exp are checked against: real time (default) or the virtual clock. */
   assertion_time?: 'real' | 'virtual'
+  /** Seconds each back-channel logout POST may take (1–20). */
+  backchannel_logout_timeout?: number
 }
 
 export interface ClockView {
@@ -633,6 +696,8 @@ export type ServerEvent =
   | { type: 'fault.fired'; data: { rule: string; endpoint: string; method: string; path: string; change: string; fired: number } }
   | { type: 'scenarios.changed'; data?: null }
   | { type: 'scenario.applied'; data: { name: string } }
+  | { type: 'session.started' | 'session.updated' | 'session.ended'; data: BrowserSession }
+  | { type: 'backchannel_logout.completed'; data: LogoutDelivery }
 
 export type Envelope = ServerEvent & { id: number; at: number }
 

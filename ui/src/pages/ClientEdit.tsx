@@ -47,6 +47,9 @@ export interface ClientForm {
   jwks_uri: string
   /** '' = any algorithm of the method's family. */
   token_endpoint_auth_signing_alg: string
+  /** OIDC Back-Channel Logout 1.0 (empty: none). */
+  backchannel_logout_uri: string
+  backchannel_logout_session_required: boolean
 }
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -62,6 +65,7 @@ const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
   'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'access_token_typ', 'require_consent',
   'remember_consent', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg',
+  'backchannel_logout_uri', 'backchannel_logout_session_required',
 ] as const
 
 const GRANTS: { value: GrantType; label: string; desc: string; notPublic?: string }[] = [
@@ -116,6 +120,8 @@ export function toForm(c?: Client): ClientForm {
     jwks: c?.jwks ? JSON.stringify(c.jwks, null, 2) : '',
     jwks_uri: c?.jwks_uri ?? '',
     token_endpoint_auth_signing_alg: c?.token_endpoint_auth_signing_alg ?? '',
+    backchannel_logout_uri: c?.backchannel_logout_uri ?? '',
+    backchannel_logout_session_required: c?.backchannel_logout_session_required ?? false,
   }
 }
 
@@ -147,6 +153,10 @@ export function fromForm(f: ClientForm): Client {
   if (f.remember_consent) c.remember_consent = f.remember_consent === 'true'
   if (f.access_token_typ) c.access_token_typ = f.access_token_typ
   if (f.auto_login) c.auto_login = true
+  if (f.backchannel_logout_uri.trim()) {
+    c.backchannel_logout_uri = f.backchannel_logout_uri.trim()
+    if (f.backchannel_logout_session_required) c.backchannel_logout_session_required = true
+  }
   if (f.grant_types.includes(TOKEN_EXCHANGE)) {
     const auds = clean(f.te_audiences)
     const p: NonNullable<Client['token_exchange']> = {}
@@ -519,6 +529,31 @@ function ClientFormView({ existing }: { existing?: Client }) {
                   )}
                 />
               </Field>
+              <Field
+                label="Back-channel logout URI"
+                htmlFor="backchannel_logout_uri"
+                error={errors.backchannel_logout_uri?.message}
+                help="OpenID Connect Back-Channel Logout: Latchkey POSTs a signed logout token here when a session this client signed in to ends (see Sessions)."
+              >
+                <input
+                  id="backchannel_logout_uri"
+                  className="input mono"
+                  placeholder="e.g. http://localhost:3000/backchannel-logout"
+                  aria-invalid={!!errors.backchannel_logout_uri}
+                  {...register('backchannel_logout_uri', {
+                    validate: (v) => {
+                      if (!v.trim()) return true
+                      const p = absoluteUriProblem(v)
+                      if (p) return `The URI ${p}`
+                      return /^https?:/i.test(v.trim()) || 'Use an http or https URI'
+                    },
+                  })}
+                />
+              </Field>
+              <label className="check">
+                <input type="checkbox" {...register('backchannel_logout_session_required')} disabled={!watch('backchannel_logout_uri').trim()} />
+                <span>Requires sid<br /><span className="desc">backchannel_logout_session_required: Latchkey always sends sid and sub</span></span>
+              </label>
             </div>
           </div>
         </Panel>

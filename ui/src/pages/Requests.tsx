@@ -1,5 +1,5 @@
 import { Activity, ChevronDown, ChevronRight, Zap } from 'lucide-react'
-import { useNavigate } from 'react-router'
+import { Link, useNavigate, useSearchParams } from 'react-router'
 import { ruleLike } from '../lib/faults'
 import { Fragment, useMemo, useState, useSyncExternalStore } from 'react'
 import { useClients, useRequests } from '../api/queries'
@@ -58,6 +58,13 @@ function Detail({ r }: { r: LoggedRequest }) {
   return (
     <div className="stack" style={{ padding: 16, gap: 16 }}>
       <FaultLine r={r} />
+      {r.outbound && (
+        <p className="small" data-testid="request-outbound">
+          Sent by Latchkey: an OpenID Connect Back-Channel Logout token for <strong>{r.outbound.client_id}</strong>{' '}
+          (session <span className="mono">{r.outbound.sid.slice(0, 10)}…</span>), <strong>{r.outbound.outcome}</strong>
+          {r.outbound.error ? `: ${r.outbound.error}` : ''}. <Link to="/sessions">See the session</Link>
+        </p>
+      )}
       {r.verdict && (r.proxy ? (
         <div data-testid="request-verdict"><CallDetail verdict={r.verdict} proxy={r.proxy} status={r.status} /></div>
       ) : (
@@ -160,7 +167,9 @@ export function RequestsPage() {
   const { data, error, isPending } = useRequests()
   // Below 1200 px the duration column gives its room to the outcome.
   const wide = useMinWidth(1200)
-  const [open, setOpen] = useState<Set<number>>(new Set())
+  // `?id=N` (a link from the Sessions page) opens that entry.
+  const [params] = useSearchParams()
+  const [open, setOpen] = useState<Set<number>>(() => new Set(params.get('id') ? [Number(params.get('id'))] : []))
   const [text, setText] = useState('')
   const [method, setMethod] = useState('')
   const [outcome, setOutcome] = useState('')
@@ -184,7 +193,7 @@ export function RequestsPage() {
   const filtered = !!(text || method || outcome || client)
   return (
     <div className="page">
-      <PageHeader title="Requests" sub="Every request your apps make to the protocol endpoints, live. Secrets and tokens are redacted." />
+      <PageHeader title="Requests" sub="Every request your apps make to the protocol endpoints, and the back-channel logouts Latchkey sends them, live. Secrets and tokens are redacted." />
       {error && <ErrorBox error={error} title="Could not load the request log" />}
       <Panel flush>
         <div className="toolbar" role="search" aria-label="Filter requests">
@@ -226,7 +235,9 @@ export function RequestsPage() {
               <tbody>
                 {rows.map((r) => {
                   const isOpen = open.has(r.id)
-                  const outcomeText = r.fault
+                  const outcomeText = r.outbound
+                    ? `back-channel logout ${r.outbound.outcome}${r.outbound.error ? `: ${r.outbound.error}` : ''}`
+                    : r.fault
                     ? `fault “${r.fault.rule}”: ${r.fault.change}`
                     : r.verdict && r.proxy
                     ? proxyRowText(r.proxy, r.verdict, r.status)
@@ -246,7 +257,7 @@ export function RequestsPage() {
                           </button>
                         </td>
                         <td className="nowrap num muted">{formatTime(r.at / 1000)}</td>
-                        <td className="mono" style={{ overflowWrap: 'anywhere' }}><strong>{r.method}</strong> {r.path}</td>
+                        <td className="mono" style={{ overflowWrap: 'anywhere' }}>{r.outbound && <span className="tag accent" title="Latchkey sent this request">out</span>} <strong>{r.method}</strong> {r.path}</td>
                         <td><span className={`badge plain ${statusClass(r.status)}`} style={{ minWidth: 44 }}>{r.status}</span></td>
                         <td className="mono ellipsis" title={r.client_id ?? undefined}>{r.client_id ?? <span className="faint">—</span>}</td>
                         <td className="small ellipsis" title={outcomeText}><Ticks text={outcomeText} /></td>

@@ -27,6 +27,7 @@ interface SettingsForm {
   introspection_validate_audience: boolean
   access_token_typ?: Settings['access_token_typ']
   assertion_time?: Settings['assertion_time']
+  backchannel_logout_timeout?: number
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -124,6 +125,28 @@ function SettingsPanel({ settings }: { settings: Settings }) {
               <option value="real">Real time (default)</option>
               <option value="virtual">The virtual clock (to test clock skew)</option>
             </select>
+          </Field>
+        </div>
+        <div className="section-title">Back-channel logout</div>
+        <div className="grid2">
+          <Field
+            label="Logout POST timeout (seconds)"
+            htmlFor="backchannel_logout_timeout"
+            error={errors.backchannel_logout_timeout?.message}
+            help="How long each back-channel logout POST may take, 1–20 s. Logout waits at most this long for all clients together; a slower one is recorded as failed."
+          >
+            <input
+              id="backchannel_logout_timeout"
+              className="input mono"
+              type="number"
+              min={1}
+              max={20}
+              aria-invalid={!!errors.backchannel_logout_timeout}
+              {...register('backchannel_logout_timeout', {
+                valueAsNumber: true,
+                validate: (n) => n === undefined || (Number.isInteger(n) && n >= 1 && n <= 20) || 'Between 1 and 20 seconds',
+              })}
+            />
           </Field>
         </div>
         <div className="section-title">Introspection</div>
