@@ -127,6 +127,9 @@ pub struct ServerSection {
     /// against: `real` time (default; moving the virtual clock never breaks client
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// DPoP proofs must carry a nonce from this server's `DPoP-Nonce` header (RFC 9449 §8).
+    pub use_dpop_nonce: Option<bool>,
 }
 
 /// `[introspection]`
@@ -161,6 +164,7 @@ impl ConfigFile {
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
             access_token_typ: s.access_token_typ.unwrap_or(current.access_token_typ),
             assertion_time: s.assertion_time.unwrap_or(current.assertion_time),
+            use_dpop_nonce: s.use_dpop_nonce.unwrap_or(current.use_dpop_nonce),
         }
     }
 
@@ -178,6 +182,7 @@ impl ConfigFile {
                 access_token_typ: Some(settings.access_token_typ),
                 backchannel_url: None,
                 assertion_time: Some(settings.assertion_time),
+                use_dpop_nonce: Some(settings.use_dpop_nonce),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),

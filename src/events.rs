@@ -428,6 +428,7 @@ mod tests {
                 verdict: None,
                 proxy: None,
                 assertion: None,
+                dpop: None,
                 fault: None,
             }))
         };

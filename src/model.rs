@@ -287,6 +287,10 @@ pub struct Client {
     /// `client_secret_jwt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_signing_alg: Option<String>,
+    /// Every token request must carry a DPoP proof, so its access tokens are always
+    /// DPoP-bound (RFC 9449 §5.2 client metadata).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -730,6 +734,10 @@ pub struct Settings {
     /// against: real time (default) or the virtual clock.
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
+    /// DPoP proofs must carry a nonce this server issued (RFC 9449 §8): requests without one
+    /// get `use_dpop_nonce` and a `DPoP-Nonce` header. Off by default.
+    #[serde(default)]
+    pub use_dpop_nonce: bool,
 }
 
 impl Default for Settings {
@@ -746,6 +754,7 @@ impl Default for Settings {
             introspection_validate_audience: false,
             access_token_typ: AccessTokenTyp::AtJwt,
             assertion_time: crate::clock::PeerTime::Real,
+            use_dpop_nonce: false,
         }
     }
 }

@@ -180,6 +180,8 @@ pub struct Captured {
     pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
     /// The client assertion or JWT bearer assertion the request carried, as judged.
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
+    /// The DPoP proof the request carried, decoded, with every check (RFC 9449).
+    pub dpop: Option<Arc<crate::oauth::dpop::ProofReport>>,
     /// The fault rule that changed the response, if one did.
     pub fault: Option<Arc<crate::faults::FaultMark>>,
 }
@@ -464,6 +466,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
         assertion: c.assertion.clone(),
+        dpop: c.dpop.clone(),
         proxy: c.proxy.clone(),
         fault: c.fault.clone(),
     }
@@ -719,6 +722,7 @@ mod tests {
             verdict: None,
             proxy: None,
             assertion: None,
+            dpop: None,
             fault: None,
         }
     }

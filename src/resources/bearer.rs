@@ -98,7 +98,9 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
             Some(i) => (&trimmed[..i], trimmed[i..].chars().next(), &trimmed[i + 1..]),
             None => (trimmed, None, ""),
         };
-        if scheme.eq_ignore_ascii_case("bearer") {
+        // RFC 9449 §7.1: `Authorization: DPoP <token>`, read the same way, for an API that
+        // checks DPoP (its `dpop` row judges the proof).
+        if scheme.eq_ignore_ascii_case("bearer") || (p.dpop && scheme.eq_ignore_ascii_case("dpop")) {
             if sep == Some('\t') {
                 return Err(malformed(
                     p,
