@@ -629,7 +629,7 @@ fn check_htu(r: &mut ProofReport, p: &Peeked, e: &Expect<'_>) {
         return;
     };
     match normalize_htu(raw) {
-        Some(n) if e.htu.iter().any(|u| *u == n) => r.pass(
+        Some(n) if e.htu.contains(&n) => r.pass(
             "htu",
             expected,
             json!(raw),
