@@ -27,6 +27,7 @@ interface SettingsForm {
   introspection_validate_audience: boolean
   access_token_typ?: Settings['access_token_typ']
   assertion_time?: Settings['assertion_time']
+  use_dpop_nonce?: boolean
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -126,6 +127,8 @@ function SettingsPanel({ settings }: { settings: Settings }) {
             </select>
           </Field>
         </div>
+        <div className="section-title">DPoP</div>
+        <label className="check"><input type="checkbox" {...register('use_dpop_nonce')} /><span>Require server nonces in DPoP proofs <span className="desc">A proof without the current nonce gets use_dpop_nonce and a DPoP-Nonce header to retry with (RFC 9449 §8). Proof iat follows the assertion time above.</span></span></label>
         <div className="section-title">Introspection</div>
         <div className="stack-sm">
           <label className="check"><input type="checkbox" {...register('introspection_require_scope')} /><span>Require the <code>token_introspection</code> scope <span className="desc">Callers without it get 403 unauthorized_client.</span></span></label>
