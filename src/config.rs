@@ -123,8 +123,8 @@ pub struct ServerSection {
     /// stored setting: it applies while the server runs with this file.
     pub backchannel_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
-    /// against: `real` time (default; moving the virtual clock never breaks client
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions, and the `iat`
+    /// of DPoP proofs, are checked against: `real` time (default; moving the virtual clock never breaks client
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

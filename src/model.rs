@@ -730,8 +730,8 @@ pub struct Settings {
     /// The header `typ` of JWT access tokens (`at+jwt` or `JWT`).
     #[serde(default)]
     pub access_token_typ: AccessTokenTyp,
-    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
-    /// against: real time (default) or the virtual clock.
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions, and the `iat`
+    /// of DPoP proofs, are checked against: real time (default) or the virtual clock.
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
     /// DPoP proofs must carry a nonce this server issued (RFC 9449 §8): requests without one

@@ -607,6 +607,8 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
                 let scheme = auth.trim().split(' ').next().unwrap_or("");
                 if scheme.eq_ignore_ascii_case("bearer") {
                     parts.push(format!("-H \"Authorization: Bearer {}\"", required_var("TOKEN")));
+                } else if scheme.eq_ignore_ascii_case("dpop") {
+                    parts.push(format!("-H \"Authorization: DPoP {}\"", required_var("TOKEN")));
                 } else {
                     parts.push(format!("-H \"Authorization: {}\"", required_var("AUTHORIZATION")));
                 }
@@ -615,6 +617,11 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
     }
     if c.header("cookie").is_some() {
         parts.push(format!("-H \"Cookie: {}\"", required_var("COOKIE")));
+    }
+    // A DPoP proof is single-use and names this request (RFC 9449 §4.2, §11.1): a fresh one
+    // is needed, never the logged one.
+    if c.header("dpop").is_some() {
+        parts.push(format!("-H \"DPoP: {}\"", required_var("DPOP_PROOF")));
     }
     let data: Vec<&(String, String, &'static str)> = if get_like { query_params } else { body_params };
     for (k, v, _) in data {

@@ -107,16 +107,31 @@ pub async fn judge(p: &Provider, c: &Compiled, input: &BearerInput, method: &str
             report: None,
         };
     }
+    if input.request_path.is_empty() {
+        // A check made without a request (the admin API's "would this API accept it?"): there
+        // is no proof to judge, only what a call will need.
+        return Judged {
+            row: Check::skipped(
+                CheckName::Dpop,
+                match &bound {
+                    Some(jkt) => format!(
+                        "checked without a request: a call needs Authorization: DPoP and a DPoP proof signed by the key \
+                         with thumbprint `{jkt}` (sent as Bearer, this bound token is refused, RFC 9449 §7.2)"
+                    ),
+                    None => "the token is not DPoP-bound: a call sends it as Bearer".to_string(),
+                },
+            ),
+            error: None,
+            dpop_challenge: false,
+            nonce: None,
+            report: None,
+        };
+    }
     let proofs: Vec<&[u8]> = input.dpop_proofs.iter().map(Vec::as_slice).collect();
-    let path = if input.request_path.is_empty() {
-        format!("{}/{}", super::RESOURCES_PATH, c.resource.name)
-    } else {
-        input.request_path.clone()
-    };
     let req = ProofRequest {
         proofs: &proofs,
         method,
-        path: &path,
+        path: &input.request_path,
     };
     let seen = DpopSeen::default();
     let outcome = dpop::at_resource(p, scheme, token, bound.as_deref(), &req, "resource", &seen);

@@ -113,7 +113,7 @@ test('the Requests page shows the proof decoded with every check', async () => {
     const d = p.getByTestId('request-dpop')
     await d.waitFor()
     const text = await d.innerText()
-    assert.match(text, /invalid_dpop_proof/)
+    assert.match(text, /invalid_dpop_proof/i)
     assert.match(text, /--issuer/)
     assert.ok(text.includes(jkt), text)
   })

@@ -493,7 +493,7 @@ fn check_alg(r: &mut ProofReport, p: &Peeked) -> Option<Algorithm> {
     {
         r.pass(
             "alg",
-            json!(ALGS),
+            json!(ALGS.join(" ")),
             json!(alg),
             format!("{alg} is an accepted asymmetric algorithm"),
         );
@@ -506,7 +506,7 @@ fn check_alg(r: &mut ProofReport, p: &Peeked) -> Option<Algorithm> {
     };
     r.fail(
         "alg",
-        json!(ALGS),
+        json!(ALGS.join(" ")),
         json!(alg),
         why,
         "sign with an asymmetric algorithm this server advertises in dpop_signing_alg_values_supported",
