@@ -1,6 +1,7 @@
 //! Protocol unit tests: the endpoint functions driven directly, over an in-memory store and a
 //! fixed clock, the way `http::oauth` calls them (no HTTP in between).
 
+mod dpop;
 mod introspect;
 mod issue;
 mod revoke;
