@@ -706,6 +706,32 @@ async fn a_resource_checks_the_proof_and_library_profiles_skip_dpop() {
     assert_eq!(call(&s, path, "DPoP", &at, Some(&once)).await.status, StatusCode::OK);
     let replay = call(&s, path, "DPoP", &at, Some(&once)).await;
     assert_eq!(replay.json["error"], "invalid_dpop_proof");
+    // The call's request-log entry has the proof with its checks, and its curl asks for a
+    // fresh proof (a proof is single-use) with the DPoP scheme kept.
+    let log = s.get("/admin/api/requests?limit=3").await.json;
+    let entry = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == path)
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["dpop"]["endpoint"], "resource", "{entry}");
+    assert_eq!(entry["dpop"]["error"], "invalid_dpop_proof");
+    let jti_row = entry["dpop"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "jti")
+        .cloned()
+        .unwrap();
+    assert_eq!(jti_row["result"], "failed", "{jti_row}");
+    assert_eq!(entry["verdict"]["decided_by"], "dpop");
+    let curl = entry["curl"].as_str().unwrap();
+    assert!(
+        curl.contains("Authorization: DPoP ${TOKEN:?") && curl.contains("DPoP: ${DPOP_PROOF:?"),
+        "{curl}"
+    );
     // A library-named profile does not check DPoP: the row is skipped and says so.
     let jose = "/resources/books-jose/shelf";
     let r = call(&s, jose, "Bearer", &at, None).await;
