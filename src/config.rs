@@ -123,13 +123,15 @@ pub struct ServerSection {
     /// stored setting: it applies while the server runs with this file.
     pub backchannel_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
-    /// against: `real` time (default; moving the virtual clock never breaks client
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions, and the `iat`
+    /// of DPoP proofs, are checked against: `real` time (default; moving the virtual clock never breaks client
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// How long each back-channel logout POST may take, seconds (1 to 20; default 5).
     pub backchannel_logout_timeout: Option<Seconds>,
+    /// DPoP proofs must carry a nonce from this server's `DPoP-Nonce` header (RFC 9449 §8).
+    pub use_dpop_nonce: Option<bool>,
 }
 
 /// `[introspection]`
@@ -167,6 +169,7 @@ impl ConfigFile {
             backchannel_logout_timeout: s
                 .backchannel_logout_timeout
                 .unwrap_or(current.backchannel_logout_timeout),
+            use_dpop_nonce: s.use_dpop_nonce.unwrap_or(current.use_dpop_nonce),
         }
     }
 
@@ -185,6 +188,7 @@ impl ConfigFile {
                 backchannel_url: None,
                 assertion_time: Some(settings.assertion_time),
                 backchannel_logout_timeout: Some(settings.backchannel_logout_timeout),
+                use_dpop_nonce: Some(settings.use_dpop_nonce),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),

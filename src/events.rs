@@ -445,6 +445,7 @@ mod tests {
                 verdict: None,
                 proxy: None,
                 assertion: None,
+                dpop: None,
                 fault: None,
                 outbound: None,
             }))

@@ -296,6 +296,10 @@ pub struct Client {
     /// (Latchkey always sends both `sub` and `sid`, so this only documents the client's need).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub backchannel_logout_session_required: bool,
+    /// Every token request must carry a DPoP proof, so its access tokens are always
+    /// DPoP-bound (RFC 9449 §5.2 client metadata).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -735,14 +739,18 @@ pub struct Settings {
     /// The header `typ` of JWT access tokens (`at+jwt` or `JWT`).
     #[serde(default)]
     pub access_token_typ: AccessTokenTyp,
-    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions are checked
-    /// against: real time (default) or the virtual clock.
+    /// What `iat`, `nbf` and `exp` of client assertions and JWT bearer assertions, and the `iat`
+    /// of DPoP proofs, are checked against: real time (default) or the virtual clock.
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
     /// How long each back-channel logout POST may take (connect and answer), in seconds
     /// (1 to 20; default 5). End-session waits at most this long for all receivers together.
     #[serde(default = "default_backchannel_logout_timeout")]
     pub backchannel_logout_timeout: Seconds,
+    /// DPoP proofs must carry a nonce this server issued (RFC 9449 §8): requests without one
+    /// get `use_dpop_nonce` and a `DPoP-Nonce` header. Off by default.
+    #[serde(default)]
+    pub use_dpop_nonce: bool,
 }
 
 fn default_backchannel_logout_timeout() -> Seconds {
@@ -764,6 +772,7 @@ impl Default for Settings {
             access_token_typ: AccessTokenTyp::AtJwt,
             assertion_time: crate::clock::PeerTime::Real,
             backchannel_logout_timeout: default_backchannel_logout_timeout(),
+            use_dpop_nonce: false,
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct Provider {
     pub resource_server: crate::resources::server::ResourceServer,
     /// Used `jti` values of client and JWT bearer assertions (bounded; RFC 7523 §3).
     pub jtis: crate::oauth::replay::JtiSet,
+    /// Server-provided DPoP nonces (RFC 9449 §8; `[server] use_dpop_nonce`).
+    pub dpop_nonces: crate::oauth::dpop::Nonces,
     /// JWK Sets fetched from clients' and trusted issuers' `jwks_uri` (bounded cache).
     pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
     trusted_issuers: RwLock<Arc<Vec<TrustedIssuer>>>,
@@ -129,6 +131,7 @@ impl Provider {
             device_codes: crate::oauth::device::DeviceCodes::default(),
             resource_server: crate::resources::server::ResourceServer::default(),
             jtis: crate::oauth::replay::JtiSet::default(),
+            dpop_nonces: crate::oauth::dpop::Nonces::default(),
             remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
             trusted_issuers: RwLock::new(Arc::new(Vec::new())),
             faults: crate::faults::Faults::default(),
@@ -913,6 +916,7 @@ impl Provider {
         self.reload_acr_values().await?;
         self.reload_trusted_issuers().await?;
         self.jtis.clear();
+        self.dpop_nonces.clear();
         self.remote_jwks.clear();
         let all = self.store.list_resources().await?;
         self.resource_server.reset(&self.issuer, all);

@@ -109,6 +109,12 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::oauth::assertion::AssertionReport>)]
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
+    /// For a request carrying a DPoP proof (RFC 9449): its header and claims decoded, the key's
+    /// thumbprint, the time `iat` was checked against, and every check (`typ`, `alg`, `jwk`,
+    /// `signature`, `htm`, `htu`, `iat`, `jti`, `nonce`, `ath`, `jkt`) with the outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::oauth::dpop::ProofReport>)]
+    pub dpop: Option<Arc<crate::oauth::dpop::ProofReport>>,
     /// When a fault rule changed the response: the rule and what it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::faults::FaultMark>)]

@@ -181,6 +181,8 @@ pub struct Captured {
     pub proxy: Option<Arc<crate::resources::proxy::ProxyRecord>>,
     /// The client assertion or JWT bearer assertion the request carried, as judged.
     pub assertion: Option<Arc<crate::oauth::assertion::AssertionReport>>,
+    /// The DPoP proof the request carried, decoded, with every check (RFC 9449).
+    pub dpop: Option<Arc<crate::oauth::dpop::ProofReport>>,
     /// The fault rule that changed the response, if one did.
     pub fault: Option<Arc<crate::faults::FaultMark>>,
     /// Set for a request Latchkey sent itself (a back-channel logout).
@@ -468,6 +470,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         curl: curl(c, &raw_params, form_body, &basic),
         verdict: c.verdict.clone(),
         assertion: c.assertion.clone(),
+        dpop: c.dpop.clone(),
         proxy: c.proxy.clone(),
         fault: c.fault.clone(),
         outbound: c.outbound.clone(),
@@ -609,6 +612,8 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
                 let scheme = auth.trim().split(' ').next().unwrap_or("");
                 if scheme.eq_ignore_ascii_case("bearer") {
                     parts.push(format!("-H \"Authorization: Bearer {}\"", required_var("TOKEN")));
+                } else if scheme.eq_ignore_ascii_case("dpop") {
+                    parts.push(format!("-H \"Authorization: DPoP {}\"", required_var("TOKEN")));
                 } else {
                     parts.push(format!("-H \"Authorization: {}\"", required_var("AUTHORIZATION")));
                 }
@@ -617,6 +622,11 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
     }
     if c.header("cookie").is_some() {
         parts.push(format!("-H \"Cookie: {}\"", required_var("COOKIE")));
+    }
+    // A DPoP proof is single-use and names this request (RFC 9449 §4.2, §11.1): a fresh one
+    // is needed, never the logged one.
+    if c.header("dpop").is_some() {
+        parts.push(format!("-H \"DPoP: {}\"", required_var("DPOP_PROOF")));
     }
     let data: Vec<&(String, String, &'static str)> = if get_like { query_params } else { body_params };
     for (k, v, _) in data {
@@ -724,6 +734,7 @@ mod tests {
             verdict: None,
             proxy: None,
             assertion: None,
+            dpop: None,
             fault: None,
             outbound: None,
         }

@@ -85,6 +85,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .extensions()
         .get::<std::sync::Arc<crate::oauth::assertion::AssertionReport>>()
         .cloned();
+    captured.dpop = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::oauth::dpop::ProofReport>>()
+        .cloned();
     captured.proxy = resp
         .extensions()
         .get::<std::sync::Arc<crate::resources::proxy::ProxyRecord>>()

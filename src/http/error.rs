@@ -75,6 +75,47 @@ pub fn bearer_challenge(
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"latchkey\""))
 }
 
+/// `DPoP-Nonce` (RFC 9449 §8.1).
+pub const DPOP_NONCE: &str = "dpop-nonce";
+
+/// Builds an RFC 9449 §7.1 `WWW-Authenticate: DPoP` challenge: `DPoP realm="R"`, then
+/// `error` and `error_description` when `error` is given, then `algs` (the accepted proof
+/// algorithms, space-separated) and `resource_metadata` (RFC 9728 §5.1) when given. Values go
+/// through [`ascii_param`] like [`bearer_challenge`]'s.
+pub fn dpop_challenge(
+    realm: &str,
+    error: Option<&str>,
+    description: Option<&str>,
+    resource_metadata: Option<&str>,
+) -> HeaderValue {
+    let mut v = format!("DPoP realm=\"{}\"", ascii_param(realm));
+    let mut attr = |name: &str, value: &str| {
+        v.push_str(", ");
+        v.push_str(name);
+        v.push_str("=\"");
+        v.push_str(&ascii_param(value));
+        v.push('"');
+    };
+    if let Some(e) = error {
+        attr("error", e);
+        if let Some(d) = description {
+            attr("error_description", d);
+        }
+    }
+    attr("algs", &crate::oauth::dpop::challenge_algs());
+    if let Some(m) = resource_metadata {
+        attr("resource_metadata", m);
+    }
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("DPoP realm=\"latchkey\""))
+}
+
+/// Adds `DPoP-Nonce` when the error carries a nonce (RFC 9449 §8.1, §9).
+fn add_dpop_nonce(resp: &mut Response, e: &OAuthError) {
+    if let Some(n) = e.dpop_nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+        resp.headers_mut().insert(DPOP_NONCE, n);
+    }
+}
+
 /// The challenge for a protocol error at a bearer-protected endpoint (RFC 6750 §3.1): bare for
 /// a request without a token, with the error code otherwise; `None` for errors that are not
 /// about the request's authentication (a server error).
@@ -105,8 +146,18 @@ pub fn bearer_challenge_for(e: &OAuthError, resource_metadata: Option<&str>) -> 
 /// of [`status_of`] (400, 401 or 403), the JSON error body with the full description, and the
 /// challenge of [`bearer_challenge_for`].
 pub fn bearer_error(e: OAuthError) -> Response {
-    let challenge = bearer_challenge_for(&e, None);
+    let dpop_error = matches!(e.code, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce);
+    let challenge = if e.dpop_challenge || dpop_error {
+        Some(dpop_challenge(REALM, Some(e.code.as_str()), Some(&e.description), None))
+    } else {
+        bearer_challenge_for(&e, None)
+    };
     let mut resp = json_error(&e);
+    // RFC 9449 §7.1, §9: a refused proof at a resource is a 401 with a DPoP challenge.
+    if dpop_error {
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    add_dpop_nonce(&mut resp, &e);
     if let Some(c) = challenge {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
     }
@@ -135,6 +186,8 @@ impl IntoResponse for OAuthError {
         if let Some(c) = challenge {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
+        // RFC 9449 §8: `use_dpop_nonce` (400 at the token endpoint) carries the nonce to use.
+        add_dpop_nonce(&mut resp, &self);
         resp
     }
 }

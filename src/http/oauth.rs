@@ -12,6 +12,7 @@ use super::error::no_store;
 use super::extract::OAuthForm;
 use crate::oauth::assertion::AssertionSeen;
 use crate::oauth::client_auth::BasicAuth;
+use crate::oauth::dpop::{self, DpopSeen};
 use crate::oauth::{discovery, introspect, revoke, token};
 use crate::provider::Provider;
 
@@ -30,16 +31,42 @@ pub(super) fn with_assertion(mut resp: Response, seen: &AssertionSeen) -> Respon
     resp
 }
 
+/// Every `DPoP` header value of a request (RFC 9449 §4.1).
+pub(super) fn dpop_headers(headers: &HeaderMap) -> Vec<&[u8]> {
+    headers.get_all("dpop").iter().map(HeaderValue::as_bytes).collect()
+}
+
+/// Attaches the report of the DPoP proof the request carried (for the request log) and, when
+/// the server requires nonces, the current one as `DPoP-Nonce` (RFC 9449 §8.2).
+pub(super) fn with_dpop(p: &Provider, mut resp: Response, seen: &DpopSeen) -> Response {
+    if let Some(r) = seen.take() {
+        resp.extensions_mut().insert(r);
+    }
+    if !resp.headers().contains_key(super::error::DPOP_NONCE)
+        && let Some(n) = dpop::fresh_nonce(p).and_then(|n| HeaderValue::from_str(&n).ok())
+    {
+        resp.headers_mut().insert(super::error::DPOP_NONCE, n);
+    }
+    resp
+}
+
 /// Token endpoint (RFC 6749 §3.2; grants: §4.1.3 authorization code, §4.3 password, §4.4 client
-/// credentials, §6 refresh, RFC 7523 §2.1 JWT bearer).
+/// credentials, §6 refresh, RFC 7523 §2.1 JWT bearer), with DPoP proofs (RFC 9449 §5).
 pub async fn token(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
     let seen = AssertionSeen::default();
-    let result = token::exchange_seen(&p, &basic(&headers), &form, &seen).await;
+    let dpop_seen = DpopSeen::default();
+    let proofs = dpop_headers(&headers);
+    let proof = dpop::ProofRequest {
+        proofs: &proofs,
+        method: "POST",
+        path: crate::oauth::paths::TOKEN,
+    };
+    let result = token::exchange_dpop(&p, &basic(&headers), &form, &seen, &proof, &dpop_seen).await;
     let resp = match result {
         Ok(r) => no_store(Json(r).into_response()),
         Err(e) => e.into_response(),
     };
-    with_assertion(resp, &seen)
+    with_dpop(&p, with_assertion(resp, &seen), &dpop_seen)
 }
 
 /// Introspection endpoint (RFC 7662 §2).

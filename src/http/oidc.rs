@@ -14,7 +14,8 @@ use super::extract::PageForm;
 use super::oauth::AppState;
 use super::pages;
 use crate::oauth::authorize::{self, Browser, LoginInput, Outcome, ResponseMode};
-use crate::oauth::bearer::{self, BearerRequest};
+use crate::oauth::bearer::BearerRequest;
+use crate::oauth::dpop;
 use crate::oauth::form::Form;
 use crate::oauth::logout::{self, LogoutOutcome};
 use crate::oauth::pending::PENDING_TTL;
@@ -236,7 +237,8 @@ pub async fn consent_post(State(p): State<AppState>, headers: HeaderMap, PageFor
     )
 }
 
-/// UserInfo endpoint, GET and POST (OIDC Core §5.3; RFC 6750 §2.1, §2.2, §3).
+/// UserInfo endpoint, GET and POST (OIDC Core §5.3; RFC 6750 §2.1, §2.2, §3; DPoP-bound
+/// tokens with `Authorization: DPoP` and a proof, RFC 9449 §7).
 pub async fn userinfo(
     State(p): State<AppState>,
     method: Method,
@@ -244,6 +246,8 @@ pub async fn userinfo(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    let dpop_seen = dpop::DpopSeen::default();
+    let proofs = super::oauth::dpop_headers(&headers);
     let result = async {
         let form = if method == Method::POST && !body.is_empty() {
             Some(body_form(&headers, &body)?)
@@ -255,7 +259,7 @@ pub async fn userinfo(
             .iter()
             .map(HeaderValue::as_bytes)
             .collect();
-        let token = bearer::access_token(&BearerRequest {
+        let (scheme, token) = dpop::presented_token(&BearerRequest {
             authorization: &authorization,
             form_token: match &form {
                 Some(f) => f.get("access_token")?,
@@ -263,13 +267,19 @@ pub async fn userinfo(
             },
             query_token: query_has(q.as_deref(), "access_token"),
         })?;
-        userinfo::userinfo(&p, token).await
+        let proof = dpop::ProofRequest {
+            proofs: &proofs,
+            method: method.as_str(),
+            path: paths::USERINFO,
+        };
+        userinfo::userinfo_dpop(&p, scheme, token, &proof, &dpop_seen).await
     }
     .await;
-    match result {
+    let resp = match result {
         Ok(v) => no_store(Json(v).into_response()),
         Err(e) => bearer_error(e),
-    }
+    };
+    super::oauth::with_dpop(&p, resp, &dpop_seen)
 }
 
 /// Whether a raw query has a parameter named `name` (with any value).
@@ -332,7 +342,7 @@ pub async fn cors(State(p): State<AppState>, req: Request, next: Next) -> Respon
     let policy = super::cors::Policy {
         public,
         methods: "GET, POST, OPTIONS",
-        expose: "WWW-Authenticate",
+        expose: "WWW-Authenticate, DPoP-Nonce",
     };
     super::cors::apply(&p, policy, req, next).await
 }

@@ -263,6 +263,7 @@ async fn forward(p: AppState, c: Arc<Compiled>, rest: String, req: Request) -> R
     } else {
         let mut input = bearer_input(&parts.headers, parts.uri.query(), &form);
         input.body_unread = is_form(&parts.headers) && !small_form;
+        input.request_path = super::resources::issuer_relative(&p, parts.uri.path());
         let relative = if rest.is_empty() { "/" } else { rest.as_str() };
         let mut v = resources::evaluate(&p, &c, &input, parts.method.as_str(), relative).await;
         fill_challenge(&c, &mut v);

@@ -32,11 +32,30 @@ pub fn bearer_challenge(c: &ChallengePieces) -> String {
     String::from_utf8_lossy(v.as_bytes()).into_owned()
 }
 
-/// Fills the verdict's `challenge` for resource `c` (realm: the resource's name).
+/// Fills the verdict's `challenge` for resource `c` (realm: the resource's name): RFC 6750's
+/// `Bearer`, or RFC 9449 §7.1's `DPoP` (with `algs`) when the request used the DPoP scheme, the
+/// token is DPoP-bound, or the `dpop` row decided.
 pub fn fill_challenge(c: &Compiled, v: &mut Verdict) {
-    v.challenge = v
-        .challenge_pieces(&c.resource.name, Some(&c.metadata_url))
-        .map(|p| bearer_challenge(&p));
+    let dpop = v.dpop_challenge;
+    v.challenge = v.challenge_pieces(&c.resource.name, Some(&c.metadata_url)).map(|p| {
+        if dpop {
+            let h = super::error::dpop_challenge(
+                &p.realm,
+                p.error.map(|e| e.as_str()),
+                p.error_description.as_deref(),
+                p.resource_metadata.as_deref(),
+            );
+            String::from_utf8_lossy(h.as_bytes()).into_owned()
+        } else {
+            bearer_challenge(&p)
+        }
+    });
+}
+
+/// `full` (a request's path) relative to the issuer's path: what a DPoP proof's `htu` names
+/// after the issuer's origin.
+pub fn issuer_relative(p: &AppState, full: &str) -> String {
+    full.strip_prefix(p.issuer.path.as_str()).unwrap_or(full).to_string()
 }
 
 /// Whether the request's body is `application/x-www-form-urlencoded` (RFC 6750 §2.2).
@@ -71,6 +90,8 @@ pub fn bearer_input(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Be
         },
         query_tokens: query.map(|q| access_tokens(q.as_bytes())).unwrap_or_default(),
         body_unread: false,
+        dpop_proofs: headers.get_all("dpop").iter().map(|v| v.as_bytes().to_vec()).collect(),
+        request_path: String::new(),
     }
 }
 
@@ -128,6 +149,17 @@ pub fn respond(p: &AppState, c: &Compiled, verdict: Arc<Verdict>, call_id: i64) 
     if let Ok(v) = HeaderValue::from_str(&link) {
         resp.headers_mut().insert(VERDICT_HEADER, v);
     }
+    // RFC 9449 §9: the nonce a DPoP client uses next (always sent while nonces are required).
+    if let Some(n) = verdict
+        .dpop_nonce
+        .as_deref()
+        .and_then(|n| HeaderValue::from_str(n).ok())
+    {
+        resp.headers_mut().insert(super::error::DPOP_NONCE, n);
+    }
+    if let Some(r) = verdict.dpop_report.clone() {
+        resp.extensions_mut().insert(r);
+    }
     resp.extensions_mut().insert(verdict);
     no_store(resp)
 }
@@ -146,7 +178,8 @@ pub async fn call(
         return unknown(&p, name);
     };
     let path = relative_path(uri.path(), &p.issuer.path);
-    let input = bearer_input(&headers, uri.query(), &body);
+    let mut input = bearer_input(&headers, uri.query(), &body);
+    input.request_path = issuer_relative(&p, uri.path());
     let mut verdict = resources::evaluate(&p, &c, &input, method.as_str(), &path).await;
     fill_challenge(&c, &mut verdict);
     let verdict = Arc::new(verdict);
@@ -168,13 +201,14 @@ pub async fn metadata(State(p): State<AppState>, Path(name): Path<String>) -> Re
 }
 
 /// CORS for the resources (Fetch standard): the origins of registered redirect URIs, any
-/// method, `Authorization` allowed, and `WWW-Authenticate` and `Latchkey-Verdict` exposed so a
-/// browser app can read the challenge and the verdict link. Preflights are answered here.
+/// method, `Authorization` and `DPoP` allowed, and `WWW-Authenticate`, `DPoP-Nonce` and
+/// `Latchkey-Verdict` exposed so a browser app can read the challenge, the nonce and the
+/// verdict link. Preflights are answered here.
 pub async fn cors(State(p): State<AppState>, req: Request, next: Next) -> Response {
     let policy = super::cors::Policy {
         public: false,
         methods: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-        expose: "WWW-Authenticate, Latchkey-Verdict",
+        expose: "WWW-Authenticate, DPoP-Nonce, Latchkey-Verdict",
     };
     super::cors::apply(&p, policy, req, next).await
 }

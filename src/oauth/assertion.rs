@@ -127,6 +127,16 @@ impl Peeked {
     pub fn claim_str(&self, name: &str) -> Option<&str> {
         self.claims.get(name).and_then(Value::as_str)
     }
+
+    /// The signed part, `header.payload` as sent (RFC 7515 §5.2).
+    pub fn signing_input(&self) -> &str {
+        &self.signing_input
+    }
+
+    /// The signature as sent, base64url.
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
 }
 
 /// The keys an assertion may be verified with.

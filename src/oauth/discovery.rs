@@ -118,6 +118,8 @@ pub fn document(p: &Provider) -> Value {
         "introspection_endpoint_auth_signing_alg_values_supported": auth_signing_algs(),
         "revocation_endpoint_auth_signing_alg_values_supported": auth_signing_algs(),
         "code_challenge_methods_supported": ["S256", "plain"],
+        // RFC 9449 §5.1: the algorithms accepted in DPoP proofs.
+        "dpop_signing_alg_values_supported": super::dpop::ALGS,
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,

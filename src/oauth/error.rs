@@ -57,6 +57,11 @@ pub enum ErrorCode {
     /// RFC 8693 §2.2.2 (and RFC 8707 §2): the requested `audience` or `resource` is not one
     /// the server will issue a token for (400).
     InvalidTarget,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing, malformed or wrong (400 at the token
+    /// endpoint, 401 with a `DPoP` challenge at a resource).
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: the DPoP proof lacks the server's current nonce; `DPoP-Nonce` has one.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -87,6 +92,8 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }
@@ -110,6 +117,10 @@ pub struct OAuthError {
     /// For `insufficient_scope`: the scope(s) the request needs, space-separated, for the
     /// challenge's `scope` attribute (RFC 6750 §3).
     pub scope: Option<String>,
+    /// DPoP (RFC 9449 §8): the nonce to send in the `DPoP-Nonce` response header.
+    pub dpop_nonce: Option<String>,
+    /// At a resource: the challenge is `WWW-Authenticate: DPoP` (RFC 9449 §7.1), not Bearer.
+    pub dpop_challenge: bool,
 }
 
 impl OAuthError {
@@ -122,6 +133,8 @@ impl OAuthError {
             forbidden: false,
             without_credentials: false,
             scope: None,
+            dpop_nonce: None,
+            dpop_challenge: false,
         }
     }
 

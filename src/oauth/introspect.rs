@@ -134,6 +134,8 @@ pub fn active_response(r: &TokenRecord) -> Value {
     }
     let token_type = match r.kind {
         TokenKind::RefreshToken => "refresh_token",
+        // RFC 9449 §6.2: a bound token's `cnf.jkt` is in the claims above.
+        _ if super::dpop::jkt_of(&r.claims).is_some() => "DPoP",
         _ => "Bearer",
     };
     m.insert("token_type".into(), Value::String(token_type.into()));

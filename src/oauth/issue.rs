@@ -97,6 +97,10 @@ pub async fn access_token_for(
     claims.insert("iat".into(), json!(now));
     claims.insert("exp".into(), json!(exp));
     claims.insert("jti".into(), Value::String(jti.clone()));
+    // RFC 9449 §6.1: a token requested with a DPoP proof is bound to its key.
+    if let Some(jkt) = super::dpop::bound_jkt() {
+        claims.insert("cnf".into(), super::dpop::cnf(&jkt));
+    }
 
     let (token, kid) = match format {
         TokenFormat::Jwt => {
@@ -196,6 +200,13 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         }
         if let Some(sid) = &req.authn.sid {
             m.insert("sid".into(), json!(sid));
+        }
+        // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential
+        // client's is bound to its credentials already).
+        if req.client.is_public()
+            && let Some(jkt) = super::dpop::bound_jkt()
+        {
+            m.insert("cnf".into(), super::dpop::cnf(&jkt));
         }
     }
     let record = TokenRecord {

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod form;
 pub mod grants;

@@ -233,6 +233,7 @@ mod tests {
             max_age: None,
             login_hint: None,
             acr: Default::default(),
+            dpop_jkt: None,
         }
     }
 

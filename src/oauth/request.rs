@@ -127,6 +127,8 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
     /// The authentication context asked for (`acr_values`, the `claims` parameter).
     pub acr: super::acr::AcrRequest,
+    /// `dpop_jkt` (RFC 9449 §10): the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthRequest {

@@ -71,6 +71,25 @@ pub async fn exchange_seen(
     form: &Form,
     seen: &AssertionSeen,
 ) -> Result<TokenResponse, OAuthError> {
+    let no_proof = super::dpop::ProofRequest {
+        proofs: &[],
+        method: "POST",
+        path: super::paths::TOKEN,
+    };
+    exchange_dpop(p, basic, form, seen, &no_proof, &super::dpop::DpopSeen::default()).await
+}
+
+/// [`exchange_seen`] with the request's DPoP proof (RFC 9449 §5): validated after client
+/// authentication; when accepted, the grant runs bound to its key ([`super::dpop::bind`]) and
+/// the response's `token_type` is `DPoP`. The proof's report is left in `dpop_seen`.
+pub async fn exchange_dpop(
+    p: &Provider,
+    basic: &BasicAuth,
+    form: &Form,
+    seen: &AssertionSeen,
+    proof: &super::dpop::ProofRequest<'_>,
+    dpop_seen: &super::dpop::DpopSeen,
+) -> Result<TokenResponse, OAuthError> {
     let grant = grant_type(form)?;
     let client = client_auth::authenticate(p, basic, form, TOKEN_ENDPOINT, seen).await?;
     if !client.allows_grant(grant) {
@@ -86,14 +105,32 @@ pub async fn exchange_seen(
                 .join(", ")
         )));
     }
+    let jkt = super::dpop::at_token_endpoint(p, &client, proof, dpop_seen)?;
+    let bound = jkt.is_some();
+    let mut response = super::dpop::bind(jkt, dispatch(p, grant, &client, form, seen)).await?;
+    if bound {
+        // RFC 9449 §5.1: a bound access token's type is DPoP.
+        response.token_type = "DPoP";
+    }
+    Ok(response)
+}
+
+/// Runs `grant` for an authenticated client.
+async fn dispatch(
+    p: &Provider,
+    grant: GrantType,
+    client: &Client,
+    form: &Form,
+    seen: &AssertionSeen,
+) -> Result<TokenResponse, OAuthError> {
     match grant {
-        GrantType::ClientCredentials => client_credentials(p, &client, form).await,
-        GrantType::AuthorizationCode => authorization_code(p, &client, form).await,
-        GrantType::RefreshToken => refresh(p, &client, form).await,
-        GrantType::Password => password(p, &client, form).await,
-        GrantType::DeviceCode => super::grants::device_code::exchange(p, &client, form).await,
-        GrantType::TokenExchange => super::grants::token_exchange::exchange(p, &client, form).await,
-        GrantType::JwtBearer => super::grants::jwt_bearer::grant(p, &client, form, seen).await,
+        GrantType::ClientCredentials => client_credentials(p, client, form).await,
+        GrantType::AuthorizationCode => authorization_code(p, client, form).await,
+        GrantType::RefreshToken => refresh(p, client, form).await,
+        GrantType::Password => password(p, client, form).await,
+        GrantType::DeviceCode => super::grants::device_code::exchange(p, client, form).await,
+        GrantType::TokenExchange => super::grants::token_exchange::exchange(p, client, form).await,
+        GrantType::JwtBearer => super::grants::jwt_bearer::grant(p, client, form, seen).await,
         GrantType::Implicit => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "implicit is not a token-endpoint grant",
@@ -259,6 +296,11 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         }
         (None, None) => {}
     }
+    // RFC 9449 §10: a code requested with dpop_jkt needs a proof from that key.
+    super::dpop::require_key(
+        claim_str(&rec, "dpop_jkt"),
+        "the authorization code (requested with dpop_jkt)",
+    )?;
     let reason = "exchanged for tokens";
     let now = p.clock.now();
     if !p
@@ -329,6 +371,8 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
     if rec.expires_at <= p.clock.now() {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
+    // RFC 9449 §5: a public client's refresh token is bound to the key of its first proof.
+    super::dpop::require_key(super::dpop::jkt_of(&rec.claims), "the refresh token")?;
     let original = scope::parse(&rec.scope)?;
     // RFC 6749 §6: the scope may narrow, never widen.
     let scopes = scope::grant(form.get("scope")?, &original, &client.client_id)?;

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::claims;
+use super::dpop::{DpopSeen, ProofRequest, Scheme};
 use super::error::{ErrorCode, OAuthError};
 use super::introspect::is_active;
 use crate::ids;
@@ -14,6 +15,26 @@ use crate::store::TokenKind;
 /// Errors: `invalid_token` (401) for a token this server did not issue as an access token, or
 /// one expired or revoked; `insufficient_scope` (403, `scope="openid"`) without `openid`.
 pub async fn userinfo(p: &Provider, token: String) -> Result<Value, OAuthError> {
+    let none = super::dpop::ProofRequest {
+        proofs: &[],
+        method: "GET",
+        path: super::paths::USERINFO,
+    };
+    userinfo_dpop(p, Scheme::Bearer, token, &none, &DpopSeen::default()).await
+}
+
+/// [`userinfo`] for a token presented with `scheme` and the request's DPoP proof (RFC 9449 §7):
+/// a DPoP-bound token needs `Authorization: DPoP` and a proof from its key with `ath`; sent as
+/// Bearer it is refused (§7.2). Errors, besides [`userinfo`]'s: `invalid_token`,
+/// `invalid_dpop_proof` or `use_dpop_nonce` with a `DPoP` challenge. The proof's report is
+/// left in `seen`.
+pub async fn userinfo_dpop(
+    p: &Provider,
+    scheme: Scheme,
+    token: String,
+    proof: &ProofRequest<'_>,
+    seen: &DpopSeen,
+) -> Result<Value, OAuthError> {
     let invalid = |why: &str| OAuthError::new(ErrorCode::InvalidToken, why);
     let record = p
         .store
@@ -37,6 +58,15 @@ pub async fn userinfo(p: &Provider, token: String) -> Result<Value, OAuthError> 
     if !is_active(p, &record) {
         return Err(invalid("the access token is expired or revoked"));
     }
+    super::dpop::at_resource(
+        p,
+        scheme,
+        &token,
+        super::dpop::jkt_of(&record.claims),
+        proof,
+        "userinfo",
+        seen,
+    )?;
     let scopes: Vec<String> = record
         .scope
         .split(' ')

@@ -98,7 +98,9 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
             Some(i) => (&trimmed[..i], trimmed[i..].chars().next(), &trimmed[i + 1..]),
             None => (trimmed, None, ""),
         };
-        if scheme.eq_ignore_ascii_case("bearer") {
+        // RFC 9449 §7.1: `Authorization: DPoP <token>`, read the same way, for an API that
+        // checks DPoP (its `dpop` row judges the proof).
+        if scheme.eq_ignore_ascii_case("bearer") || (p.dpop && scheme.eq_ignore_ascii_case("dpop")) {
             if sep == Some('\t') {
                 return Err(malformed(
                     p,
@@ -213,10 +215,16 @@ pub fn request_row(p: &Policy, input: &BearerInput, method: &str) -> Result<(Che
                     "send the token where the API reads it (bearer_methods)",
                 ));
             }
-            Ok((
-                passed("header", "one Bearer token in the Authorization header (RFC 6750 §2.1)"),
-                t,
-            ))
+            let dpop = input
+                .authorization
+                .first()
+                .is_some_and(|r| r.len() > 5 && r[..5].eq_ignore_ascii_case(b"dpop "));
+            let explanation = if dpop {
+                "one token in the Authorization header with the DPoP scheme (RFC 9449 §7.1; the dpop row judges the proof)"
+            } else {
+                "one Bearer token in the Authorization header (RFC 6750 §2.1)"
+            };
+            Ok((passed("header", explanation), t))
         }
         Some(Found::Body(t)) => {
             if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {

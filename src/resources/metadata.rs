@@ -16,11 +16,21 @@ pub fn document(p: &Provider, c: &Compiled) -> Value {
             }
         }
     }
-    json!({
+    let mut doc = json!({
         "resource": c.identifier,
         "authorization_servers": [p.issuer.id],
         "scopes_supported": scopes,
         "bearer_methods_supported": c.policy.bearer_methods.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
         "resource_name": c.resource.name,
-    })
+    });
+    // RFC 9728 §2: the proof algorithms, when the API checks DPoP (RFC 9449 §7).
+    if c.policy.dpop
+        && let Some(m) = doc.as_object_mut()
+    {
+        m.insert(
+            "dpop_signing_alg_values_supported".into(),
+            json!(crate::oauth::dpop::ALGS),
+        );
+    }
+    doc
 }

@@ -14,6 +14,7 @@
 
 pub mod bearer;
 pub mod calls;
+pub mod dpop;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt;
@@ -90,6 +91,11 @@ pub struct BearerInput {
     /// A form body that was not searched for `access_token` (the explaining proxy streams
     /// bodies larger than [`FORM_BODY_READ`] bytes, or of unannounced length, unread).
     pub body_unread: bool,
+    /// Every `DPoP` header value, raw (RFC 9449 §4.1).
+    pub dpop_proofs: Vec<Vec<u8>>,
+    /// The request's path relative to the issuer, as sent (`/resources/books/1`): what a DPoP
+    /// proof's `htu` must name. Empty for a check made without a request (the admin API's).
+    pub request_path: String,
 }
 
 /// The largest form body (bytes) searched for an `access_token` (RFC 6750 §2.2).
@@ -119,7 +125,7 @@ pub async fn evaluate(p: &Provider, c: &Compiled, input: &BearerInput, method: &
                 format!("{why}; a rule cannot say which scopes such a call needs"),
                 "send the path as the API's routes spell it",
             ));
-            for name in CheckName::ALL.iter().skip(1) {
+            for name in CheckName::ALL.iter().skip(1).chain([&CheckName::Dpop]) {
                 rows.push(Check::skipped(
                     *name,
                     "the request was refused before its token was checked",
@@ -135,7 +141,7 @@ pub async fn evaluate(p: &Provider, c: &Compiled, input: &BearerInput, method: &
             let bearer::Refused { row, no_token: none } = *refused;
             no_token = none;
             rows.push(row);
-            for name in CheckName::ALL.iter().skip(1) {
+            for name in CheckName::ALL.iter().skip(1).chain([&CheckName::Dpop]) {
                 rows.push(Check::skipped(*name, "no token to check"));
             }
         }
@@ -147,6 +153,11 @@ pub async fn evaluate(p: &Provider, c: &Compiled, input: &BearerInput, method: &
             };
             rows.extend(outcome.rows);
             summary = outcome.summary;
+            let judged = dpop::judge(p, c, input, method, &token).await;
+            rows.push(judged.row.clone());
+            let mut v = verdict_of(c, method, path, required, rows, summary, no_token);
+            judged.apply(&mut v);
+            return v;
         }
     }
     verdict_of(c, method, path, required, rows, summary, no_token)
@@ -219,6 +230,9 @@ fn verdict_of(
         checks,
         challenge: None,
         token,
+        dpop_challenge: false,
+        dpop_nonce: None,
+        dpop_report: None,
     }
 }
 

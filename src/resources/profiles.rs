@@ -109,6 +109,10 @@ pub struct Policy {
     pub scope_claims: Vec<ScopeClaim>,
     /// id_tokens and refresh tokens recognised as such are refused (`kind` row).
     pub reject_other_kinds: bool,
+    /// The API understands `Authorization: DPoP` and checks DPoP proofs and bound tokens
+    /// (RFC 9449 §7, the `dpop` row); otherwise the row is skipped, as a JWT library alone
+    /// does not check them.
+    pub dpop: bool,
 }
 
 impl Policy {
@@ -210,6 +214,7 @@ fn build() -> Vec<Profile> {
                 "the required scopes are read from the scope claim (space-separated)",
                 "id_tokens and refresh tokens are refused",
                 "the token is accepted in the Authorization header or a form body, not in the query (RFC 6750 §2.3)",
+                "Authorization: DPoP with a proof (htm, htu, iat, jti, ath, the bound key) for DPoP-bound tokens; a bound token sent as Bearer is refused (RFC 9449 §7)",
             ]),
             defaults: Policy {
                 leeway: 0,
@@ -231,6 +236,7 @@ fn build() -> Vec<Profile> {
                 iss_required: true,
                 scope_claims: vec![ScopeClaim::Scope],
                 reject_other_kinds: true,
+                dpop: true,
             },
         },
         Profile {
@@ -249,6 +255,7 @@ fn build() -> Vec<Profile> {
                 "the required scopes are read from the scope claim only (RFC 9068 §2.2.3)",
                 "id_tokens and refresh tokens are refused",
                 "the token is accepted in the Authorization header or a form body, not in the query",
+                "Authorization: DPoP with a proof (htm, htu, iat, jti, ath, the bound key) for DPoP-bound tokens; a bound token sent as Bearer is refused (RFC 9449 §7)",
             ]),
             defaults: Policy {
                 leeway: 0,
@@ -270,6 +277,7 @@ fn build() -> Vec<Profile> {
                 iss_required: true,
                 scope_claims: vec![ScopeClaim::Scope],
                 reject_other_kinds: true,
+                dpop: true,
             },
         },
         Profile {
@@ -287,6 +295,7 @@ fn build() -> Vec<Profile> {
                 "the required scopes are read from scope (string) or scp (array)",
                 "the token kind is not checked (an id_token with the right aud passes)",
                 "the token is accepted in the header, a form body or the query (RFC 6750 §2.3)",
+                "Authorization: DPoP with a proof for DPoP-bound tokens; a bound token sent as Bearer is refused (RFC 9449 §7)",
             ]),
             defaults: Policy {
                 leeway: 60,
@@ -308,6 +317,7 @@ fn build() -> Vec<Profile> {
                 iss_required: false,
                 scope_claims: vec![ScopeClaim::Scope, ScopeClaim::Scp],
                 reject_other_kinds: false,
+                dpop: true,
             },
         },
         Profile {
@@ -331,6 +341,7 @@ fn build() -> Vec<Profile> {
                 "exp and nbf are checked when present, clockTolerance 0; iat must be a number when present (no age check without maxTokenAge)",
                 "scopes are not checked by jose: the API's own code reads scope",
                 "the token kind is not checked",
+                "DPoP is not checked: the library verifies the JWT only; Authorization: DPoP is not understood and a DPoP-bound token is accepted as a Bearer token (RFC 9449 §7 is the application's job)",
             ]),
             defaults: Policy {
                 leeway: 0,
@@ -352,6 +363,7 @@ fn build() -> Vec<Profile> {
                 iss_required: true,
                 scope_claims: vec![ScopeClaim::Scope],
                 reject_other_kinds: false,
+                dpop: false,
             },
         },
         Profile {
@@ -376,6 +388,7 @@ fn build() -> Vec<Profile> {
                 "sub and jti must be strings when present (InvalidSubjectError, InvalidJTIError)",
                 "scopes are not checked by PyJWT: the API's own code reads scope",
                 "the token kind is not checked",
+                "DPoP is not checked: the library verifies the JWT only; Authorization: DPoP is not understood and a DPoP-bound token is accepted as a Bearer token (RFC 9449 §7 is the application's job)",
             ]),
             defaults: Policy {
                 leeway: 0,
@@ -397,6 +410,7 @@ fn build() -> Vec<Profile> {
                 iss_required: true,
                 scope_claims: vec![ScopeClaim::Scope],
                 reject_other_kinds: false,
+                dpop: false,
             },
         },
         Profile {
@@ -420,6 +434,7 @@ fn build() -> Vec<Profile> {
                 "exp and nbf are checked when present, clockTolerance 0; iat is not checked",
                 "scopes are not checked by jsonwebtoken: the API's own code reads scope",
                 "the token kind is not checked",
+                "DPoP is not checked: the library verifies the JWT only; Authorization: DPoP is not understood and a DPoP-bound token is accepted as a Bearer token (RFC 9449 §7 is the application's job)",
             ]),
             defaults: Policy {
                 leeway: 0,
@@ -441,6 +456,7 @@ fn build() -> Vec<Profile> {
                 iss_required: true,
                 scope_claims: vec![ScopeClaim::Scope],
                 reject_other_kinds: false,
+                dpop: false,
             },
         },
     ]

@@ -207,6 +207,9 @@ mod tests {
                 scope: None,
                 ..TokenSummary::default()
             }),
+            dpop_challenge: false,
+            dpop_nonce: None,
+            dpop_report: None,
         }
     }
 

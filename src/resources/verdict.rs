@@ -5,7 +5,9 @@
 //! row that fails decides the status (`decided_by`). Rows after it are still evaluated when
 //! their inputs exist (so one look shows every problem of a token, e.g. expired *and* the wrong
 //! audience); a row that cannot be evaluated is `skipped` with the reason. Claims rows after a
-//! failed signature say that they read an unverified payload.
+//! failed signature say that they read an unverified payload. The `dpop` row (RFC 9449 §7)
+//! follows the token rows: it is not in [`CheckName::ALL`], which lists what a token's
+//! validation produces.
 
 use serde::Serialize;
 
@@ -50,6 +52,9 @@ pub enum CheckName {
     Active,
     /// The status Latchkey recorded for the token (revoked, consumed).
     Revocation,
+    /// DPoP (RFC 9449 §7): the scheme, the proof (`htm`, `htu`, `iat`, `jti`, `ath`) and the
+    /// key the token is bound to (`cnf.jkt`).
+    Dpop,
 }
 
 impl CheckName {
@@ -90,6 +95,7 @@ impl CheckName {
             CheckName::Scope => "scope",
             CheckName::Active => "active",
             CheckName::Revocation => "revocation",
+            CheckName::Dpop => "dpop",
         }
     }
 }
@@ -195,6 +201,10 @@ pub enum BearerError {
     InvalidToken,
     /// §3.1: the token lacks the scopes the call needs (403).
     InsufficientScope,
+    /// RFC 9449 §7.1: the DPoP proof is missing or wrong (401, `DPoP` challenge).
+    InvalidDpopProof,
+    /// RFC 9449 §9: the proof lacks the server's nonce (401, `DPoP-Nonce` header).
+    UseDpopNonce,
 }
 
 impl BearerError {
@@ -204,6 +214,8 @@ impl BearerError {
             BearerError::InvalidRequest => "invalid_request",
             BearerError::InvalidToken => "invalid_token",
             BearerError::InsufficientScope => "insufficient_scope",
+            BearerError::InvalidDpopProof => "invalid_dpop_proof",
+            BearerError::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -211,7 +223,7 @@ impl BearerError {
     pub fn status(self) -> u16 {
         match self {
             BearerError::InvalidRequest => 400,
-            BearerError::InvalidToken => 401,
+            BearerError::InvalidToken | BearerError::InvalidDpopProof | BearerError::UseDpopNonce => 401,
             BearerError::InsufficientScope => 403,
         }
     }
@@ -280,6 +292,16 @@ pub struct Verdict {
     pub challenge: Option<String>,
     /// What the token says (sub, client_id, scope), when it could be read.
     pub token: Option<TokenSummary>,
+    /// The challenge is `WWW-Authenticate: DPoP` (RFC 9449 §7.1): the request used the DPoP
+    /// scheme, the token is DPoP-bound, or the `dpop` row decided.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_challenge: bool,
+    /// The nonce to send as `DPoP-Nonce` (RFC 9449 §9), when the server requires nonces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_nonce: Option<String>,
+    /// The DPoP proof as judged, for the request log.
+    #[serde(skip)]
+    pub dpop_report: Option<std::sync::Arc<crate::oauth::dpop::ProofReport>>,
 }
 
 impl Verdict {

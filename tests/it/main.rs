@@ -9,6 +9,7 @@ mod common;
 mod config_file;
 mod device_flow;
 mod discovery_jwks;
+mod dpop;
 mod http_errors;
 mod independent_verify;
 mod introspection;

@@ -234,6 +234,7 @@ async fn metadata_lives_where_rfc9728_derives_it_under_a_path_issuer() {
             "scopes_supported": ["read_books", "add_books"],
             "bearer_methods_supported": ["header", "body"],
             "resource_name": "books",
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
         })
     );
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));

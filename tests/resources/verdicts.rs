@@ -82,10 +82,13 @@ async fn a_good_token_passes_every_row_and_links_its_verdict() {
             "iat",
             "scope",
             "active",
-            "revocation"
+            "revocation",
+            "dpop"
         ]
     );
     assert_eq!(verdict_row(v, "aud")["result"], "passed");
+    // An unbound Bearer token: DPoP plays no part (RFC 9449 §7).
+    assert_eq!(verdict_row(v, "dpop")["result"], "skipped");
     assert!(
         verdict_row(v, "kid")["explanation"]
             .as_str()

@@ -200,6 +200,7 @@ pub fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Bo
         max_age: None,
         login_hint: None,
         acr: crate::oauth::acr::AcrRequest::default(),
+        dpop_jkt: None,
     };
     match check(&client, form, &mut req) {
         Ok(()) => Ok((client, req)),
@@ -309,6 +310,15 @@ fn check(client: &Client, form: &Form, req: &mut AuthRequest) -> Result<(), OAut
         req.max_age = Some(v);
     }
     req.login_hint = form.get("login_hint")?.map(str::to_string);
+    // RFC 9449 §10: binds the code to a DPoP key; the token request must prove it.
+    if let Some(jkt) = form.get("dpop_jkt")? {
+        if !crate::oauth::dpop::proof::is_thumbprint(jkt) {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt must be a JWK SHA-256 thumbprint: 43 base64url characters (RFC 9449 §10, RFC 7638)",
+            ));
+        }
+        req.dpop_jkt = Some(jkt.to_string());
+    }
     req.acr = crate::oauth::acr::AcrRequest::parse(form.get("acr_values")?, form.get("claims")?)?;
     Ok(())
 }

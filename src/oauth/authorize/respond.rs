@@ -56,6 +56,7 @@ async fn issue_response(
             "nonce": req.nonce,
             "code_challenge": req.pkce.as_ref().map(|(c, _)| c.clone()),
             "code_challenge_method": req.pkce.as_ref().map(|(_, m)| *m),
+            "dpop_jkt": req.dpop_jkt,
             "exp": now.saturating_add(ttl),
             "iat": now,
         });

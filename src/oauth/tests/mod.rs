@@ -1,6 +1,7 @@
 //! Protocol unit tests: the endpoint functions driven directly, over an in-memory store and a
 //! fixed clock, the way `http::oauth` calls them (no HTTP in between).
 
+mod dpop;
 mod introspect;
 mod issue;
 mod revoke;
@@ -89,6 +90,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         token_endpoint_auth_signing_alg: None,
         backchannel_logout_uri: None,
         backchannel_logout_session_required: false,
+        dpop_bound_access_tokens: false,
     }
 }
 

@@ -36,6 +36,36 @@ export interface TrustedIssuer {
   algorithms?: string[]
 }
 
+/** One check of a DPoP proof. */
+export interface DpopCheck {
+  /** header, typ, alg, jwk, signature, htm, htu, iat, jti, nonce, ath, jkt */
+  check: string
+  result: CheckResult
+  expected: unknown
+  actual: unknown
+  explanation: string
+  fix?: string | null
+}
+
+/** A DPoP proof (RFC 9449) decoded, with every check (request log). */
+export interface DpopReport {
+  header: Record<string, unknown>
+  claims: Record<string, unknown>
+  /** The JWK SHA-256 thumbprint of the proof's key (RFC 7638). */
+  jkt?: string
+  /** The time iat was checked against, UNIX seconds. */
+  now: number
+  time_basis: 'real' | 'virtual'
+  /** iat minus now, seconds (positive: the client's clock is ahead). */
+  skew_seconds?: number
+  checks: DpopCheck[]
+  accepted: boolean
+  error?: 'invalid_dpop_proof' | 'use_dpop_nonce'
+  error_description?: string
+  /** token, par, userinfo or resource */
+  endpoint: string
+}
+
 /** What a client assertion or JWT bearer assertion said and how it was judged (request log). */
 export interface AssertionReport {
   /** `client_assertion` or `assertion` (JWT bearer grant). */
@@ -98,6 +128,8 @@ export interface Client {
   backchannel_logout_uri?: string
   /** It needs `sid` in logout tokens (Latchkey always sends `sub` and `sid`). */
   backchannel_logout_session_required?: boolean
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2). */
+  dpop_bound_access_tokens?: boolean
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -444,6 +476,8 @@ export interface LoggedRequest {
   proxy?: ProxyRecord | null
   /** A client assertion or JWT bearer assertion the request carried, as judged. */
   assertion?: AssertionReport | null
+  /** A DPoP proof the request carried, decoded, with every check (RFC 9449). */
+  dpop?: DpopReport | null
   /** When a fault rule changed the response: the rule and what it changed. */
   fault?: { rule: string; change: string } | null
   /** A request Latchkey sent itself (a back-channel logout); `path` is then the whole URL. */
@@ -549,6 +583,8 @@ export interface Settings {
   assertion_time?: 'real' | 'virtual'
   /** Seconds each back-channel logout POST may take (1–20). */
   backchannel_logout_timeout?: number
+  /** DPoP proofs must carry a nonce from this server's DPoP-Nonce header (RFC 9449 §8). */
+  use_dpop_nonce?: boolean
 }
 
 export interface ClockView {

@@ -30,6 +30,16 @@ const LABELS: Record<string, string> = {
   request: 'Request',
   credentials: 'Credentials',
   token: 'Token present',
+  // DPoP (RFC 9449): the verdict's row and a proof's checks.
+  dpop: 'DPoP',
+  header: 'Proof format',
+  jwk: 'Public key (jwk)',
+  htm: 'Method (htm)',
+  htu: 'URL (htu)',
+  jti: 'Proof id (jti)',
+  nonce: 'Server nonce',
+  ath: 'Token hash (ath)',
+  jkt: 'Bound key (jkt)',
 }
 
 export const checkLabel = (check: string): string => LABELS[check] ?? check.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())

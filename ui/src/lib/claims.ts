@@ -20,6 +20,7 @@ export const CLAIM_DESCRIPTIONS: Record<string, string> = {
   scope: 'Granted scopes',
   act: 'Acting party (delegation)',
   may_act: 'Who may act for the subject',
+  cnf: 'Confirmation: the key the token is bound to (cnf.jkt: DPoP key thumbprint, RFC 9449 §6)',
   // OIDC Core
   auth_time: 'When the user authenticated',
   nonce: 'Value from the authorization request, against replay',
@@ -66,3 +67,12 @@ export const STANDARD_USER_CLAIMS = [
   'name', 'given_name', 'family_name', 'preferred_username', 'email', 'email_verified',
   'phone_number', 'picture', 'locale', 'zoneinfo',
 ] as const
+
+/** The DPoP key thumbprint a token is bound to (`cnf.jkt`, RFC 9449 §6), if any. */
+export function boundJkt(claims: unknown): string | null {
+  if (!claims || typeof claims !== 'object') return null
+  const cnf = (claims as Record<string, unknown>).cnf
+  if (!cnf || typeof cnf !== 'object') return null
+  const jkt = (cnf as Record<string, unknown>).jkt
+  return typeof jkt === 'string' ? jkt : null
+}

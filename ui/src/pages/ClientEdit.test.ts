@@ -36,6 +36,13 @@ describe('auto_login in the client form', () => {
   })
 })
 
+describe('dpop_bound_access_tokens in the client form', () => {
+  it('is kept when a client is saved from the page, and absent when off', () => {
+    expect(fromForm(toForm({ ...base, dpop_bound_access_tokens: true })).dpop_bound_access_tokens).toBe(true)
+    expect('dpop_bound_access_tokens' in fromForm(toForm(base))).toBe(false)
+  })
+})
+
 describe('the token exchange policy in the client form', () => {
   const TE = 'urn:ietf:params:oauth:grant-type:token-exchange' as const
   const svc: Client = { ...base, client_id: 'svc', token_endpoint_auth_method: 'client_secret_basic', client_secret: 's', grant_types: [TE] }

@@ -34,6 +34,8 @@ export interface ClientForm {
   remember_consent: '' | 'true' | 'false'
   /** Kept as loaded (set it in latchkey.toml or the admin API), so saving here never drops it. */
   auto_login: boolean
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2). */
+  dpop_bound_access_tokens: boolean
   /** Token-exchange policy (RFC 8693), used when the grant is on: subject token types allowed (empty: all). */
   te_types: string[]
   /** Audiences it may target (empty: its own and every registered resource). */
@@ -112,6 +114,7 @@ export function toForm(c?: Client): ClientForm {
     require_consent: c?.require_consent ?? false,
     remember_consent: c?.remember_consent === undefined || c?.remember_consent === null ? '' : c.remember_consent ? 'true' : 'false',
     auto_login: c?.auto_login ?? false,
+    dpop_bound_access_tokens: c?.dpop_bound_access_tokens ?? false,
     te_types: c?.token_exchange?.subject_token_types ?? [],
     te_audiences: c?.token_exchange?.audiences ?? [],
     te_widen: c?.token_exchange?.allow_scope_widening ?? false,
@@ -157,6 +160,7 @@ export function fromForm(f: ClientForm): Client {
     c.backchannel_logout_uri = f.backchannel_logout_uri.trim()
     if (f.backchannel_logout_session_required) c.backchannel_logout_session_required = true
   }
+  if (f.dpop_bound_access_tokens) c.dpop_bound_access_tokens = true
   if (f.grant_types.includes(TOKEN_EXCHANGE)) {
     const auds = clean(f.te_audiences)
     const p: NonNullable<Client['token_exchange']> = {}
@@ -639,6 +643,10 @@ function ClientFormView({ existing }: { existing?: Client }) {
                 </Field>
               </div>
             </div>
+            <label className="check">
+              <input type="checkbox" {...register('dpop_bound_access_tokens')} />
+              <span>Require DPoP <span className="desc">Every token request needs a DPoP proof, so its access tokens are always bound to the client’s key (RFC 9449 §5.2). Without it, a proof is still accepted and binds the tokens.</span></span>
+            </label>
             <label className="check">
               <input type="checkbox" {...register('require_consent')} />
               <span>Ask the user for consent <span className="desc">Show a consent page before issuing a code.</span></span>

@@ -10,6 +10,7 @@ import { CopyButton, EmptyState, ErrorBox, Loading, PageHeader, Panel, Ticks } f
 import { CallDetail, proxyRowText } from '../components/Proxy'
 import { verdictLine } from '../components/Verdict'
 import { AssertionView } from '../components/AssertionReport'
+import { DpopView } from '../components/DpopReport'
 import { formatTime } from '../lib/format'
 
 function statusClass(s: number) {
@@ -74,6 +75,7 @@ function Detail({ r }: { r: LoggedRequest }) {
         </div>
       ))}
       {r.assertion && <AssertionView a={r.assertion} />}
+      {r.dpop && <DpopView d={r.dpop} />}
       <DetailGrid r={r} />
     </div>
   )

@@ -28,6 +28,7 @@ interface SettingsForm {
   access_token_typ?: Settings['access_token_typ']
   assertion_time?: Settings['assertion_time']
   backchannel_logout_timeout?: number
+  use_dpop_nonce?: boolean
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -114,12 +115,12 @@ function SettingsPanel({ settings }: { settings: Settings }) {
           </Field>
         </div>
         <label className="check"><input type="checkbox" {...register('refresh_token_rotation')} /><span>Rotate refresh tokens <span className="desc">Issue a new refresh token on every refresh and retire the old one.</span></span></label>
-        <div className="section-title">Client assertions</div>
+        <div className="section-title">Client assertions and DPoP proofs</div>
         <div className="grid2">
           <Field
             label="Assertion time"
             htmlFor="assertion_time"
-            help="What iat, nbf and exp of private_key_jwt, client_secret_jwt and JWT bearer assertions are checked against. Clients stamp them with their real clock, so real time keeps them working while you move the virtual clock."
+            help="What iat, nbf and exp of private_key_jwt, client_secret_jwt and JWT bearer assertions, and the iat of DPoP proofs, are checked against. Clients stamp them with their real clock, so real time keeps them working while you move the virtual clock."
           >
             <select id="assertion_time" className="input" {...register('assertion_time')}>
               <option value="real">Real time (default)</option>
@@ -149,6 +150,8 @@ function SettingsPanel({ settings }: { settings: Settings }) {
             />
           </Field>
         </div>
+        <div className="section-title">DPoP</div>
+        <label className="check"><input type="checkbox" {...register('use_dpop_nonce')} /><span>Require server nonces in DPoP proofs <span className="desc">A proof without the current nonce gets use_dpop_nonce and a DPoP-Nonce header to retry with (RFC 9449 §8). Proof iat follows the time chosen above.</span></span></label>
         <div className="section-title">Introspection</div>
         <div className="stack-sm">
           <label className="check"><input type="checkbox" {...register('introspection_require_scope')} /><span>Require the <code>token_introspection</code> scope <span className="desc">Callers without it get 403 unauthorized_client.</span></span></label>

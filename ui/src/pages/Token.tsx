@@ -7,6 +7,7 @@ import { LineagePanel } from '../components/Lineage'
 import { TokenView } from '../components/TokenView'
 import { LiveStatusBadge } from '../components/TokenStatus'
 import { ErrorBox, Loading, PageHeader } from '../components/ui'
+import { boundJkt } from '../lib/claims'
 import { formatDateTime, shortId } from '../lib/format'
 
 export function TokenPage() {
@@ -26,6 +27,15 @@ export function TokenPage() {
             Issued to <Link className="mono" to={`/clients/${encodeURIComponent(rec.client_id)}`}>{rec.client_id}</Link>
             {rec.username ? <> for <Link to={`/users/${encodeURIComponent(rec.username)}`}><strong>{rec.username}</strong></Link></> : null}
             {' '}at {formatDateTime(rec.issued_at)} · scopes <span className="mono">{rec.scope || 'none'}</span>
+            {boundJkt(rec.claims) && (
+              <div data-testid="token-dpop" style={{ marginTop: 4 }}>
+                <span className="tag accent">DPoP-bound</span>{' '}
+                key thumbprint (cnf.jkt) <span className="mono" style={{ wordBreak: 'break-all' }}>{boundJkt(rec.claims)}</span>
+                <span className="muted">{rec.kind === 'refresh_token'
+                  ? ': a refresh needs a DPoP proof signed by that key'
+                  : ': send it as Authorization: DPoP with a proof signed by that key'}</span>
+              </div>
+            )}
           </>
         ) : undefined}
       />

@@ -10,6 +10,7 @@ import { Code } from '../components/Code'
 import { Countdown, StatusBadge } from '../components/TokenStatus'
 import { EmptyState, ErrorBox, Loading, PageHeader, Panel } from '../components/ui'
 import { useServerNow } from '../lib/clock'
+import { boundJkt } from '../lib/claims'
 import { formatTime, relative, shortId } from '../lib/format'
 import { liveState, STATE_LABEL } from '../lib/tokenState'
 import { curlFor } from './Overview'
@@ -238,6 +239,9 @@ export function TokensPage() {
                         {t.kind.replace('_', ' ')}
                         <div className="sub mono" title={t.id}>
                           {t.format} · {shortId(t.id)}
+                          {boundJkt(t.claims) && (
+                            <> · <span className="tag accent" data-testid="dpop-bound" title={`DPoP-bound: cnf.jkt ${boundJkt(t.claims)}`}>DPoP</span></>
+                          )}
                           {t.grant_id && !grant_id && (
                             <> · <Link to={`/tokens?grant_id=${encodeURIComponent(t.grant_id)}`} onClick={(e) => e.stopPropagation()} title="Show every token of this grant">grant</Link></>
                           )}
