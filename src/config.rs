@@ -127,6 +127,12 @@ pub struct ServerSection {
     /// against: `real` time (default; moving the virtual clock never breaks client
     /// authentication) or the `virtual` clock.
     pub assertion_time: Option<PeerTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Lifetime of a pushed authorization request's `request_uri` (RFC 9126 §2.2), default 60 s.
+    pub request_uri_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// RFC 9126 §5: every client must use pushed authorization requests.
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// `[introspection]`
@@ -161,6 +167,10 @@ impl ConfigFile {
             introspection_validate_audience: i.validate_audience.unwrap_or(current.introspection_validate_audience),
             access_token_typ: s.access_token_typ.unwrap_or(current.access_token_typ),
             assertion_time: s.assertion_time.unwrap_or(current.assertion_time),
+            request_uri_ttl: s.request_uri_ttl.unwrap_or(current.request_uri_ttl),
+            require_pushed_authorization_requests: s
+                .require_pushed_authorization_requests
+                .unwrap_or(current.require_pushed_authorization_requests),
         }
     }
 
@@ -178,6 +188,8 @@ impl ConfigFile {
                 access_token_typ: Some(settings.access_token_typ),
                 backchannel_url: None,
                 assertion_time: Some(settings.assertion_time),
+                request_uri_ttl: Some(settings.request_uri_ttl),
+                require_pushed_authorization_requests: Some(settings.require_pushed_authorization_requests),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -196,6 +208,7 @@ impl ConfigFile {
             ("id_token_ttl", self.server.id_token_ttl),
             ("refresh_token_ttl", self.server.refresh_token_ttl),
             ("code_ttl", self.server.code_ttl),
+            ("request_uri_ttl", self.server.request_uri_ttl),
         ] {
             if let Some(Err(message)) = ttl.map(validate::lifetime) {
                 errs.push(FieldError {

@@ -287,6 +287,14 @@ pub struct Client {
     /// `client_secret_jwt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_signing_alg: Option<String>,
+    /// RFC 9126 §6: this client must push its authorization requests (`/par`); a request
+    /// without `request_uri` is refused with `invalid_request`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// The resources (RFC 8707 absolute URIs) this client may name with `resource`, besides
+    /// its `audiences`. Empty: every `[[resources]]` identifier and `audience` (docs/architecture.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_resources: Vec<String>,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -730,6 +738,17 @@ pub struct Settings {
     /// against: real time (default) or the virtual clock.
     #[serde(default)]
     pub assertion_time: crate::clock::PeerTime,
+    /// Lifetime of a pushed authorization request's `request_uri` (RFC 9126 §2.2), seconds of
+    /// the virtual clock.
+    #[serde(default = "default_request_uri_ttl")]
+    pub request_uri_ttl: Seconds,
+    /// RFC 9126 §5: every client must push its authorization requests.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+}
+
+fn default_request_uri_ttl() -> Seconds {
+    Seconds(60)
 }
 
 impl Default for Settings {
@@ -746,6 +765,8 @@ impl Default for Settings {
             introspection_validate_audience: false,
             access_token_typ: AccessTokenTyp::AtJwt,
             assertion_time: crate::clock::PeerTime::Real,
+            request_uri_ttl: default_request_uri_ttl(),
+            require_pushed_authorization_requests: false,
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
         ("id_token_ttl", s.id_token_ttl),
         ("refresh_token_ttl", s.refresh_token_ttl),
         ("code_ttl", s.code_ttl),
+        ("request_uri_ttl", s.request_uri_ttl),
     ]
     .into_iter()
     .filter_map(|(name, ttl)| lifetime(ttl).err().map(|m| FieldError::new(Path::key(name), m)))
@@ -499,6 +500,21 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
     }
     if let Some(Err(m)) = c.access_token_ttl.map(lifetime) {
         errs.push(FieldError::new(Path::key("access_token_ttl"), m));
+    }
+    // RFC 8707 §2: what `resource` may name is an absolute URI without a fragment.
+    for (i, r) in c.allowed_resources.iter().enumerate() {
+        if let Err(e) = crate::oauth::resource_indicators::check_uri(r) {
+            errs.push(FieldError::new(Path::key("allowed_resources").at(i), e.description));
+        }
+    }
+    if c.require_pushed_authorization_requests
+        && !c.allows_grant(GrantType::AuthorizationCode)
+        && !c.allows_grant(GrantType::Implicit)
+    {
+        errs.push(FieldError::new(
+            Path::key("require_pushed_authorization_requests"),
+            "only applies to clients with the authorization_code or implicit grant (RFC 9126 concerns authorization requests)",
+        ));
     }
     errs
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::no_store;
 use super::extract::OAuthForm;
 use crate::oauth::assertion::AssertionSeen;
+use crate::oauth::authorize::pushed::{self, PushMark};
 use crate::oauth::client_auth::BasicAuth;
 use crate::oauth::{discovery, introspect, revoke, token};
 use crate::provider::Provider;
@@ -37,6 +38,27 @@ pub async fn token(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form
     let result = token::exchange_seen(&p, &basic(&headers), &form, &seen).await;
     let resp = match result {
         Ok(r) => no_store(Json(r).into_response()),
+        Err(e) => e.into_response(),
+    };
+    with_assertion(resp, &seen)
+}
+
+/// Pushed authorization request endpoint (RFC 9126 §2): 201 Created with `request_uri` and
+/// `expires_in`, or an RFC 6749 §5.2 error. The response carries a [`PushMark`] so the request
+/// log links the push to the authorization request that uses it. (DPoP, RFC 9449 §10.1: a
+/// `DPoP` header's proof is validated here and its key's thumbprint passed to `push_with`.)
+pub async fn par(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+    let seen = AssertionSeen::default();
+    let resp = match pushed::push(&p, &basic(&headers), &form, &seen).await {
+        Ok(r) => {
+            let mark = Arc::new(PushMark {
+                request_uri: r.request_uri.clone(),
+                pushed: true,
+            });
+            let mut resp = no_store((StatusCode::CREATED, Json(r)).into_response());
+            resp.extensions_mut().insert(mark);
+            resp
+        }
         Err(e) => e.into_response(),
     };
     with_assertion(resp, &seen)

@@ -127,5 +127,9 @@ pub fn document(p: &Provider) -> Value {
         "require_request_uri_registration": false,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
+        // RFC 9126 §5. (`request_uri_parameter_supported` above stays false: it advertises
+        // request objects by reference, OIDC Core §6.2, which Latchkey does not fetch.)
+        "pushed_authorization_request_endpoint": p.issuer.url(paths::PAR),
+        "require_pushed_authorization_requests": p.settings().require_pushed_authorization_requests,
     })
 }

@@ -57,6 +57,9 @@ pub enum ErrorCode {
     /// RFC 8693 §2.2.2 (and RFC 8707 §2): the requested `audience` or `resource` is not one
     /// the server will issue a token for (400).
     InvalidTarget,
+    /// RFC 9101 §7 (used by RFC 9126 §4): the `request_uri` is unknown, expired or already
+    /// used (a pushed authorization request is single use).
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
         }
     }
 }

@@ -161,6 +161,8 @@ pub struct RefreshTokenRequest<'a> {
     pub parent_id: Option<String>,
     /// The grant that produced it.
     pub grant_type: &'static str,
+    /// The resources the grant was authorized for (RFC 8707 §2.2: a refresh may narrow them).
+    pub resources: Vec<String>,
 }
 
 /// Issues an opaque refresh token (RFC 6749 §1.5, §6), records it and publishes `token.issued`.
@@ -193,6 +195,9 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
         }
         if !req.authn.id_token_claims.is_empty() {
             m.insert("id_token_claims".into(), json!(req.authn.id_token_claims));
+        }
+        if !req.resources.is_empty() {
+            m.insert(super::resource_indicators::CLAIM.into(), json!(req.resources));
         }
     }
     let record = TokenRecord {

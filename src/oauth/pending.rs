@@ -233,6 +233,8 @@ mod tests {
             max_age: None,
             login_hint: None,
             acr: Default::default(),
+            resources: vec![],
+            pushed: None,
         }
     }
 

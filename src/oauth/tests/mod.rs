@@ -87,6 +87,8 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         jwks: None,
         jwks_uri: None,
         token_endpoint_auth_signing_alg: None,
+        require_pushed_authorization_requests: false,
+        allowed_resources: vec![],
     }
 }
 
