@@ -429,6 +429,7 @@ mod tests {
                 proxy: None,
                 assertion: None,
                 fault: None,
+                pushed: None,
             }))
         };
         let per = big().approx_size();

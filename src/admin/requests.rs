@@ -727,7 +727,7 @@ mod tests {
 
     #[test]
     fn curl_form_urlencodes_the_basic_client_id_and_flags_a_secret_that_needs_it() {
-        let e = build(1, &basic_request("we ird:id", "plain-secret"));
+        let e = build(1, &basic_request("we ird:id", "plain-secret"), None);
         assert!(
             e.curl
                 .contains("-u \"we+ird%3Aid:${CLIENT_SECRET:?set CLIENT_SECRET first}\""),
@@ -735,7 +735,7 @@ mod tests {
             e.curl
         );
         assert!(!e.curl.contains("plain-secret"), "{}", e.curl);
-        let e = build(1, &basic_request("books-app", "p@ss:w rd"));
+        let e = build(1, &basic_request("books-app", "p@ss:w rd"), None);
         assert!(
             e.curl
                 .contains("-u \"books-app:${CLIENT_SECRET_FORM_URLENCODED:?set CLIENT_SECRET_FORM_URLENCODED first}\""),
@@ -778,12 +778,13 @@ mod tests {
             proxy: None,
             assertion: None,
             fault: None,
+            push: None,
         }
     }
 
     #[test]
     fn secrets_and_tokens_are_redacted() {
-        let e = build(1, &token_request());
+        let e = build(1, &token_request(), None);
         let json = serde_json::to_string(&e).unwrap();
         for secret in ["s3cr3t-value", "another-secret", "eyJhbGciOi", "Ym9va3"] {
             assert!(!json.contains(secret), "{secret} leaked: {json}");
@@ -802,7 +803,7 @@ mod tests {
 
     #[test]
     fn curl_reproduces_a_token_request_with_placeholders() {
-        let e = build(1, &token_request());
+        let e = build(1, &token_request(), None);
         assert_eq!(
             e.curl,
             "curl -s \\\n  \"http://localhost:8000/token\" \\\n  \
@@ -829,7 +830,7 @@ mod tests {
             })
             .to_string(),
         ));
-        let e = build(1, &c);
+        let e = build(1, &c, None);
         let body = e.response_body.clone().unwrap();
         assert_eq!(body["access_token"], REDACTED);
         assert_eq!(body["refresh_token"], REDACTED);
@@ -845,9 +846,9 @@ mod tests {
         }
         // Not JSON, or not captured: no body.
         c.response_json = None;
-        assert!(build(1, &c).response_body.is_none());
+        assert!(build(1, &c, None).response_body.is_none());
         c.response_json = Some(Bytes::from_static(b"<html>"));
-        assert!(build(1, &c).response_body.is_none());
+        assert!(build(1, &c, None).response_body.is_none());
     }
 
     #[test]
@@ -862,7 +863,7 @@ mod tests {
             location: Some("http://localhost:3000/cb?code=SECRETCODE&state=x#access_token=T&id_token=I".into()),
             ..Captured::default()
         };
-        let e = build(2, &c);
+        let e = build(2, &c, None);
         assert_eq!(
             e.curl,
             "curl -s \\\n  -G \\\n  \"http://localhost:8000/authorize\" \\\n  \
