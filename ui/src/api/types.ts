@@ -94,6 +94,10 @@ export interface Client {
   jwks_uri?: string
   /** The one `alg` its assertions may use (absent: any of the method's family). */
   token_endpoint_auth_signing_alg?: string
+  /** RFC 9126 §6: authorization requests must be pushed to /par first. */
+  require_pushed_authorization_requests?: boolean
+  /** RFC 8707: the resources it may name with `resource` besides its audiences (empty: every registered resource). */
+  allowed_resources?: string[]
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -442,6 +446,17 @@ export interface LoggedRequest {
   assertion?: AssertionReport | null
   /** When a fault rule changed the response: the rule and what it changed. */
   fault?: { rule: string; change: string } | null
+  /** A pushed authorization request (RFC 9126) and the authorization requests naming its request_uri. */
+  pushed?: PushLink | null
+}
+
+/** How a push and the authorization requests that used its request_uri link up in the log. */
+export interface PushLink {
+  request_uri: string
+  /** On an authorization request: the log id of the push (absent when no longer in the log). */
+  push_id?: number
+  /** On a push: the log ids of the authorization requests that used it (a reuse shows as a second one). */
+  authorize_ids?: number[]
 }
 
 export interface KeyView {
@@ -486,6 +501,10 @@ export interface Settings {
   access_token_typ?: AccessTokenTyp
   /** What assertion iat/nbf/exp are checked against: real time (default) or the virtual clock. */
   assertion_time?: 'real' | 'virtual'
+  /** Lifetime of a pushed request's request_uri, seconds of the virtual clock (RFC 9126; default 60). */
+  request_uri_ttl?: number
+  /** RFC 9126 §5: every client must push its authorization requests. */
+  require_pushed_authorization_requests?: boolean
 }
 
 export interface ClockView {
