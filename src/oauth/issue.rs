@@ -197,7 +197,8 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
             m.insert("id_token_claims".into(), json!(req.authn.id_token_claims));
         }
         if !req.resources.is_empty() {
-            m.insert(super::resource_indicators::CLAIM.into(), json!(req.resources));
+            // `resource_indicators::CLAIM` (named here, not imported: that module uses this one).
+            m.insert("resource".into(), json!(req.resources));
         }
     }
     let record = TokenRecord {
