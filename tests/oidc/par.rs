@@ -414,11 +414,14 @@ async fn client_authentication_failures_at_the_par_endpoint_are_401_invalid_clie
         .assert_error(400, "invalid_request");
 }
 
+/// A pushed request, the error it gets, and a phrase of its description.
+type BadPush<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[tokio::test]
 async fn bad_pushes_get_rfc6749_json_errors() {
     let s = spawn(CONFIG).await;
     let web = Some(("web", "web-secret"));
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    let cases: &[BadPush] = &[
         (
             &[
                 ("response_type", "code"),

@@ -45,6 +45,14 @@ scopes = ["read_books"]
 audiences = ["partner-api"]
 allowed_resources = ["https://api.example.com/", "urn:example:ledger"]
 
+# Token exchange follows the same rules (RFC 8693 `resource`).
+[[clients]]
+client_id = "exchanger"
+client_secret = "exchanger-secret"
+grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
+scopes = ["read_books"]
+allowed_resources = ["https://api.example.com/"]
+
 [[users]]
 username = "alice"
 password = "alice-password"
@@ -372,4 +380,43 @@ async fn a_grant_without_resources_may_name_any_allowed_resource_later() {
     )
     .await;
     bad.assert_error(400, "invalid_target");
+}
+
+#[tokio::test]
+async fn token_exchange_checks_resource_by_the_same_rules() {
+    let s = spawn(CONFIG).await;
+    let subject = client_credentials(&s, "exchanger", "exchanger-secret", &[])
+        .await
+        .ok("access_token");
+    let exchange = |resource: String| {
+        let subject = subject.clone();
+        let s = &s;
+        async move {
+            s.token(
+                Some(("exchanger", "exchanger-secret")),
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                    ("subject_token", &subject),
+                    ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+                    ("resource", &resource),
+                ],
+            )
+            .await
+        }
+    };
+    let ok = exchange("https://api.example.com/".into()).await;
+    assert_eq!(aud(&ok.ok("access_token")), json!("https://api.example.com/"));
+    // allowed_resources restricts token exchange too: the registered resource is refused.
+    let books = format!("{}/resources/books", s.issuer());
+    let refused = exchange(books).await;
+    refused.assert_error(400, "invalid_target");
+    assert!(
+        refused.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("allowed_resources")
+    );
+    exchange("https://api.example.com/#f".into())
+        .await
+        .assert_error(400, "invalid_target");
 }
