@@ -141,3 +141,26 @@ test('the client form, Settings, and a token for a resource', async () => {
     await shot(pg, `par-token-${key}`)
   }
 })
+
+test('Try the login pushes the request first for a client that requires PAR', async () => {
+  const page = pages['1366-light']
+  await page.goto(`${server.base}/admin/clients/web`)
+  await page.getByRole('button', { name: 'Register the callback on this client' }).click()
+  const tryButton = page.getByTestId('try-login')
+  await tryButton.waitFor()
+  await page.getByLabel('login_hint').fill('alice')
+  const [popup] = await Promise.all([page.waitForEvent('popup'), tryButton.click()])
+  await popup.locator('input[name="password"]').waitFor({ timeout: 10_000 })
+  // Only client_id and the request_uri went through the browser.
+  const opened = new URL(popup.url())
+  assert.deepEqual([...opened.searchParams.keys()].sort(), ['client_id', 'request_uri'])
+  await popup.locator('input[name="password"]').fill('alice-pw')
+  const username = popup.locator('input[name="username"]')
+  if (!(await username.inputValue())) await username.fill('alice')
+  await Promise.all([popup.waitForEvent('close', { timeout: 10_000 }), popup.getByRole('button', { name: 'Sign in' }).click()])
+  await page.locator('[data-testid="try-result"][data-ok="true"]').waitFor({ timeout: 10_000 })
+  const steps = await page.getByTestId('steps').innerText()
+  assert.match(steps, /Push the authorization request \(RFC 9126\)/)
+  assert.match(steps, /\/par/)
+  await shot(page, 'par-try-login-1366-light')
+})

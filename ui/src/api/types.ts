@@ -570,6 +570,9 @@ export interface ConfigFileState {
 export interface Discovery {
   issuer: string
   device_authorization_endpoint?: string
+  /** RFC 9126 §5. */
+  pushed_authorization_request_endpoint?: string
+  require_pushed_authorization_requests?: boolean
   authorization_endpoint?: string
   token_endpoint?: string
   userinfo_endpoint?: string

@@ -76,7 +76,7 @@ function PushLine({ r, onJump }: { r: LoggedRequest; onJump: (id: number) => voi
           <><span>The parameters of this request were pushed in</span>{p.push_id !== undefined ? jump(p.push_id) : <span className="muted">a push no longer in the log</span>}</>
         )
       ) : (
-        <span>Names a request_uri no push in the log issued.</span>
+        <span>Its push is not in the log (it left the log, or the request_uri was never issued).</span>
       )}
       <code className="small" style={{ overflowWrap: 'anywhere' }}>{p.request_uri}</code>
     </div>
