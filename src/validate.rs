@@ -902,6 +902,24 @@ mod tests {
     }
 
     #[test]
+    fn allowed_resources_are_absolute_uris_and_require_par_needs_a_browser_grant() {
+        let c = client_from(
+            "client_id = \"a\"\nclient_secret = \"s\"\ngrant_types = [\"client_credentials\"]\n\
+             allowed_resources = [\"https://api.example.com/\", \"books-api\", \"https://x.example/#f\"]\n\
+             require_pushed_authorization_requests = true",
+        );
+        let paths: Vec<String> = client(&c, &|_| true).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "allowed_resources[1]",
+                "allowed_resources[2]",
+                "require_pushed_authorization_requests"
+            ],
+        );
+    }
+
+    #[test]
     fn public_clients_cannot_use_client_credentials() {
         let c = client_from("client_id = \"p\"\ngrant_types = [\"client_credentials\"]");
         let errs = client(&c, &|_| true);
