@@ -45,6 +45,13 @@ scopes = ["read_books"]
 audiences = ["partner-api"]
 allowed_resources = ["https://api.example.com/", "urn:example:ledger"]
 
+[[clients]]
+client_id = "asks"
+client_secret = "asks-secret"
+redirect_uris = ["http://localhost:6000/cb"]
+scopes = ["openid", "read_books"]
+require_consent = true
+
 # Token exchange follows the same rules (RFC 8693 `resource`).
 [[clients]]
 client_id = "exchanger"
@@ -419,4 +426,40 @@ async fn token_exchange_checks_resource_by_the_same_rules() {
     exchange("https://api.example.com/#f".into())
         .await
         .assert_error(400, "invalid_target");
+}
+
+#[tokio::test]
+async fn the_consent_page_names_the_resources() {
+    let s = spawn(CONFIG).await;
+    let books = format!("{}/resources/books", s.issuer());
+    let mut b = s.browser();
+    let page = b
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", "asks"),
+            ("redirect_uri", "http://localhost:6000/cb"),
+            ("scope", "openid read_books"),
+            ("resource", &books),
+        ])
+        .await;
+    let consent = b.login(&page, "alice", "alice-password").await;
+    assert!(consent.is_consent(), "{consent:?}");
+    assert!(
+        consent.body.contains("data-testid=\"consent-resources\""),
+        "{}",
+        consent.body
+    );
+    assert!(consent.body.contains(&books));
+    let cb = Callback::parse(b.consent(&consent, true).await.redirect());
+    let t = s
+        .token(
+            Some(("asks", "asks-secret")),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", cb.q("code")),
+                ("redirect_uri", "http://localhost:6000/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(aud(&t.ok("access_token")), json!(books));
 }

@@ -100,6 +100,8 @@ pub struct ConsentView {
     pub username: String,
     /// What is asked for.
     pub scopes: Vec<ScopeLine>,
+    /// The APIs the tokens will be for (RFC 8707 `resource`); empty: the client's default.
+    pub resources: Vec<String>,
     /// Whether the decision will be remembered for this client (else it is asked every time).
     pub remembered: bool,
 }
