@@ -132,6 +132,11 @@ pub struct ServerSection {
     pub backchannel_logout_timeout: Option<Seconds>,
     /// DPoP proofs must carry a nonce from this server's `DPoP-Nonce` header (RFC 9449 §8).
     pub use_dpop_nonce: Option<bool>,
+    /// Lifetime of a pushed authorization request's `request_uri` (RFC 9126 §2.2), default 60 s.
+    pub request_uri_ttl: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// RFC 9126 §5: every client must use pushed authorization requests.
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// `[introspection]`
@@ -170,6 +175,10 @@ impl ConfigFile {
                 .backchannel_logout_timeout
                 .unwrap_or(current.backchannel_logout_timeout),
             use_dpop_nonce: s.use_dpop_nonce.unwrap_or(current.use_dpop_nonce),
+            request_uri_ttl: s.request_uri_ttl.unwrap_or(current.request_uri_ttl),
+            require_pushed_authorization_requests: s
+                .require_pushed_authorization_requests
+                .unwrap_or(current.require_pushed_authorization_requests),
         }
     }
 
@@ -189,6 +198,8 @@ impl ConfigFile {
                 assertion_time: Some(settings.assertion_time),
                 backchannel_logout_timeout: Some(settings.backchannel_logout_timeout),
                 use_dpop_nonce: Some(settings.use_dpop_nonce),
+                request_uri_ttl: Some(settings.request_uri_ttl),
+                require_pushed_authorization_requests: Some(settings.require_pushed_authorization_requests),
             },
             introspection: IntrospectionSection {
                 require_scope: Some(settings.introspection_require_scope),
@@ -207,6 +218,7 @@ impl ConfigFile {
             ("id_token_ttl", self.server.id_token_ttl),
             ("refresh_token_ttl", self.server.refresh_token_ttl),
             ("code_ttl", self.server.code_ttl),
+            ("request_uri_ttl", self.server.request_uri_ttl),
         ] {
             if let Some(Err(message)) = ttl.map(validate::lifetime) {
                 errs.push(FieldError {

@@ -448,6 +448,7 @@ mod tests {
                 dpop: None,
                 fault: None,
                 outbound: None,
+                pushed: None,
             }))
         };
         let per = big().approx_size();

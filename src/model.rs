@@ -300,6 +300,14 @@ pub struct Client {
     /// DPoP-bound (RFC 9449 §5.2 client metadata).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dpop_bound_access_tokens: bool,
+    /// RFC 9126 §6: this client must push its authorization requests (`/par`); a request
+    /// without `request_uri` is refused with `invalid_request`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// The resources (RFC 8707 absolute URIs) this client may name with `resource`, besides
+    /// its `audiences`. Empty: every `[[resources]]` identifier and `audience` (docs/architecture.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_resources: Vec<String>,
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -751,10 +759,21 @@ pub struct Settings {
     /// get `use_dpop_nonce` and a `DPoP-Nonce` header. Off by default.
     #[serde(default)]
     pub use_dpop_nonce: bool,
+    /// Lifetime of a pushed authorization request's `request_uri` (RFC 9126 §2.2), seconds of
+    /// the virtual clock.
+    #[serde(default = "default_request_uri_ttl")]
+    pub request_uri_ttl: Seconds,
+    /// RFC 9126 §5: every client must push its authorization requests.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn default_backchannel_logout_timeout() -> Seconds {
     Seconds(5)
+}
+
+fn default_request_uri_ttl() -> Seconds {
+    Seconds(60)
 }
 
 impl Default for Settings {
@@ -773,6 +792,8 @@ impl Default for Settings {
             assertion_time: crate::clock::PeerTime::Real,
             backchannel_logout_timeout: default_backchannel_logout_timeout(),
             use_dpop_nonce: false,
+            request_uri_ttl: default_request_uri_ttl(),
+            require_pushed_authorization_requests: false,
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct Provider {
     pub sessions: crate::oauth::session::Sessions,
     /// Authorization requests waiting for the user (bounded, browser-bound).
     pub pending: crate::oauth::pending::PendingRequests,
+    /// Pushed authorization requests (RFC 9126; bounded, in memory).
+    pub pushed: crate::oauth::authorize::pushed::PushedRequests,
     /// Device authorization requests (RFC 8628; bounded, in memory).
     pub device_codes: crate::oauth::device::DeviceCodes,
     /// The resource-server simulator's resources and recent calls.
@@ -128,6 +130,7 @@ impl Provider {
             events,
             sessions: crate::oauth::session::Sessions::default(),
             pending: crate::oauth::pending::PendingRequests::default(),
+            pushed: crate::oauth::authorize::pushed::PushedRequests::default(),
             device_codes: crate::oauth::device::DeviceCodes::default(),
             resource_server: crate::resources::server::ResourceServer::default(),
             jtis: crate::oauth::replay::JtiSet::default(),
@@ -922,6 +925,7 @@ impl Provider {
         self.resource_server.reset(&self.issuer, all);
         self.sessions.clear();
         self.pending.clear();
+        self.pushed.clear();
         self.device_codes.clear();
         self.clock.set_offset(0);
         self.invalidate_discovery();

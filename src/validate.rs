@@ -34,6 +34,7 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
         ("id_token_ttl", s.id_token_ttl),
         ("refresh_token_ttl", s.refresh_token_ttl),
         ("code_ttl", s.code_ttl),
+        ("request_uri_ttl", s.request_uri_ttl),
     ]
     .into_iter()
     .filter_map(|(name, ttl)| lifetime(ttl).err().map(|m| FieldError::new(Path::key(name), m)))
@@ -550,6 +551,21 @@ pub fn client(c: &Client, scope_exists: &dyn Fn(&str) -> bool) -> Vec<FieldError
             "needs a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2)",
         ));
     }
+    // RFC 8707 §2: what `resource` may name is an absolute URI without a fragment.
+    for (i, r) in c.allowed_resources.iter().enumerate() {
+        if let Err(e) = crate::oauth::resource_indicators::check_uri(r) {
+            errs.push(FieldError::new(Path::key("allowed_resources").at(i), e.description));
+        }
+    }
+    if c.require_pushed_authorization_requests
+        && !c.allows_grant(GrantType::AuthorizationCode)
+        && !c.allows_grant(GrantType::Implicit)
+    {
+        errs.push(FieldError::new(
+            Path::key("require_pushed_authorization_requests"),
+            "only applies to clients with the authorization_code or implicit grant (RFC 9126 concerns authorization requests)",
+        ));
+    }
     errs
 }
 
@@ -933,6 +949,24 @@ mod tests {
         let paths: Vec<String> = errs.iter().map(|e| e.path.to_string()).collect();
         assert!(paths.contains(&"redirect_uris[0]".to_string()), "{paths:?}");
         assert!(paths.contains(&"scopes[0]".to_string()), "{paths:?}");
+    }
+
+    #[test]
+    fn allowed_resources_are_absolute_uris_and_require_par_needs_a_browser_grant() {
+        let c = client_from(
+            "client_id = \"a\"\nclient_secret = \"s\"\ngrant_types = [\"client_credentials\"]\n\
+             allowed_resources = [\"https://api.example.com/\", \"books-api\", \"https://x.example/#f\"]\n\
+             require_pushed_authorization_requests = true",
+        );
+        let paths: Vec<String> = client(&c, &|_| true).iter().map(|e| e.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "allowed_resources[1]",
+                "allowed_resources[2]",
+                "require_pushed_authorization_requests"
+            ],
+        );
     }
 
     #[test]

@@ -125,6 +125,10 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<OutboundMark>)]
     pub outbound: Option<Arc<OutboundMark>>,
+    /// For a pushed authorization request (RFC 9126) and an authorization request naming its
+    /// `request_uri`: the link between the two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<PushLink>,
 }
 
 /// What marks a request Latchkey sent (rather than received) in the request log.
@@ -143,6 +147,21 @@ pub struct OutboundMark {
     /// Why it failed, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// How a push and the authorization requests that used its `request_uri` link up in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PushLink {
+    /// The `request_uri` (`urn:ietf:params:oauth:request_uri:...`).
+    pub request_uri: String,
+    /// On an authorization request: the log id of the push that issued its `request_uri`
+    /// (absent when that push is no longer in the log, or never was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_id: Option<i64>,
+    /// On a push: the log ids of the authorization requests that named its `request_uri`
+    /// (oldest first; a reuse shows as a second one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorize_ids: Vec<i64>,
 }
 
 impl LoggedRequest {

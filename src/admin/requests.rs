@@ -8,13 +8,13 @@
 //! as a `request.logged` event. The HTTP layer captures the raw request and response and hands
 //! them to [`RequestLog::record`]; everything that decides what is shown lives here.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde_json::Value;
 
-pub use super::log_entry::{LoggedRequest, Param, ResponseSummary};
+pub use super::log_entry::{LoggedRequest, Param, PushLink, ResponseSummary};
 use super::{AdminError, Page, page_limit};
 use crate::events::{Event, EventBus};
 use crate::oauth::client_auth::BasicAuth;
@@ -187,6 +187,8 @@ pub struct Captured {
     pub fault: Option<Arc<crate::faults::FaultMark>>,
     /// Set for a request Latchkey sent itself (a back-channel logout).
     pub outbound: Option<Arc<super::log_entry::OutboundMark>>,
+    /// A push (RFC 9126) or an authorization request naming its `request_uri`.
+    pub push: Option<Arc<crate::oauth::authorize::pushed::PushMark>>,
 }
 
 impl Captured {
@@ -218,6 +220,47 @@ struct Ring {
     /// Raw captures: redaction and rendering happen when an entry is read or watched, so
     /// logging costs the request path almost nothing.
     entries: VecDeque<(i64, Arc<Captured>)>,
+    /// Pushed authorization requests (RFC 9126) in the log: `request_uri` → the push's id.
+    pushes: HashMap<String, i64>,
+    /// An authorization request's id → the id of the push whose `request_uri` it named.
+    pushed_by: HashMap<i64, i64>,
+}
+
+impl Ring {
+    /// Forgets the links of an entry leaving the log.
+    fn unlink(&mut self, id: i64, c: &Captured) {
+        self.pushed_by.remove(&id);
+        if let Some(m) = c.push.as_ref().filter(|m| m.pushed)
+            && self.pushes.get(&m.request_uri) == Some(&id)
+        {
+            self.pushes.remove(&m.request_uri);
+        }
+    }
+
+    /// The push link of entry `id` (see [`PushLink`]).
+    fn link(&self, id: i64, c: &Captured) -> Option<PushLink> {
+        let m = c.push.as_ref()?;
+        Some(PushLink {
+            request_uri: m.request_uri.clone(),
+            push_id: if m.pushed {
+                None
+            } else {
+                self.pushed_by.get(&id).copied()
+            },
+            authorize_ids: if m.pushed {
+                let mut ids: Vec<i64> = self
+                    .pushed_by
+                    .iter()
+                    .filter(|(_, push)| **push == id)
+                    .map(|(a, _)| *a)
+                    .collect();
+                ids.sort_unstable();
+                ids
+            } else {
+                Vec::new()
+            },
+        })
+    }
 }
 
 /// The bounded, in-memory request log.
@@ -235,6 +278,8 @@ impl RequestLog {
                 next_id: 1,
                 bytes: 0,
                 entries: VecDeque::with_capacity(capacity.min(CAPACITY)),
+                pushes: HashMap::new(),
+                pushed_by: HashMap::new(),
             }),
             capacity: capacity.max(1),
             events,
@@ -254,6 +299,8 @@ impl RequestLog {
         let mut ring = self.lock();
         let n = u64::try_from(ring.entries.len()).unwrap_or(u64::MAX);
         ring.entries.clear();
+        ring.pushes.clear();
+        ring.pushed_by.clear();
         ring.bytes = 0;
         ring.next_id = 1;
         n
@@ -269,39 +316,47 @@ impl RequestLog {
         let at = c.at_ms;
         let size = c.approx_size();
         let c = Arc::new(c);
-        let id = {
+        let (id, link) = {
             let mut ring = self.lock();
             let id = ring.next_id;
             ring.next_id += 1;
             while ring.entries.len() >= self.capacity || (!ring.entries.is_empty() && ring.bytes + size > MAX_BYTES) {
-                let Some((_, old)) = ring.entries.pop_front() else {
+                let Some((old_id, old)) = ring.entries.pop_front() else {
                     break;
                 };
                 ring.bytes = ring.bytes.saturating_sub(old.approx_size());
+                ring.unlink(old_id, &old);
             }
             ring.bytes += size;
+            if let Some(m) = &c.push {
+                if m.pushed {
+                    ring.pushes.insert(m.request_uri.clone(), id);
+                } else if let Some(push) = ring.pushes.get(&m.request_uri).copied() {
+                    ring.pushed_by.insert(id, push);
+                }
+            }
             ring.entries.push_back((id, c.clone()));
-            id
+            (id, ring.link(id, &c))
         };
         self.events
-            .publish_if_watched(at, || Event::RequestLogged(Box::new(build(id, &c))));
+            .publish_if_watched(at, || Event::RequestLogged(Box::new(build(id, &c, link))));
         Some(id)
     }
 
     /// Newest first, `limit` at most, older than `cursor` (an id) when given.
     pub fn list(&self, limit: Option<usize>, cursor: Option<i64>) -> Result<Page<LoggedRequest>, AdminError> {
         let limit = page_limit(limit)?;
-        let picked: Vec<(i64, Arc<Captured>)> = {
+        let picked: Vec<(i64, Arc<Captured>, Option<PushLink>)> = {
             let ring = self.lock();
             ring.entries
                 .iter()
                 .rev()
                 .filter(|(id, _)| cursor.is_none_or(|c| *id < c))
                 .take(limit + 1)
-                .cloned()
+                .map(|(id, c)| (*id, c.clone(), ring.link(*id, c)))
                 .collect()
         };
-        let mut items: Vec<LoggedRequest> = picked.iter().map(|(id, c)| build(*id, c)).collect();
+        let mut items: Vec<LoggedRequest> = picked.into_iter().map(|(id, c, link)| build(id, &c, link)).collect();
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|e| e.id)
@@ -313,14 +368,15 @@ impl RequestLog {
 
     /// One entry.
     pub fn get(&self, id: i64) -> Result<LoggedRequest, AdminError> {
-        let found = self
-            .lock()
-            .entries
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, c)| c.clone());
+        let found = {
+            let ring = self.lock();
+            ring.entries
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, c)| (c.clone(), ring.link(id, c)))
+        };
         found
-            .map(|c| build(id, &c))
+            .map(|(c, link)| build(id, &c, link))
             .ok_or_else(|| AdminError::not_found(format!("request {id} (only the last {} are kept)", self.capacity)))
     }
 }
@@ -343,9 +399,10 @@ fn is_form(content_type: Option<&str>) -> bool {
     })
 }
 
-fn build(id: i64, c: &Captured) -> LoggedRequest {
+fn build(id: i64, c: &Captured, link: Option<PushLink>) -> LoggedRequest {
     let mut e = build_entry(id, c);
     e.curl_variables = curl_variables(&e.curl);
+    e.pushed = link;
     e
 }
 
@@ -474,6 +531,7 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         proxy: c.proxy.clone(),
         fault: c.fault.clone(),
         outbound: c.outbound.clone(),
+        pushed: None,
     }
 }
 
@@ -684,7 +742,7 @@ mod tests {
 
     #[test]
     fn curl_form_urlencodes_the_basic_client_id_and_flags_a_secret_that_needs_it() {
-        let e = build(1, &basic_request("we ird:id", "plain-secret"));
+        let e = build(1, &basic_request("we ird:id", "plain-secret"), None);
         assert!(
             e.curl
                 .contains("-u \"we+ird%3Aid:${CLIENT_SECRET:?set CLIENT_SECRET first}\""),
@@ -692,7 +750,7 @@ mod tests {
             e.curl
         );
         assert!(!e.curl.contains("plain-secret"), "{}", e.curl);
-        let e = build(1, &basic_request("books-app", "p@ss:w rd"));
+        let e = build(1, &basic_request("books-app", "p@ss:w rd"), None);
         assert!(
             e.curl
                 .contains("-u \"books-app:${CLIENT_SECRET_FORM_URLENCODED:?set CLIENT_SECRET_FORM_URLENCODED first}\""),
@@ -737,12 +795,13 @@ mod tests {
             dpop: None,
             fault: None,
             outbound: None,
+            push: None,
         }
     }
 
     #[test]
     fn secrets_and_tokens_are_redacted() {
-        let e = build(1, &token_request());
+        let e = build(1, &token_request(), None);
         let json = serde_json::to_string(&e).unwrap();
         for secret in ["s3cr3t-value", "another-secret", "eyJhbGciOi", "Ym9va3"] {
             assert!(!json.contains(secret), "{secret} leaked: {json}");
@@ -761,7 +820,7 @@ mod tests {
 
     #[test]
     fn curl_reproduces_a_token_request_with_placeholders() {
-        let e = build(1, &token_request());
+        let e = build(1, &token_request(), None);
         assert_eq!(
             e.curl,
             "curl -s \\\n  \"http://localhost:8000/token\" \\\n  \
@@ -788,7 +847,7 @@ mod tests {
             })
             .to_string(),
         ));
-        let e = build(1, &c);
+        let e = build(1, &c, None);
         let body = e.response_body.clone().unwrap();
         assert_eq!(body["access_token"], REDACTED);
         assert_eq!(body["refresh_token"], REDACTED);
@@ -804,9 +863,9 @@ mod tests {
         }
         // Not JSON, or not captured: no body.
         c.response_json = None;
-        assert!(build(1, &c).response_body.is_none());
+        assert!(build(1, &c, None).response_body.is_none());
         c.response_json = Some(Bytes::from_static(b"<html>"));
-        assert!(build(1, &c).response_body.is_none());
+        assert!(build(1, &c, None).response_body.is_none());
     }
 
     #[test]
@@ -821,7 +880,7 @@ mod tests {
             location: Some("http://localhost:3000/cb?code=SECRETCODE&state=x#access_token=T&id_token=I".into()),
             ..Captured::default()
         };
-        let e = build(2, &c);
+        let e = build(2, &c, None);
         assert_eq!(
             e.curl,
             "curl -s \\\n  -G \\\n  \"http://localhost:8000/authorize\" \\\n  \

@@ -66,6 +66,8 @@ pub enum Endpoint {
     DeviceAuthorization,
     /// `/device` (RFC 8628 §3.3: the verification page and its forms).
     Device,
+    /// `/par` (RFC 9126 §2: pushed authorization requests).
+    Par,
 }
 
 impl Endpoint {
@@ -84,6 +86,7 @@ impl Endpoint {
         Endpoint::Resources,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
+        Endpoint::Par,
     ];
 
     /// The wire name (`token`, `end_session`, ...).
@@ -102,6 +105,7 @@ impl Endpoint {
             Endpoint::Resources => "resources",
             Endpoint::DeviceAuthorization => "device_authorization",
             Endpoint::Device => "device",
+            Endpoint::Par => "par",
         }
     }
 
@@ -140,7 +144,7 @@ impl Endpoint {
             Endpoint::Introspect | Endpoint::Revoke => &["client_id"],
             Endpoint::Resources => &["path"],
             Endpoint::EndSession => &["client_id"],
-            Endpoint::DeviceAuthorization => &["client_id", "scope"],
+            Endpoint::DeviceAuthorization | Endpoint::Par => &["client_id", "scope"],
             Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device => &[],
         }
     }

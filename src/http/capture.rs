@@ -97,6 +97,10 @@ pub async fn capture(State(a): State<AdminState>, req: Request, next: Next) -> R
         .extensions()
         .get::<std::sync::Arc<crate::faults::FaultMark>>()
         .cloned();
+    captured.push = resp
+        .extensions()
+        .get::<std::sync::Arc<crate::oauth::authorize::pushed::PushMark>>()
+        .cloned();
     captured.location = resp
         .headers()
         .get(header::LOCATION)

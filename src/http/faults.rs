@@ -64,6 +64,7 @@ pub fn classify(path: &str, issuer_path: &str) -> Option<Endpoint> {
         paths::END_SESSION => Endpoint::EndSession,
         paths::DEVICE_AUTHORIZATION => Endpoint::DeviceAuthorization,
         paths::DEVICE => Endpoint::Device,
+        paths::PAR => Endpoint::Par,
         r if r.starts_with("/.well-known/") => Endpoint::Discovery,
         r if r.starts_with("/resources/") => Endpoint::Resources,
         _ => return None,
@@ -82,6 +83,7 @@ fn has_form_body(e: Endpoint) -> bool {
             | Endpoint::Authorize
             | Endpoint::EndSession
             | Endpoint::DeviceAuthorization
+            | Endpoint::Par
     )
 }
 
@@ -567,6 +569,7 @@ mod tests {
             Some(Endpoint::DeviceAuthorization)
         );
         assert_eq!(classify("/device", ""), Some(Endpoint::Device));
+        assert_eq!(classify("/par", ""), Some(Endpoint::Par));
         for p in [
             "/admin",
             "/admin/",

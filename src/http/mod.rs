@@ -61,6 +61,7 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
         .route(paths::END_SESSION, get(oidc::end_session).post(oidc::end_session))
         .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization))
         .route(paths::DEVICE, get(device::device_get).post(device::device_post))
+        .route(paths::PAR, post(oauth::par))
         .layer(middleware::from_fn_with_state(state, oidc::cors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

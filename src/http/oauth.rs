@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::no_store;
 use super::extract::OAuthForm;
 use crate::oauth::assertion::AssertionSeen;
+use crate::oauth::authorize::pushed::{self, PushMark};
 use crate::oauth::client_auth::BasicAuth;
 use crate::oauth::dpop::{self, DpopSeen};
 use crate::oauth::{discovery, introspect, revoke, token};
@@ -64,6 +65,38 @@ pub async fn token(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form
     let result = token::exchange_dpop(&p, &basic(&headers), &form, &seen, &proof, &dpop_seen).await;
     let resp = match result {
         Ok(r) => no_store(Json(r).into_response()),
+        Err(e) => e.into_response(),
+    };
+    with_dpop(&p, with_assertion(resp, &seen), &dpop_seen)
+}
+
+/// Pushed authorization request endpoint (RFC 9126 §2): 201 Created with `request_uri` and
+/// `expires_in`, or an RFC 6749 §5.2 error. The response carries a [`PushMark`] so the request
+/// log links the push to the authorization request that uses it. (DPoP, RFC 9449 §10.1: a
+/// `DPoP` header's proof is validated here and its key's thumbprint passed to `push_with`.)
+pub async fn par(State(p): State<AppState>, headers: HeaderMap, OAuthForm(form): OAuthForm) -> Response {
+    let seen = AssertionSeen::default();
+    let dpop_seen = DpopSeen::default();
+    let proofs = dpop_headers(&headers);
+    let proof = dpop::ProofRequest {
+        proofs: &proofs,
+        method: "POST",
+        path: crate::oauth::paths::PAR,
+    };
+    let result = async {
+        let jkt = dpop::at_par_endpoint(&p, &proof, form.get("dpop_jkt")?, &dpop_seen)?;
+        pushed::push_with(&p, &basic(&headers), &form, &seen, jkt.as_deref()).await
+    };
+    let resp = match result.await {
+        Ok(r) => {
+            let mark = Arc::new(PushMark {
+                request_uri: r.request_uri.clone(),
+                pushed: true,
+            });
+            let mut resp = no_store((StatusCode::CREATED, Json(r)).into_response());
+            resp.extensions_mut().insert(mark);
+            resp
+        }
         Err(e) => e.into_response(),
     };
     with_dpop(&p, with_assertion(resp, &seen), &dpop_seen)

@@ -101,6 +101,14 @@ async fn authorize_with(p: &Provider, headers: &HeaderMap, form: &crate::oauth::
     let (outcome, session) = authorize::authorize(p, form, browser).await;
     let parks = outcome.parks();
     let mut resp = render(p, outcome);
+    // The request log links a pushed request (RFC 9126) to the authorization request using it.
+    if let Ok(Some(uri)) = form.get("request_uri") {
+        resp.extensions_mut()
+            .insert(std::sync::Arc::new(crate::oauth::authorize::pushed::PushMark {
+                request_uri: uri.to_string(),
+                pushed: false,
+            }));
+    }
     if parks {
         set_flow_cookie(p, &mut resp, &flow);
     }

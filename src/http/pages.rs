@@ -221,10 +221,19 @@ pub fn consent(v: &ConsentView, action: &str) -> Response {
             n = esc(&s.name),
         ));
     }
+    body.push_str("</ul>");
+    if !v.resources.is_empty() {
+        // RFC 8707: the APIs the tokens will be for.
+        let list: Vec<String> = v.resources.iter().map(|r| format!("<code>{}</code>", esc(r))).collect();
+        body.push_str(&format!(
+            "<p class=\"muted\" data-testid=\"consent-resources\">For use at: {}</p>",
+            list.join(", ")
+        ));
+    }
     body.push_str(if v.remembered {
-        "</ul><p class=\"muted\">Your answer is remembered for this app.</p>"
+        "<p class=\"muted\">Your answer is remembered for this app.</p>"
     } else {
-        "</ul><p class=\"muted\">This app asks every time: your answer is not remembered.</p>"
+        "<p class=\"muted\">This app asks every time: your answer is not remembered.</p>"
     });
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"req\" value=\"{}\">\

@@ -131,5 +131,9 @@ pub fn document(p: &Provider) -> Value {
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
+        // RFC 9126 §5. (`request_uri_parameter_supported` above stays false: it advertises
+        // request objects by reference, OIDC Core §6.2, which Latchkey does not fetch.)
+        "pushed_authorization_request_endpoint": p.issuer.url(paths::PAR),
+        "require_pushed_authorization_requests": p.settings().require_pushed_authorization_requests,
     })
 }

@@ -62,6 +62,9 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// RFC 9449 §8, §9: the DPoP proof lacks the server's current nonce; `DPoP-Nonce` has one.
     UseDpopNonce,
+    /// RFC 9101 §7 (used by RFC 9126 §4): the `request_uri` is unknown, expired or already
+    /// used (a pushed authorization request is single use).
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -94,6 +97,7 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
         }
     }
 }

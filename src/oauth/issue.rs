@@ -165,6 +165,8 @@ pub struct RefreshTokenRequest<'a> {
     pub parent_id: Option<String>,
     /// The grant that produced it.
     pub grant_type: &'static str,
+    /// The resources the grant was authorized for (RFC 8707 §2.2: a refresh may narrow them).
+    pub resources: Vec<String>,
 }
 
 /// Issues an opaque refresh token (RFC 6749 §1.5, §6), records it and publishes `token.issued`.
@@ -207,6 +209,10 @@ pub async fn refresh_token(p: &Provider, req: RefreshTokenRequest<'_>) -> Result
             && let Some(jkt) = super::dpop::bound_jkt()
         {
             m.insert("cnf".into(), super::dpop::cnf(&jkt));
+        }
+        if !req.resources.is_empty() {
+            // `resource_indicators::CLAIM` (named here, not imported: that module uses this one).
+            m.insert("resource".into(), json!(req.resources));
         }
     }
     let record = TokenRecord {

@@ -26,6 +26,7 @@ pub mod pkce;
 pub mod redirect_uri;
 pub mod replay;
 pub mod request;
+pub mod resource_indicators;
 pub mod revoke;
 pub mod scope;
 pub mod session;
@@ -66,6 +67,8 @@ pub mod paths {
     pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
     /// RFC 8628 §3.3: Latchkey's verification page (`verification_uri`).
     pub const DEVICE: &str = "/device";
+    /// RFC 9126 §2: the pushed authorization request endpoint.
+    pub const PAR: &str = "/par";
 
     /// Every protocol path above. Add each new protocol route here too: the security suite
     /// (`tests/security/web_framing.rs`) walks them all and checks the headers of every HTML
@@ -84,5 +87,6 @@ pub mod paths {
         CONSENT,
         DEVICE_AUTHORIZATION,
         DEVICE,
+        PAR,
     ];
 }

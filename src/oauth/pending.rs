@@ -234,6 +234,8 @@ mod tests {
             login_hint: None,
             acr: Default::default(),
             dpop_jkt: None,
+            resources: vec![],
+            pushed: None,
         }
     }
 

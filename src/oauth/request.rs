@@ -129,6 +129,11 @@ pub struct AuthRequest {
     pub acr: super::acr::AcrRequest,
     /// `dpop_jkt` (RFC 9449 §10): the thumbprint of the DPoP key the code is bound to.
     pub dpop_jkt: Option<String>,
+    /// The resources the tokens are for (RFC 8707 `resource`), checked against the client's
+    /// allowed targets; kept with the code. Empty: the client's default audience.
+    pub resources: Vec<String>,
+    /// The `request_uri` of the pushed authorization request this came from (RFC 9126), if any.
+    pub pushed: Option<String>,
 }
 
 impl AuthRequest {
@@ -149,6 +154,8 @@ impl AuthRequest {
                 .chain(&self.acr.id_token_claims)
                 .map(|s| s.len() + 24)
                 .sum::<usize>()
+            + self.resources.iter().map(|s| s.len() + 24).sum::<usize>()
+            + opt(&self.pushed)
             + std::mem::size_of::<AuthRequest>()
     }
 }

@@ -10,7 +10,7 @@ use super::form::Form;
 use super::grants::user_tokens::{RefreshPolicy, UserGrant, find_user, user_tokens};
 use super::issue::{self, AccessTokenRequest};
 use super::pkce::{self, Method};
-use super::scope;
+use super::{resource_indicators, scope};
 use crate::events::Event;
 use crate::ids;
 use crate::model::{Client, GrantType};
@@ -150,7 +150,8 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
     }
     // RFC 6749 §4.4.2 / §3.3: absent scope means the client's allowed scopes.
     let scopes = scope::grant(form.get("scope")?, &client.scopes, &client.client_id)?;
-    let issued = issue::access_token(
+    let resources = resource_indicators::for_client(p, client, form)?;
+    let issued = issue::access_token_for(
         p,
         AccessTokenRequest {
             client,
@@ -163,6 +164,7 @@ async fn client_credentials(p: &Provider, client: &Client, form: &Form) -> Resul
             ttl: None,
             extra_claims: serde_json::Map::new(),
         },
+        (!resources.is_empty()).then_some(resources),
     )
     .await?;
     // RFC 6749 §4.4.3: no refresh token for client credentials.
@@ -301,6 +303,9 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
         claim_str(&rec, "dpop_jkt"),
         "the authorization code (requested with dpop_jkt)",
     )?;
+    // RFC 8707 §2.2: checked before the code is used up, so a refused request can be retried.
+    let granted_resources = resource_indicators::of_claims(&rec.claims);
+    let resources = resource_indicators::narrow(p, client, form, &granted_resources)?;
     let reason = "exchanged for tokens";
     let now = p.clock.now();
     if !p
@@ -335,6 +340,8 @@ async fn authorization_code(p: &Provider, client: &Client, form: &Form) -> Resul
             grant_id: rec.grant_id.clone().unwrap_or_else(ids::token_id),
             parent_id: Some(rec.id.clone()),
             refresh: RefreshPolicy::New,
+            resources,
+            granted_resources,
         },
     )
     .await
@@ -376,6 +383,9 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
     let original = scope::parse(&rec.scope)?;
     // RFC 6749 §6: the scope may narrow, never widen.
     let scopes = scope::grant(form.get("scope")?, &original, &client.client_id)?;
+    // RFC 8707 §2.2: the resources may narrow too, never widen.
+    let granted_resources = resource_indicators::of_claims(&rec.claims);
+    let resources = resource_indicators::narrow(p, client, form, &granted_resources)?;
     let user = find_user(p, rec.username.as_deref()).await?;
     let rotate = p.settings().refresh_token_rotation;
     if rotate {
@@ -409,6 +419,8 @@ async fn refresh(p: &Provider, client: &Client, form: &Form) -> Result<TokenResp
             } else {
                 RefreshPolicy::Keep(presented.to_string())
             },
+            resources,
+            granted_resources,
         },
     )
     .await
@@ -419,6 +431,7 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
     let username = form.require("username")?;
     let password = form.require("password")?;
     let scopes = scope::grant(form.get("scope")?, &client.scopes, &client.client_id)?;
+    let resources = resource_indicators::for_client(p, client, form)?;
     let bad = || OAuthError::invalid_grant("wrong username or password");
     let user = p.store.find_user(username).await?.ok_or_else(bad)?;
     let hash = user.password_hash.clone().ok_or_else(bad)?;
@@ -447,6 +460,8 @@ async fn password(p: &Provider, client: &Client, form: &Form) -> Result<TokenRes
             grant_id: ids::token_id(),
             parent_id: None,
             refresh: RefreshPolicy::New,
+            granted_resources: resources.clone(),
+            resources,
         },
     )
     .await

@@ -12,6 +12,8 @@ mod grants;
 mod implicit;
 mod lineage;
 mod pages_discovery;
+mod par;
+mod resource_indicators;
 mod sessions;
 mod step_up;
 mod userinfo_logout;

@@ -84,6 +84,7 @@ fn consent_view(p: &Provider, pending: &str, client: &Client, req: &AuthRequest,
         client_id: client.client_id.clone(),
         username: username.to_string(),
         scopes,
+        resources: req.resources.clone(),
         remembered: client.remembers_consent(),
     })
 }

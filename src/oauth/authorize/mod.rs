@@ -16,6 +16,7 @@
 pub mod consent;
 pub mod login;
 pub mod parse;
+pub mod pushed;
 pub mod respond;
 
 use super::error::{ErrorCode, OAuthError};
@@ -99,6 +100,8 @@ pub struct ConsentView {
     pub username: String,
     /// What is asked for.
     pub scopes: Vec<ScopeLine>,
+    /// The APIs the tokens will be for (RFC 8707 `resource`); empty: the client's default.
+    pub resources: Vec<String>,
     /// Whether the decision will be remembered for this client (else it is asked every time).
     pub remembered: bool,
 }
@@ -218,10 +221,28 @@ fn fresh_and_strong(req: &AuthRequest, s: &Session, now: i64) -> bool {
 /// requests get. Returns the outcome and, when a hands-free login signed a persona in
 /// ([`login::auto_login`]), its new session (the HTTP layer sets its cookie).
 pub async fn authorize(p: &Provider, form: &Form, browser: Browser<'_>) -> (Outcome, Option<Session>) {
-    let (client, req) = match parse::parse(p, form) {
+    // RFC 9126 §4: a pushed request's parameters are the request.
+    let parsed = match form.get("request_uri") {
+        Ok(Some(uri)) => pushed::resolve(p, form, uri),
+        _ => parse::parse(p, form),
+    };
+    let (client, req) = match parsed {
         Ok(v) => v,
         Err(outcome) => return (*outcome, None),
     };
+    if req.pushed.is_none() && pushed::required(p, &client) {
+        let d = format!(
+            "client `{}` must push its authorization requests to {} and send the request_uri it gets (RFC 9126 §5; {})",
+            client.client_id,
+            p.issuer.url(super::paths::PAR),
+            if client.require_pushed_authorization_requests {
+                "the client's require_pushed_authorization_requests"
+            } else {
+                "[server] require_pushed_authorization_requests"
+            }
+        );
+        return (fail(p, &req, ErrorCode::InvalidRequest, d), None);
+    }
     match login::auto_login(p, &client, &req, browser).await {
         Ok(Some((outcome, session))) => return (outcome, Some(session)),
         Ok(None) => {}

@@ -201,24 +201,35 @@ pub fn parse(p: &Provider, form: &Form) -> Result<(Arc<Client>, AuthRequest), Bo
         login_hint: None,
         acr: crate::oauth::acr::AcrRequest::default(),
         dpop_jkt: None,
+        resources: Vec::new(),
+        pushed: None,
     };
-    match check(&client, form, &mut req) {
-        Ok(()) => Ok((client, req)),
+    let checked =
+        check(&client, form, &mut req).and_then(|()| crate::oauth::resource_indicators::for_client(p, &client, form));
+    match checked {
+        Ok(resources) => {
+            req.resources = resources;
+            Ok((client, req))
+        }
         Err(e) => Err(Box::new(fail(p, &req, e.code, e.description))),
     }
 }
 
 /// The checks whose failures are redirected to the client.
 fn check(client: &Client, form: &Form, req: &mut AuthRequest) -> Result<(), OAuthError> {
-    for (param, code) in [
-        ("request", ErrorCode::RequestNotSupported),
-        ("request_uri", ErrorCode::RequestUriNotSupported),
-        ("registration", ErrorCode::RegistrationNotSupported),
+    for (param, code, why) in [
+        ("request", ErrorCode::RequestNotSupported, ""),
+        (
+            "request_uri",
+            ErrorCode::RequestUriNotSupported,
+            "; only the request_uri values the pushed authorization request endpoint issues are (RFC 9126)",
+        ),
+        ("registration", ErrorCode::RegistrationNotSupported, ""),
     ] {
         if form.get(param)?.is_some() {
             return Err(OAuthError::new(
                 code,
-                format!("the `{param}` parameter is not supported (OIDC Core §6, §7.2.1)"),
+                format!("the `{param}` parameter is not supported (OIDC Core §6, §7.2.1){why}"),
             ));
         }
     }

@@ -57,6 +57,7 @@ async fn issue_response(
             "code_challenge": req.pkce.as_ref().map(|(c, _)| c.clone()),
             "code_challenge_method": req.pkce.as_ref().map(|(_, m)| *m),
             "dpop_jkt": req.dpop_jkt,
+            "resource": req.resources,
             "exp": now.saturating_add(ttl),
             "iat": now,
         });
@@ -91,7 +92,7 @@ async fn issue_response(
     }
     let mut access = None;
     if req.response.token {
-        let issued = issue::access_token(
+        let issued = issue::access_token_for(
             p,
             AccessTokenRequest {
                 client,
@@ -104,6 +105,7 @@ async fn issue_response(
                 ttl: None,
                 extra_claims: serde_json::Map::new(),
             },
+            (!req.resources.is_empty()).then(|| req.resources.clone()),
         )
         .await?;
         params.push(("access_token".into(), issued.token.clone()));

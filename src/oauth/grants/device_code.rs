@@ -19,6 +19,8 @@ use crate::provider::Provider;
 /// virtual clock), `invalid_grant` (unknown device code, another client's, or already used).
 pub async fn exchange(p: &Provider, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
     let device_code = form.require("device_code")?;
+    // RFC 8707 §2: `resource` at the token request, checked before the code is polled.
+    let resources = crate::oauth::resource_indicators::for_client(p, client, form)?;
     let now = p.clock.now();
     let owner = p.device_codes.by_device_code(device_code).ok_or_else(|| {
         OAuthError::invalid_grant("unknown device code (or the server restarted since it was issued)")
@@ -100,6 +102,8 @@ pub async fn exchange(p: &Provider, client: &Client, form: &Form) -> Result<Toke
                     grant_id: g.id.clone(),
                     parent_id: None,
                     refresh: RefreshPolicy::New,
+                    granted_resources: resources.clone(),
+                    resources,
                 },
             )
             .await

@@ -54,12 +54,13 @@ pub async fn grant(
     result?;
     let sub = peeked.claim_str("sub").unwrap_or_default().to_string();
     let scopes = scope::grant(form.get("scope")?, &client.scopes, &client.client_id)?;
+    let resources = crate::oauth::resource_indicators::for_client(p, client, form)?;
     let mut extra = Map::new();
     if let Some(iss) = peeked.claim_str("iss") {
         // Who vouched for the subject, for the token page and the API (not a registered claim).
         extra.insert("assertion_iss".into(), Value::String(iss.to_string()));
     }
-    let issued = issue::access_token(
+    let issued = issue::access_token_for(
         p,
         AccessTokenRequest {
             client,
@@ -72,6 +73,7 @@ pub async fn grant(
             ttl: None,
             extra_claims: extra,
         },
+        (!resources.is_empty()).then_some(resources),
     )
     .await?;
     Ok(TokenResponse {

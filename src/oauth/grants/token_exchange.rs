@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 
 use super::TokenResponse;
 use crate::model::{Client, GrantType, TokenExchangePolicy, TokenFormat};
-use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::error::OAuthError;
 use crate::oauth::form::Form;
 use crate::oauth::issue::{self, AccessTokenRequest};
-use crate::oauth::scope;
+use crate::oauth::{resource_indicators, scope};
 use crate::provider::Provider;
 use crate::store::{TokenKind, TokenRecord, TokenStatus};
 
@@ -89,21 +89,19 @@ async fn resolve(p: &Provider, which: &str, value: &str, ty: &str) -> Result<Tok
     Ok(rec)
 }
 
-/// The audiences `client` may target: its policy's, or its own and every registered resource's.
+/// The audiences `client` may target: its policy's, or what RFC 8707 `resource` may name
+/// ([`resource_indicators::allowed`]: its own audiences, and its `allowed_resources` or else
+/// every registered resource), so the two grants agree.
 fn allowed_targets(p: &Provider, client: &Client, policy: &TokenExchangePolicy) -> Vec<String> {
     if !policy.audiences.is_empty() {
         return policy.audiences.clone();
     }
-    let mut out = issue::audience_of(client);
-    for r in p.resources() {
-        out.push(crate::resources::server::identifier(&p.issuer, &r.name));
-        out.extend(r.audience.values().iter().cloned());
-    }
-    out
+    resource_indicators::allowed(p, client)
 }
 
 /// The requested `audience` and `resource` values (each may repeat, RFC 8693 §2.1), checked
-/// against the policy: `invalid_target` (§2.2.2) for one the client may not target.
+/// against the policy: `invalid_target` (§2.2.2) for one the client may not target. A
+/// `resource` is checked as at every other endpoint ([`resource_indicators::check_uri`]).
 fn targets(
     p: &Provider,
     client: &Client,
@@ -113,31 +111,17 @@ fn targets(
     let allowed = allowed_targets(p, client, policy);
     let mut out: Vec<String> = Vec::new();
     for (k, v) in form.pairs() {
-        if k != "audience" && k != "resource" {
+        if k != "audience" && k != resource_indicators::PARAM {
             continue;
         }
         if v.is_empty() {
             return Err(refuse(format!("`{k}` is empty")));
         }
-        if k == "resource" {
-            // RFC 8707 §2: an absolute URI without a fragment.
-            let ok = url::Url::parse(v).is_ok_and(|u| u.fragment().is_none());
-            if !ok {
-                return Err(OAuthError::new(
-                    ErrorCode::InvalidTarget,
-                    format!("resource `{v}` is not an absolute URI without a fragment (RFC 8707 §2)"),
-                ));
-            }
+        if k == resource_indicators::PARAM {
+            resource_indicators::check_uri(v)?;
         }
         if !allowed.contains(v) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidTarget,
-                format!(
-                    "client `{}` may not obtain tokens for {k} `{v}`; it may target: {}",
-                    client.client_id,
-                    allowed.join(", ")
-                ),
-            ));
+            return Err(resource_indicators::not_allowed(client, k, v, &allowed));
         }
         if !out.contains(v) {
             out.push(v.clone());

@@ -40,6 +40,10 @@ pub(crate) struct UserGrant {
     pub(crate) grant_id: String,
     pub(crate) parent_id: Option<String>,
     pub(crate) refresh: RefreshPolicy,
+    /// The access token's resources (RFC 8707; its `aud`); empty: the client's audience.
+    pub(crate) resources: Vec<String>,
+    /// The resources the grant was authorized for, kept with the refresh token (RFC 8707 §2.2).
+    pub(crate) granted_resources: Vec<String>,
 }
 
 /// Issues the access token, the id_token (when `openid` was granted) and the refresh token for
@@ -55,7 +59,7 @@ pub(crate) async fn user_tokens(
         .sub
         .clone()
         .unwrap_or_else(|| ids::stable_sub(&user.user.username));
-    let issued = issue::access_token(
+    let issued = issue::access_token_for(
         p,
         AccessTokenRequest {
             client,
@@ -68,6 +72,7 @@ pub(crate) async fn user_tokens(
             ttl: None,
             extra_claims: serde_json::Map::new(),
         },
+        (!g.resources.is_empty()).then(|| g.resources.clone()),
     )
     .await?;
     let id_token = if g.scopes.iter().any(|s| s == "openid") {
@@ -117,6 +122,7 @@ pub(crate) async fn user_tokens(
                     grant_id: g.grant_id.clone(),
                     parent_id: g.parent_id.clone(),
                     grant_type: g.grant_type,
+                    resources: g.granted_resources.clone(),
                 },
             )
             .await?,

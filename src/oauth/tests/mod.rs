@@ -91,6 +91,8 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         backchannel_logout_uri: None,
         backchannel_logout_session_required: false,
         dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: false,
+        allowed_resources: vec![],
     }
 }
 

@@ -130,6 +130,10 @@ export interface Client {
   backchannel_logout_session_required?: boolean
   /** Every token request must carry a DPoP proof (RFC 9449 §5.2). */
   dpop_bound_access_tokens?: boolean
+  /** RFC 9126 §6: authorization requests must be pushed to /par first. */
+  require_pushed_authorization_requests?: boolean
+  /** RFC 8707: the resources it may name with `resource` besides its audiences (empty: every registered resource). */
+  allowed_resources?: string[]
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -482,6 +486,17 @@ export interface LoggedRequest {
   fault?: { rule: string; change: string } | null
   /** A request Latchkey sent itself (a back-channel logout); `path` is then the whole URL. */
   outbound?: OutboundMark | null
+  /** A pushed authorization request (RFC 9126) and the authorization requests naming its request_uri. */
+  pushed?: PushLink | null
+}
+
+/** How a push and the authorization requests that used its request_uri link up in the log. */
+export interface PushLink {
+  request_uri: string
+  /** On an authorization request: the log id of the push (absent when no longer in the log). */
+  push_id?: number
+  /** On a push: the log ids of the authorization requests that used it (a reuse shows as a second one). */
+  authorize_ids?: number[]
 }
 
 export interface OutboundMark {
@@ -585,6 +600,10 @@ export interface Settings {
   backchannel_logout_timeout?: number
   /** DPoP proofs must carry a nonce from this server's DPoP-Nonce header (RFC 9449 §8). */
   use_dpop_nonce?: boolean
+  /** Lifetime of a pushed request's request_uri, seconds of the virtual clock (RFC 9126; default 60). */
+  request_uri_ttl?: number
+  /** RFC 9126 §5: every client must push its authorization requests. */
+  require_pushed_authorization_requests?: boolean
 }
 
 export interface ClockView {
@@ -650,6 +669,9 @@ export interface ConfigFileState {
 export interface Discovery {
   issuer: string
   device_authorization_endpoint?: string
+  /** RFC 9126 §5. */
+  pushed_authorization_request_endpoint?: string
+  require_pushed_authorization_requests?: boolean
   authorization_endpoint?: string
   token_endpoint?: string
   userinfo_endpoint?: string
@@ -740,7 +762,7 @@ export type Envelope = ServerEvent & { id: number; at: number }
 // ---- fault injection (docs/faults.md) ----
 
 export const FAULT_ENDPOINTS = [
-  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device',
+  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device', 'par',
 ] as const
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number]
 export const FAULT_ACTIONS = ['error', 'status', 'delay', 'timeout', 'drop', 'malformed', 'tamper', 'jwks'] as const

@@ -262,9 +262,28 @@ function CodeFlow({ client }: { client: Client }) {
       })
       if (prompt) q.set('prompt', prompt)
       if (hint.trim()) q.set('login_hint', hint.trim())
-      const url = `${authorize}?${q.toString()}`
+      let url = `${authorize}?${q.toString()}`
+      const first: Step[] = []
+      // A client (or server) that requires PAR pushes the request first (RFC 9126) and sends
+      // only client_id and the request_uri through the browser.
+      const par = discovery.data?.pushed_authorization_request_endpoint
+      if (par && (client.require_pushed_authorization_requests || discovery.data?.require_pushed_authorization_requests)) {
+        const pushedForm = Object.fromEntries(q.entries())
+        const a = authenticate(client, pushedForm)
+        const res = await api.protocolPost(par, a.form, a.basic)
+        first.push({ title: 'Push the authorization request (RFC 9126)', curl: formCurl(par, Object.entries(pushedForm), auth), status: res.status, body: res.body })
+        const uri = res.body?.request_uri
+        if (res.status !== 201 || typeof uri !== 'string') {
+          win?.close()
+          setSteps(first)
+          setError(new Error(`The push was refused: ${String(res.body?.error ?? res.status)}${res.body?.error_description ? `: ${String(res.body.error_description)}` : ''}`))
+          setPhase('done')
+          return
+        }
+        url = `${authorize}?${new URLSearchParams({ client_id: client.client_id, request_uri: uri }).toString()}`
+      }
       pending.current = p
-      setSteps([{ title: 'Open the authorization request in the browser', url, note: `PKCE S256 (the code_verifier stays in this page), state and nonce are fresh random values.` }])
+      setSteps([...first, { title: 'Open the authorization request in the browser', url, note: first.length ? 'Only client_id and the single-use request_uri travel through the browser; the code_verifier stays in this page.' : `PKCE S256 (the code_verifier stays in this page), state and nonce are fresh random values.` }])
       setPhase('waiting')
       if (win) win.location.href = url
       else setBlockedUrl(url)

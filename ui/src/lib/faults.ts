@@ -19,6 +19,7 @@ export const ENDPOINT_LABELS: Record<FaultEndpoint, string> = {
   resources: 'Simulated APIs (/resources/…)',
   device_authorization: 'Device authorization (/device_authorization)',
   device: 'Device verification page (/device)',
+  par: 'Pushed authorization requests (/par)',
 }
 
 export const ACTION_LABELS: Record<FaultAction, string> = {
@@ -40,7 +41,7 @@ export function matchFields(e: FaultEndpoint): MatchField[] {
     case 'login': case 'consent': return ['client_id', 'username', 'scope']
     case 'introspect': case 'revoke': case 'end_session': return ['client_id']
     case 'resources': return ['path']
-    case 'device_authorization': return ['client_id', 'scope']
+    case 'device_authorization': case 'par': return ['client_id', 'scope']
     default: return []
   }
 }
@@ -63,6 +64,7 @@ export function errorCodesFor(e: FaultEndpoint): string[] {
     case 'userinfo': case 'resources': return ['invalid_token', 'insufficient_scope', 'invalid_request', 'server_error']
     case 'revoke': return ['invalid_client', 'invalid_request', 'unsupported_token_type', 'server_error']
     case 'device_authorization': return ['invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_request', 'temporarily_unavailable', 'server_error']
+    case 'par': return ['invalid_client', 'invalid_request', 'invalid_scope', 'invalid_target', 'unauthorized_client', 'temporarily_unavailable', 'server_error']
     default: return ['invalid_client', 'invalid_request', 'server_error', 'temporarily_unavailable']
   }
 }
@@ -89,7 +91,7 @@ export function endpointOfPath(path: string): FaultEndpoint | null {
   const m: Record<string, FaultEndpoint> = {
     '/token': 'token', '/authorize': 'authorize', '/login': 'login', '/consent': 'consent', '/userinfo': 'userinfo',
     '/introspect': 'introspect', '/revoke': 'revoke', '/jwks': 'jwks', '/end_session': 'end_session',
-    '/device_authorization': 'device_authorization', '/device': 'device',
+    '/device_authorization': 'device_authorization', '/device': 'device', '/par': 'par',
   }
   return m[p] ?? null
 }

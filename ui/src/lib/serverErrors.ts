@@ -41,7 +41,7 @@ export function absoluteUriProblem(s: string): string | null {
   } catch {
     return `"${v}" is not a valid URI`
   }
-  if (v.includes('#')) return `"${v}" has a fragment (#…), which redirect URIs may not have`
+  if (v.includes('#')) return `"${v}" has a fragment (#…), which is not allowed here (redirect URIs, RFC 6749 §3.1.2; resources, RFC 8707 §2)`
   return null
 }
 

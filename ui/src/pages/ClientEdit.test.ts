@@ -63,3 +63,20 @@ describe('the token exchange policy in the client form', () => {
     expect('token_exchange' in fromForm({ ...f, grant_types: ['client_credentials'] })).toBe(false)
   })
 })
+
+describe('PAR and resource indicators in the client form', () => {
+  it('round-trips require_pushed_authorization_requests and allowed_resources, absent when unset', () => {
+    const c = fromForm(toForm({ ...base, require_pushed_authorization_requests: true, allowed_resources: ['https://api.example.com/'] }))
+    expect(c.require_pushed_authorization_requests).toBe(true)
+    expect(c.allowed_resources).toEqual(['https://api.example.com/'])
+    const plain = fromForm(toForm(base))
+    expect('require_pushed_authorization_requests' in plain).toBe(false)
+    expect('allowed_resources' in plain).toBe(false)
+  })
+
+  it('drops require PAR for a client without a browser grant (it would not apply)', () => {
+    const f = toForm({ ...base, require_pushed_authorization_requests: true })
+    f.grant_types = ['client_credentials']
+    expect('require_pushed_authorization_requests' in fromForm(f)).toBe(false)
+  })
+})

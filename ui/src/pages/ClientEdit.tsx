@@ -52,6 +52,10 @@ export interface ClientForm {
   /** OIDC Back-Channel Logout 1.0 (empty: none). */
   backchannel_logout_uri: string
   backchannel_logout_session_required: boolean
+  /** RFC 9126: authorization requests must be pushed first. */
+  require_par: boolean
+  /** RFC 8707: resources it may target (empty: every registered resource). */
+  allowed_resources: string[]
 }
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -66,7 +70,7 @@ export const TOKEN_TYPES: { value: string; label: string }[] = [
 const FIELDS = [
   'client_id', 'name', 'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types',
   'token_endpoint_auth_method', 'scopes', 'audiences', 'access_token_ttl', 'access_token_format', 'access_token_typ', 'require_consent',
-  'remember_consent', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg',
+  'remember_consent', 'jwks', 'jwks_uri', 'token_endpoint_auth_signing_alg', 'allowed_resources',
   'backchannel_logout_uri', 'backchannel_logout_session_required',
 ] as const
 
@@ -125,6 +129,8 @@ export function toForm(c?: Client): ClientForm {
     token_endpoint_auth_signing_alg: c?.token_endpoint_auth_signing_alg ?? '',
     backchannel_logout_uri: c?.backchannel_logout_uri ?? '',
     backchannel_logout_session_required: c?.backchannel_logout_session_required ?? false,
+    require_par: c?.require_pushed_authorization_requests ?? false,
+    allowed_resources: c?.allowed_resources ?? [],
   }
 }
 
@@ -161,6 +167,10 @@ export function fromForm(f: ClientForm): Client {
     if (f.backchannel_logout_session_required) c.backchannel_logout_session_required = true
   }
   if (f.dpop_bound_access_tokens) c.dpop_bound_access_tokens = true
+  if (f.require_par && (f.grant_types.includes('authorization_code') || f.grant_types.includes('implicit')))
+    c.require_pushed_authorization_requests = true
+  const resources = clean(f.allowed_resources)
+  if (resources.length) c.allowed_resources = resources
   if (f.grant_types.includes(TOKEN_EXCHANGE)) {
     const auds = clean(f.te_audiences)
     const p: NonNullable<Client['token_exchange']> = {}
@@ -559,6 +569,15 @@ function ClientFormView({ existing }: { existing?: Client }) {
                 <span>Requires sid<br /><span className="desc">backchannel_logout_session_required: Latchkey always sends sid and sub</span></span>
               </label>
             </div>
+            {(grants.includes('authorization_code') || grants.includes('implicit')) && (
+              <label className="check">
+                <input type="checkbox" {...register('require_par')} />
+                <span>
+                  Require pushed authorization requests
+                  <span className="desc"> The app must POST its request to /par first and send only client_id and the request_uri it gets to /authorize (RFC 9126). Required by atproto-style clients.</span>
+                </span>
+              </label>
+            )}
           </div>
         </Panel>
 
@@ -601,15 +620,31 @@ function ClientFormView({ existing }: { existing?: Client }) {
               />
             </Field>
             <div className="grid2">
-              <Field label="Audiences" error={errors.audiences?.message} help={`The aud of its access tokens. Default: ${clientId.trim() || 'the client ID'}.`}>
-                <Controller
-                  control={control}
-                  name="audiences"
-                  render={({ field }) => (
-                    <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="e.g. books-api" addLabel="Add an audience" groupLabel="Audiences" />
-                  )}
-                />
-              </Field>
+              <div className="stack-sm" style={{ gap: 18 }}>
+                <Field label="Audiences" error={errors.audiences?.message} help={`The aud of its access tokens. Default: ${clientId.trim() || 'the client ID'}.`}>
+                  <Controller
+                    control={control}
+                    name="audiences"
+                    render={({ field }) => (
+                      <ListInput id="audiences" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} placeholder="e.g. books-api" addLabel="Add an audience" groupLabel="Audiences" />
+                    )}
+                  />
+                </Field>
+                <Field
+                  label="Resources it may request"
+                  error={errors.allowed_resources?.message}
+                  help="What the app may name with resource (RFC 8707); the token's aud is then that resource. Empty: every registered resource. Set: exactly these (plus its audiences)."
+                >
+                  <Controller
+                    control={control}
+                    name="allowed_resources"
+                    rules={{ validate: (list) => listProblem(list, 'Resource') }}
+                    render={({ field }) => (
+                      <ListInput id="allowed_resources" mono value={field.value} onChange={field.onChange} onBlur={field.onBlur} invalid={!!errors.allowed_resources} placeholder="e.g. https://api.example.com/" addLabel="Add a resource" groupLabel="Allowed resources" />
+                    )}
+                  />
+                </Field>
+              </div>
               <div className="stack-sm" style={{ gap: 18 }}>
                 <Field label="Access token lifetime" htmlFor="access_token_ttl" error={errors.access_token_ttl?.message} help="Seconds or units: 90s, 15m, 1h, 7d. Empty: the server default.">
                   <input

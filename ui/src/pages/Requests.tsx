@@ -55,7 +55,36 @@ function FaultLine({ r }: { r: LoggedRequest }) {
   )
 }
 
-function Detail({ r }: { r: LoggedRequest }) {
+/** The link between a pushed authorization request (RFC 9126) and the authorization requests that used it. */
+function PushLine({ r, onJump }: { r: LoggedRequest; onJump: (id: number) => void }) {
+  const p = r.pushed
+  if (!p) return null
+  const jump = (id: number) => (
+    <button key={id} type="button" className="btn sm" data-testid="push-link" onClick={() => onJump(id)}>#{id}</button>
+  )
+  const used = p.authorize_ids ?? []
+  return (
+    <div className="row wrap" style={{ gap: 8, alignItems: 'center' }} data-testid="request-pushed">
+      {p.push_id !== undefined || used.length > 0 || r.path.endsWith('/par') ? (
+        r.path.endsWith('/par') ? (
+          <>
+            <span>Pushed authorization request (RFC 9126).</span>
+            {used.length === 0
+              ? <span className="muted">Not used at /authorize yet.</span>
+              : <><span>Used by /authorize:</span>{used.map(jump)}{used.length > 1 && <span className="muted">(a request_uri is single use: the later ones were refused)</span>}</>}
+          </>
+        ) : (
+          <><span>The parameters of this request were pushed in</span>{p.push_id !== undefined ? jump(p.push_id) : <span className="muted">a push no longer in the log</span>}</>
+        )
+      ) : (
+        <span>Its push is not in the log (it left the log, or the request_uri was never issued).</span>
+      )}
+      <code className="small" style={{ overflowWrap: 'anywhere' }}>{p.request_uri}</code>
+    </div>
+  )
+}
+
+function Detail({ r, onJump }: { r: LoggedRequest; onJump: (id: number) => void }) {
   return (
     <div className="stack" style={{ padding: 16, gap: 16 }}>
       <FaultLine r={r} />
@@ -66,6 +95,7 @@ function Detail({ r }: { r: LoggedRequest }) {
           {r.outbound.error ? `: ${r.outbound.error}` : ''}. <Link to="/sessions">See the session</Link>
         </p>
       )}
+      <PushLine r={r} onJump={onJump} />
       {r.verdict && (r.proxy ? (
         <div data-testid="request-verdict"><CallDetail verdict={r.verdict} proxy={r.proxy} status={r.status} /></div>
       ) : (
@@ -192,6 +222,12 @@ export function RequestsPage() {
     else n.add(id)
     setOpen(n)
   }
+  /** Opens a linked entry (clearing filters that would hide it) and scrolls to it. */
+  const jump = (id: number) => {
+    setText(''); setMethod(''); setOutcome(''); setClient('')
+    setOpen((o) => new Set(o).add(id))
+    requestAnimationFrame(() => document.getElementById(`request-${id}`)?.scrollIntoView({ block: 'center', behavior: 'smooth' }))
+  }
   const filtered = !!(text || method || outcome || client)
   return (
     <div className="page">
@@ -249,10 +285,11 @@ export function RequestsPage() {
                     ? `${r.response.error}${r.response.error_description ? `: ${r.response.error_description}` : ''}`
                     : r.response.issued?.length ? `issued ${r.response.issued.join(', ')}`
                     : r.response.active !== undefined ? `active: ${r.response.active}`
-                    : r.response.location ? `redirect` : ''
+                    : r.pushed && r.path.endsWith('/par') ? `pushed: request_uri${r.pushed.authorize_ids?.length ? `, used by #${r.pushed.authorize_ids.join(', #')}` : ''}`
+                    : r.response.location ? `redirect${r.pushed?.push_id !== undefined ? ` (pushed in #${r.pushed.push_id})` : ''}` : ''
                   return (
                     <Fragment key={r.id}>
-                      <tr className={`clickable ${isOpen ? 'expanded' : ''}`} onClick={() => toggle(r.id)} aria-expanded={isOpen}>
+                      <tr id={`request-${r.id}`} className={`clickable ${isOpen ? 'expanded' : ''}`} onClick={() => toggle(r.id)} aria-expanded={isOpen}>
                         <td>
                           <button type="button" className="btn icon ghost sm" aria-label={isOpen ? 'Collapse' : 'Expand'} onClick={(e) => { e.stopPropagation(); toggle(r.id) }}>
                             {isOpen ? <ChevronDown size={14} /> : <ChevronRight size={14} />}
@@ -267,7 +304,7 @@ export function RequestsPage() {
                         <td className="actions" onClick={(e) => e.stopPropagation()}><RowCopy r={r} /></td>
                       </tr>
                       {isOpen && (
-                        <tr><td colSpan={wide ? 8 : 7} className="detail"><Detail r={r} /></td></tr>
+                        <tr><td colSpan={wide ? 8 : 7} className="detail"><Detail r={r} onJump={jump} /></td></tr>
                       )}
                     </Fragment>
                   )

@@ -29,6 +29,8 @@ interface SettingsForm {
   assertion_time?: Settings['assertion_time']
   backchannel_logout_timeout?: number
   use_dpop_nonce?: boolean
+  request_uri_ttl: string
+  require_pushed_authorization_requests: boolean
 }
 
 const TTLS: { name: 'access_token_ttl' | 'id_token_ttl' | 'refresh_token_ttl' | 'code_ttl'; label: string; help: string }[] = [
@@ -44,6 +46,8 @@ const toForm = (s: Settings): SettingsForm => ({
   id_token_ttl: formatTtl(s.id_token_ttl),
   refresh_token_ttl: formatTtl(s.refresh_token_ttl),
   code_ttl: formatTtl(s.code_ttl),
+  request_uri_ttl: formatTtl(s.request_uri_ttl ?? 60),
+  require_pushed_authorization_requests: s.require_pushed_authorization_requests ?? false,
 })
 
 const ttlRule = (v: string) => {
@@ -67,6 +71,7 @@ function SettingsPanel({ settings }: { settings: Settings }) {
       id_token_ttl: parseTtl(v.id_token_ttl)!,
       refresh_token_ttl: parseTtl(v.refresh_token_ttl)!,
       code_ttl: parseTtl(v.code_ttl)!,
+      request_uri_ttl: parseTtl(v.request_uri_ttl)!,
     }
     try {
       const saved = await api.updateSettings(s)
@@ -115,6 +120,16 @@ function SettingsPanel({ settings }: { settings: Settings }) {
           </Field>
         </div>
         <label className="check"><input type="checkbox" {...register('refresh_token_rotation')} /><span>Rotate refresh tokens <span className="desc">Issue a new refresh token on every refresh and retire the old one.</span></span></label>
+        <div className="section-title">Pushed authorization requests (RFC 9126)</div>
+        <div className="grid2">
+          <Field label="request_uri lifetime" htmlFor="request_uri_ttl" help="How long a pushed request waits for the browser to reach /authorize (virtual clock). Each request_uri is single use." error={errors.request_uri_ttl?.message}>
+            <input id="request_uri_ttl" className="input mono" aria-invalid={!!errors.request_uri_ttl} {...register('request_uri_ttl', { validate: ttlRule })} />
+          </Field>
+          <label className="check" style={{ alignSelf: 'center' }}>
+            <input type="checkbox" {...register('require_pushed_authorization_requests')} />
+            <span>Require PAR for every client <span className="desc">/authorize then accepts only request_uri from /par; advertised in discovery. Single clients can require it too.</span></span>
+          </label>
+        </div>
         <div className="section-title">Client assertions and DPoP proofs</div>
         <div className="grid2">
           <Field
