@@ -864,3 +864,100 @@ async fn dpop_settings_round_trip_through_export_and_the_admin_api() {
     let doc: toml::Value = toml::from_str(&exported).unwrap();
     assert!(doc.get("server").is_some());
 }
+
+/// POST /par for the public client `app` with PKCE, `extra` parameters and an optional proof.
+async fn push(s: &TestServer, extra: &[(&str, &str)], proof: Option<&str>) -> Reply {
+    let mut pairs = vec![
+        ("client_id", "app"),
+        ("response_type", "code"),
+        ("redirect_uri", CB),
+        ("scope", "openid read"),
+        ("state", "st"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    pairs.extend_from_slice(extra);
+    let mut req = s
+        .http
+        .post(s.at("/par"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::common::form(&pairs));
+    if let Some(p) = proof {
+        req = req.header("dpop", p);
+    }
+    reply(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_proof_at_the_par_endpoint_binds_the_pushed_request_and_its_code_to_the_key() {
+    let s = server().await;
+    let key = DpopKey::es256();
+    let other = DpopKey::ed25519();
+    let par = url(&s, "/par");
+    let token = url(&s, "/token");
+
+    // RFC 9449 §10.1: the push's proof binds the request; its code needs that key at /token.
+    let r = push(&s, &[], Some(&key.proof("POST", &par))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let request_uri = r.json["request_uri"].as_str().unwrap().to_string();
+    let c = code(&s, "app", &[("request_uri", &request_uri)]).await.unwrap();
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", c.as_str()),
+        ("redirect_uri", CB),
+        ("client_id", "app"),
+        ("code_verifier", VERIFIER),
+    ];
+    token_form(&s, None, &pairs, Some(&other.proof("POST", &token)))
+        .await
+        .assert_error(400, "invalid_grant");
+    let ok = token_form(&s, None, &pairs, Some(&key.proof("POST", &token))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
+    assert_eq!(ok.json["token_type"], "DPoP");
+    assert_eq!(
+        payload(ok.json["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+
+    // A pushed dpop_jkt that is not the proof's key is refused; the proof's own is accepted.
+    let mismatch = push(&s, &[("dpop_jkt", &other.jkt())], Some(&key.proof("POST", &par))).await;
+    mismatch.assert_error(400, "invalid_dpop_proof");
+    let same = push(&s, &[("dpop_jkt", &key.jkt())], Some(&key.proof("POST", &par))).await;
+    assert_eq!(same.status, StatusCode::CREATED, "{same:?}");
+
+    // A bad proof at /par is refused like one at /token, naming its check; the htu is /par's.
+    assert_proof_refused(&push(&s, &[], Some(&key.proof("POST", &token))).await, "htu");
+
+    // dpop_jkt without a proof binds the request too (§10: the client may send only the thumbprint).
+    let r = push(&s, &[("dpop_jkt", &key.jkt())], None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    let c = code(&s, "app", &[("request_uri", r.json["request_uri"].as_str().unwrap())])
+        .await
+        .unwrap();
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", c.as_str()),
+        ("redirect_uri", CB),
+        ("client_id", "app"),
+        ("code_verifier", VERIFIER),
+    ];
+    assert_proof_refused_plain(&token_form(&s, None, &pairs, None).await, "dpop_jkt");
+    let ok = token_form(&s, None, &pairs, Some(&key.proof("POST", &token))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
+
+    // The request log shows the push's proof with its checks.
+    let log = s.get("/admin/api/requests?limit=50").await.json;
+    let pushes: Vec<&Value> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == "/par" && e["dpop"].is_object())
+        .collect();
+    assert!(
+        pushes
+            .iter()
+            .any(|e| e["dpop"]["accepted"] == true && e["dpop"]["jkt"] == key.jkt()),
+        "a /par entry carries the decoded proof: {log}"
+    );
+    assert!(pushes.iter().any(|e| e["dpop"]["accepted"] == false));
+}
