@@ -570,9 +570,9 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         )
         .await?,
     );
-    provider
-        .remote_jwks
-        .set_fetcher(Arc::new(crate::http::upstream::HttpFetch));
+    let fetcher: Arc<dyn crate::fetch::Fetch> = Arc::new(crate::fetch::Defensive);
+    provider.remote_jwks.set_fetcher(fetcher.clone());
+    provider.client_documents.set_fetcher(fetcher);
     if provider.store.load_settings().await?.as_ref() != Some(&settings) {
         provider.set_settings(settings).await?;
     }

@@ -37,6 +37,8 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
     ]
     .into_iter()
     .filter_map(|(name, ttl)| lifetime(ttl).err().map(|m| FieldError::new(Path::key(name), m)))
+    // `[registration]` and `[fetch]` (dynamic registration, metadata documents).
+    .chain(crate::oauth::registration::validate_settings(&s.registration, &s.fetch))
     .collect()
 }
 

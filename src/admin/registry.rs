@@ -430,8 +430,12 @@ pub fn move_clock(p: &Provider, change: ClockChange) -> Result<ClockView, AdminE
 
 /// The registry and settings as a `latchkey.toml` (users without passwords: they are stored
 /// hashed and cannot be exported).
-pub async fn export_toml(p: &Provider) -> Result<String, AdminError> {
-    let cfg = p.export_config().await?;
+/// `dynamic_clients`: whether dynamically registered clients (RFC 7591) are included.
+pub async fn export_toml(p: &Provider, dynamic_clients: bool) -> Result<String, AdminError> {
+    let mut cfg = p.export_config().await?;
+    if !dynamic_clients {
+        cfg.clients.retain(|c| c.registration.is_none());
+    }
     cfg.to_toml().map_err(AdminError::internal)
 }
 

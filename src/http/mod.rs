@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod pages;
 pub mod proxy;
+pub mod registration;
 pub mod resources;
 pub mod serve;
 pub mod sse;
@@ -59,7 +60,9 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
         .route(paths::END_SESSION, get(oidc::end_session).post(oidc::end_session))
         .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization))
         .route(paths::DEVICE, get(device::device_get).post(device::device_post))
-        .layer(middleware::from_fn_with_state(state, oidc::cors))
+        .layer(middleware::from_fn_with_state(state.clone(), oidc::cors))
+        // RFC 7591 / 7592, with their own CORS (any origin).
+        .merge(registration::routes(state))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

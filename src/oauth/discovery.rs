@@ -94,7 +94,7 @@ pub fn document(p: &Provider) -> Value {
     grants.push(GrantType::Implicit.as_str());
     let alg = p.keys.alg();
     let token_methods: Vec<&str> = AUTH_METHODS.iter().copied().chain(["none"]).collect();
-    json!({
+    let mut doc = json!({
         "issuer": p.issuer.id,
         "authorization_endpoint": p.issuer.url(paths::AUTHORIZE),
         "token_endpoint": p.issuer.url(paths::TOKEN),
@@ -127,5 +127,8 @@ pub fn document(p: &Provider) -> Value {
         "require_request_uri_registration": false,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
-    })
+    });
+    // Dynamic client registration (RFC 7591) and Client ID Metadata Documents.
+    super::registration::advertise(p, &mut doc);
+    doc
 }

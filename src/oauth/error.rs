@@ -57,6 +57,15 @@ pub enum ErrorCode {
     /// RFC 8693 §2.2.2 (and RFC 8707 §2): the requested `audience` or `resource` is not one
     /// the server will issue a token for (400).
     InvalidTarget,
+    // ---- dynamic client registration (RFC 7591 §3.2.2) ----
+    /// RFC 7591 §3.2.2: a redirect URI is invalid or not allowed (400).
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a client metadata field is invalid or not allowed (400).
+    InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: the software statement is invalid (400).
+    InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement is not approved here (400).
+    UnapprovedSoftwareStatement,
 }
 
 impl ErrorCode {
@@ -87,6 +96,10 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
+            ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod client_metadata_document;
 pub mod device;
 pub mod discovery;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod logout;
 pub mod pending;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod replay;
 pub mod request;
 pub mod revoke;
@@ -64,6 +66,8 @@ pub mod paths {
     pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
     /// RFC 8628 §3.3: Latchkey's verification page (`verification_uri`).
     pub const DEVICE: &str = "/device";
+    /// RFC 7591 §3: the registration endpoint (RFC 7592: `/register/{client_id}` manages one).
+    pub const REGISTER: &str = super::registration::REGISTER_PATH;
 
     /// Every protocol path above. Add each new protocol route here too: the security suite
     /// (`tests/security/web_framing.rs`) walks them all and checks the headers of every HTML
@@ -82,5 +86,6 @@ pub mod paths {
         CONSENT,
         DEVICE_AUTHORIZATION,
         DEVICE,
+        REGISTER,
     ];
 }

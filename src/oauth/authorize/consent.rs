@@ -85,6 +85,7 @@ fn consent_view(p: &Provider, pending: &str, client: &Client, req: &AuthRequest,
         username: username.to_string(),
         scopes,
         remembered: client.remembers_consent(),
+        notice: crate::oauth::registration::consent_notice(p, client),
     })
 }
 

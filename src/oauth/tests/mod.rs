@@ -87,6 +87,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         jwks: None,
         jwks_uri: None,
         token_endpoint_auth_signing_alg: None,
+        registration: None,
     }
 }
 
