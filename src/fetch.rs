@@ -286,6 +286,11 @@ async fn get_inner(start: &url::Url, policy: &FetchSettings, limits: Limits, acc
             else {
                 return Err(format!("{current} answered HTTP {status} without a Location"));
             };
+            if limits.max_redirects == 0 {
+                return Err(format!(
+                    "{current} answered HTTP {status}, a redirect to `{loc}`; redirects are not followed for this document"
+                ));
+            }
             if redirects >= limits.max_redirects {
                 return Err(format!(
                     "{start} redirected more than {} times; stopped at {current}",

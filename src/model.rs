@@ -360,13 +360,24 @@ impl Default for RegistrationSettings {
 
 /// Which hosts Latchkey may fetch from because a client told it to (metadata documents,
 /// `jwks_uri`): `[fetch]`. See [`crate::fetch`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FetchSettings {
     /// Host names or IP literals that may be fetched (`example.com`, `*.example.com`,
     /// `127.0.0.1`). Empty (default): any host over https, loopback hosts over http.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,
+    /// How long one fetch may take in all (connect, redirects, body), 1 to 60 seconds. Default 5.
+    pub timeout: Seconds,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            allowed_hosts: Vec::new(),
+            timeout: Seconds(5),
+        }
+    }
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every

@@ -6,7 +6,7 @@
 //!   allow_http_loopback_client_ids` is on, for local development), with a path, without a
 //!   fragment, user information, or `.`/`..` segments.
 //! - Fetched through the defensive fetcher ([`crate::fetch`], `[fetch] allowed_hosts`) within
-//!   [`FETCH_TIMEOUT`], at most [`MAX_DOCUMENT_BYTES`], no redirect followed (the document's
+//!   `[fetch] timeout`, at most [`MAX_DOCUMENT_BYTES`], no redirect followed (the document's
 //!   `client_id` must equal the URL it was fetched from).
 //! - The document (draft §4): a JSON object whose `client_id` equals the URL byte for byte,
 //!   with `redirect_uris`; no `client_secret` / `client_secret_expires_at`; the auth method
@@ -35,8 +35,6 @@ use crate::provider::Provider;
 
 /// Largest document accepted, in bytes (the draft suggests 5 KB).
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
-/// How long fetching may take.
-pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Documents cached at once.
 pub const MAX_DOCUMENTS: usize = 200;
 /// Shortest cache lifetime, in seconds (`no-cache`, `max-age=0`).
@@ -265,7 +263,7 @@ pub async fn resolve(p: &Provider, client_id: &str) -> Result<Option<Arc<Client>
         .ok_or_else(|| "this server has no HTTP client to fetch client ID metadata documents".to_string())?;
     let limits = crate::fetch::Limits {
         max_bytes: MAX_DOCUMENT_BYTES,
-        timeout: FETCH_TIMEOUT,
+        timeout: Duration::from_secs(settings.fetch.timeout.0),
         max_redirects: 0,
     };
     let got = fetcher.get(&url, &settings.fetch, limits, "application/json").await;

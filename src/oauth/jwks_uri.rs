@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 /// Largest JWK Set accepted, in bytes (64 KiB).
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
-/// How long connecting and answering may take together.
+/// The default of `[fetch] timeout`, which bounds connecting and answering together.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Documents cached at once.
 pub const MAX_DOCUMENTS: usize = 100;
@@ -95,7 +95,7 @@ impl RemoteJwks {
             .ok_or_else(|| "this server has no HTTP client to fetch a jwks_uri".to_string())?;
         let limits = crate::fetch::Limits {
             max_bytes: MAX_JWKS_BYTES,
-            timeout: FETCH_TIMEOUT,
+            timeout: Duration::from_secs(policy.timeout.0.max(1)),
             max_redirects: MAX_REDIRECTS,
         };
         let got = fetcher

@@ -56,7 +56,13 @@ fn token_digest(token: &str) -> String {
 
 /// The client configuration endpoint of a client (RFC 7592 §1).
 pub fn client_uri(p: &Provider, client_id: &str) -> String {
-    let id = percent_encoding::utf8_percent_encode(client_id, percent_encoding::NON_ALPHANUMERIC);
+    // RFC 3986 §2.3: unreserved characters stay as they are.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let id = percent_encoding::utf8_percent_encode(client_id, SEGMENT);
     p.issuer.url(&format!("{REGISTER_PATH}/{id}"))
 }
 
@@ -401,6 +407,12 @@ pub fn validate_settings(r: &RegistrationSettings, f: &crate::model::FetchSettin
         errs.push(FieldError::new(
             Path::key("registration").then("initial_access_token"),
             "must be at least 8 characters of letters, digits and -._~+/ (an RFC 6750 b64token), so clients can send it as a Bearer token",
+        ));
+    }
+    if !(1..=60).contains(&f.timeout.0) {
+        errs.push(FieldError::new(
+            Path::key("fetch").then("timeout"),
+            "must be between 1 and 60 seconds",
         ));
     }
     for (i, h) in f.allowed_hosts.iter().enumerate() {
