@@ -363,6 +363,7 @@ mod tests {
     fn allowed_hosts_narrow_the_policy() {
         let p = FetchSettings {
             allowed_hosts: vec!["*.example.com".into(), "127.0.0.1".into()],
+            ..Default::default()
         };
         assert!(check_url(&u("https://a.example.com/x"), &p).is_ok());
         assert!(check_url(&u("https://example.com/x"), &p).is_err());
@@ -372,6 +373,7 @@ mod tests {
         // Allowed hosts never make plain http to another machine acceptable.
         let p = FetchSettings {
             allowed_hosts: vec!["10.0.0.1".into()],
+            ..Default::default()
         };
         assert!(check_url(&u("http://10.0.0.1/x"), &p).is_err());
         assert!(check_url(&u("https://10.0.0.1/x"), &p).is_ok());

@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// What the document server answers for each path: (status, Cache-Control, body, delay).
+/// One path's answer: status, Cache-Control, body, delay in milliseconds.
+type Answer = (u16, Option<String>, String, u64);
+
+/// What the document server answers for each path, and how many requests it got.
 #[derive(Clone, Default)]
-struct Docs(
-    Arc<Mutex<std::collections::HashMap<String, (u16, Option<String>, String, u64)>>>,
-    Arc<Mutex<usize>>,
-);
+struct Docs(Arc<Mutex<std::collections::HashMap<String, Answer>>>, Arc<Mutex<usize>>);
 
 impl Docs {
     fn set(&self, path: &str, status: u16, cache: Option<&str>, body: String, delay_ms: u64) {
