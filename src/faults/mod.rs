@@ -66,6 +66,8 @@ pub enum Endpoint {
     DeviceAuthorization,
     /// `/device` (RFC 8628 §3.3: the verification page and its forms).
     Device,
+    /// `/register` and `/register/{client_id}` (RFC 7591, RFC 7592).
+    Register,
 }
 
 impl Endpoint {
@@ -84,6 +86,7 @@ impl Endpoint {
         Endpoint::Resources,
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
+        Endpoint::Register,
     ];
 
     /// The wire name (`token`, `end_session`, ...).
@@ -102,6 +105,7 @@ impl Endpoint {
             Endpoint::Resources => "resources",
             Endpoint::DeviceAuthorization => "device_authorization",
             Endpoint::Device => "device",
+            Endpoint::Register => "register",
         }
     }
 
@@ -141,7 +145,7 @@ impl Endpoint {
             Endpoint::Resources => &["path"],
             Endpoint::EndSession => &["client_id"],
             Endpoint::DeviceAuthorization => &["client_id", "scope"],
-            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device => &[],
+            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device | Endpoint::Register => &[],
         }
     }
 }
@@ -460,6 +464,11 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_target",
     "invalid_dpop_proof",
     "use_dpop_nonce",
+    // RFC 7591 §3.2.2 (dynamic client registration).
+    "invalid_redirect_uri",
+    "invalid_client_metadata",
+    "invalid_software_statement",
+    "unapproved_software_statement",
 ];
 
 /// `*` matches any run of characters (including `/`); everything else literally.

@@ -639,7 +639,7 @@ export type Envelope = ServerEvent & { id: number; at: number }
 // ---- fault injection (docs/faults.md) ----
 
 export const FAULT_ENDPOINTS = [
-  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device',
+  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device', 'register',
 ] as const
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number]
 export const FAULT_ACTIONS = ['error', 'status', 'delay', 'timeout', 'drop', 'malformed', 'tamper', 'jwks'] as const

@@ -19,6 +19,7 @@ export const ENDPOINT_LABELS: Record<FaultEndpoint, string> = {
   resources: 'Simulated APIs (/resources/…)',
   device_authorization: 'Device authorization (/device_authorization)',
   device: 'Device verification page (/device)',
+  register: 'Dynamic client registration (/register)',
 }
 
 export const ACTION_LABELS: Record<FaultAction, string> = {
@@ -63,6 +64,7 @@ export function errorCodesFor(e: FaultEndpoint): string[] {
     case 'userinfo': case 'resources': return ['invalid_token', 'insufficient_scope', 'invalid_request', 'server_error']
     case 'revoke': return ['invalid_client', 'invalid_request', 'unsupported_token_type', 'server_error']
     case 'device_authorization': return ['invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_request', 'temporarily_unavailable', 'server_error']
+    case 'register': return ['invalid_redirect_uri', 'invalid_client_metadata', 'invalid_token', 'temporarily_unavailable', 'server_error']
     default: return ['invalid_client', 'invalid_request', 'server_error', 'temporarily_unavailable']
   }
 }
