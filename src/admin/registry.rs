@@ -65,6 +65,11 @@ pub async fn replace_client(p: &Provider, client_id: &str, mut c: Client) -> Res
         ));
     }
     let old = get_client(p, client_id)?;
+    // A body without `registration` (an editor that does not know it) keeps the client's
+    // dynamic-registration record (RFC 7591), like the secret below.
+    if c.registration.is_none() {
+        c.registration = old.registration.clone();
+    }
     if c.client_secret.is_none()
         && !matches!(
             c.token_endpoint_auth_method,

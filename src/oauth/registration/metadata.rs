@@ -18,6 +18,11 @@ pub const DISPLAY_URIS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy
 /// Display-only string members.
 pub const DISPLAY_STRINGS: &[&str] = &["software_id", "software_version"];
 
+/// Most redirect URIs (and post-logout redirect URIs, and contacts) one client may register.
+pub const MAX_URIS: usize = 20;
+/// Longest redirect URI accepted, in bytes.
+pub const MAX_URI_BYTES: usize = 2048;
+
 /// Grant types a dynamically registered client may ask for. The server-to-server powers
 /// (token exchange, JWT bearer) and the password grant (RFC 9700 §2.4) are for clients the
 /// developer configured.
@@ -250,7 +255,13 @@ pub fn parse(
         ("redirect_uris", &redirect_uris),
         ("post_logout_redirect_uris", &post_logout),
     ] {
+        if list.len() > MAX_URIS {
+            return Err(bad_redirect(format!("{member}: at most {MAX_URIS} URIs")));
+        }
         for uri in list.iter() {
+            if uri.len() > MAX_URI_BYTES {
+                return Err(bad_redirect(format!("{member}: a URI is longer than {MAX_URI_BYTES} bytes")));
+            }
             crate::validate::check_redirect_uri(uri).map_err(|e| bad_redirect(format!("{member}: {e}")))?;
             redirect_allowed(uri, policy, same_origin.as_ref()).map_err(|e| bad_redirect(format!("{member}: {e}")))?;
         }
@@ -349,6 +360,9 @@ pub fn parse(
         }
     }
     if let Some(contacts) = string_list(m, "contacts", meta)? {
+        if contacts.len() > MAX_URIS || contacts.iter().any(|c| c.len() > 320) {
+            return Err(bad_metadata("contacts", format!("at most {MAX_URIS} addresses of 320 characters")));
+        }
         out.insert("contacts".into(), contacts.into_iter().map(Value::String).collect());
     }
     post_logout.dedup();

@@ -94,6 +94,51 @@ export interface Client {
   jwks_uri?: string
   /** The one `alg` its assertions may use (absent: any of the method's family). */
   token_endpoint_auth_signing_alg?: string
+  /** Set for a client registered at /register (RFC 7591). */
+  registration?: Registration
+}
+
+// ---- dynamic client registration and metadata documents (docs/modern.md) ----
+
+/** How a client registered itself (RFC 7591). */
+export interface Registration {
+  /** UNIX seconds (virtual clock). */
+  registered_at: number
+  updated_at?: number
+  origin?: string
+  user_agent?: string
+  /** The metadata as registered and returned to the client. */
+  metadata: Record<string, unknown>
+  access_token_sha256?: string
+}
+
+export interface RegistrationSettings {
+  enabled: boolean
+  initial_access_token?: string
+  allow_non_loopback_redirect_uris: boolean
+  require_consent: boolean
+  client_id_metadata_documents: boolean
+  allow_http_loopback_client_ids: boolean
+}
+
+export interface FetchSettings {
+  allowed_hosts?: string[]
+  /** Seconds. */
+  timeout: number
+}
+
+/** A Client ID Metadata Document as fetched. */
+export interface ClientDocument {
+  url: string
+  /** UNIX seconds, real time. */
+  fetched_at: number
+  expires_at: number
+  status?: number
+  cache_control?: string
+  outcome: 'valid' | 'invalid' | 'failed'
+  error?: string
+  document?: unknown
+  client?: Client
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -486,6 +531,8 @@ export interface Settings {
   access_token_typ?: AccessTokenTyp
   /** What assertion iat/nbf/exp are checked against: real time (default) or the virtual clock. */
   assertion_time?: 'real' | 'virtual'
+  registration?: RegistrationSettings
+  fetch?: FetchSettings
 }
 
 export interface ClockView {
@@ -611,6 +658,7 @@ export type ServerEvent =
   | { type: 'token.consumed'; data: TokenRecord }
   | { type: 'client.created' | 'client.updated'; data: Client }
   | { type: 'client.deleted'; data: { client_id: string } }
+  | { type: 'client_document.fetched'; data: ClientDocument }
   | { type: 'scope.created' | 'scope.updated'; data: Scope }
   | { type: 'scope.deleted'; data: { name: string } }
   | { type: 'user.created' | 'user.updated'; data: User }
