@@ -69,6 +69,9 @@ pub struct Provider {
     pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
     /// Client ID Metadata Documents fetched for URL `client_id`s (bounded cache).
     pub client_documents: crate::oauth::client_metadata_document::Documents,
+    /// When the server listens beyond loopback: the admin token, which registration then
+    /// requires unless `[registration] initial_access_token` is set.
+    pub registration_gate: std::sync::OnceLock<String>,
     trusted_issuers: RwLock<Arc<Vec<TrustedIssuer>>>,
     /// The fault rules in force, with their counters (read on every request).
     pub faults: crate::faults::Faults,
@@ -133,6 +136,7 @@ impl Provider {
             jtis: crate::oauth::replay::JtiSet::default(),
             remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
             client_documents: crate::oauth::client_metadata_document::Documents::default(),
+            registration_gate: std::sync::OnceLock::new(),
             trusted_issuers: RwLock::new(Arc::new(Vec::new())),
             faults: crate::faults::Faults::default(),
             stats: crate::faults::stats::Stats::default(),

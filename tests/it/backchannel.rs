@@ -16,6 +16,7 @@ const BACK: &[&str] = &[
     "introspection_endpoint",
     "revocation_endpoint",
     "device_authorization_endpoint",
+    "registration_endpoint",
 ];
 /// The browser-facing endpoints.
 const FRONT: &[&str] = &["authorization_endpoint", "end_session_endpoint"];

@@ -824,3 +824,41 @@ async fn bad_registration_settings_in_a_config_file_are_named() {
         assert!(e.to_string().contains(key), "{cfg}: {e}");
     }
 }
+
+/// Beyond loopback (`--bind 0.0.0.0`, which needs an admin token) registration is not open:
+/// without `[registration] initial_access_token` the admin token is required as the initial
+/// access token.
+#[tokio::test]
+async fn beyond_loopback_registration_needs_the_admin_token() {
+    let token = "a-long-enough-admin-token";
+    let s = latchkey::start(latchkey::ServeOptions {
+        bind: "0.0.0.0".parse().unwrap(),
+        port: 0,
+        db: latchkey::DbLocation::Memory,
+        admin_token: Some(token.to_string()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/register", s.addr().port());
+    let body = json!({"redirect_uris": [NATIVE_CB], "token_endpoint_auth_method": "none"}).to_string();
+    let http = reqwest::Client::new();
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    s.shutdown().await;
+}

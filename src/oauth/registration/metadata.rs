@@ -260,7 +260,9 @@ pub fn parse(
         }
         for uri in list.iter() {
             if uri.len() > MAX_URI_BYTES {
-                return Err(bad_redirect(format!("{member}: a URI is longer than {MAX_URI_BYTES} bytes")));
+                return Err(bad_redirect(format!(
+                    "{member}: a URI is longer than {MAX_URI_BYTES} bytes"
+                )));
             }
             crate::validate::check_redirect_uri(uri).map_err(|e| bad_redirect(format!("{member}: {e}")))?;
             redirect_allowed(uri, policy, same_origin.as_ref()).map_err(|e| bad_redirect(format!("{member}: {e}")))?;
@@ -361,7 +363,10 @@ pub fn parse(
     }
     if let Some(contacts) = string_list(m, "contacts", meta)? {
         if contacts.len() > MAX_URIS || contacts.iter().any(|c| c.len() > 320) {
-            return Err(bad_metadata("contacts", format!("at most {MAX_URIS} addresses of 320 characters")));
+            return Err(bad_metadata(
+                "contacts",
+                format!("at most {MAX_URIS} addresses of 320 characters"),
+            ));
         }
         out.insert("contacts".into(), contacts.into_iter().map(Value::String).collect());
     }

@@ -1,8 +1,10 @@
 //! Dynamic client registration (RFC 7591) and its management protocol (RFC 7592) at
 //! `/register` and `/register/{client_id}`.
 //!
-//! - Registration is open unless `[registration] initial_access_token` is set (RFC 7591 §3:
-//!   then `Authorization: Bearer <token>` is required, 401 `invalid_token` otherwise).
+//! - Registration is open on loopback unless `[registration] initial_access_token` is set
+//!   (RFC 7591 §3: then `Authorization: Bearer <token>` is required, 401 `invalid_token`
+//!   otherwise); a server listening beyond loopback requires the admin token when no initial
+//!   access token is configured ([`Provider::registration_gate`]).
 //! - Metadata is checked by [`metadata::parse`] (RFC 7591 §3.2.2 errors).
 //! - A client with a shared-secret method gets a secret with `client_secret_expires_at: 0`
 //!   (never, RFC 7591 §3.2.1). Every client gets a registration access token (RFC 7592 §3),
@@ -96,8 +98,8 @@ fn enabled(s: &RegistrationSettings) -> Result<(), OAuthError> {
     }
 }
 
-fn check_initial_token(s: &RegistrationSettings, caller: &Caller<'_>) -> Result<(), OAuthError> {
-    let Some(expected) = &s.initial_access_token else {
+fn check_initial_token(p: &Provider, s: &RegistrationSettings, caller: &Caller<'_>) -> Result<(), OAuthError> {
+    let Some(expected) = s.initial_access_token.as_ref().or(p.registration_gate.get()) else {
         return Ok(());
     };
     let presented = access_token(&BearerRequest {
@@ -108,7 +110,8 @@ fn check_initial_token(s: &RegistrationSettings, caller: &Caller<'_>) -> Result<
     .map_err(|e| {
         if e.without_credentials {
             OAuthError::no_token(
-                "this server requires an initial access token to register clients: send Authorization: Bearer <token> (RFC 7591 §3)",
+                "this server requires an initial access token to register clients: send Authorization: Bearer <token> \
+                 (RFC 7591 §3; [registration] initial_access_token, or the admin token while Latchkey listens beyond loopback)",
             )
         } else {
             e
@@ -119,7 +122,7 @@ fn check_initial_token(s: &RegistrationSettings, caller: &Caller<'_>) -> Result<
     } else {
         Err(OAuthError::new(
             ErrorCode::InvalidToken,
-            "the initial access token is not the one configured in [registration] initial_access_token",
+            "the initial access token is not the one configured ([registration] initial_access_token, or the admin token while Latchkey listens beyond loopback)",
         ))
     }
 }
@@ -190,7 +193,7 @@ fn needs_secret(m: AuthMethod) -> bool {
 pub async fn register(p: &Provider, caller: &Caller<'_>, body: &[u8]) -> Result<Value, OAuthError> {
     let settings = p.settings();
     enabled(&settings.registration)?;
-    check_initial_token(&settings.registration, caller)?;
+    check_initial_token(p, &settings.registration, caller)?;
     let m = parse_body(body)?;
     let (mut client, meta) = build(p, &m)?;
     if p.clients().iter().filter(|c| c.registration.is_some()).count() >= MAX_DYNAMIC_CLIENTS {
