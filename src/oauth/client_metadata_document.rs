@@ -177,7 +177,7 @@ pub fn client_from_document(p: &Provider, url: &url::Url, doc: &Value) -> Result
         return Err("the document has no redirect_uris".into());
     }
     let settings = p.settings();
-    let scopes: Vec<String> = p.scopes().iter().map(|s| s.name.clone()).collect();
+    let scopes = crate::oauth::registration::default_scopes(p);
     let (mut client, meta) = metadata::parse(
         m,
         metadata::Source::Document(url),

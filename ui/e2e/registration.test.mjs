@@ -7,6 +7,9 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { launch, shot, startServer } from './harness.mjs'
 
 const SIZES = [['1366', { width: 1366, height: 850 }], ['1024', { width: 1024, height: 700 }]]
@@ -20,7 +23,10 @@ const pages = {}
 let page
 
 before(async () => {
-  server = await startServer()
+  const dir = mkdtempSync(path.join(tmpdir(), 'lk-registration-'))
+  const cfg = path.join(dir, 'latchkey.toml')
+  writeFileSync(cfg, '[[users]]\nusername = "alice"\npassword = "alice-pw"\nclaims = { name = "Alice Liddell" }\n')
+  server = await startServer(['--config', cfg])
   // A metadata-document server on 127.0.0.1:0.
   docs = createServer((req, res) => {
     const id = `${docBase}${req.url}`
@@ -121,6 +127,18 @@ test('registered clients appear live, tagged, with their metadata; documents are
     await info.getByText('Mozilla/5.0 (MCP Inspector)').waitFor()
   })
   assert.match(await page.getByTestId('registration-info').innerText(), /"software_id": "inspector"/)
+
+  // The consent page of a dynamically registered client says how it came to exist.
+  for (const [key, pg] of Object.entries(pages)) {
+    const u = new URL(`${server.base}/authorize`)
+    u.search = new URLSearchParams({ client_id: inspector.client_id, response_type: 'code', redirect_uri: 'http://localhost:6274/oauth/callback', scope: 'openid profile', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })
+    await pg.goto(u.toString())
+    await pg.locator('button[name="persona"][value="alice"]').click()
+    const notice = pg.getByTestId('consent-dynamic-notice')
+    await notice.waitFor()
+    assert.match(await notice.innerText(), /registered itself dynamically .* from the web page at http:\/\/localhost:6274/)
+    await shot(pg, `registration-consent-${key}`)
+  }
 
   // Settings: the registration panel saves; the export option skips dynamic clients.
   await everywhere('settings', '/admin/settings', (pg) => pg.getByRole('form', { name: 'Client registration' }).waitFor())

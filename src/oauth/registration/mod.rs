@@ -82,8 +82,15 @@ fn parse_body(body: &[u8]) -> Result<Map<String, Value>, OAuthError> {
     }
 }
 
-fn all_scopes(p: &Provider) -> Vec<String> {
-    p.scopes().iter().map(|s| s.name.clone()).collect()
+/// The scopes a client gets when its metadata names none (RFC 7591 §2 leaves the default to
+/// the server): every registered scope but `token_introspection`, which is a power of the
+/// resource servers the developer configures.
+pub fn default_scopes(p: &Provider) -> Vec<String> {
+    p.scopes()
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|s| s != "token_introspection")
+        .collect()
 }
 
 fn enabled(s: &RegistrationSettings) -> Result<(), OAuthError> {
@@ -136,7 +143,7 @@ fn build(p: &Provider, m: &Map<String, Value>) -> Result<(Client, Map<String, Va
         ));
     }
     let settings = p.settings();
-    let scopes = all_scopes(p);
+    let scopes = default_scopes(p);
     metadata::parse(
         m,
         metadata::Source::Registration,
