@@ -178,7 +178,18 @@ async fn register_read_update_delete_with_the_registration_access_token() {
         assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")), "{why}: {e}");
     }
 
-    // Delete: RFC 7592 §2.3.
+    // Delete: RFC 7592 §2.3; its live tokens are revoked.
+    let issued = srv
+        .http
+        .post(srv.at("/admin/api/tokens"))
+        .json(&json!({"client_id": id, "username": "alice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status().as_u16(), 201);
+    let minted: Value = issued.json().await.unwrap();
+    let at = minted["access_token"].as_str().unwrap().to_string();
+    assert!(srv.active(&at).await);
     let (s, _, _) = send(
         &srv,
         reqwest::Method::DELETE,
@@ -188,6 +199,7 @@ async fn register_read_update_delete_with_the_registration_access_token() {
     )
     .await;
     assert_eq!(s, 204);
+    assert!(!srv.active(&at).await, "a deleted client's tokens are revoked");
     let (s, _, _) = send(&srv, reqwest::Method::GET, &uri, None, &[("authorization", &bearer3)]).await;
     assert_eq!(s, 401, "a deleted client's configuration endpoint refuses");
     let gone = srv

@@ -338,10 +338,38 @@ pub async fn update(p: &Provider, caller: &Caller<'_>, client_id: &str, body: &[
     rotate(p, client).await
 }
 
-/// `DELETE /register/{client_id}` (RFC 7592 §2.3): deletes the client (204).
+/// Most live tokens revoked when a client deletes itself (the rest expire on their own).
+const MAX_REVOKED_ON_DELETE: usize = 10_000;
+
+/// `DELETE /register/{client_id}` (RFC 7592 §2.3): deletes the client (204) and revokes its
+/// live tokens (the section asks the server to invalidate its grants and tokens; they stay in
+/// the token history as `revoked`).
 pub async fn delete(p: &Provider, caller: &Caller<'_>, client_id: &str) -> Result<(), OAuthError> {
+    use crate::store::{TokenFilter, TokenStatus};
     enabled(&p.settings().registration)?;
     configured(p, caller, client_id)?;
+    let now = p.clock.now();
+    let live = p
+        .store
+        .list_tokens(TokenFilter {
+            client_id: Some(client_id.to_string()),
+            status: Some(TokenStatus::Active),
+            live_at: Some(now),
+            limit: MAX_REVOKED_ON_DELETE,
+            ..TokenFilter::default()
+        })
+        .await?;
+    let reason = "the client deleted its registration (RFC 7592 §2.3)".to_string();
+    let mut revoked = Vec::new();
+    for (_, t) in live {
+        if p.store
+            .set_token_status(&t.id, TokenStatus::Revoked, &reason, now)
+            .await?
+        {
+            revoked.push(t.id);
+        }
+    }
+    crate::oauth::revoke::publish_revoked(p, revoked, reason).await?;
     p.delete_client(client_id).await.map_err(store_error)
 }
 
