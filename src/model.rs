@@ -217,7 +217,7 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A registered OAuth client (RFC 6749 §2). Field names are those of `[[clients]]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     /// The client identifier (RFC 6749 §2.2); matched byte for byte.

@@ -373,26 +373,18 @@ pub fn parse(
     post_logout.dedup();
 
     let client = Client {
-        client_id: String::new(),
-        client_secret: None,
         name,
         redirect_uris,
         post_logout_redirect_uris: post_logout,
         grant_types: grants,
         scopes,
         token_endpoint_auth_method: Some(method),
-        audiences: Vec::new(),
-        access_token_ttl: None,
-        access_token_format: None,
         require_consent: policy.require_consent,
         remember_consent: policy.require_consent.then_some(false),
-        access_token_typ: None,
-        auto_login: false,
-        token_exchange: None,
         jwks,
         jwks_uri,
         token_endpoint_auth_signing_alg: signing_alg,
-        registration: None,
+        ..Client::default()
     };
     Ok((client, out))
 }
