@@ -39,6 +39,12 @@ async fn serve_doc(State(d): State<Docs>, Path(name): Path<String>, headers: Hea
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
+    // A redirect's body, when given, is its Location.
+    let location = if body.is_empty() {
+        "/elsewhere.json".to_string()
+    } else {
+        body.clone()
+    };
     let mut r = (StatusCode::from_u16(status).unwrap(), body).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -48,7 +54,7 @@ async fn serve_doc(State(d): State<Docs>, Path(name): Path<String>, headers: Hea
     }
     if (300..400).contains(&status) {
         r.headers_mut()
-            .insert(header::LOCATION, HeaderValue::from_static("/elsewhere.json"));
+            .insert(header::LOCATION, HeaderValue::from_str(&location).unwrap());
     }
     r
 }
@@ -401,4 +407,38 @@ fn unsigned_assertion(client_id: &str, aud: &str) -> String {
         ),
         "c2ln"
     )
+}
+
+/// A `jwks_uri` that redirects off the machine over plain http is refused at the redirect: each
+/// target is checked like the first URL, and the other host is never contacted.
+#[tokio::test]
+async fn a_jwks_uri_redirect_is_checked_again() {
+    let (base, docs) = doc_server().await;
+    let cfg = format!(
+        "{CONFIG}\n[[clients]]\nclient_id = \"pkj\"\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks_uri = \"{base}/hop.json\"\nscopes = [\"openid\"]\ngrant_types = [\"client_credentials\"]\n"
+    );
+    let srv = spawn(&cfg).await;
+    docs.set("hop.json", 302, None, "http://10.255.255.1/jwks.json".into(), 0);
+    let assertion = unsigned_assertion("pkj", &srv.at("/token"));
+    let tok = srv
+        .token(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "pkj"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion),
+            ],
+        )
+        .await;
+    tok.assert_error(401, "invalid_client");
+    let why = tok.json["error_description"].as_str().unwrap();
+    assert!(
+        why.contains("redirected to") && why.contains("plain http is fetched only from this machine"),
+        "{why}"
+    );
+    assert_eq!(docs.hits(), 1);
 }
