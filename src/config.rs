@@ -37,6 +37,13 @@ pub struct ConfigFile {
     /// `[introspection]`
     #[serde(default)]
     pub introspection: IntrospectionSection,
+    /// `[registration]`: dynamic client registration and metadata documents (the whole
+    /// policy: keys left out take their defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<crate::model::RegistrationSettings>,
+    /// `[fetch]`: which hosts client-supplied URLs may be fetched from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<crate::model::FetchSettings>,
     /// `[[scopes]]`: custom scopes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<Scope>,
@@ -179,6 +186,11 @@ impl ConfigFile {
             require_pushed_authorization_requests: s
                 .require_pushed_authorization_requests
                 .unwrap_or(current.require_pushed_authorization_requests),
+            registration: self
+                .registration
+                .clone()
+                .unwrap_or_else(|| current.registration.clone()),
+            fetch: self.fetch.clone().unwrap_or_else(|| current.fetch.clone()),
         }
     }
 
@@ -205,6 +217,8 @@ impl ConfigFile {
                 require_scope: Some(settings.introspection_require_scope),
                 validate_audience: Some(settings.introspection_validate_audience),
             },
+            registration: Some(settings.registration.clone()),
+            fetch: Some(settings.fetch.clone()),
             ..ConfigFile::default()
         }
     }
@@ -248,6 +262,10 @@ impl ConfigFile {
                 message,
             });
         }
+        errs.extend(crate::oauth::registration::validate_settings(
+            &self.registration.clone().unwrap_or_default(),
+            &self.fetch.clone().unwrap_or_default(),
+        ));
         let mut names = HashSet::new();
         for (i, s) in self.scopes.iter().enumerate() {
             let at = Path::key("scopes").at(i);

@@ -83,6 +83,10 @@ pub enum Event {
         /// Its id.
         client_id: String,
     },
+    /// A Client ID Metadata Document was fetched (valid, invalid or failed): what the admin API
+    /// lists at `GET /admin/api/client-documents`.
+    #[serde(rename = "client_document.fetched")]
+    ClientDocumentFetched(Box<crate::oauth::client_metadata_document::DocumentView>),
     /// A scope was created.
     #[serde(rename = "scope.created")]
     ScopeCreated(Scope),
@@ -250,6 +254,7 @@ impl Event {
             Event::ClientCreated(_) => "client.created",
             Event::ClientUpdated(_) => "client.updated",
             Event::ClientDeleted { .. } => "client.deleted",
+            Event::ClientDocumentFetched(_) => "client_document.fetched",
             Event::ScopeCreated(_) => "scope.created",
             Event::ScopeUpdated(_) => "scope.updated",
             Event::ScopeDeleted { .. } => "scope.deleted",

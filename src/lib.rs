@@ -16,6 +16,7 @@ pub mod doctor;
 pub mod events;
 pub mod exec;
 pub mod faults;
+pub mod fetch;
 pub mod http;
 pub mod ids;
 pub mod issuer;

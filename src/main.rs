@@ -152,6 +152,9 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Leave out dynamically registered clients (RFC 7591).
+        #[arg(long)]
+        skip_dynamic_clients: bool,
     },
     /// Upsert a config file into a database (what it names is created or replaced). A running
     /// server sees the change after a restart; use `PUT /admin/api/config` to change it live.
@@ -323,12 +326,12 @@ async fn provider(
         })
 }
 
-async fn export(db: Option<String>, out: Option<PathBuf>) -> ExitCode {
+async fn export(db: Option<String>, out: Option<PathBuf>, skip_dynamic_clients: bool) -> ExitCode {
     let p = match provider(db, DEFAULT_ISSUER, Db::MustExist).await {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let text = match latchkey::admin::registry::export_toml(&p).await {
+    let text = match latchkey::admin::registry::export_toml(&p, !skip_dynamic_clients).await {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
@@ -832,7 +835,11 @@ async fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Export { db, out } => export(db, out).await,
+        Command::Export {
+            db,
+            out,
+            skip_dynamic_clients,
+        } => export(db, out, skip_dynamic_clients).await,
         Command::Import { file, db } => import(file, db).await,
         Command::Reset { db, config, keys } => reset(db, config, keys).await,
         Command::Keys {

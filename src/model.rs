@@ -217,7 +217,7 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A registered OAuth client (RFC 6749 §2). Field names are those of `[[clients]]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
     /// The client identifier (RFC 6749 §2.2); matched byte for byte.
@@ -308,6 +308,97 @@ pub struct Client {
     /// its `audiences`. Empty: every `[[resources]]` identifier and `audience` (docs/architecture.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_resources: Vec<String>,
+    // ---- dynamic client registration (RFC 7591 / RFC 7592; docs/modern.md) ----
+    /// Set for a client created at the registration endpoint (RFC 7591): when, from which
+    /// origin, its registered metadata and the hash of its registration access token. Such a
+    /// client always gets the consent page (unless `[registration] require_consent = false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+}
+
+/// How a client was registered dynamically (RFC 7591 §3): `[clients.registration]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// When it was registered (virtual-clock UNIX seconds, RFC 7591 §3.2.1 `client_id_issued_at`).
+    pub registered_at: i64,
+    /// When its metadata last changed through RFC 7592 (UNIX seconds); absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    /// The `Origin` header of the registration request (a browser-based tool), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The `User-Agent` of the registration request, if any (at most 200 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The client metadata as registered and returned (RFC 7591 §2), including members
+    /// Latchkey keeps only for display (`client_uri`, `logo_uri`, `contacts`, `software_id`, ...).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// SHA-256 (base64url) of the registration access token (RFC 7592 §3); the token itself is
+    /// shown once, in the registration response.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub access_token_sha256: String,
+}
+
+/// The registration endpoint's policy: `[registration]` (RFC 7591, the Client ID Metadata
+/// Document draft; docs/modern.md). A table in a config file states the whole policy: keys it
+/// omits take these defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationSettings {
+    /// Serve the registration endpoint (`/register`) and advertise it. Default true.
+    pub enabled: bool,
+    /// When set, a registration must present it as `Authorization: Bearer ...` (RFC 7591 §3's
+    /// initial access token). Default: none (open registration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_access_token: Option<String>,
+    /// Accept `http`/`https` redirect URIs on any host. Default false: only loopback
+    /// (`127.0.0.1`, `[::1]`, `localhost`) and private-use schemes (RFC 8252 §7.1).
+    pub allow_non_loopback_redirect_uris: bool,
+    /// Dynamically registered clients (and metadata-document clients) always get the consent
+    /// page, never remembered. Default true; false treats them like other public clients.
+    pub require_consent: bool,
+    /// Accept `client_id`s that are URLs of Client ID Metadata Documents. Default true.
+    pub client_id_metadata_documents: bool,
+    /// Accept `http://` metadata-document URLs on loopback hosts (local development). Default true.
+    pub allow_http_loopback_client_ids: bool,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        RegistrationSettings {
+            enabled: true,
+            initial_access_token: None,
+            allow_non_loopback_redirect_uris: false,
+            require_consent: true,
+            client_id_metadata_documents: true,
+            allow_http_loopback_client_ids: true,
+        }
+    }
+}
+
+/// Which hosts Latchkey may fetch from because a client told it to (metadata documents,
+/// `jwks_uri`): `[fetch]`. See [`crate::fetch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    /// Host names or IP literals that may be fetched (`example.com`, `*.example.com`,
+    /// `127.0.0.1`). Empty (default): any host over https, loopback hosts over http.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+    /// How long one fetch may take in all (connect, redirects, body), 1 to 60 seconds. Default 5.
+    pub timeout: Seconds,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            allowed_hosts: Vec::new(),
+            timeout: Seconds(5),
+        }
+    }
 }
 
 /// A client's token-exchange policy (RFC 8693 §2.1 leaves it to the server). The default (every
@@ -766,6 +857,12 @@ pub struct Settings {
     /// RFC 9126 §5: every client must push its authorization requests.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// `[registration]`: dynamic client registration and metadata documents.
+    #[serde(default)]
+    pub registration: RegistrationSettings,
+    /// `[fetch]`: which hosts client-supplied URLs may point at.
+    #[serde(default)]
+    pub fetch: FetchSettings,
 }
 
 fn default_backchannel_logout_timeout() -> Seconds {
@@ -794,6 +891,8 @@ impl Default for Settings {
             use_dpop_nonce: false,
             request_uri_ttl: default_request_uri_ttl(),
             require_pushed_authorization_requests: false,
+            registration: RegistrationSettings::default(),
+            fetch: FetchSettings::default(),
         }
     }
 }

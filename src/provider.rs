@@ -71,6 +71,11 @@ pub struct Provider {
     pub dpop_nonces: crate::oauth::dpop::Nonces,
     /// JWK Sets fetched from clients' and trusted issuers' `jwks_uri` (bounded cache).
     pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
+    /// Client ID Metadata Documents fetched for URL `client_id`s (bounded cache).
+    pub client_documents: crate::oauth::client_metadata_document::Documents,
+    /// When the server listens beyond loopback: the admin token, which registration then
+    /// requires unless `[registration] initial_access_token` is set.
+    pub registration_gate: std::sync::OnceLock<String>,
     trusted_issuers: RwLock<Arc<Vec<TrustedIssuer>>>,
     /// The fault rules in force, with their counters (read on every request).
     pub faults: crate::faults::Faults,
@@ -136,6 +141,8 @@ impl Provider {
             jtis: crate::oauth::replay::JtiSet::default(),
             dpop_nonces: crate::oauth::dpop::Nonces::default(),
             remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
+            client_documents: crate::oauth::client_metadata_document::Documents::default(),
+            registration_gate: std::sync::OnceLock::new(),
             trusted_issuers: RwLock::new(Arc::new(Vec::new())),
             faults: crate::faults::Faults::default(),
             stats: crate::faults::stats::Stats::default(),
@@ -232,9 +239,33 @@ impl Provider {
         Ok(())
     }
 
-    /// The client with exactly this id (byte for byte).
+    /// The client with exactly this id (byte for byte): a registered one, else the client of a
+    /// fetched Client ID Metadata Document with that URL
+    /// ([`crate::oauth::client_metadata_document::resolve`] fetches it).
     pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
-        read(&self.clients).get(client_id).cloned()
+        read(&self.clients)
+            .get(client_id)
+            .cloned()
+            .or_else(|| self.client_documents.client(client_id))
+    }
+
+    /// Whether a client with exactly this id is in the registry (not a metadata document).
+    pub fn client_registered(&self, client_id: &str) -> bool {
+        read(&self.clients).contains_key(client_id)
+    }
+
+    /// Deletes every dynamically registered client (RFC 7591); returns their ids.
+    pub async fn delete_dynamic_clients(&self) -> Result<Vec<String>, ChangeError> {
+        let ids: Vec<String> = self
+            .clients()
+            .iter()
+            .filter(|c| c.registration.is_some())
+            .map(|c| c.client_id.clone())
+            .collect();
+        for id in &ids {
+            self.delete_client(id).await?;
+        }
+        Ok(ids)
     }
 
     /// Every client, by id.
@@ -921,6 +952,7 @@ impl Provider {
         self.jtis.clear();
         self.dpop_nonces.clear();
         self.remote_jwks.clear();
+        self.client_documents.clear();
         let all = self.store.list_resources().await?;
         self.resource_server.reset(&self.issuer, all);
         self.sessions.clear();

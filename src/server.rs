@@ -570,9 +570,16 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, StartError> {
         )
         .await?,
     );
-    provider
-        .remote_jwks
-        .set_fetcher(Arc::new(crate::http::upstream::HttpFetch));
+    let fetcher: Arc<dyn crate::fetch::Fetch> = Arc::new(crate::fetch::Defensive);
+    provider.remote_jwks.set_fetcher(fetcher.clone());
+    provider.client_documents.set_fetcher(fetcher);
+    // Beyond loopback, open registration needs a token: the admin token unless
+    // `[registration] initial_access_token` names another (docs/modern.md).
+    if !opts.bind.is_loopback()
+        && let Some(t) = &opts.admin_token
+    {
+        let _ = provider.registration_gate.set(t.clone());
+    }
     if provider.store.load_settings().await?.as_ref() != Some(&settings) {
         provider.set_settings(settings).await?;
     }

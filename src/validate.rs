@@ -43,6 +43,8 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
             .err()
             .map(|m| FieldError::new(Path::key("backchannel_logout_timeout"), m)),
     )
+    // `[registration]` and `[fetch]` (dynamic registration, metadata documents).
+    .chain(crate::oauth::registration::validate_settings(&s.registration, &s.fetch))
     .collect()
 }
 

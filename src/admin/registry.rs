@@ -65,6 +65,11 @@ pub async fn replace_client(p: &Provider, client_id: &str, mut c: Client) -> Res
         ));
     }
     let old = get_client(p, client_id)?;
+    // A body without `registration` (an editor that does not know it) keeps the client's
+    // dynamic-registration record (RFC 7591), like the secret below.
+    if c.registration.is_none() {
+        c.registration = old.registration.clone();
+    }
     if c.client_secret.is_none()
         && !matches!(
             c.token_endpoint_auth_method,
@@ -430,8 +435,12 @@ pub fn move_clock(p: &Provider, change: ClockChange) -> Result<ClockView, AdminE
 
 /// The registry and settings as a `latchkey.toml` (users without passwords: they are stored
 /// hashed and cannot be exported).
-pub async fn export_toml(p: &Provider) -> Result<String, AdminError> {
-    let cfg = p.export_config().await?;
+/// `dynamic_clients`: whether dynamically registered clients (RFC 7591) are included.
+pub async fn export_toml(p: &Provider, dynamic_clients: bool) -> Result<String, AdminError> {
+    let mut cfg = p.export_config().await?;
+    if !dynamic_clients {
+        cfg.clients.retain(|c| c.registration.is_none());
+    }
     cfg.to_toml().map_err(AdminError::internal)
 }
 

@@ -459,8 +459,23 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
     }
     let content_type = c.header("content-type");
     let mut form_body = false;
+    // A JSON body (dynamic client registration, RFC 7591): its members as parameters, the
+    // whole (secrets replaced) for the curl command.
+    let mut json_body: Option<Value> = None;
     if let Some(body) = c.body.as_ref().filter(|b| !b.is_empty()) {
-        if is_form(content_type) {
+        if let Some(Value::Object(m)) = is_json_type(content_type)
+            .then(|| serde_json::from_slice::<Value>(body).ok())
+            .flatten()
+        {
+            for (k, v) in &m {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                raw_params.push((k.clone(), text, "body"));
+            }
+            json_body = Some(Value::Object(m));
+        } else if is_form(content_type) {
             match pairs(body, "body") {
                 Some(p) => {
                     raw_params.extend(p);
@@ -524,7 +539,10 @@ fn build_entry(id: i64, c: &Captured) -> LoggedRequest {
         response: summarize(c),
         response_body: response_body(c),
         curl_variables: Vec::new(),
-        curl: curl(c, &raw_params, form_body, &basic),
+        curl: match &json_body {
+            Some(j) => curl_json(c, j, &basic),
+            None => curl(c, &raw_params, form_body, &basic),
+        },
         verdict: c.verdict.clone(),
         assertion: c.assertion.clone(),
         dpop: c.dpop.clone(),
@@ -694,6 +712,52 @@ fn curl(c: &Captured, params: &[(String, String, &'static str)], form_body: bool
     parts.join(" \\\n  ")
 }
 
+fn is_json_type(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    })
+}
+
+/// The curl command of a JSON request (RFC 7591 registration, RFC 7592 update): the body with
+/// each secret member replaced by its shell variable.
+fn curl_json(c: &Captured, body: &Value, basic: &BasicAuth) -> String {
+    const MARK: &str = "@@latchkey-secret-";
+    let mut body = body.clone();
+    let mut secrets = Vec::new();
+    if let Value::Object(m) = &mut body {
+        for (k, v) in m.iter_mut() {
+            if is_secret(k) && !v.is_null() {
+                secrets.push(placeholder(k));
+                *v = Value::String(format!("{MARK}{}", secrets.len() - 1));
+            }
+        }
+    }
+    let mut data = shell_dq(&body.to_string());
+    for (i, p) in secrets.iter().enumerate() {
+        data = data.replace(&format!("{MARK}{i}"), p);
+    }
+    let mut parts = vec!["curl -s".to_string()];
+    if c.method != "POST" {
+        parts.push(format!("-X {}", c.method));
+    }
+    parts.push(format!("\"{}{}\"", shell_dq(&c.origin), shell_dq(&c.path)));
+    if let BasicAuth::Absent = basic
+        && let Some(auth) = c.header("authorization")
+        && auth
+            .trim()
+            .split(' ')
+            .next()
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+    {
+        parts.push(format!("-H \"Authorization: Bearer {}\"", required_var("TOKEN")));
+    }
+    parts.push("-H \"Content-Type: application/json\"".into());
+    parts.push(format!("--data-raw \"{data}\""));
+    parts.join(" \\\n  ")
+}
+
 /// Percent-encodes a query component.
 fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -797,6 +861,40 @@ mod tests {
             outbound: None,
             push: None,
         }
+    }
+
+    #[test]
+    fn a_json_registration_is_shown_and_replayed_without_its_secrets() {
+        let mut c = token_request();
+        c.path = "/register/dyn-1".into();
+        c.method = "PUT".into();
+        c.headers = vec![
+            ("content-type".into(), "application/json".into()),
+            ("authorization".into(), "Bearer rat-secret-value".into()),
+        ];
+        c.body = Some(Bytes::from_static(
+            br#"{"client_id":"dyn-1","client_secret":"s3cr3t","redirect_uris":["http://127.0.0.1/cb"]}"#,
+        ));
+        let e = build_entry(1, &c);
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(!json.contains("s3cr3t") && !json.contains("rat-secret-value"), "{json}");
+        let p = e.params.iter().find(|p| p.name == "redirect_uris").unwrap();
+        assert_eq!(p.value, r#"["http://127.0.0.1/cb"]"#);
+        assert!(e.body_note.is_none());
+        assert!(e.curl.contains("-X PUT"), "{}", e.curl);
+        assert!(e.curl.contains("-H \"Content-Type: application/json\""), "{}", e.curl);
+        assert!(
+            e.curl
+                .contains("-H \"Authorization: Bearer ${TOKEN:?set TOKEN first}\""),
+            "{}",
+            e.curl
+        );
+        assert!(
+            e.curl
+                .contains(r#"\"client_secret\":\"${CLIENT_SECRET:?set CLIENT_SECRET first}\""#),
+            "{}",
+            e.curl
+        );
     }
 
     #[test]

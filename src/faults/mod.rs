@@ -68,6 +68,8 @@ pub enum Endpoint {
     Device,
     /// `/par` (RFC 9126 §2: pushed authorization requests).
     Par,
+    /// `/register` and `/register/{client_id}` (RFC 7591, RFC 7592).
+    Register,
 }
 
 impl Endpoint {
@@ -87,6 +89,7 @@ impl Endpoint {
         Endpoint::DeviceAuthorization,
         Endpoint::Device,
         Endpoint::Par,
+        Endpoint::Register,
     ];
 
     /// The wire name (`token`, `end_session`, ...).
@@ -106,6 +109,7 @@ impl Endpoint {
             Endpoint::DeviceAuthorization => "device_authorization",
             Endpoint::Device => "device",
             Endpoint::Par => "par",
+            Endpoint::Register => "register",
         }
     }
 
@@ -145,7 +149,7 @@ impl Endpoint {
             Endpoint::Resources => &["path"],
             Endpoint::EndSession => &["client_id"],
             Endpoint::DeviceAuthorization | Endpoint::Par => &["client_id", "scope"],
-            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device => &[],
+            Endpoint::Userinfo | Endpoint::Jwks | Endpoint::Discovery | Endpoint::Device | Endpoint::Register => &[],
         }
     }
 }
@@ -464,6 +468,11 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_target",
     "invalid_dpop_proof",
     "use_dpop_nonce",
+    // RFC 7591 §3.2.2 (dynamic client registration).
+    "invalid_redirect_uri",
+    "invalid_client_metadata",
+    "invalid_software_statement",
+    "unapproved_software_statement",
 ];
 
 /// `*` matches any run of characters (including `/`); everything else literally.

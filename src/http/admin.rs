@@ -659,11 +659,19 @@ pub async fn move_clock(State(a): State<AdminState>, AppJson(c): AppJson<ClockCh
 
 // ---- config, status ----
 
+/// What an export includes.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Include dynamically registered clients (RFC 7591)? Default true; `false` skips them.
+    pub dynamic_clients: Option<bool>,
+}
+
 /// The registry and settings as a `latchkey.toml` (users without passwords).
-#[utoipa::path(get, path = "/admin/api/config", tag = "config",
+#[utoipa::path(get, path = "/admin/api/config", tag = "config", params(ExportQuery),
     responses((status = 200, content_type = "application/toml", body = String)))]
-pub async fn get_config(State(a): State<AdminState>) -> Response {
-    match registry::export_toml(&a.provider).await {
+pub async fn get_config(State(a): State<AdminState>, AppQuery(q): AppQuery<ExportQuery>) -> Response {
+    match registry::export_toml(&a.provider, q.dynamic_clients.unwrap_or(true)).await {
         Ok(toml) => no_store(([(header::CONTENT_TYPE, "application/toml; charset=utf-8")], toml).into_response()),
         Err(e) => e.into_response(),
     }
@@ -940,6 +948,12 @@ pub fn api() -> (axum::Router<AdminState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(get_clock, move_clock))
         .routes(routes!(get_config, put_config))
+        // Dynamic client registration and metadata documents (src/http/registration.rs).
+        .routes(routes!(super::registration::delete_dynamic_clients))
+        .routes(routes!(
+            super::registration::list_client_documents,
+            super::registration::clear_client_documents
+        ))
         .routes(routes!(status))
         .routes(routes!(list_faults, create_fault, replace_faults))
         .routes(routes!(get_fault, replace_fault, delete_fault))

@@ -65,6 +65,7 @@ pub fn classify(path: &str, issuer_path: &str) -> Option<Endpoint> {
         paths::DEVICE_AUTHORIZATION => Endpoint::DeviceAuthorization,
         paths::DEVICE => Endpoint::Device,
         paths::PAR => Endpoint::Par,
+        r if r == paths::REGISTER || r.starts_with("/register/") => Endpoint::Register,
         r if r.starts_with("/.well-known/") => Endpoint::Discovery,
         r if r.starts_with("/resources/") => Endpoint::Resources,
         _ => return None,

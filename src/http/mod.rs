@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod pages;
 pub mod proxy;
+pub mod registration;
 pub mod resources;
 pub mod serve;
 pub mod sse;
@@ -62,7 +63,9 @@ fn protocol_routes(state: AppState) -> Router<AppState> {
         .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization))
         .route(paths::DEVICE, get(device::device_get).post(device::device_post))
         .route(paths::PAR, post(oauth::par))
-        .layer(middleware::from_fn_with_state(state, oidc::cors))
+        .layer(middleware::from_fn_with_state(state.clone(), oidc::cors))
+        // RFC 7591 / 7592, with their own CORS (any origin).
+        .merge(registration::routes(state))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -44,6 +44,7 @@ input:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 .btn.secondary{background:transparent;color:var(--fg);border-color:var(--line)}.btn:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 .row{display:flex;gap:8px;justify-content:flex-end;margin-top:8px}.full{width:100%}
 .error{border:1px solid var(--danger);color:var(--danger);border-radius:8px;padding:8px 12px;margin-bottom:16px}
+.notice{border-left:4px solid #d97706;padding:8px 12px;margin:0 0 16px;background:rgba(217,119,6,.1);border-radius:6px}
 .scopes{list-style:none;padding:0;margin:0 0 18px;border:1px solid var(--line);border-radius:10px}.scopes li{padding:10px 12px;border-top:1px solid var(--line)}.scopes li:first-child{border-top:0}
 .scopes code{font-weight:600}.scopes span{display:block;color:var(--muted);font-size:13px}.current{display:flex;align-items:center;justify-content:space-between;gap:10px;margin-bottom:16px}
 details.other{border-top:1px solid var(--line);padding-top:12px}details.other summary{cursor:pointer;color:var(--accent);font-weight:600;margin-bottom:12px}details.other summary:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
@@ -210,6 +211,16 @@ pub fn consent(v: &ConsentView, action: &str) -> Response {
         esc(&v.client_id),
         esc(&v.username)
     );
+    if let Some(n) = &v.notice {
+        body = body.replacen(
+            "<ul class=\"scopes\"",
+            &format!(
+                "<p class=\"notice\" data-testid=\"consent-dynamic-notice\">{}</p><ul class=\"scopes\"",
+                esc(n)
+            ),
+            1,
+        );
+    }
     for s in &v.scopes {
         body.push_str(&format!(
             "<li data-testid=\"consent-scope-{n}\"><code>{n}</code><span>{}</span></li>",

@@ -231,22 +231,8 @@ pub(super) async fn send(
 }
 
 /// A small `GET` with the proxy's client (no redirects followed): the status and at most
-/// `limit` bytes of body, all within `timeout`, or why not (for people).
-/// The HTTP client the protocol layer fetches `jwks_uri` documents with
-/// ([`crate::oauth::jwks_uri::Fetch`]): [`get_small`] over the proxy's pooled client.
-pub struct HttpFetch;
-
-impl crate::oauth::jwks_uri::Fetch for HttpFetch {
-    fn get<'a>(
-        &'a self,
-        url: &'a url::Url,
-        limit: usize,
-        timeout: Duration,
-    ) -> futures_util::future::BoxFuture<'a, Result<(u16, Bytes), String>> {
-        Box::pin(get_small(url, limit, timeout))
-    }
-}
-
+/// `limit` bytes of body, all within `timeout`, or why not (for people). Used by the admin
+/// UI's loopback JWKS tool; URLs that clients name go through [`crate::fetch`] instead.
 pub(super) async fn get_small(url: &url::Url, limit: usize, timeout: Duration) -> Result<(u16, Bytes), String> {
     let client = client().map_err(str::to_string)?;
     let req = hyper::Request::get(url.as_str())

@@ -115,6 +115,12 @@ pub async fn authenticate(
     let post_secret = form.get("client_secret")?;
     let client_assertion = form.get("client_assertion")?;
     let assertion_type = form.get("client_assertion_type")?;
+    // A URL client_id of a metadata-document client (draft: `none` or private_key_jwt).
+    if let Some(id) = post_id
+        && let Err(why) = super::client_metadata_document::resolve(p, id).await
+    {
+        return Err(OAuthError::invalid_client(why, false));
+    }
     if client_assertion.is_some() || assertion_type.is_some() {
         if !matches!(basic, BasicAuth::Absent) {
             return Err(OAuthError::invalid_request(
@@ -333,10 +339,18 @@ pub async fn verify_with_uri(
     expect: &Expectations<'_>,
 ) -> Result<(), Fetched> {
     let real = p.clock.real_now();
-    let keys = p.remote_jwks.keys(uri, false, real).await.map_err(Fetched::Failed)?;
+    let keys = p
+        .remote_jwks
+        .keys(uri, false, real, &p.settings().fetch)
+        .await
+        .map_err(Fetched::Failed)?;
     match assertion::verify(peeked, VerifyKeys::Jwks(&keys.keys), expect, &p.jtis) {
         Err(Refusal::UnknownKid(_)) => {
-            let again = p.remote_jwks.keys(uri, true, real).await.map_err(Fetched::Failed)?;
+            let again = p
+                .remote_jwks
+                .keys(uri, true, real, &p.settings().fetch)
+                .await
+                .map_err(Fetched::Failed)?;
             assertion::verify(peeked, VerifyKeys::Jwks(&again.keys), expect, &p.jtis).map_err(Fetched::Refused)
         }
         other => other.map_err(Fetched::Refused),

@@ -95,7 +95,7 @@ pub fn document(p: &Provider) -> Value {
     grants.push(GrantType::Implicit.as_str());
     let alg = p.keys.alg();
     let token_methods: Vec<&str> = AUTH_METHODS.iter().copied().chain(["none"]).collect();
-    json!({
+    let mut doc = json!({
         "issuer": p.issuer.id,
         "authorization_endpoint": p.issuer.url(paths::AUTHORIZE),
         "token_endpoint": p.issuer.url(paths::TOKEN),
@@ -135,5 +135,8 @@ pub fn document(p: &Provider) -> Value {
         // request objects by reference, OIDC Core §6.2, which Latchkey does not fetch.)
         "pushed_authorization_request_endpoint": p.issuer.url(paths::PAR),
         "require_pushed_authorization_requests": p.settings().require_pushed_authorization_requests,
-    })
+    });
+    // Dynamic client registration (RFC 7591) and Client ID Metadata Documents.
+    super::registration::advertise(p, &mut doc);
+    doc
 }

@@ -65,6 +65,15 @@ pub enum ErrorCode {
     /// RFC 9101 §7 (used by RFC 9126 §4): the `request_uri` is unknown, expired or already
     /// used (a pushed authorization request is single use).
     InvalidRequestUri,
+    // ---- dynamic client registration (RFC 7591 §3.2.2) ----
+    /// RFC 7591 §3.2.2: a redirect URI is invalid or not allowed (400).
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a client metadata field is invalid or not allowed (400).
+    InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: the software statement is invalid (400).
+    InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement is not approved here (400).
+    UnapprovedSoftwareStatement,
 }
 
 impl ErrorCode {
@@ -98,6 +107,10 @@ impl ErrorCode {
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
+            ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
         }
     }
 }

@@ -4,21 +4,19 @@
 //! Bounds (docs/security.md): a document of at most [`MAX_JWKS_BYTES`], fetched within
 //! [`FETCH_TIMEOUT`]; at most [`MAX_DOCUMENTS`] documents cached (least recently used dropped),
 //! each for [`CACHE_SECONDS`] of real time; an unknown `kid` fetches again at once, at most
-//! every [`REFETCH_COOLDOWN`] seconds per URL. Loopback URLs are allowed (the developer's own
-//! key server); the URLs come from the admin's registry, never from a request.
-//!
-//! The HTTP request itself is the HTTP layer's ([`Fetch`], installed by the server), so this
-//! module stays free of any HTTP framework.
+//! every [`REFETCH_COOLDOWN`] seconds per URL. The URLs come from the registry (the admin's, or
+//! a dynamic registration's), never from a token, so they go through the defensive fetcher
+//! ([`crate::fetch`]): `[fetch] allowed_hosts`, by default any host over https and loopback
+//! over http, at most [`MAX_REDIRECTS`] redirects.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 
 /// Largest JWK Set accepted, in bytes (64 KiB).
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
-/// How long connecting and answering may take together.
+/// The default of `[fetch] timeout`, which bounds connecting and answering together.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Documents cached at once.
 pub const MAX_DOCUMENTS: usize = 100;
@@ -27,17 +25,10 @@ pub const CACHE_SECONDS: i64 = 300;
 /// Shortest interval between two fetches of the same URL caused by an unknown `kid`, in seconds.
 pub const REFETCH_COOLDOWN: i64 = 10;
 
-/// An HTTP GET for small documents: `(status, body)` or why it failed (unreachable, timed out,
-/// too large), in words.
-pub trait Fetch: Send + Sync {
-    /// GETs `url`, reading at most `limit` bytes, within `timeout`.
-    fn get<'a>(
-        &'a self,
-        url: &'a url::Url,
-        limit: usize,
-        timeout: Duration,
-    ) -> BoxFuture<'a, Result<(u16, bytes::Bytes), String>>;
-}
+pub use crate::fetch::Fetch;
+
+/// Redirects followed when fetching a JWK Set (each target re-checked by the fetcher).
+pub const MAX_REDIRECTS: u8 = 3;
 
 /// Keys from a JWK Set document, and when they were fetched (real time, UNIX seconds).
 #[derive(Debug, Clone)]
@@ -73,7 +64,13 @@ impl RemoteJwks {
     /// `refresh`: a token named a `kid` the cached keys lack; fetched again unless the last
     /// fetch is under [`REFETCH_COOLDOWN`] seconds old. `now`: real time. Errors describe the
     /// failure for an error description.
-    pub async fn keys(&self, url: &str, refresh: bool, now: i64) -> Result<Fetched, String> {
+    pub async fn keys(
+        &self,
+        url: &str,
+        refresh: bool,
+        now: i64,
+        policy: &crate::model::FetchSettings,
+    ) -> Result<Fetched, String> {
         let cached = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(url).cloned();
         if let Some(c) = &cached {
             let age = now.saturating_sub(c.at);
@@ -82,7 +79,7 @@ impl RemoteJwks {
                 return Ok(c.clone());
             }
         }
-        let fetched = self.fetch(url, now).await?;
+        let fetched = self.fetch(url, now, policy).await?;
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -90,21 +87,26 @@ impl RemoteJwks {
         Ok(fetched)
     }
 
-    async fn fetch(&self, raw: &str, now: i64) -> Result<Fetched, String> {
+    async fn fetch(&self, raw: &str, now: i64, policy: &crate::model::FetchSettings) -> Result<Fetched, String> {
         let url = url::Url::parse(raw).map_err(|e| format!("jwks_uri `{raw}` is not a URL ({e})"))?;
         let fetcher = self
             .fetcher
             .get()
             .ok_or_else(|| "this server has no HTTP client to fetch a jwks_uri".to_string())?;
-        let (status, body) = fetcher
-            .get(&url, MAX_JWKS_BYTES, FETCH_TIMEOUT)
+        let limits = crate::fetch::Limits {
+            max_bytes: MAX_JWKS_BYTES,
+            timeout: Duration::from_secs(policy.timeout.0.max(1)),
+            max_redirects: MAX_REDIRECTS,
+        };
+        let got = fetcher
+            .get(&url, policy, limits, "application/jwk-set+json, application/json")
             .await
-            .map_err(|e| format!("jwks_uri {raw} {e}"))?;
-        if status != 200 {
-            return Err(format!("jwks_uri {raw} answered HTTP {status}, not 200"));
+            .map_err(|e| format!("jwks_uri: {e}"))?;
+        if got.status != 200 {
+            return Err(format!("jwks_uri {raw} answered HTTP {}, not 200", got.status));
         }
         Ok(Fetched {
-            keys: Arc::new(parse_jwks(&body).map_err(|e| format!("jwks_uri {raw}: {e}"))?),
+            keys: Arc::new(parse_jwks(&got.body).map_err(|e| format!("jwks_uri {raw}: {e}"))?),
             at: now,
         })
     }
@@ -128,18 +130,28 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::future::BoxFuture;
 
     struct Counting(std::sync::atomic::AtomicUsize);
 
     impl Fetch for Counting {
         fn get<'a>(
             &'a self,
-            _url: &'a url::Url,
-            _limit: usize,
-            _timeout: Duration,
-        ) -> BoxFuture<'a, Result<(u16, bytes::Bytes), String>> {
+            url: &'a url::Url,
+            _policy: &'a crate::model::FetchSettings,
+            _limits: crate::fetch::Limits,
+            _accept: &'a str,
+        ) -> BoxFuture<'a, Result<crate::fetch::Fetched, String>> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Box::pin(async { Ok((200, bytes::Bytes::from_static(br#"{"keys":[{"kty":"EC"}]}"#))) })
+            Box::pin(async move {
+                Ok(crate::fetch::Fetched {
+                    status: 200,
+                    url: url.clone(),
+                    content_type: None,
+                    cache_control: None,
+                    body: bytes::Bytes::from_static(br#"{"keys":[{"kty":"EC"}]}"#),
+                })
+            })
         }
     }
 
@@ -150,14 +162,15 @@ mod tests {
         r.set_fetcher(f.clone());
         let calls = || f.0.load(std::sync::atomic::Ordering::SeqCst);
         let url = "http://127.0.0.1:1/jwks";
-        assert_eq!(r.keys(url, false, 1_000).await.unwrap().keys.len(), 1);
-        r.keys(url, false, 1_100).await.unwrap();
+        let p = crate::model::FetchSettings::default();
+        assert_eq!(r.keys(url, false, 1_000, &p).await.unwrap().keys.len(), 1);
+        r.keys(url, false, 1_100, &p).await.unwrap();
         assert_eq!(calls(), 1);
-        r.keys(url, true, 1_005).await.unwrap();
+        r.keys(url, true, 1_005, &p).await.unwrap();
         assert_eq!(calls(), 1, "within the cooldown");
-        r.keys(url, true, 1_020).await.unwrap();
+        r.keys(url, true, 1_020, &p).await.unwrap();
         assert_eq!(calls(), 2);
-        r.keys(url, false, 1_020 + CACHE_SECONDS).await.unwrap();
+        r.keys(url, false, 1_020 + CACHE_SECONDS, &p).await.unwrap();
         assert_eq!(calls(), 3, "stale");
     }
 

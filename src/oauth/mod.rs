@@ -10,6 +10,7 @@ pub mod backchannel_logout;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod client_metadata_document;
 pub mod device;
 pub mod discovery;
 pub mod dpop;
@@ -24,6 +25,7 @@ pub mod logout;
 pub mod pending;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod replay;
 pub mod request;
 pub mod resource_indicators;
@@ -69,6 +71,8 @@ pub mod paths {
     pub const DEVICE: &str = "/device";
     /// RFC 9126 §2: the pushed authorization request endpoint.
     pub const PAR: &str = "/par";
+    /// RFC 7591 §3: the registration endpoint (RFC 7592: `/register/{client_id}` manages one).
+    pub const REGISTER: &str = super::registration::REGISTER_PATH;
 
     /// Every protocol path above. Add each new protocol route here too: the security suite
     /// (`tests/security/web_framing.rs`) walks them all and checks the headers of every HTML
@@ -88,5 +92,6 @@ pub mod paths {
         DEVICE_AUTHORIZATION,
         DEVICE,
         PAR,
+        REGISTER,
     ];
 }

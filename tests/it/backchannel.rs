@@ -17,6 +17,7 @@ const BACK: &[&str] = &[
     "revocation_endpoint",
     "device_authorization_endpoint",
     "pushed_authorization_request_endpoint",
+    "registration_endpoint",
 ];
 /// The browser-facing endpoints.
 const FRONT: &[&str] = &["authorization_endpoint", "end_session_endpoint"];

@@ -86,6 +86,7 @@ fn consent_view(p: &Provider, pending: &str, client: &Client, req: &AuthRequest,
         scopes,
         resources: req.resources.clone(),
         remembered: client.remembers_consent(),
+        notice: crate::oauth::registration::consent_notice(p, client),
     })
 }
 

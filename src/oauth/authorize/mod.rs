@@ -104,6 +104,9 @@ pub struct ConsentView {
     pub resources: Vec<String>,
     /// Whether the decision will be remembered for this client (else it is asked every time).
     pub remembered: bool,
+    /// For a client the developer did not configure (registered dynamically, or a metadata
+    /// document): how it came to exist ([`crate::oauth::registration::consent_notice`]).
+    pub notice: Option<String>,
 }
 
 /// The result of an authorization step.
@@ -221,6 +224,13 @@ fn fresh_and_strong(req: &AuthRequest, s: &Session, now: i64) -> bool {
 /// requests get. Returns the outcome and, when a hands-free login signed a persona in
 /// ([`login::auto_login`]), its new session (the HTTP layer sets its cookie).
 pub async fn authorize(p: &Provider, form: &Form, browser: Browser<'_>) -> (Outcome, Option<Session>) {
+    // A URL client_id names a Client ID Metadata Document: fetched (or taken from the cache)
+    // before the client is looked up.
+    if let Ok(Some(id)) = form.get("client_id")
+        && let Err(why) = crate::oauth::client_metadata_document::resolve(p, id).await
+    {
+        return (error_page("Client ID metadata document refused", why), None);
+    }
     // RFC 9126 §4: a pushed request's parameters are the request.
     let parsed = match form.get("request_uri") {
         Ok(Some(uri)) => pushed::resolve(p, form, uri),

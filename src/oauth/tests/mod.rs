@@ -93,6 +93,7 @@ pub fn client(id: &str, secret: Option<&str>, grants: &[GrantType], scopes: &[&s
         dpop_bound_access_tokens: false,
         require_pushed_authorization_requests: false,
         allowed_resources: vec![],
+        registration: None,
     }
 }
 

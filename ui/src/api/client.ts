@@ -2,7 +2,7 @@
 // any failure into an ApiError with a readable message and, for validation errors, the fields.
 
 import type {
-  BrowserSession, CallStats, DeviceCode, CheckRequest, LogoutDelivery, Client, ClockChange, FaultRule, FaultRuleState, Scenario, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
+  BrowserSession, CallStats, ClientDocument, DeviceCode, CheckRequest, LogoutDelivery, Client, ClockChange, FaultRule, FaultRuleState, Scenario, ClockView, Discovery, ErrorBody, FieldIssue, ImportSummary, KeyView,
   LoggedRequest, MintRequest, Page, Resource, ResourceCall, ResourceProfile, ResourceResponse, Revoked,
   RotateRequest, RotationPreview, Scope, ScopeView, Settings, Status, TokenDetail, TrustedIssuer, TokenItem, TokenQuery, User, UserView, Verdict,
 } from './types'
@@ -291,7 +291,14 @@ export const api = {
   /** A JWK Set from a loopback URL, fetched by the server (the UI's CSP keeps it on its origin). */
   fetchJwks: (url: string) => request<{ url: string; jwks: { keys: unknown[] } }>('POST', a('/tools/fetch-jwks'), { json: { url } }),
 
-  exportConfig: () => request<string>('GET', a('/config'), undefined, 'application/toml'),
+  /** `dynamicClients: false` leaves out the clients registered at /register. */
+  exportConfig: (dynamicClients = true) =>
+    request<string>('GET', a(`/config${dynamicClients ? '' : query({ dynamic_clients: 'false' })}`), undefined, 'application/toml'),
+  /** Deletes every dynamically registered client (RFC 7591). */
+  deleteDynamicClients: () => request<{ deleted: string[] }>('DELETE', a('/dynamic-clients')),
+  clientDocuments: () => request<ClientDocument[]>('GET', a('/client-documents')),
+  /** Forgets one fetched metadata document (or all), so the next use fetches it again. */
+  forgetClientDocument: (url?: string) => request<void>('DELETE', a(`/client-documents${query({ url })}`)),
   /** `filename` names the file in the server's error messages. */
   importConfig: (toml: string, filename?: string) =>
     request<ImportSummary>('PUT', a(`/config${query({ filename })}`), { text: toml, contentType: 'application/toml' }),

@@ -2,7 +2,7 @@ import { QueryClient, QueryObserver } from '@tanstack/react-query'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { applyEvent, EventStream, type EventSourceLike } from './events'
 import { keys, TOKEN_PAGE } from './queries'
-import type { BrowserSession, Envelope, LoggedRequest, Page, Status, TokenItem, TokenRecord } from './types'
+import type { BrowserSession, ClientDocument, Envelope, LoggedRequest, Page, Status, TokenItem, TokenRecord } from './types'
 import { resetClock, serverNow } from '../lib/clock'
 
 const now = () => Math.floor(serverNow())
@@ -45,6 +45,17 @@ describe('applyEvent', () => {
     applyEvent(qc, env({ type: 'session.ended', data: s('b', { ended_at: 3, end_reason: 'end_session' }) }))
     expect(qc.getQueryData<BrowserSession[]>(keys.sessions)!.map((x) => x.sid)).toEqual(['a', 'b', 'old'])
     expect(qc.getQueryData<BrowserSession[]>(keys.sessions)![1].ended_at).toBe(3)
+  })
+
+  it('keeps the fetched metadata documents current, newest first, one row per URL', () => {
+    qc.setQueryData<ClientDocument[]>(keys.clientDocuments, [])
+    const doc = (url: string, fetched_at: number, outcome: ClientDocument['outcome']): ClientDocument =>
+      ({ url, fetched_at, expires_at: fetched_at + 300, outcome })
+    applyEvent(qc, env({ type: 'client_document.fetched', data: doc('https://a.example/c.json', 10, 'valid') }))
+    applyEvent(qc, env({ type: 'client_document.fetched', data: doc('https://b.example/c.json', 20, 'failed') }))
+    applyEvent(qc, env({ type: 'client_document.fetched', data: doc('https://a.example/c.json', 30, 'invalid') }))
+    const l = qc.getQueryData<ClientDocument[]>(keys.clientDocuments)!
+    expect(l.map((d) => [d.url, d.outcome])).toEqual([['https://a.example/c.json', 'invalid'], ['https://b.example/c.json', 'failed']])
   })
 
   it('prepends an issued token to matching token lists only, once', () => {

@@ -9,14 +9,14 @@ import { useEffect, useSyncExternalStore } from 'react'
 import { apiBase } from './client'
 import { CALLS_KEPT, keys, REQUEST_PAGE } from './queries'
 import type {
-  BrowserSession, Client, DeviceCode, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
+  BrowserSession, Client, ClientDocument, DeviceCode, Envelope, LoggedRequest, Page, Resource, ResourceCall, ScopeView, Status, TokenDetail, TokenItem, TokenQuery, UserView,
 } from './types'
 import { itemFromRecord, liveState } from '../lib/tokenState'
 import { applyClockOffset, serverNow } from '../lib/clock'
 
 export const EVENT_TYPES = [
   'token.issued', 'token.introspected', 'token.revoked', 'token.consumed',
-  'client.created', 'client.updated', 'client.deleted',
+  'client.created', 'client.updated', 'client.deleted', 'client_document.fetched',
   'scope.created', 'scope.updated', 'scope.deleted',
   'user.created', 'user.updated', 'user.deleted',
   'resource.created', 'resource.updated', 'resource.deleted', 'resource.called', 'resource.checked',
@@ -66,6 +66,7 @@ function patchStatus(qc: QueryClient, f: (s: Status) => Status) {
 function listOf(env: Envelope): readonly unknown[] | null {
   switch (env.type) {
     case 'client.created': case 'client.updated': case 'client.deleted': return keys.clients
+    case 'client_document.fetched': return keys.clientDocuments
     case 'scope.created': case 'scope.updated': case 'scope.deleted': return keys.scopes
     case 'user.created': case 'user.updated': case 'user.deleted': return keys.users
     case 'resource.created': case 'resource.updated': case 'resource.deleted': return keys.resources
@@ -189,6 +190,14 @@ export function applyEvent(qc: QueryClient, env: Envelope): void {
       qc.removeQueries({ queryKey: keys.client(id), exact: true })
       void qc.invalidateQueries({ queryKey: keys.scopes })
       patchStatus(qc, (s) => ({ ...s, counts: { ...s.counts, clients: Math.max(0, s.counts.clients - 1) } }))
+      break
+    }
+    case 'client_document.fetched': {
+      const d = env.data
+      qc.setQueryData<ClientDocument[]>(keys.clientDocuments, (l) => {
+        const next = upsertBy(l, d, (x) => x.url)
+        return next?.slice().sort((a, b) => b.fetched_at - a.fetched_at || a.url.localeCompare(b.url))
+      })
       break
     }
     case 'scope.created':

@@ -12,6 +12,7 @@ export const keys = {
   status: ['status'] as const,
   discovery: ['discovery'] as const,
   clients: ['clients'] as const,
+  clientDocuments: ['client-documents'] as const,
   client: (id: string) => ['clients', id] as const,
   scopes: ['scopes'] as const,
   users: ['users'] as const,
@@ -43,6 +44,8 @@ export const CALLS_KEPT = 100
 export const useStatus = () => useQuery({ queryKey: keys.status, queryFn: api.status })
 export const useDiscovery = () => useQuery({ queryKey: keys.discovery, queryFn: api.discovery, staleTime: 60_000 })
 export const useClients = () => useQuery({ queryKey: keys.clients, queryFn: api.clients })
+/** Client ID Metadata Documents fetched (kept current by `client_document.fetched`). */
+export const useClientDocuments = () => useQuery({ queryKey: keys.clientDocuments, queryFn: api.clientDocuments })
 export const useScopes = () => useQuery({ queryKey: keys.scopes, queryFn: api.scopes })
 export const useUsers = () => useQuery({ queryKey: keys.users, queryFn: api.users })
 export const useResources = () => useQuery({ queryKey: keys.resources, queryFn: api.resources })

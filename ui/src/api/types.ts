@@ -134,6 +134,51 @@ export interface Client {
   require_pushed_authorization_requests?: boolean
   /** RFC 8707: the resources it may name with `resource` besides its audiences (empty: every registered resource). */
   allowed_resources?: string[]
+  /** Set for a client registered at /register (RFC 7591). */
+  registration?: Registration
+}
+
+// ---- dynamic client registration and metadata documents (docs/modern.md) ----
+
+/** How a client registered itself (RFC 7591). */
+export interface Registration {
+  /** UNIX seconds (virtual clock). */
+  registered_at: number
+  updated_at?: number
+  origin?: string
+  user_agent?: string
+  /** The metadata as registered and returned to the client. */
+  metadata: Record<string, unknown>
+  access_token_sha256?: string
+}
+
+export interface RegistrationSettings {
+  enabled: boolean
+  initial_access_token?: string
+  allow_non_loopback_redirect_uris: boolean
+  require_consent: boolean
+  client_id_metadata_documents: boolean
+  allow_http_loopback_client_ids: boolean
+}
+
+export interface FetchSettings {
+  allowed_hosts?: string[]
+  /** Seconds. */
+  timeout: number
+}
+
+/** A Client ID Metadata Document as fetched. */
+export interface ClientDocument {
+  url: string
+  /** UNIX seconds, real time. */
+  fetched_at: number
+  expires_at: number
+  status?: number
+  cache_control?: string
+  outcome: 'valid' | 'invalid' | 'failed'
+  error?: string
+  document?: unknown
+  client?: Client
 }
 
 /** A scope as written (POST/PUT body, scope.* events). */
@@ -604,6 +649,8 @@ export interface Settings {
   request_uri_ttl?: number
   /** RFC 9126 §5: every client must push its authorization requests. */
   require_pushed_authorization_requests?: boolean
+  registration?: RegistrationSettings
+  fetch?: FetchSettings
 }
 
 export interface ClockView {
@@ -732,6 +779,7 @@ export type ServerEvent =
   | { type: 'token.consumed'; data: TokenRecord }
   | { type: 'client.created' | 'client.updated'; data: Client }
   | { type: 'client.deleted'; data: { client_id: string } }
+  | { type: 'client_document.fetched'; data: ClientDocument }
   | { type: 'scope.created' | 'scope.updated'; data: Scope }
   | { type: 'scope.deleted'; data: { name: string } }
   | { type: 'user.created' | 'user.updated'; data: User }
@@ -762,7 +810,7 @@ export type Envelope = ServerEvent & { id: number; at: number }
 // ---- fault injection (docs/faults.md) ----
 
 export const FAULT_ENDPOINTS = [
-  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device', 'par',
+  'token', 'authorize', 'login', 'consent', 'userinfo', 'introspect', 'revoke', 'jwks', 'discovery', 'end_session', 'resources', 'device_authorization', 'device', 'par', 'register',
 ] as const
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number]
 export const FAULT_ACTIONS = ['error', 'status', 'delay', 'timeout', 'drop', 'malformed', 'tamper', 'jwks'] as const

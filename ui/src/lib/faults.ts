@@ -20,6 +20,7 @@ export const ENDPOINT_LABELS: Record<FaultEndpoint, string> = {
   device_authorization: 'Device authorization (/device_authorization)',
   device: 'Device verification page (/device)',
   par: 'Pushed authorization requests (/par)',
+  register: 'Dynamic client registration (/register)',
 }
 
 export const ACTION_LABELS: Record<FaultAction, string> = {
@@ -65,6 +66,7 @@ export function errorCodesFor(e: FaultEndpoint): string[] {
     case 'revoke': return ['invalid_client', 'invalid_request', 'unsupported_token_type', 'server_error']
     case 'device_authorization': return ['invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_request', 'temporarily_unavailable', 'server_error']
     case 'par': return ['invalid_client', 'invalid_request', 'invalid_scope', 'invalid_target', 'unauthorized_client', 'temporarily_unavailable', 'server_error']
+    case 'register': return ['invalid_redirect_uri', 'invalid_client_metadata', 'invalid_token', 'temporarily_unavailable', 'server_error']
     default: return ['invalid_client', 'invalid_request', 'server_error', 'temporarily_unavailable']
   }
 }

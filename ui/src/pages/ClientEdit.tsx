@@ -9,6 +9,7 @@ import type { AccessTokenTyp, AuthMethod, Client, GrantType, TokenFormat } from 
 import { ListInput } from '../components/ListInput'
 import { useToast } from '../components/toast'
 import { useAddFault } from '../components/FaultBanner'
+import { RegistrationInfo } from '../components/RegistrationInfo'
 import { ConfirmDialog, CopyButton, ErrorBox, Field, FormErrorBanner, Loading, PageHeader, Panel } from '../components/ui'
 import { ClientQuickStart, TryIt } from '../components/TryIt'
 import { AssertionExample, ClientKeysFields, isJwtMethod, parseJwks } from '../components/ClientKeys'
@@ -331,6 +332,7 @@ function ClientFormView({ existing }: { existing?: Client }) {
           </>
         )}
       />
+      {existing?.registration && <RegistrationInfo r={existing.registration} />}
       <form className="form" onSubmit={onSubmit} noValidate aria-label="Client">
         {taken ? (
           <FormErrorBanner attempt={failures}>

@@ -14,6 +14,7 @@ import { formatDateTime, formatDuration, formatTtl, parseTtl } from '../lib/form
 import { mapFieldErrors } from '../lib/serverErrors'
 import { saveFile } from '../platform'
 import { TrustedIssuersPanel } from '../components/TrustedIssuers'
+import { RegistrationSettingsPanel } from '../components/RegistrationSettings'
 
 interface SettingsForm {
   access_token_ttl: string
@@ -229,8 +230,9 @@ function ConfigPanel() {
   const qc = useQueryClient()
   const file = useRef<HTMLInputElement>(null)
   const [summary, setSummary] = useState<ImportSummary | null>(null)
+  const [withDynamic, setWithDynamic] = useState(true)
   const exp = useMutation({
-    mutationFn: api.exportConfig,
+    mutationFn: () => api.exportConfig(withDynamic),
     onSuccess: (toml) => {
       saveFile('latchkey.toml', toml, 'application/toml')
       toast('latchkey.toml downloaded')
@@ -264,6 +266,7 @@ function ConfigPanel() {
           <button type="button" className="btn" onClick={() => file.current?.click()} disabled={imp.isPending}><Upload size={14} /> {imp.isPending ? 'Importing…' : 'Import a file…'}</button>
           <input ref={file} type="file" accept=".toml,application/toml,text/plain" hidden onChange={(e) => onFile(e.target.files?.[0])} aria-label="Config file to import" />
         </div>
+        <label className="check"><input type="checkbox" checked={withDynamic} onChange={(e) => setWithDynamic(e.target.checked)} data-testid="export-dynamic" /><span>Include dynamically registered clients <span className="desc">Clients that registered themselves at /register (RFC 7591); they import as dynamic clients.</span></span></label>
         {exp.error && <ErrorBox error={exp.error} title="Export failed" />}
         {imp.error && (
           <>
@@ -294,6 +297,7 @@ export function SettingsPage() {
       {settings.data ? <SettingsPanel settings={settings.data} /> : !settings.error && <Panel><Loading rows={5} /></Panel>}
       <ClockPanel />
       <TrustedIssuersPanel />
+      {settings.data && <RegistrationSettingsPanel settings={settings.data} />}
       <ConfigPanel />
     </div>
   )
