@@ -157,6 +157,19 @@ async fn deliver(
             error: Some("no HTTP client is installed in this server".into()),
             ..Posted::default()
         },
+        // A client that registered itself (RFC 7591) chose this URL: the `[fetch]` policy
+        // decides where Latchkey may send requests for it, so a registration cannot aim POSTs
+        // at other hosts of the developer's network (clients from the config file or the admin
+        // API are the developer's own).
+        (_, Ok(url), _)
+            if client.registration.is_some()
+                && let Err(why) = crate::fetch::check_url(&url, &p.settings().fetch) =>
+        {
+            Posted {
+                error: Some(format!("not sent: {why} (the [fetch] policy applies to dynamically registered clients)")),
+                ..Posted::default()
+            }
+        }
         (Ok(token), Ok(url), Some(sender)) => {
             let req = LogoutPost {
                 url: &url,

@@ -874,3 +874,61 @@ async fn beyond_loopback_registration_needs_the_admin_token() {
     assert_eq!(r.status().as_u16(), 201);
     s.shutdown().await;
 }
+
+/// The other specifications' client metadata registers too: `dpop_bound_access_tokens`
+/// (RFC 9449 §5.2), `require_pushed_authorization_requests` (RFC 9126 §6) and
+/// `backchannel_logout_uri` / `backchannel_logout_session_required` (Back-Channel Logout 1.0
+/// §2.2). The logout URI passes the `[fetch]` policy like a `jwks_uri`: plain http only to this
+/// machine, so a registration cannot aim Latchkey's POSTs at the developer's network.
+#[tokio::test]
+async fn dpop_par_and_backchannel_logout_metadata_register_and_the_logout_uri_follows_the_fetch_policy() {
+    let srv = spawn_default().await;
+    let (status, reg) = register(
+        &srv,
+        json!({
+            "redirect_uris": [NATIVE_CB], "token_endpoint_auth_method": "none",
+            "dpop_bound_access_tokens": true, "require_pushed_authorization_requests": true,
+            "backchannel_logout_uri": "http://127.0.0.1:9/logout", "backchannel_logout_session_required": true,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    assert_eq!(reg["dpop_bound_access_tokens"], true);
+    assert_eq!(reg["require_pushed_authorization_requests"], true);
+    assert_eq!(reg["backchannel_logout_uri"], "http://127.0.0.1:9/logout");
+    assert_eq!(reg["backchannel_logout_session_required"], true);
+    let id = reg["client_id"].as_str().unwrap();
+    let client: Value = srv
+        .http
+        .get(srv.at(&format!("/admin/api/clients/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(client["dpop_bound_access_tokens"], true, "{client}");
+    assert_eq!(client["require_pushed_authorization_requests"], true);
+    assert_eq!(client["backchannel_logout_uri"], "http://127.0.0.1:9/logout");
+    assert_eq!(client["backchannel_logout_session_required"], true);
+
+    for (body, why) in [
+        (json!({"backchannel_logout_uri": "http://10.0.0.1/logout"}), "plain http beyond this machine"),
+        (json!({"backchannel_logout_uri": "ftp://127.0.0.1/logout"}), "not http(s)"),
+        (json!({"backchannel_logout_uri": "not a url"}), "not a URL"),
+        (json!({"dpop_bound_access_tokens": "yes"}), "not a boolean"),
+        (json!({"require_pushed_authorization_requests": 1}), "not a boolean"),
+    ] {
+        let mut b = body.clone();
+        b["redirect_uris"] = json!([NATIVE_CB]);
+        let (status, err) = register(&srv, b).await;
+        assert_eq!((status, err["error"].as_str()), (400, Some("invalid_client_metadata")), "{why}: {err}");
+    }
+    // https to another host is what the policy allows by default.
+    let (status, reg) = register(
+        &srv,
+        json!({"redirect_uris": [NATIVE_CB], "backchannel_logout_uri": "https://rp.example/logout"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+}

@@ -72,6 +72,14 @@ fn string(m: &Map<String, Value>, member: &str) -> Result<Option<String>, OAuthE
     }
 }
 
+fn boolean(m: &Map<String, Value>, member: &str) -> Result<bool, OAuthError> {
+    match m.get(member) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(bad_metadata(member, "must be true or false")),
+    }
+}
+
 fn meta(member: &str, why: String) -> OAuthError {
     bad_metadata(member, why)
 }
@@ -336,6 +344,29 @@ pub fn parse(
         out.insert("token_endpoint_auth_signing_alg".into(), Value::String(a.clone()));
     }
 
+    // The other specifications' client metadata: DPoP (RFC 9449 §5.2), PAR (RFC 9126 §6) and
+    // back-channel logout (OpenID Connect Back-Channel Logout 1.0 §2.2). The logout URI is
+    // where Latchkey will POST, so it must pass the `[fetch]` policy like a jwks_uri.
+    let dpop_bound = boolean(m, "dpop_bound_access_tokens")?;
+    let require_par = boolean(m, "require_pushed_authorization_requests")?;
+    let logout_uri = string(m, "backchannel_logout_uri")?;
+    let logout_sid = boolean(m, "backchannel_logout_session_required")?;
+    if let Some(u) = &logout_uri {
+        let parsed =
+            url::Url::parse(u).map_err(|e| bad_metadata("backchannel_logout_uri", format!("`{u}` is not a URL ({e})")))?;
+        crate::fetch::check_url(&parsed, fetch).map_err(|e| bad_metadata("backchannel_logout_uri", e))?;
+        out.insert("backchannel_logout_uri".into(), Value::String(u.clone()));
+    }
+    for (member, on) in [
+        ("dpop_bound_access_tokens", dpop_bound),
+        ("require_pushed_authorization_requests", require_par),
+        ("backchannel_logout_session_required", logout_sid),
+    ] {
+        if on {
+            out.insert(member.into(), Value::Bool(true));
+        }
+    }
+
     // Display members: kept, shown, never fetched.
     let name = string(m, "client_name")?.unwrap_or_default();
     if name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -384,6 +415,10 @@ pub fn parse(
         jwks,
         jwks_uri,
         token_endpoint_auth_signing_alg: signing_alg,
+        dpop_bound_access_tokens: dpop_bound,
+        require_pushed_authorization_requests: require_par,
+        backchannel_logout_uri: logout_uri,
+        backchannel_logout_session_required: logout_sid,
         ..Client::default()
     };
     Ok((client, out))
