@@ -619,3 +619,42 @@ async fn backchannel_logout_settings_and_client_fields_are_validated_and_round_t
         "{exported}"
     );
 }
+
+/// A client that registered itself chose its logout URI, so the `[fetch]` policy decides where
+/// Latchkey may POST for it (the developer's own clients are not limited): with
+/// `allowed_hosts` excluding the receiver, the dynamic client's logout is recorded as not sent,
+/// and the configured client beside it is still told.
+#[tokio::test]
+async fn a_dynamically_registered_clients_logout_post_follows_the_fetch_policy() {
+    let rx = Receiver::start().await;
+    let mut cfg = config(
+        &[
+            ("own", Some(format!("{}/ok204", rx.base))),
+            ("dyn", Some(format!("{}/ok200", rx.base))),
+        ],
+        5,
+    );
+    cfg = cfg.replacen(
+        "backchannel_logout_session_required = true\n\n[[users]]",
+        "backchannel_logout_session_required = true\nregistration = { registered_at = 0 }\n\n[[users]]",
+        1,
+    );
+    cfg.push_str("\n[fetch]\nallowed_hosts = [\"rp.example\"]\n");
+    let srv = spawn(&cfg).await;
+    let mut b = srv.browser();
+    let mut sid = String::new();
+    for id in ["own", "dyn"] {
+        let t = sign_in_to(&srv, &mut b, id).await;
+        sid = jwt_claims(&t.ok("id_token"))["sid"].as_str().unwrap().to_string();
+    }
+    let ended = admin(&srv, reqwest::Method::DELETE, &format!("/sessions/{sid}")).await;
+    assert_eq!(ended.status, StatusCode::OK, "{ended:?}");
+    let own = &logouts_of(&ended.json, "own")[0];
+    assert_eq!(own["outcome"], "delivered", "{own}");
+    let dynamic = &logouts_of(&ended.json, "dyn")[0];
+    assert_eq!(dynamic["outcome"], "failed", "{dynamic}");
+    let e = dynamic["error"].as_str().unwrap();
+    assert!(e.contains("not sent") && e.contains("allowed_hosts"), "{e}");
+    let got = rx.got();
+    assert!(got.iter().all(|r| r.path != "/ok200"), "nothing was POSTed for dyn: {got:?}");
+}
