@@ -166,7 +166,9 @@ async fn deliver(
                 && let Err(why) = crate::fetch::check_url(&url, &p.settings().fetch) =>
         {
             Posted {
-                error: Some(format!("not sent: {why} (the [fetch] policy applies to dynamically registered clients)")),
+                error: Some(format!(
+                    "not sent: {why} (the [fetch] policy applies to dynamically registered clients)"
+                )),
                 ..Posted::default()
             }
         }

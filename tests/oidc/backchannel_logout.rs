@@ -656,5 +656,8 @@ async fn a_dynamically_registered_clients_logout_post_follows_the_fetch_policy()
     let e = dynamic["error"].as_str().unwrap();
     assert!(e.contains("not sent") && e.contains("allowed_hosts"), "{e}");
     let got = rx.got();
-    assert!(got.iter().all(|r| r.path != "/ok200"), "nothing was POSTed for dyn: {got:?}");
+    assert!(
+        got.iter().all(|r| r.path != "/ok200"),
+        "nothing was POSTed for dyn: {got:?}"
+    );
 }

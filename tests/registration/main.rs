@@ -6,4 +6,5 @@
 #[path = "../oidc/common.rs"]
 mod common;
 mod documents;
+mod mcp;
 mod register;

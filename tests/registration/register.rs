@@ -913,8 +913,14 @@ async fn dpop_par_and_backchannel_logout_metadata_register_and_the_logout_uri_fo
     assert_eq!(client["backchannel_logout_session_required"], true);
 
     for (body, why) in [
-        (json!({"backchannel_logout_uri": "http://10.0.0.1/logout"}), "plain http beyond this machine"),
-        (json!({"backchannel_logout_uri": "ftp://127.0.0.1/logout"}), "not http(s)"),
+        (
+            json!({"backchannel_logout_uri": "http://10.0.0.1/logout"}),
+            "plain http beyond this machine",
+        ),
+        (
+            json!({"backchannel_logout_uri": "ftp://127.0.0.1/logout"}),
+            "not http(s)",
+        ),
         (json!({"backchannel_logout_uri": "not a url"}), "not a URL"),
         (json!({"dpop_bound_access_tokens": "yes"}), "not a boolean"),
         (json!({"require_pushed_authorization_requests": 1}), "not a boolean"),
@@ -922,7 +928,11 @@ async fn dpop_par_and_backchannel_logout_metadata_register_and_the_logout_uri_fo
         let mut b = body.clone();
         b["redirect_uris"] = json!([NATIVE_CB]);
         let (status, err) = register(&srv, b).await;
-        assert_eq!((status, err["error"].as_str()), (400, Some("invalid_client_metadata")), "{why}: {err}");
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (400, Some("invalid_client_metadata")),
+            "{why}: {err}"
+        );
     }
     // https to another host is what the policy allows by default.
     let (status, reg) = register(

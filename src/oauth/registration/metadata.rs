@@ -352,8 +352,8 @@ pub fn parse(
     let logout_uri = string(m, "backchannel_logout_uri")?;
     let logout_sid = boolean(m, "backchannel_logout_session_required")?;
     if let Some(u) = &logout_uri {
-        let parsed =
-            url::Url::parse(u).map_err(|e| bad_metadata("backchannel_logout_uri", format!("`{u}` is not a URL ({e})")))?;
+        let parsed = url::Url::parse(u)
+            .map_err(|e| bad_metadata("backchannel_logout_uri", format!("`{u}` is not a URL ({e})")))?;
         crate::fetch::check_url(&parsed, fetch).map_err(|e| bad_metadata("backchannel_logout_uri", e))?;
         out.insert("backchannel_logout_uri".into(), Value::String(u.clone()));
     }
