@@ -122,7 +122,7 @@ function DocumentsPanel() {
         <div className="table-wrap">
           <table className="table" data-testid="client-documents">
             <thead>
-              <tr><th>Document</th><th>Fetched</th><th>Answer</th><th>Result</th><th /></tr>
+              <tr><th>Document</th><th>Fetched</th><th>Answer</th><th>Result</th></tr>
             </thead>
             <tbody>
               {data.map((d) => (
@@ -142,24 +142,24 @@ function DocumentRow({ d, open, onToggle, onForget, busy }: { d: ClientDocument;
   return (
     <>
       <tr data-testid="client-document-row">
-        <td style={{ maxWidth: 380 }}>
+        <td style={{ minWidth: 220, maxWidth: 380 }}>
           {name && <strong>{name}</strong>}
           <div className="sub mono" style={{ wordBreak: 'break-all' }}>{d.url}</div>
+          <div className="nowrap" style={{ marginTop: 6 }}>
+            {d.document !== undefined && <button type="button" className="btn sm" onClick={onToggle} aria-expanded={open}>{open ? 'Hide' : 'Document'}</button>}{' '}
+            <button type="button" className="btn sm" onClick={onForget} disabled={busy} title="Forget it: the next request fetches it again"><RefreshCw size={13} /> Fetch again</button>
+          </div>
         </td>
-        <td className="nowrap">{formatDateTime(d.fetched_at)}{d.outcome === 'valid' && <div className="sub">cached until {formatDateTime(d.expires_at)}</div>}</td>
+        <td><span className="nowrap">{formatDateTime(d.fetched_at)}</span>{d.outcome === 'valid' && <div className="sub">cached until {formatDateTime(d.expires_at)}</div>}</td>
         <td className="nowrap">{d.status ? `HTTP ${d.status}` : <span className="muted">no answer</span>}{d.cache_control && <div className="sub mono">{d.cache_control}</div>}</td>
-        <td style={{ maxWidth: 360 }}>
+        <td style={{ minWidth: 180, maxWidth: 360 }}>
           <span className={`badge plain ${outcomeClass(d)}`}>{d.outcome}</span>
-          {d.error && <div className="sub" style={{ color: 'var(--red)' }}>{d.error}</div>}
-        </td>
-        <td className="nowrap" style={{ textAlign: 'right' }}>
-          {d.document !== undefined && <button type="button" className="btn sm" onClick={onToggle} aria-expanded={open}>{open ? 'Hide' : 'Document'}</button>}{' '}
-          <button type="button" className="btn sm" onClick={onForget} disabled={busy} title="Forget it: the next request fetches it again"><RefreshCw size={13} /> Fetch again</button>
+          {d.error && <div className="sub" style={{ color: 'var(--red)', overflowWrap: 'anywhere' }}>{d.error}</div>}
         </td>
       </tr>
       {open && d.document !== undefined && (
         <tr>
-          <td colSpan={5}>
+          <td colSpan={4}>
             <Code code={typeof d.document === 'string' ? d.document : JSON.stringify(d.document, null, 2)} language={typeof d.document === 'string' ? 'text' : 'json'} maxHeight={320} />
           </td>
         </tr>
