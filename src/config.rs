@@ -262,7 +262,7 @@ impl ConfigFile {
                 message,
             });
         }
-        errs.extend(crate::oauth::registration::validate_settings(
+        errs.extend(crate::validate::registration_settings(
             &self.registration.clone().unwrap_or_default(),
             &self.fetch.clone().unwrap_or_default(),
         ));

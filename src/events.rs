@@ -86,7 +86,7 @@ pub enum Event {
     /// A Client ID Metadata Document was fetched (valid, invalid or failed): what the admin API
     /// lists at `GET /admin/api/client-documents`.
     #[serde(rename = "client_document.fetched")]
-    ClientDocumentFetched(Box<crate::oauth::client_metadata_document::DocumentView>),
+    ClientDocumentFetched(Box<crate::oauth::client_documents::DocumentView>),
     /// A scope was created.
     #[serde(rename = "scope.created")]
     ScopeCreated(Scope),

@@ -60,7 +60,7 @@ pub struct Provider {
     /// Authorization requests waiting for the user (bounded, browser-bound).
     pub pending: crate::oauth::pending::PendingRequests,
     /// Pushed authorization requests (RFC 9126; bounded, in memory).
-    pub pushed: crate::oauth::authorize::pushed::PushedRequests,
+    pub pushed: crate::oauth::authorize::pushed_store::PushedRequests,
     /// Device authorization requests (RFC 8628; bounded, in memory).
     pub device_codes: crate::oauth::device::DeviceCodes,
     /// The resource-server simulator's resources and recent calls.
@@ -68,11 +68,11 @@ pub struct Provider {
     /// Used `jti` values of client and JWT bearer assertions (bounded; RFC 7523 §3).
     pub jtis: crate::oauth::replay::JtiSet,
     /// Server-provided DPoP nonces (RFC 9449 §8; `[server] use_dpop_nonce`).
-    pub dpop_nonces: crate::oauth::dpop::Nonces,
+    pub dpop_nonces: crate::oauth::dpop::nonce::Nonces,
     /// JWK Sets fetched from clients' and trusted issuers' `jwks_uri` (bounded cache).
     pub remote_jwks: crate::oauth::jwks_uri::RemoteJwks,
     /// Client ID Metadata Documents fetched for URL `client_id`s (bounded cache).
-    pub client_documents: crate::oauth::client_metadata_document::Documents,
+    pub client_documents: crate::oauth::client_documents::Documents,
     /// When the server listens beyond loopback: the admin token, which registration then
     /// requires unless `[registration] initial_access_token` is set.
     pub registration_gate: std::sync::OnceLock<String>,
@@ -135,13 +135,13 @@ impl Provider {
             events,
             sessions: crate::oauth::session::Sessions::default(),
             pending: crate::oauth::pending::PendingRequests::default(),
-            pushed: crate::oauth::authorize::pushed::PushedRequests::default(),
+            pushed: crate::oauth::authorize::pushed_store::PushedRequests::default(),
             device_codes: crate::oauth::device::DeviceCodes::default(),
             resource_server: crate::resources::server::ResourceServer::default(),
             jtis: crate::oauth::replay::JtiSet::default(),
-            dpop_nonces: crate::oauth::dpop::Nonces::default(),
+            dpop_nonces: crate::oauth::dpop::nonce::Nonces::default(),
             remote_jwks: crate::oauth::jwks_uri::RemoteJwks::default(),
-            client_documents: crate::oauth::client_metadata_document::Documents::default(),
+            client_documents: crate::oauth::client_documents::Documents::default(),
             registration_gate: std::sync::OnceLock::new(),
             trusted_issuers: RwLock::new(Arc::new(Vec::new())),
             faults: crate::faults::Faults::default(),

@@ -44,7 +44,7 @@ pub fn settings(s: &Settings) -> Vec<FieldError> {
             .map(|m| FieldError::new(Path::key("backchannel_logout_timeout"), m)),
     )
     // `[registration]` and `[fetch]` (dynamic registration, metadata documents).
-    .chain(crate::oauth::registration::validate_settings(&s.registration, &s.fetch))
+    .chain(registration_settings(&s.registration, &s.fetch))
     .collect()
 }
 
@@ -920,6 +920,34 @@ pub fn upstream_url(u: &str) -> Result<url::Url, String> {
         ));
     }
     Ok(parsed)
+}
+
+/// Checks `[registration]` and `[fetch]` (paths under those keys).
+pub fn registration_settings(
+    r: &crate::model::RegistrationSettings,
+    f: &crate::model::FetchSettings,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(t) = &r.initial_access_token
+        && (t.len() < 8 || !crate::oauth::bearer::is_b64token(t))
+    {
+        errs.push(FieldError::new(
+            Path::key("registration").then("initial_access_token"),
+            "must be at least 8 characters of letters, digits and -._~+/ (an RFC 6750 b64token), so clients can send it as a Bearer token",
+        ));
+    }
+    if !(1..=60).contains(&f.timeout.0) {
+        errs.push(FieldError::new(
+            Path::key("fetch").then("timeout"),
+            "must be between 1 and 60 seconds",
+        ));
+    }
+    for (i, h) in f.allowed_hosts.iter().enumerate() {
+        if let Err(m) = crate::fetch::check_host_pattern(h) {
+            errs.push(FieldError::new(Path::key("fetch").then("allowed_hosts").at(i), m));
+        }
+    }
+    errs
 }
 
 #[cfg(test)]

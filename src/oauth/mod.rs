@@ -10,6 +10,7 @@ pub mod backchannel_logout;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod client_documents;
 pub mod client_metadata_document;
 pub mod device;
 pub mod discovery;

@@ -17,6 +17,7 @@ pub mod consent;
 pub mod login;
 pub mod parse;
 pub mod pushed;
+pub mod pushed_store;
 pub mod respond;
 
 use super::error::{ErrorCode, OAuthError};

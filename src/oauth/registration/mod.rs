@@ -26,7 +26,6 @@ use crate::oauth::bearer::{BearerRequest, access_token};
 use crate::oauth::client_auth::secrets_match;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::provider::{ChangeError, Provider};
-use crate::validate::{FieldError, Path};
 
 /// Path of the registration endpoint (RFC 7591 §3), relative to the issuer.
 pub const REGISTER_PATH: &str = "/register";
@@ -434,29 +433,4 @@ pub fn consent_notice(p: &Provider, c: &Client) -> Option<String> {
             utc(d.fetched_at)
         )
     })
-}
-
-/// Checks `[registration]` and `[fetch]` (paths under those keys).
-pub fn validate_settings(r: &RegistrationSettings, f: &crate::model::FetchSettings) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    if let Some(t) = &r.initial_access_token
-        && (t.len() < 8 || !crate::oauth::bearer::is_b64token(t))
-    {
-        errs.push(FieldError::new(
-            Path::key("registration").then("initial_access_token"),
-            "must be at least 8 characters of letters, digits and -._~+/ (an RFC 6750 b64token), so clients can send it as a Bearer token",
-        ));
-    }
-    if !(1..=60).contains(&f.timeout.0) {
-        errs.push(FieldError::new(
-            Path::key("fetch").then("timeout"),
-            "must be between 1 and 60 seconds",
-        ));
-    }
-    for (i, h) in f.allowed_hosts.iter().enumerate() {
-        if let Err(m) = crate::fetch::check_host_pattern(h) {
-            errs.push(FieldError::new(Path::key("fetch").then("allowed_hosts").at(i), m));
-        }
-    }
-    errs
 }
