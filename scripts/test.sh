@@ -54,7 +54,11 @@ conformance_setup
 # dependencies twice. Every later host build in this script keeps these variables.
 step "compile everything the tests run, server and desktop app, with clippy's lints as errors"
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
-RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)
+RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)
+if [ ! -x "$RUSTC_WORKSPACE_WRAPPER" ]; then
+  echo "clippy-driver not found: install clippy (rustup component add clippy)" >&2
+  exit 1
+fi
 CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 cargo test --workspace --locked --no-run 2>&1
 
