@@ -16,7 +16,7 @@ apt_ensure "${DESKTOP_BUILD_APT[@]}" "${DESKTOP_TEST_APT[@]}"
 # cargo records what it installed in .tools/.crates.toml.
 if ! [ -x .tools/bin/tauri-driver ] || ! grep -q "tauri-driver $TAURI_DRIVER_VERSION " .tools/.crates.toml 2>/dev/null; then
   echo "==> installing tauri-driver $TAURI_DRIVER_VERSION into .tools/"
-  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --root "$PWD/.tools" --quiet
+  cargo install tauri-driver --force --version "$TAURI_DRIVER_VERSION" --locked --root "$PWD/.tools" --quiet
 fi
 export PATH="$PWD/.tools/bin:$PATH"
 
